@@ -1,0 +1,364 @@
+"""Capture files -> packets.
+
+Two sans-I/O parsers (`PcapParser`, `PcapngParser`) take chunks of bytes and return packets as
+tuples ``(ts, linktype, data, orig_len)``; `CaptureReader` is the only code that opens a file.
+It streams: the file is read in chunks, never whole, and gzip-compressed captures are decompressed
+on the fly.  A file that is not a capture raises `CaptureError`; a file cut short ends the packet
+stream with a warning (``capture_truncated``) after the last complete packet.
+"""
+
+from __future__ import annotations
+
+import gzip
+import struct
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+from .errors import CaptureError
+
+#: A packet as the capture stage hands it on: (timestamp in seconds since the epoch, link type,
+#: captured bytes, original length on the wire).
+Packet = tuple[float, int, bytes, int]
+
+MAX_CAPLEN = 262144  # Wireshark's WTAP_MAX_PACKET_SIZE_STANDARD
+MAX_BLOCK = 16 * 1024 * 1024 + 1024  # largest pcapng block we accept
+CHUNK = 4 * 1024 * 1024
+
+PCAP_MAGICS = {
+    b"\xd4\xc3\xb2\xa1": ("<", 1e-6),
+    b"\xa1\xb2\xc3\xd4": (">", 1e-6),
+    b"\x4d\x3c\xb2\xa1": ("<", 1e-9),
+    b"\xa1\xb2\x3c\x4d": (">", 1e-9),
+}
+PCAPNG_SHB = b"\x0a\x0d\x0d\x0a"
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+@dataclass(slots=True)
+class CaptureWarning:
+    """Something odd in the file framing that did not stop reading."""
+
+    code: str
+    detail: str
+    offset: int | None = None
+
+
+def _describe_unknown(head: bytes) -> str:
+    """A one-line guess at what a non-capture file is, for the error message."""
+    if not head:
+        return "empty file"
+    guesses = {
+        b"\xff\xd8\xff": "a JPEG image",
+        b"\x89PNG": "a PNG image",
+        b"%PDF": "a PDF document",
+        b"PK\x03\x04": "a ZIP archive",
+        b"\x28\xb5\x2f\xfd": "a zstd-compressed file (decompress it first)",
+        b"BZh": "a bzip2-compressed file (decompress it first)",
+        b"\xfd7zXZ": "an xz-compressed file (decompress it first)",
+    }
+    for magic, what in guesses.items():
+        if head.startswith(magic):
+            return what
+    if all(32 <= b < 127 or b in b"\r\n\t" for b in head[:64]):
+        return "a text file"
+    return f"unknown magic 0x{head[:4].hex()}"
+
+
+class PcapParser:
+    """Classic libpcap format, either byte order, micro- or nanosecond timestamps."""
+
+    format = "pcap"
+
+    def __init__(self, header: bytes) -> None:
+        if len(header) < 24:
+            raise CaptureError("pcap file header cut short", 0)
+        order, self.scale = PCAP_MAGICS[header[:4]]
+        (_magic, self.version_major, self.version_minor, _zone, _sigfigs, self.snaplen,
+         linktype) = struct.unpack(order + "IHHiIII", header[:24])
+        self.linktype = linktype & 0x0FFFFFFF  # upper bits: FCS length flags
+        self._rec = struct.Struct(order + "IIII")
+        self._buf = b""
+        self.offset = 24  # file offset of the start of self._buf
+        self.warnings: list[CaptureWarning] = []
+        self._warned_snaplen = False
+        self.skipped = 0
+
+    def feed(self, chunk: bytes) -> list[Packet]:
+        buf = self._buf + chunk if self._buf else chunk
+        n = len(buf)
+        off = 0
+        out: list[Packet] = []
+        append = out.append
+        unpack = self._rec.unpack_from
+        scale = self.scale
+        lt = self.linktype
+        while off + 16 <= n:
+            sec, frac, incl, orig = unpack(buf, off)
+            if incl > MAX_CAPLEN:
+                raise CaptureError(
+                    f"packet record claims {incl} captured bytes, bigger than the maximum of "
+                    f"{MAX_CAPLEN} (corrupt file?)", self.offset + off)
+            end = off + 16 + incl
+            if end > n:
+                break
+            if incl == 0:
+                self.skipped += 1
+            else:
+                if incl > self.snaplen and not self._warned_snaplen and self.snaplen:
+                    self._warned_snaplen = True
+                    self.warnings.append(CaptureWarning(
+                        "caplen_over_snaplen",
+                        f"a packet has {incl} captured bytes, more than the snaplen {self.snaplen}",
+                        self.offset + off))
+                append((sec + frac * scale, lt, buf[off + 16:end], orig))
+            off = end
+        self._buf = buf[off:]
+        self.offset += off
+        return out
+
+    def close(self) -> None:
+        if self._buf:
+            self.warnings.append(CaptureWarning(
+                "capture_truncated",
+                f"the capture is cut short in the middle of a packet ({len(self._buf)} bytes left over)",
+                self.offset))
+            self._buf = b""
+
+
+@dataclass(slots=True)
+class _Interface:
+    linktype: int
+    snaplen: int
+    unit: float = 1e-6
+    offset: float = 0.0
+
+
+class PcapngParser:
+    """pcapng: SHB, IDB, EPB, SPB and the obsolete PB; other blocks are skipped by length.
+
+    Several sections (SHBs) and a change of byte order between sections are handled; each section
+    has its own interfaces, each with its own link type and timestamp resolution.
+    """
+
+    format = "pcapng"
+
+    def __init__(self) -> None:
+        self._buf = b""
+        self.offset = 0
+        self.order = "<"
+        self.interfaces: list[_Interface] = []
+        self.warnings: list[CaptureWarning] = []
+        self._warned: set[str] = set()
+        self.skipped = 0
+        self._seen_shb = False
+
+    def _warn_once(self, code: str, detail: str, offset: int) -> None:
+        if code not in self._warned:
+            self._warned.add(code)
+            self.warnings.append(CaptureWarning(code, detail, offset))
+
+    def feed(self, chunk: bytes) -> list[Packet]:
+        buf = self._buf + chunk if self._buf else chunk
+        n = len(buf)
+        off = 0
+        out: list[Packet] = []
+        while off + 12 <= n:
+            if buf[off:off + 4] == PCAPNG_SHB:
+                bom = buf[off + 8:off + 12]
+                if bom == b"\x4d\x3c\x2b\x1a":
+                    self.order = "<"
+                elif bom == b"\x1a\x2b\x3c\x4d":
+                    self.order = ">"
+                else:
+                    raise CaptureError("pcapng section header with a bad byte-order magic",
+                                       self.offset + off)
+            elif not self._seen_shb:
+                raise CaptureError("pcapng file does not start with a section header block",
+                                   self.offset + off)
+            btype, blen = struct.unpack_from(self.order + "II", buf, off)
+            if blen < 12 or blen % 4:
+                raise CaptureError(f"pcapng block length {blen} is invalid (type {btype:#x})",
+                                   self.offset + off)
+            if blen > MAX_BLOCK:
+                raise CaptureError(f"pcapng block length {blen} is implausibly large",
+                                   self.offset + off)
+            if off + blen > n:
+                break
+            (trailer,) = struct.unpack_from(self.order + "I", buf, off + blen - 4)
+            if trailer != blen:
+                raise CaptureError(
+                    f"pcapng block length {blen} does not match its trailer {trailer}",
+                    self.offset + off)
+            body = buf[off + 8:off + blen - 4]
+            pkt = self._block(btype, body, self.offset + off)
+            if pkt is not None:
+                out.append(pkt)
+            off += blen
+        self._buf = buf[off:]
+        self.offset += off
+        return out
+
+    def _block(self, btype: int, body: bytes, where: int) -> Packet | None:
+        o = self.order
+        if btype == 0x0A0D0D0A:
+            self._seen_shb = True
+            self.interfaces = []
+            return None
+        if btype == 1:  # Interface Description Block
+            if len(body) < 8:
+                raise CaptureError("pcapng interface description block too short", where)
+            linktype, _res, snaplen = struct.unpack_from(o + "HHI", body, 0)
+            iface = _Interface(linktype, snaplen)
+            self._idb_options(iface, body[8:])
+            self.interfaces.append(iface)
+            return None
+        if btype == 6 or btype == 2:  # Enhanced Packet Block, obsolete Packet Block
+            if len(body) < 20:
+                self.skipped += 1
+                self._warn_once("bad_packet_block", "a packet block is too short", where)
+                return None
+            if btype == 6:
+                if_id, hi, lo, caplen, origlen = struct.unpack_from(o + "IIIII", body, 0)
+            else:
+                if_id, _drops, hi, lo, caplen, origlen = struct.unpack_from(o + "HHIIII", body, 0)
+            if if_id >= len(self.interfaces):
+                self.skipped += 1
+                self._warn_once("packet_without_interface",
+                                f"a packet names interface {if_id}, which was never described",
+                                where)
+                return None
+            if caplen > len(body) - 20:
+                self.skipped += 1
+                self._warn_once("caplen_over_block",
+                                "a packet's captured length runs past its block", where)
+                return None
+            iface = self.interfaces[if_id]
+            if caplen == 0:
+                self.skipped += 1
+                return None
+            ts = ((hi << 32) | lo) * iface.unit + iface.offset
+            return (ts, iface.linktype, body[20:20 + caplen], origlen)
+        if btype == 3:  # Simple Packet Block: interface 0, no timestamp
+            if not self.interfaces or len(body) < 4:
+                self.skipped += 1
+                self._warn_once("packet_without_interface",
+                                "a simple packet block comes before any interface", where)
+                return None
+            (origlen,) = struct.unpack_from(o + "I", body, 0)
+            iface = self.interfaces[0]
+            caplen = min(origlen, len(body) - 4)
+            if iface.snaplen:
+                caplen = min(caplen, iface.snaplen)
+            if caplen <= 0:
+                self.skipped += 1
+                return None
+            return (0.0, iface.linktype, body[4:4 + caplen], origlen)
+        return None  # name resolution, statistics, custom, decryption secrets...: skipped
+
+    def _idb_options(self, iface: _Interface, opts: bytes) -> None:
+        o = self.order
+        i = 0
+        while i + 4 <= len(opts):
+            code, length = struct.unpack_from(o + "HH", opts, i)
+            val = opts[i + 4:i + 4 + length]
+            if code == 0:
+                break
+            if code == 9 and length >= 1:  # if_tsresol
+                r = val[0]
+                iface.unit = 2.0 ** -(r & 0x7F) if r & 0x80 else 10.0 ** -r
+            elif code == 14 and length >= 8:  # if_tsoffset, seconds
+                (iface.offset,) = struct.unpack_from(o + "q", val, 0)
+            i += 4 + ((length + 3) & ~3)
+
+    def close(self) -> None:
+        if self._buf:
+            self.warnings.append(CaptureWarning(
+                "capture_truncated",
+                f"the capture is cut short in the middle of a block ({len(self._buf)} bytes left over)",
+                self.offset))
+            self._buf = b""
+
+
+def parser_for(head: bytes) -> PcapParser | PcapngParser:
+    """Pick the parser from the first bytes of the (decompressed) file; raise if none fits."""
+    if head[:4] in PCAP_MAGICS:
+        return PcapParser(head[:24])
+    if head[:4] == PCAPNG_SHB:
+        return PcapngParser()
+    raise CaptureError(f"not a pcap or pcapng capture: {_describe_unknown(head)}", 0)
+
+
+@dataclass
+class CaptureReader:
+    """Streams the packets of one capture file (pcap, pcapng, either gzip-compressed).
+
+    Usage: ``for ts, linktype, data, orig_len in reader.packets(): ...``; afterwards ``warnings``
+    holds framing warnings (including ``capture_truncated``) and ``bytes_read`` the bytes consumed.
+    """
+
+    path: Path
+    chunk_size: int = CHUNK
+    format: str = ""
+    compressed: bool = False
+    warnings: list[CaptureWarning] = field(default_factory=list)
+    skipped_packets: int = 0
+    bytes_read: int = 0
+
+    def _open(self) -> BinaryIO:
+        try:
+            f = open(self.path, "rb")
+        except IsADirectoryError:
+            raise CaptureError(f"{self.path} is a directory, not a capture file") from None
+        except OSError as e:
+            raise CaptureError(f"cannot open {self.path}: {e.strerror or e}") from None
+        if f.read(2) == GZIP_MAGIC:
+            f.seek(0)
+            self.compressed = True
+            return gzip.GzipFile(fileobj=f, mode="rb")  # type: ignore[return-value]
+        f.seek(0)
+        return f
+
+    def packets(self) -> Iterator[Packet]:
+        f = self._open()
+        try:
+            yield from self._stream(f)
+        finally:
+            f.close()
+
+    def _read(self, f: BinaryIO, size: int) -> tuple[bytes, bool]:
+        """Read up to size bytes; a damaged gzip stream ends the data with a warning."""
+        try:
+            data = f.read(size)
+        except (EOFError, zlib.error, gzip.BadGzipFile) as e:
+            self.warnings.append(CaptureWarning(
+                "capture_truncated", f"the gzip stream is damaged or cut short ({e})"))
+            return b"", True
+        except OSError as e:
+            raise CaptureError(f"read error on {self.path}: {e.strerror or e}") from None
+        return data, False
+
+    def _stream(self, f: BinaryIO) -> Iterator[Packet]:
+        head, broken = self._read(f, 24)
+        if len(head) < 24 and not head[:4] == PCAPNG_SHB:
+            if head[:4] in PCAP_MAGICS:
+                raise CaptureError("pcap file header cut short", len(head))
+            raise CaptureError(f"not a pcap or pcapng capture: {_describe_unknown(head)}", 0)
+        parser = parser_for(head)
+        self.format = parser.format + (".gz" if self.compressed else "")
+        self.bytes_read = len(head)
+        pending = b"" if isinstance(parser, PcapParser) else head
+        try:
+            if pending:
+                yield from parser.feed(pending)
+            while not broken:
+                chunk, broken = self._read(f, self.chunk_size)
+                if not chunk:
+                    break
+                self.bytes_read += len(chunk)
+                yield from parser.feed(chunk)
+            parser.close()
+        finally:
+            self.warnings.extend(parser.warnings)
+            self.skipped_packets = parser.skipped

@@ -1,0 +1,240 @@
+"""The pipeline: packets -> TCP connections -> TLS flows, certificates and events.
+
+`Analyzer` is sans-I/O: `feed(packets)` takes ``(ts, linktype, data, orig_len)`` tuples from any
+source and `finish()` returns an `Analysis`.  The per-packet loop is the hot path: it decodes the
+link and IP headers (`LinkDecoder`), then looks the 4-tuple up in one dict.  Packets of
+connections already judged (handshake over, or not TLS) are skipped after that lookup unless they
+open a new connection on the same 4-tuple (SYN); only packets of connections whose handshake is
+in progress go on to TCP reassembly and TLS parsing.  State is bounded: at most
+``Limits.max_flows`` connections in flight (the oldest is evicted and still reported), and at most
+``Limits.max_tombstones`` finished 4-tuples remembered.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from .capture import Packet
+from .certs import CertInfo, parse_certificate_cached
+from .flows import DEFAULT_TLS_PORTS, Connection, EventRecord, FlowRecord, Limits, build_flow
+from .link import LinkDecoder
+from .tcp import TCP_ACK, TCP_RST, TCP_SYN
+
+_SEQ = struct.Struct("!I")
+_PORTS = struct.Struct("!HH")
+
+
+class _Done:
+    """Sentinel stored in the connection table for 4-tuples whose connection is judged."""
+
+    __slots__ = ()
+
+
+_DONE = _Done()
+
+
+@dataclass(slots=True)
+class CertSeen:
+    info: CertInfo
+    flow_ids: list[int] = field(default_factory=list)
+    roles: list[str] = field(default_factory=list)  # "server"/"client", with chain position
+
+
+@dataclass
+class Analysis:
+    """What one capture yielded: rows for the three tables plus counters."""
+
+    capture: str
+    flows: list[FlowRecord]
+    certificates: dict[str, CertSeen]
+    events: list[EventRecord]
+    stats: Counter
+    capture_warnings: list[str] = field(default_factory=list)
+    first_ts: float | None = None
+    last_ts: float | None = None
+
+
+class Analyzer:
+    def __init__(self, capture: str = "", *, ports: Iterable[int] = (),
+                 limits: Limits | None = None) -> None:
+        self.capture = capture
+        self.tls_ports = DEFAULT_TLS_PORTS | frozenset(ports)
+        self.limits = limits or Limits()
+        self.decoder = LinkDecoder()
+        self.table: dict[bytes, Connection | _Done] = {}
+        self.active: dict[bytes, Connection] = {}  # key_a -> connection, oldest first
+        self.tombstones: deque[bytes] = deque()
+        self.flows: list[FlowRecord] = []
+        self.events: list[EventRecord] = []
+        self.certs: dict[str, CertSeen] = {}
+        self.stats: Counter = Counter()
+        self.frame = 0
+        self.first_ts: float | None = None
+        self.last_ts: float | None = None
+
+    # ---- the hot loop -----------------------------------------------------------------------
+    def feed(self, packets: Iterable[Packet]) -> None:
+        decode = self.decoder.decode
+        table = self.table
+        get = table.get
+        tls_ports = self.tls_ports
+        done = _DONE
+        frame = self.frame
+        unpack_seq = _SEQ.unpack_from
+        stats = self.stats
+        ts = None
+        try:
+            for ts, lt, data, _olen in packets:
+                frame += 1
+                if self.first_ts is None:
+                    self.first_ts = ts
+                d = decode(lt, data)
+                if d is None:
+                    continue
+                src, dst, buf, t, end = d
+                if t + 20 > end:
+                    stats["truncated_tcp"] += 1
+                    continue
+                key = src + dst + buf[t:t + 4]
+                c = get(key)
+                flags = buf[t + 13]
+                if c is done:
+                    if not flags & TCP_SYN or flags & TCP_ACK:
+                        continue
+                    c = None  # a new connection reuses a finished 4-tuple
+                doff = (buf[t + 12] >> 4) * 4
+                if doff < 20 or t + doff > end:
+                    stats["bad_tcp_header_length"] += 1
+                    continue
+                payload = buf[t + doff:end]
+                if c is None:
+                    if flags & TCP_RST or not (payload or flags & TCP_SYN):
+                        continue
+                    c = self._open(key, src, dst, buf, t, flags, frame, ts)
+                elif flags & TCP_SYN and not flags & TCP_ACK and key == c.key_a \
+                        and c.isn_a is not None and unpack_seq(buf, t + 4)[0] != c.isn_a:
+                    self._close(c)  # port reuse: a new SYN with a new ISN
+                    c = self._open(key, src, dst, buf, t, flags, frame, ts)
+                side = "a" if key == c.key_a else "b"
+                c.packet(side, unpack_seq(buf, t + 4)[0], flags, payload, frame, ts, tls_ports)
+                if c.state == "done" or c.state == "not_tls":
+                    self._close(c)
+        finally:
+            self.frame = frame
+            if ts is not None:
+                self.last_ts = ts
+
+    def _open(self, key: bytes, src: bytes, dst: bytes, buf: bytes, t: int, flags: int,
+              frame: int, ts: float) -> Connection:
+        sport, dport = _PORTS.unpack_from(buf, t)
+        rkey = dst + src + buf[t + 2:t + 4] + buf[t:t + 2]
+        if flags & TCP_SYN and flags & TCP_ACK:  # first packet seen is the responder's
+            c = Connection(rkey, dst, src, dport, sport, frame, ts, self.limits)
+        else:
+            c = Connection(key, src, dst, sport, dport, frame, ts, self.limits)
+            if flags & TCP_SYN:
+                c.isn_a = _SEQ.unpack_from(buf, t + 4)[0]
+        self.table[key] = c
+        self.table[rkey] = c
+        self.active[c.key_a] = c
+        self.stats["tcp_connections"] += 1
+        if len(self.active) > self.limits.max_flows:
+            oldest = next(iter(self.active.values()))
+            oldest.evicted = True
+            oldest.warnings.append("evicted_flow_table_full")
+            self.stats["flows_evicted"] += 1
+            self._close(oldest)
+        return c
+
+    def _close(self, c: Connection) -> None:
+        """The connection is judged: emit its row (if TLS) and remember its 4-tuple as done."""
+        if self.active.pop(c.key_a, None) is None:
+            return
+        c.finish()
+        self._emit(c)
+        a_port, b_port = struct.pack("!H", c.a_port), struct.pack("!H", c.b_port)
+        for k in (c.a_ip + c.b_ip + a_port + b_port, c.b_ip + c.a_ip + b_port + a_port):
+            if self.table.get(k) is c:
+                self.table[k] = _DONE
+                self.tombstones.append(k)
+        while len(self.tombstones) > 2 * self.limits.max_tombstones:
+            k = self.tombstones.popleft()
+            if self.table.get(k) is _DONE:
+                del self.table[k]
+
+    def _emit(self, c: Connection) -> None:
+        if not c.is_tls:
+            self.stats["not_tls" if c.state == "not_tls" or not c.session.started
+                       else "tls_without_handshake"] += 1
+            return
+        flow_id = len(self.flows) + 1
+        rec = build_flow(c, flow_id, self.capture, parse_certificate_cached, self.tls_ports)
+        self.flows.append(rec)
+        for role, chain in (("server", rec.server_chain_sha256), ("client", rec.client_chain_sha256)):
+            for pos, fp in enumerate(chain):
+                seen = self.certs.get(fp)
+                if seen is None:
+                    seen = self.certs[fp] = CertSeen(parse_certificate_cached(
+                        c.session.chains[_side_of(c, rec, role)][pos]))
+                if flow_id not in seen.flow_ids:
+                    seen.flow_ids.append(flow_id)
+                label = role if pos == 0 else f"{role}_chain"
+                if label not in seen.roles:
+                    seen.roles.append(label)
+        s = c.session
+        client_side = s.client_side or ("a" if rec.client_port == c.a_port and rec.client_ip else "b")
+        for a in s.alerts:
+            who = "client" if a.side == client_side else "server"
+            detail = f"{a.level} {a.description}" + (f" after the peer's {a.after}" if a.after else "")
+            self.events.append(EventRecord(self.capture, flow_id, a.frame, a.ts, "alert", who,
+                                           a.description, detail))
+        for an in s.anomalies:
+            who = None if an.side is None else ("client" if an.side == client_side else "server")
+            self.events.append(EventRecord(self.capture, flow_id, an.frame, an.ts, "warning", who,
+                                           an.code, an.detail))
+        for code in c.tcp_anomalies() + c.warnings:
+            self.events.append(EventRecord(self.capture, flow_id, None, None, "warning", None, code,
+                                           _TCP_DETAILS.get(code, code)))
+
+    # ---- the end ----------------------------------------------------------------------------
+    def finish(self, capture_warnings: Iterable[tuple[str, str]] = ()) -> Analysis:
+        for c in list(self.active.values()):
+            self._close(c)
+        self.flows.sort(key=lambda f: (f.ts_start, f.first_frame))
+        renumber = {f.flow_id: i + 1 for i, f in enumerate(self.flows)}
+        for f in self.flows:
+            f.flow_id = renumber[f.flow_id]
+        for e in self.events:
+            if e.flow_id is not None:
+                e.flow_id = renumber[e.flow_id]
+        for seen in self.certs.values():
+            seen.flow_ids = sorted(renumber[i] for i in seen.flow_ids)
+        self.events.sort(key=lambda e: (e.flow_id or 0, e.frame or 0))
+        warnings = []
+        for code, detail in capture_warnings:
+            warnings.append(f"{code}: {detail}")
+            self.events.append(EventRecord(self.capture, None, None, None, "warning", None, code, detail))
+        for reason, n in sorted(self.decoder.skipped.items()):
+            self.stats[f"skipped_{reason}"] += n
+        self.stats["frames"] = self.frame
+        return Analysis(self.capture, self.flows, self.certs, self.events, self.stats, warnings,
+                        self.first_ts, self.last_ts)
+
+
+def _side_of(c: Connection, rec: FlowRecord, role: str) -> str:
+    client = c.session.client_side
+    if client is None:
+        client = "a" if (rec.client_port == c.a_port and rec.server_port == c.b_port) else "b"
+    server = "b" if client == "a" else "a"
+    return client if role == "client" else server
+
+
+_TCP_DETAILS = {
+    "midstream": "the capture starts in the middle of this connection (no SYN seen)",
+    "content_gap": "bytes are missing from the capture (a TCP gap); parsing resumed where it could",
+    "overlap_different_data": "overlapping TCP segments carry different bytes; the first copy was used",
+    "evicted_flow_table_full": "the flow table was full; this flow was reported before its end",
+}

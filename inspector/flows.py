@@ -1,0 +1,396 @@
+"""TCP connections carrying TLS -> one `FlowRecord` each.
+
+`Connection` holds one TCP connection in flight: a `StreamReassembler` and a `RecordReader` per
+direction and the `TLSSession`.  It decides whether the connection carries TLS at all (content
+detection), stops buffering once the handshake is over, and at the end becomes a `FlowRecord`
+(`build_flow`), the row the user sees.  Certificates are summarised through `inspector.certs`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .certs import CertInfo, client_cert_kind
+from .tcp import TCP_FIN, TCP_RST, TCP_SYN, StreamReassembler
+from .tls import messages as m
+from .tls.constants import cipher_name, group_name, version_name
+from .tls.detect import classify_start
+from .tls.records import RecordReader
+from .tls.session import TLSSession
+
+DEFAULT_TLS_PORTS = frozenset((443, 2443, 3804, 5061, 6972, 8443))
+
+
+@dataclass(slots=True)
+class Limits:
+    """Resource limits; hitting one is a warning on the flow, never a failure."""
+
+    max_flows: int = 100_000  # connections in flight before the oldest is evicted
+    max_handshake_bytes: int = 256 * 1024  # largest handshake message accepted
+    max_pending_bytes: int = 256 * 1024  # out-of-order bytes kept above a hole, per direction
+    max_certs: int = 32  # certificates parsed per chain
+    max_tombstones: int = 1_000_000  # finished connections remembered (to skip their packets)
+
+
+@dataclass(slots=True)
+class FlowRecord:
+    """One TLS connection, as the `flows` DataFrame row (see README for the schema)."""
+
+    capture: str
+    flow_id: int
+    ts_start: float
+    ts_end: float
+    first_frame: int
+    last_frame: int
+    client_ip: str
+    client_port: int
+    server_ip: str
+    server_port: int
+    ip_version: int
+    tls_version: str | None
+    client_max_version: str | None
+    cipher: str | None
+    cipher_id: int | None
+    sni: str | None
+    alpn: str | None
+    server_subject: str | None
+    server_issuer: str | None
+    server_chain_sha256: list[str]
+    client_subject: str | None
+    client_issuer: str | None
+    client_chain_sha256: list[str]
+    client_cert_kind: str | None
+    client_cert_requested: bool
+    requested_ca_names: list[str]
+    alerts: list[str]
+    outcome: str
+    outcome_detail: str | None
+    certs_visible: bool
+    resumed: bool
+    dh_bits: int | None
+    kx_group: str | None
+    history: str
+    starttls: str | None
+    packets: int
+    warnings: list[str]
+
+
+@dataclass(slots=True)
+class EventRecord:
+    """An alert or a warning, as an `events` DataFrame row."""
+
+    capture: str
+    flow_id: int | None
+    frame: int | None
+    ts: float | None
+    kind: str  # "alert" or "warning"
+    sender: str | None  # "client"/"server" for alerts; the side a warning concerns, if any
+    code: str
+    detail: str
+
+
+class Connection:
+    """One TCP connection in flight. ``a`` sent the first packet seen (or the SYN)."""
+
+    __slots__ = ("key_a", "a_ip", "b_ip", "a_port", "b_port", "ip_version", "first_ts", "last_ts",
+                 "first_frame", "last_frame", "syn", "reasm", "readers", "session", "state",
+                 "closed_by", "close_kind", "close_frame", "packets", "warnings", "evicted",
+                 "isn_a")
+
+    def __init__(self, key_a: bytes, a_ip: bytes, b_ip: bytes, a_port: int, b_port: int,
+                 frame: int, ts: float, limits: Limits) -> None:
+        self.key_a = key_a
+        self.a_ip, self.b_ip, self.a_port, self.b_port = a_ip, b_ip, a_port, b_port
+        self.ip_version = 4 if len(a_ip) == 4 else 6
+        self.first_ts = self.last_ts = ts
+        self.first_frame = self.last_frame = frame
+        self.syn: dict[str, bool] = {}
+        self.reasm = {"a": StreamReassembler(limits.max_pending_bytes),
+                      "b": StreamReassembler(limits.max_pending_bytes)}
+        self.readers = {"a": RecordReader(limits.max_handshake_bytes),
+                        "b": RecordReader(limits.max_handshake_bytes)}
+        self.session = TLSSession()
+        self.state = "new"  # new -> tls -> done ; new -> not_tls
+        self.closed_by: str | None = None
+        self.close_kind: str | None = None  # "rst" or "fin"
+        self.close_frame: int | None = None
+        self.packets = 0
+        self.warnings: list[str] = []
+        self.evicted = False
+        self.isn_a: int | None = None
+
+    @property
+    def is_tls(self) -> bool:
+        s = self.session
+        return bool(s.started) and (s.client_hello is not None or s.server_hello is not None
+                                    or bool(s.history) or bool(s.alerts))
+
+    def packet(self, side: str, seq: int, flags: int, payload: bytes, frame: int, ts: float,
+               tls_ports: frozenset[int]) -> None:
+        """Feed one TCP segment; updates ``state``."""
+        self.packets += 1
+        self.last_ts = ts
+        self.last_frame = frame
+        if flags & TCP_SYN:
+            self.syn[side] = True
+        if flags & (TCP_RST | TCP_FIN) and self.closed_by is None:
+            self.closed_by = side
+            self.close_kind = "rst" if flags & TCP_RST else "fin"
+            self.close_frame = frame
+        if self.state == "done" or self.state == "not_tls":
+            return
+        chunks = self.reasm[side].segment(seq, payload, bool(flags & TCP_SYN))
+        if not chunks:
+            if flags & (TCP_RST | TCP_FIN):
+                self._flush(frame, ts)
+            return
+        if self.state == "new":
+            verdict = classify_start(chunks[0][0], self.a_port, self.b_port, tls_ports,
+                                     midstream=self.reasm[side].midstream)
+            if verdict == "not_tls":
+                self.state = "not_tls"
+                self._release()
+                return
+            self.state = "tls"
+            if verdict == "midstream":
+                for r in self.readers.values():
+                    r.state = "resync"
+        self._deliver(side, chunks, frame, ts)
+        if flags & (TCP_RST | TCP_FIN):
+            self._flush(frame, ts)
+
+    def _deliver(self, side: str, chunks: list[tuple[bytes, bool]], frame: int, ts: float) -> None:
+        reader = self.readers[side]
+        session = self.session
+        for data, gap in chunks:
+            events = reader.feed(data, frame, gap)
+            if events:
+                was = bool(session.started)
+                session.feed(side, events, ts)
+                if not was and session.started:
+                    other = self.readers["b" if side == "a" else "a"]
+                    other.peer_tls = True
+        if session.handshake_over:
+            self.state = "done"
+            self._release()
+        elif reader.stopped and self.readers["b" if side == "a" else "a"].stopped:
+            self.state = "done" if self.is_tls else "not_tls"
+            self._release()
+        elif reader.stopped and not session.started and reader.state == "stopped":
+            # no TLS in this direction within the prelude limit and the peer has none either
+            if not self.readers["b" if side == "a" else "a"].state == "records":
+                self.state = "not_tls"
+                self._release()
+
+    def _flush(self, frame: int, ts: float) -> None:
+        for side in ("a", "b"):
+            chunks = self.reasm[side].flush()
+            if chunks and self.state == "tls":
+                self._deliver(side, chunks, frame, ts)
+
+    def finish(self) -> None:
+        """End of capture or eviction: deliver what waits above holes."""
+        if self.state == "tls":
+            self._flush(self.last_frame, self.last_ts)
+
+    def _release(self) -> None:
+        for r in self.reasm.values():
+            r.release()
+        for r in self.readers.values():
+            r.stop()
+
+    def tcp_anomalies(self) -> list[str]:
+        out = []
+        for side in ("a", "b"):
+            for code in self.reasm[side].anomalies:
+                if code not in out:
+                    out.append(code)
+        return out
+
+
+# ---- building the row -------------------------------------------------------------------------
+
+def _ip(raw: bytes) -> str:
+    return str(ipaddress.ip_address(raw))
+
+
+def _roles(conn: Connection, tls_ports: frozenset[int]) -> tuple[str, str]:
+    """(client side, server side) among "a"/"b"."""
+    s = conn.session
+    if s.client_side is not None:
+        c = s.client_side
+    elif conn.syn.get("a") or conn.syn.get("b"):
+        c = "a"  # the side that sent the first packet with SYN is the initiator by construction
+    elif conn.b_port in tls_ports and conn.a_port not in tls_ports:
+        c = "a"
+    elif conn.a_port in tls_ports and conn.b_port not in tls_ports:
+        c = "b"
+    else:
+        c = "a" if conn.a_port >= conn.b_port else "b"
+    return c, ("b" if c == "a" else "a")
+
+
+STARTTLS_NAMES = (
+    (b"220", "smtp/ftp"), (b"EHLO", "smtp"), (b"HELO", "smtp"), (b"* OK", "imap"),
+    (b"+OK", "pop3"), (b"<?xml", "xmpp"), (b"<stream", "xmpp"), (b"\x00\x00\x00\x08\x04\xd2\x16\x2f", "postgresql"),
+)
+
+
+def _prelude_name(session: TLSSession, server_port: int) -> str | None:
+    if not session.prelude:
+        return None
+    heads = b" ".join(session.prelude.values())
+    for magic, name in STARTTLS_NAMES:
+        if magic in heads[:64] or any(h.startswith(magic) for h in session.prelude.values()):
+            if name == "smtp/ftp":
+                return "ftp" if server_port == 21 or b"FTP" in heads.upper() else "smtp"
+            return name
+    if server_port == 389 or heads[:1] == b"\x30":
+        return "ldap"
+    if server_port == 3306 or (len(heads) > 4 and heads[4] == 10):
+        return "mysql"
+    return "unknown"
+
+
+def _outcome(conn: Connection, client: str) -> tuple[str, str | None]:
+    s = conn.session
+    role = {client: "client", ("b" if client == "a" else "a"): "server"}
+    fatal = s.fatal_alert()
+    if fatal is not None:
+        who = role[fatal.side]
+        peer = "server" if who == "client" else "client"
+        after = f" after the {peer}'s {fatal.after}" if fatal.after else ""
+        return "failed", f"{who} sent fatal {fatal.description}{after}"
+    if s.is_tls13:
+        verdict = _tls13_outcome(s, client, role)
+        if verdict is not None:
+            return verdict
+    elif len(s.finished) == 2 or (len(s.ccs) == 2 and sum(s.appdata.values()) > 0):
+        return "established", None
+    else:
+        enc = [a for a in s.alerts if a.level == "encrypted"]
+        if enc:
+            return "failed", f"{role[enc[0].side]} sent an encrypted alert during the handshake"
+    if conn.close_kind is not None and conn.closed_by is not None:
+        who = role[conn.closed_by]
+        peer = "server" if who == "client" else "client"
+        last = s.last_message.get("b" if conn.closed_by == "a" else "a")
+        after = f" after the {peer}'s {last}" if last else ""
+        how = "reset" if conn.close_kind == "rst" else "closed"
+        return "reset", f"{who} {how} the connection{after} without an alert"
+    if conn.evicted:
+        return "incomplete", "flow evicted before the handshake ended (flow table full)"
+    return "incomplete", "the capture ends before the handshake does"
+
+
+def _tls13_outcome(s: TLSSession, client: str, role: dict[str, str]) -> tuple[str, str | None] | None:
+    """TLS 1.3 handshakes are encrypted after the ServerHello: judge by record sizes and order.
+
+    An encrypted alert is 2 bytes + content type + 16-byte AEAD tag = 19 bytes; Finished is at
+    least 4 + 32 + 17 = 53.  Established when the server speaks again after the client's Finished.
+    """
+    seq = s.encrypted_order
+    first_client = next((i for i, (side, _) in enumerate(seq) if side == client), None)
+    if first_client is None:
+        return None
+    size = seq[first_client][1]
+    if size <= 24:
+        return "failed", "client sent an encrypted alert (TLS 1.3: it likely rejected the server's certificate)"
+    later_server = [ln for side, ln in seq[first_client + 1:] if side != client]
+    if later_server:
+        if later_server[0] <= 24 and len(later_server) == 1:
+            return "failed", "server sent an encrypted alert after the client's Finished (TLS 1.3: likely rejected the client's certificate)"
+        return "established", None
+    if any(side == client for side, _ in seq[first_client + 1:]):
+        return "established", None
+    return None
+
+
+def build_flow(conn: Connection, flow_id: int, capture: str, cert_info: Callable[[bytes], CertInfo],
+               tls_ports: frozenset[int]) -> FlowRecord:
+    s = conn.session
+    c, sv = _roles(conn, tls_ports)
+    ip = {"a": conn.a_ip, "b": conn.b_ip}
+    port = {"a": conn.a_port, "b": conn.b_port}
+    ch, sh = s.client_hello, s.server_hello
+    server_chain = [cert_info(d) for d in s.chains.get(sv, [])]
+    client_chain = [cert_info(d) for d in s.chains.get(c, [])]
+    role = {c: "client", sv: "server"}
+    outcome, detail = _outcome(conn, c)
+    warnings = conn.tcp_anomalies() + conn.warnings
+    for a in s.anomalies:
+        if a.code not in warnings:
+            warnings.append(a.code)
+    for ci in server_chain + client_chain:
+        if ci.errors and "cert_parse_error" not in warnings:
+            warnings.append("cert_parse_error")
+    resumed = False
+    if sh is not None:
+        if s.is_tls13:
+            resumed = any(t == 41 for t, _ in sh.extensions)
+        else:
+            # abbreviated handshake: the server's CCS comes straight after its ServerHello
+            resumed = (bool(sh.session_id) and ch is not None and sh.session_id == ch.session_id) or (
+                sv not in s.chains and _server_ccs_before_client(s, c))
+    kx = s.server_kx
+    kx_group = None
+    if kx is not None and kx.curve is not None:
+        kx_group = group_name(kx.curve)
+    elif sh is not None and sh.key_share_group is not None:
+        kx_group = group_name(sh.key_share_group)
+    client_max = None
+    if ch is not None:
+        versions = [v for v in ch.supported_versions if (v & 0x0F0F) != 0x0A0A] or [ch.legacy_version]
+        client_max = version_name(max(versions))
+    req = s.cert_request
+    return FlowRecord(
+        capture=capture,
+        flow_id=flow_id,
+        ts_start=conn.first_ts,
+        ts_end=conn.last_ts,
+        first_frame=conn.first_frame,
+        last_frame=conn.last_frame,
+        client_ip=_ip(ip[c]),
+        client_port=port[c],
+        server_ip=_ip(ip[sv]),
+        server_port=port[sv],
+        ip_version=conn.ip_version,
+        tls_version=version_name(sh.selected_version) if sh is not None else None,
+        client_max_version=client_max,
+        cipher=cipher_name(sh.cipher_suite) if sh is not None else None,
+        cipher_id=sh.cipher_suite if sh is not None else None,
+        sni=ch.sni if ch is not None else None,
+        alpn=(sh.alpn if sh is not None else None),
+        server_subject=server_chain[0].subject if server_chain else None,
+        server_issuer=server_chain[0].issuer if server_chain else None,
+        server_chain_sha256=[ci.sha256 for ci in server_chain],
+        client_subject=client_chain[0].subject if client_chain else None,
+        client_issuer=client_chain[0].issuer if client_chain else None,
+        client_chain_sha256=[ci.sha256 for ci in client_chain],
+        client_cert_kind=client_cert_kind(client_chain[0]) if client_chain else None,
+        client_cert_requested=req is not None,
+        requested_ca_names=[m.ca_name_to_str(n) for n in req.ca_names] if req is not None else [],
+        alerts=[f"{role[a.side]}:{a.level}:{a.description}" for a in s.alerts],
+        outcome=outcome,
+        outcome_detail=detail,
+        certs_visible=bool(server_chain),
+        resumed=bool(resumed),
+        dh_bits=kx.dh_p_bits if kx is not None else None,
+        kx_group=kx_group,
+        history=_history(s, c),
+        starttls=_prelude_name(s, port[sv]),
+        packets=conn.packets,
+        warnings=warnings,
+    )
+
+
+def _server_ccs_before_client(s: TLSSession, client: str) -> bool:
+    server = "b" if client == "a" else "a"
+    return server in s.ccs and (client not in s.ccs or s.ccs[server] <= s.ccs[client])
+
+
+def _history(s: TLSSession, client: str) -> str:
+    """Zeek-style history; letters were cased when the client side was already known."""
+    return "".join(s.history)

@@ -1,0 +1,259 @@
+"""One TLS connection: record-level events from both directions -> what the handshake said.
+
+`TLSSession` is sans-I/O.  The connection layer feeds it the events of each direction's
+`RecordReader` (direction ``"a"`` is the TCP initiator, ``"b"`` the responder); the session parses
+the handshake messages (`inspector.tls.messages`), follows the handshake to its end, and keeps what
+a report needs: hellos, chains (DER), CertificateRequest, key exchange, alerts, a Zeek-style
+history string and anomalies.  `handshake_over` tells the connection layer when it may stop
+buffering.  Which side is the TLS client is decided by who sent the ClientHello.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import messages as m
+from .ciphers import cipher_kx
+from .constants import alert_name
+from .records import (Anomaly, AlertRecord, ApplicationData, ChangeCipherSpec, EncryptedHandshake,
+                      Event, HandshakeMessage, SSLv2ClientHello, TLSStart)
+
+# Zeek's ssl_history letters (scripts/base/protocols/ssl/main.zeek); client upper, server lower.
+HISTORY_LETTERS = {
+    0: "h", 1: "c", 2: "s", 3: "v", 4: "t", 5: "e", 6: "j", 8: "o", 11: "x", 12: "k", 13: "r",
+    14: "n", 15: "y", 16: "g", 20: "f", 21: "w", 22: "u", 23: "a", 24: "p", 25: "z", 254: "m",
+}
+MESSAGE_NAMES = {
+    0: "HelloRequest", 1: "ClientHello", 2: "ServerHello", 3: "HelloVerifyRequest",
+    4: "NewSessionTicket", 5: "EndOfEarlyData", 6: "HelloRetryRequest", 8: "EncryptedExtensions",
+    11: "Certificate", 12: "ServerKeyExchange", 13: "CertificateRequest", 14: "ServerHelloDone",
+    15: "CertificateVerify", 16: "ClientKeyExchange", 20: "Finished", 21: "CertificateURL",
+    22: "CertificateStatus", 24: "KeyUpdate", 25: "CompressedCertificate",
+}
+CERT_ALERTS = frozenset((42, 43, 44, 45, 46, 48, 49, 116))  # certificate-related descriptions
+TLS13 = 0x0304
+
+
+@dataclass(slots=True)
+class AlertSeen:
+    frame: int
+    ts: float
+    side: str  # "a" or "b": the direction that sent it
+    level: str  # "warning", "fatal", "encrypted", or "unknown(n)"
+    description: str  # IANA name, or "encrypted_alert"
+    code: int | None
+    after: str | None  # the peer's last handshake message before it, e.g. "Certificate"
+
+
+@dataclass(slots=True)
+class SessionAnomaly:
+    frame: int
+    ts: float
+    side: str | None
+    code: str
+    detail: str
+
+
+@dataclass(slots=True)
+class TLSSession:
+    client_hello: m.ClientHello | None = None
+    server_hello: m.ServerHello | None = None
+    hello_retry: bool = False
+    client_side: str | None = None  # "a" or "b"
+    chains: dict[str, list[bytes]] = field(default_factory=dict)  # side -> DER list, as sent
+    cert_request: m.CertificateRequest | None = None
+    server_kx: m.ServerKeyExchange | None = None
+    alerts: list[AlertSeen] = field(default_factory=list)
+    anomalies: list[SessionAnomaly] = field(default_factory=list)
+    history: list[str] = field(default_factory=list)
+    ccs: dict[str, int] = field(default_factory=dict)  # side -> frame
+    finished: dict[str, int] = field(default_factory=dict)  # side -> frame of encrypted Finished
+    encrypted_order: list[tuple[str, int]] = field(default_factory=list)  # TLS 1.3: (side, size)
+    last_message: dict[str, str] = field(default_factory=dict)
+    flight_has_cert: dict[str, bool] = field(default_factory=dict)
+    started: set[str] = field(default_factory=set)
+    prelude: dict[str, bytes] = field(default_factory=dict)  # side -> first bytes before TLS
+    prelude_bytes: int = 0
+    sslv2_hello: bool = False
+    appdata: dict[str, int] = field(default_factory=dict)  # side -> records after handshake start
+    first_frame: int | None = None
+
+    # ---- helpers -------------------------------------------------------------------------
+    def _anomaly(self, frame: int, ts: float, side: str | None, code: str, detail: str) -> None:
+        if len(self.anomalies) < 64:
+            self.anomalies.append(SessionAnomaly(frame, ts, side, code, detail))
+
+    def _side_is_client(self, side: str) -> bool:
+        return side == (self.client_side or "a")
+
+    @property
+    def version(self) -> int | None:
+        if self.server_hello is not None:
+            return self.server_hello.selected_version
+        return None
+
+    @property
+    def is_tls13(self) -> bool:
+        return self.version == TLS13
+
+    # ---- feeding -------------------------------------------------------------------------
+    def feed(self, side: str, events: list[Event], ts: float) -> None:
+        for ev in events:
+            t = type(ev)
+            if t is HandshakeMessage:
+                self._message(side, ev, ts)
+            elif t is ApplicationData:
+                self._appdata(side, ev)
+            elif t is ChangeCipherSpec:
+                self.ccs.setdefault(side, ev.frame)
+                self.history.append("I" if self._side_is_client(side) else "i")
+            elif t is EncryptedHandshake:
+                if side in self.ccs and side not in self.finished:
+                    self.finished[side] = ev.frame
+                    self.history.append("F" if self._side_is_client(side) else "f")
+            elif t is AlertRecord:
+                self._alert(side, ev, ts)
+            elif t is TLSStart:
+                self.started.add(side)
+                if self.first_frame is None:
+                    self.first_frame = ev.frame
+                if ev.prelude_bytes:
+                    self.prelude[side] = ev.prelude_head
+                    self.prelude_bytes += ev.prelude_bytes
+            elif t is SSLv2ClientHello:
+                self._sslv2(side, ev, ts)
+            elif t is Anomaly:
+                self._anomaly(ev.frame, ts, side, ev.code, ev.detail)
+
+    def _appdata(self, side: str, ev: ApplicationData) -> None:
+        self.appdata[side] = self.appdata.get(side, 0) + 1
+        if self.server_hello is not None and self.is_tls13 and len(self.encrypted_order) < 16:
+            self.encrypted_order.append((side, ev.length))
+
+    def _sslv2(self, side: str, ev: SSLv2ClientHello, ts: float) -> None:
+        self.sslv2_hello = True
+        try:
+            self.client_hello = m.parse_sslv2_client_hello(ev.record)
+        except m.TLSParseError as e:
+            self._anomaly(ev.frame, ts, side, "bad_client_hello", f"SSLv2 ClientHello: {e}")
+        if self.client_side is None:
+            self.client_side = side
+        self.history.append("C")
+        self.last_message[side] = "ClientHello"
+
+    def _message(self, side: str, ev: HandshakeMessage, ts: float) -> None:
+        mt = ev.msg_type
+        body = ev.body
+        if mt == 1 and self.client_side is None:
+            self.client_side = side
+        elif mt == 2 and self.client_side is None:
+            self.client_side = "b" if side == "a" else "a"
+        is_client = self._side_is_client(side)
+        letter = HISTORY_LETTERS.get(mt, "z")
+        self.history.append(letter.upper() if is_client else letter)
+        name = MESSAGE_NAMES.get(mt, f"handshake type {mt}")
+        # A new flight starts when this side speaks after the peer.
+        if self.last_message.get("_speaker") != side:
+            self.flight_has_cert[side] = False
+            self.last_message["_speaker"] = side
+        self.last_message[side] = name
+        try:
+            if mt == 1:
+                ch = m.parse_client_hello(body)
+                if self.client_hello is None or self.hello_retry:
+                    self.client_hello = ch
+                else:
+                    self._anomaly(ev.frame, ts, side, "duplicate_client_hello",
+                                  "a second ClientHello on the same connection")
+                for w in ch.warnings:
+                    self._anomaly(ev.frame, ts, side, w, "in the ClientHello")
+            elif mt == 2:
+                sh = m.parse_server_hello(body)
+                if sh.is_hello_retry_request:
+                    self.hello_retry = True
+                    self.history[-1] = "j"
+                    self.last_message[side] = "HelloRetryRequest"
+                else:
+                    self.server_hello = sh
+                for w in sh.warnings:
+                    self._anomaly(ev.frame, ts, side, w, "in the ServerHello")
+            elif mt == 11:
+                self.flight_has_cert[side] = True
+                cert = m.parse_certificate(body, tls13=self.is_tls13)
+                if side not in self.chains:
+                    self.chains[side] = list(cert.certs)
+                for w in cert.warnings:
+                    self._anomaly(ev.frame, ts, side, w, "in the Certificate message")
+            elif mt == 13:
+                self.cert_request = m.parse_certificate_request(
+                    body, tls13=self.is_tls13, version=self.version or ev.record_version)
+                for w in self.cert_request.warnings:
+                    self._anomaly(ev.frame, ts, side, w, "in the CertificateRequest")
+            elif mt == 12:
+                if self.server_hello is not None:
+                    self.server_kx = m.parse_server_key_exchange(
+                        body, cipher_suite=self.server_hello.cipher_suite,
+                        version=self.server_hello.selected_version)
+        except m.TLSParseError as e:
+            self._anomaly(ev.frame, ts, side, f"bad_{_snake(name)}", f"{name} does not parse: {e}")
+
+    def _alert(self, side: str, ev: AlertRecord, ts: float) -> None:
+        peer = "b" if side == "a" else "a"
+        after = self.last_message.get(peer)
+        if after and self.flight_has_cert.get(peer):
+            after_cert = "Certificate"
+        else:
+            after_cert = None
+        is_client = self._side_is_client(side)
+        encrypted = ev.encrypted or (self.is_tls13 and len(ev.payload) != 2)
+        if encrypted:
+            self.alerts.append(AlertSeen(ev.frame, ts, side, "encrypted", "encrypted_alert", None, after))
+            self.history.append("Q" if is_client else "q")
+            return
+        try:
+            parsed = m.parse_alert(ev.payload)
+        except m.TLSParseError as e:
+            self._anomaly(ev.frame, ts, side, "bad_alert", f"alert record does not parse: {e}")
+            return
+        for a in parsed:
+            desc = alert_name(a.description)
+            when = after_cert if (after_cert and a.description in CERT_ALERTS) else after
+            self.alerts.append(AlertSeen(ev.frame, ts, side, a.level_name, desc, a.description, when))
+            self.history.append("L" if is_client else "l")
+
+    # ---- questions the connection layer asks -----------------------------------------------
+    @property
+    def handshake_over(self) -> bool:
+        """Nothing more worth buffering: both sides are encrypted, or a fatal alert was sent."""
+        if any(a.level == "fatal" for a in self.alerts):
+            return True
+        if self.is_tls13:
+            # The client spoke encrypted (Finished, or an alert) and the server spoke after it.
+            c = self.client_side or "a"
+            seq = self.encrypted_order
+            first = next((i for i, (side, _) in enumerate(seq) if side == c), None)
+            if first is None:
+                return False
+            return seq[first][1] <= 24 or any(side != c for side, _ in seq[first + 1:]) \
+                or len(seq) >= 16
+        return len(self.finished) == 2 or (len(self.ccs) == 2 and sum(self.appdata.values()) > 0)
+
+    def fatal_alert(self) -> AlertSeen | None:
+        for a in self.alerts:
+            if a.level == "fatal":
+                return a
+        return None
+
+    def kx_name(self) -> str | None:
+        if self.server_hello is None:
+            return None
+        return cipher_kx(self.server_hello.cipher_suite)
+
+
+def _snake(name: str) -> str:
+    out = []
+    for i, ch in enumerate(name):
+        if ch.isupper() and i:
+            out.append("_")
+        out.append(ch.lower())
+    return "".join(out).replace(" ", "_")
