@@ -84,6 +84,7 @@ class PcapParser:
         self.warnings: list[CaptureWarning] = []
         self._warned_snaplen = False
         self.skipped = 0
+        self.error: CaptureError | None = None  # set when framing broke; packets before it stand
 
     def feed(self, chunk: bytes) -> list[Packet]:
         buf = self._buf + chunk if self._buf else chunk
@@ -97,9 +98,10 @@ class PcapParser:
         while off + 16 <= n:
             sec, frac, incl, orig = unpack(buf, off)
             if incl > MAX_CAPLEN:
-                raise CaptureError(
+                self.error = CaptureError(
                     f"packet record claims {incl} captured bytes, bigger than the maximum of "
                     f"{MAX_CAPLEN} (corrupt file?)", self.offset + off)
+                break
             end = off + 16 + incl
             if end > n:
                 break
@@ -153,6 +155,7 @@ class PcapngParser:
         self._warned: set[str] = set()
         self.skipped = 0
         self._seen_shb = False
+        self.error: CaptureError | None = None
 
     def _warn_once(self, code: str, detail: str, offset: int) -> None:
         if code not in self._warned:
@@ -160,10 +163,17 @@ class PcapngParser:
             self.warnings.append(CaptureWarning(code, detail, offset))
 
     def feed(self, chunk: bytes) -> list[Packet]:
+        out: list[Packet] = []
+        try:
+            self._feed(chunk, out)
+        except CaptureError as e:
+            self.error = e
+        return out
+
+    def _feed(self, chunk: bytes, out: list[Packet]) -> None:
         buf = self._buf + chunk if self._buf else chunk
         n = len(buf)
         off = 0
-        out: list[Packet] = []
         while off + 12 <= n:
             if buf[off:off + 4] == PCAPNG_SHB:
                 bom = buf[off + 8:off + 12]
@@ -192,13 +202,16 @@ class PcapngParser:
                     f"pcapng block length {blen} does not match its trailer {trailer}",
                     self.offset + off)
             body = buf[off + 8:off + blen - 4]
-            pkt = self._block(btype, body, self.offset + off)
+            try:
+                pkt = self._block(btype, body, self.offset + off)
+            except (struct.error, IndexError):
+                raise CaptureError(f"pcapng block of type {btype:#x} is malformed",
+                                   self.offset + off) from None
             if pkt is not None:
                 out.append(pkt)
             off += blen
         self._buf = buf[off:]
         self.offset += off
-        return out
 
     def _block(self, btype: int, body: bytes, where: int) -> Packet | None:
         o = self.order
@@ -352,12 +365,14 @@ class CaptureReader:
         try:
             if pending:
                 yield from parser.feed(pending)
-            while not broken:
+            while not broken and parser.error is None:
                 chunk, broken = self._read(f, self.chunk_size)
                 if not chunk:
                     break
                 self.bytes_read += len(chunk)
                 yield from parser.feed(chunk)
+            if parser.error is not None:
+                raise parser.error
             parser.close()
         finally:
             self.warnings.extend(parser.warnings)

@@ -28,7 +28,7 @@ class Limits:
     """Resource limits; hitting one is a warning on the flow, never a failure."""
 
     max_flows: int = 100_000  # connections in flight before the oldest is evicted
-    max_handshake_bytes: int = 256 * 1024  # largest handshake message accepted
+    max_handshake_bytes: int = 1024 * 1024  # largest handshake message accepted (chains of 300 KB exist)
     max_pending_bytes: int = 256 * 1024  # out-of-order bytes kept above a hole, per direction
     max_certs: int = 32  # certificates parsed per chain
     max_tombstones: int = 1_000_000  # finished connections remembered (to skip their packets)

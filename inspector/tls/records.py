@@ -114,6 +114,13 @@ def find_hello(b: bytes | bytearray, start: int = 0) -> int:
     return -1
 
 
+def _plaintext_hello(frag: bytes) -> bool:
+    """A ClientHello/ServerHello record after CCS: TLS 1.3 middlebox compatibility mode sends CCS
+    after a HelloRetryRequest, before the second hello.  An encrypted record passes this check
+    with probability about 2**-24 (type byte and exact 3-byte length)."""
+    return len(frag) >= 4 and frag[0] in (1, 2) and int.from_bytes(frag[1:4], "big") == len(frag) - 4
+
+
 class RecordReader:
     """One direction of a TLS connection. States: detect -> records -> stopped."""
 
@@ -269,7 +276,7 @@ class RecordReader:
             frag = bytes(b[pos + 5:pos + 5 + ln])
             pos += 5 + ln
             if ct == CT_HANDSHAKE:
-                if self.encrypted:
+                if self.encrypted and not _plaintext_hello(frag):
                     out.append(EncryptedHandshake(frame, ln))
                 elif not self._handshake(frag, ver, frame, out):
                     return

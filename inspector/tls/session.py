@@ -34,6 +34,11 @@ CERT_ALERTS = frozenset((42, 43, 44, 45, 46, 48, 49, 116))  # certificate-relate
 TLS13 = 0x0304
 
 
+def is_tls13_version(v: int | None) -> bool:
+    """TLS 1.3, its IETF drafts (0x7fxx) and Facebook's Fizz drafts (0xfbxx)."""
+    return v is not None and (v == TLS13 or (v >> 8) in (0x7F, 0xFB))
+
+
 @dataclass(slots=True)
 class AlertSeen:
     frame: int
@@ -94,7 +99,7 @@ class TLSSession:
 
     @property
     def is_tls13(self) -> bool:
-        return self.version == TLS13
+        return is_tls13_version(self.version)
 
     # ---- feeding -------------------------------------------------------------------------
     def feed(self, side: str, events: list[Event], ts: float) -> None:

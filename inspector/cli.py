@@ -1,0 +1,115 @@
+"""The `tlsinspect` command: load -> analyse -> render.  Thin by design.
+
+``tlsinspect FILE`` is short for ``tlsinspect report FILE``.  Exit codes: 0 the capture was read,
+2 unusable input (one line on stderr, never a traceback).
+"""
+
+from __future__ import annotations
+
+import enum
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from .errors import InspectError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Every TLS handshake in a packet capture, flow by flow, and why it failed.")
+err = Console(stderr=True, highlight=False)
+
+
+class Format(str, enum.Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    parquet = "parquet"
+
+
+class TableName(str, enum.Enum):
+    flows = "flows"
+    certificates = "certificates"
+    events = "events"
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"tlsinspect: {message}", markup=False)
+    return typer.Exit(code)
+
+
+@app.command()
+def report(
+    file: Annotated[Path, typer.Argument(help="pcap or pcapng file, optionally gzip-compressed")],
+    format: Annotated[Format, typer.Option("--format", "-f", help="output format")] = Format.table,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="write to this file")] = None,
+    port: Annotated[Optional[list[int]], typer.Option("--port", "-p", help="extra TLS port (repeatable)")] = None,
+    table: Annotated[TableName, typer.Option("--table", help="table for csv/parquet")] = TableName.flows,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no warnings on stderr")] = False,
+) -> None:
+    """Report every TLS flow in FILE: endpoints, version, cipher, SNI, chains, alerts, outcome."""
+    from . import report as render
+    from .api import read_capture
+
+    try:
+        cap = read_capture(file, ports=port or ())
+    except InspectError as e:
+        raise _fail(str(e)) from None
+    if format is Format.parquet and output is None:
+        raise _fail("--format parquet needs --output FILE")
+    if not quiet:
+        for w in cap.warnings:
+            if format is not Format.table:
+                err.print(f"tlsinspect: warning: {w}", markup=False)
+    df = getattr(cap, table.value)
+    try:
+        if format is Format.table:
+            if output is not None:
+                with open(output, "w", encoding="utf-8") as fh:
+                    render.render_table(cap, Console(file=fh, width=160), quiet=quiet)
+            else:
+                console = Console()
+                if not console.is_terminal:
+                    console = Console(width=200)
+                render.render_table(cap, console, quiet=quiet)
+        elif format is Format.json:
+            text = render.to_json(cap)
+            if output is not None:
+                output.write_text(text + "\n", encoding="utf-8")
+            else:
+                sys.stdout.write(text + "\n")
+        elif format is Format.csv:
+            render.write_csv(df, output if output is not None else sys.stdout)
+        else:
+            render.write_parquet(df, output)
+    except OSError as e:
+        raise _fail(f"cannot write {output}: {e.strerror or e}") from None
+
+
+@app.callback()
+def _root() -> None:
+    """Every TLS handshake in a packet capture, flow by flow, and why it failed."""
+
+
+COMMANDS = {"report"}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: ``tlsinspect FILE`` runs ``report``."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] not in COMMANDS and args[0] not in ("--help", "-h", "--version"):
+        args.insert(0, "report")
+    if args[:1] == ["--version"]:
+        from . import __version__
+        print(f"tlsinspect {__version__}")
+        return
+    try:
+        app(args=args, prog_name="tlsinspect")
+    except KeyboardInterrupt:
+        err.print("tlsinspect: interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,172 @@
+"""A `Capture` -> text for people (rich tables) and machines (JSON, CSV, Parquet).
+
+Rendering only: nothing here parses packets.  The table report colours outcomes when stdout is a
+terminal and falls back to plain text otherwise.  CSV cells that a spreadsheet would run as a
+formula (leading ``= + - @``) are quoted with a leading apostrophe.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from .api import Capture
+
+PORT_ROLES = {
+    5061: "SIP-TLS", 2443: "SCCP-TLS", 3804: "CAPF", 8443: "Tomcat", 6972: "TFTP-HTTPS",
+    443: "HTTPS", 636: "LDAPS", 993: "IMAPS", 995: "POP3S", 465: "SMTPS", 25: "SMTP", 587: "SMTP",
+    389: "LDAP", 5222: "XMPP", 5269: "XMPP-S2S", 5432: "PostgreSQL", 3306: "MySQL", 21: "FTP",
+}
+OUTCOME_STYLE = {"established": "green", "failed": "bold red", "reset": "yellow", "incomplete": "dim"}
+
+
+def _na(v: Any) -> bool:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return True
+    return isinstance(v, float) and math.isnan(v)
+
+
+def _s(v: Any, default: str = "-") -> str:
+    return default if _na(v) else str(v)
+
+
+def _cn(rfc4514: Any) -> str:
+    """The CN of an RFC 4514 string, for narrow table cells (first attribute when no CN)."""
+    if _na(rfc4514):
+        return "-"
+    for part in str(rfc4514).split(","):
+        if part.startswith("CN="):
+            return part[3:]
+    return str(rfc4514)
+
+
+def _short_cipher(name: Any) -> str:
+    return "-" if _na(name) else str(name).replace("TLS_", "", 1).replace("_WITH_", " ")
+
+
+def role_of(port: int) -> str:
+    return PORT_ROLES.get(int(port), "")
+
+
+def render_table(cap: Capture, console: Console, *, quiet: bool = False) -> None:
+    flows = cap.flows
+    certs = cap.certificates.set_index("sha256") if len(cap.certificates) else None
+    title = f"{cap.name}: {len(flows)} TLS flow{'s' if len(flows) != 1 else ''}"
+    table = Table(title=title, title_justify="left", show_lines=False, expand=False)
+    for col in ("#", "client", "server", "service", "version", "cipher", "SNI", "server cert",
+                "client cert", "outcome"):
+        table.add_column(col, overflow="fold")
+    for f in flows.itertuples(index=False):
+        kind = "" if _na(f.client_cert_kind) else f" [{f.client_cert_kind}]"
+        outcome = Text(f.outcome, style=OUTCOME_STYLE.get(f.outcome, ""))
+        if not f.certs_visible and f.outcome == "established" and not _na(f.tls_version):
+            outcome.append(" (certs not visible)", style="dim")
+        table.add_row(
+            str(f.flow_id), f"{f.client_ip}:{f.client_port}", f"{f.server_ip}:{f.server_port}",
+            role_of(f.server_port), _s(f.tls_version), _short_cipher(f.cipher), _s(f.sni),
+            _cn(f.server_subject), _cn(f.client_subject) + kind if not _na(f.client_subject) else "-",
+            outcome)
+    console.print(table)
+    failed = flows[flows["outcome"].isin(["failed", "reset"])]
+    for f in failed.itertuples(index=False):
+        console.print()
+        tree = Tree(Text.assemble((f"Flow {f.flow_id} ", "bold"),
+                                  f"{f.client_ip}:{f.client_port} -> {f.server_ip}:{f.server_port} ",
+                                  (role_of(f.server_port), "cyan"), "  ",
+                                  (f.outcome, OUTCOME_STYLE.get(f.outcome, "")), ": ",
+                                  _s(f.outcome_detail, "")))
+        for label, chain in (("server chain", f.server_chain_sha256), ("client chain", f.client_chain_sha256)):
+            if chain:
+                node = tree.add(label)
+                for fp in chain:
+                    node.add(_cert_line(certs, fp))
+        if f.alerts:
+            tree.add("alerts: " + ", ".join(f.alerts))
+        if f.client_cert_requested:
+            names = f.requested_ca_names or []
+            tree.add(f"server asked for a client certificate ({len(names)} CA names listed)")
+        console.print(tree)
+    if not quiet:
+        for w in cap.warnings:
+            console.print(f"[yellow]warning:[/] {w}")
+
+
+def _cert_line(certs: pd.DataFrame | None, fp: str) -> str:
+    if certs is None or fp not in certs.index:
+        return fp[:16]
+    c = certs.loc[fp]
+    parts = [f"{_cn(c.subject)} <- {_cn(c.issuer)}"]
+    if not _na(c.key_type):
+        parts.append(f"{c.key_type} {_s(c.key_bits, '')}".strip())
+    if not _na(c.not_after):
+        parts.append(f"valid {c.not_before:%Y-%m-%d} .. {c.not_after:%Y-%m-%d}")
+    if c.self_signed is True:
+        parts.append("self-signed")
+    if not _na(c.client_cert_kind) and c.client_cert_kind in ("LSC", "MIC"):
+        parts.append(c.client_cert_kind)
+    if not _na(c.known_ca):
+        parts.append(str(c.known_ca))
+    return ", ".join(parts)
+
+
+# ---- machine formats ---------------------------------------------------------------------------
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, bytes):
+        return v.hex()
+    if isinstance(v, (pd.Timestamp, datetime)):
+        return v.isoformat()
+    if _na(v):
+        return None
+    if hasattr(v, "item"):  # numpy scalars
+        return v.item()
+    return v
+
+
+def frame_records(df: pd.DataFrame, drop: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    cols = [c for c in df.columns if c not in drop]
+    return [{c: _jsonable(v) for c, v in zip(cols, row)} for row in df[cols].itertuples(index=False)]
+
+
+def to_json(cap: Capture) -> str:
+    doc = {
+        "capture": cap.name,
+        "format": cap.format,
+        "frames": cap.stats.get("frames", 0),
+        "warnings": cap.warnings,
+        "flows": frame_records(cap.flows),
+        "certificates": frame_records(cap.certificates, drop=("der",)),
+        "events": frame_records(cap.events),
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False)
+
+
+def _csv_safe(v: Any) -> Any:
+    if isinstance(v, list):
+        v = ";".join(str(x) for x in v)
+    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + v
+    return v
+
+
+def write_csv(df: pd.DataFrame, out) -> None:
+    safe = df.drop(columns=[c for c in ("der",) if c in df.columns]).copy()
+    for c in safe.columns:
+        if safe[c].dtype == object or str(safe[c].dtype).startswith("str"):
+            safe[c] = safe[c].map(_csv_safe)
+    safe.to_csv(out, index=False)
+
+
+def write_parquet(df: pd.DataFrame, path: Path) -> None:
+    df.to_parquet(path, index=False)
