@@ -1,0 +1,79 @@
+"""The tlsinspect command as a user runs it: exit codes, formats, and no tracebacks."""
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from inspector.cli import app, main
+
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, ["report", *map(str, args)])
+
+
+def test_table_report_names_failed_flows_and_alerts(lab_capture):
+    r = run(lab_capture)
+    assert r.exit_code == 0, r.output
+    assert "3 TLS flows" in r.output
+    assert "server sent fatal unknown_ca after the client's Certificate" in r.output
+    assert "client sent fatal unknown_ca after the server's Certificate" in r.output
+    assert "CAPF-0badc0de" in r.output  # the rejected LSC's issuer, in the chain tree
+    assert "SIP-TLS" in r.output and "TFTP-HTTPS" in r.output
+
+
+def test_json_carries_flows_certificates_events(lab_capture):
+    r = run(lab_capture, "--format", "json")
+    assert r.exit_code == 0
+    doc = json.loads(r.output)
+    assert [f["outcome"] for f in doc["flows"]] == ["established", "failed", "failed"]
+    assert doc["flows"][0]["client_cert_kind"] == "MIC"
+    assert doc["flows"][1]["alerts"] == ["server:fatal:unknown_ca"]
+    fps = {c["sha256"] for c in doc["certificates"]}
+    assert set(doc["flows"][2]["server_chain_sha256"]) <= fps
+    assert {e["code"] for e in doc["events"] if e["kind"] == "alert"} == {"unknown_ca"}
+
+
+def test_csv_and_parquet_outputs(lab_capture, tmp_path):
+    out = tmp_path / "flows.csv"
+    assert run(lab_capture, "--format", "csv", "-o", out).exit_code == 0
+    df = pd.read_csv(out)
+    assert list(df.server_port) == [5061, 5061, 6972]
+    pq = tmp_path / "certs.parquet"
+    assert run(lab_capture, "--format", "parquet", "--table", "certificates", "-o", pq).exit_code == 0
+    certs = pd.read_parquet(pq)
+    assert "CN=CAPF-0badc0de" in " ".join(certs.issuer.dropna())
+
+
+def test_csv_escapes_formula_cells():
+    from inspector.report import _csv_safe
+    assert _csv_safe("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert _csv_safe("cucm1.example.lab") == "cucm1.example.lab"
+
+
+@pytest.mark.parametrize("content", [b"", b"not a capture at all\n", b"\xd4\xc3\xb2\xa1"])
+def test_unusable_input_is_one_line_and_exit_2(tmp_path, content):
+    bad = tmp_path / "bad.pcap"
+    bad.write_bytes(content)
+    proc = subprocess.run([sys.executable, "-m", "inspector", str(bad)], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("tlsinspect: ") and proc.stderr.count("\n") == 1
+    assert "Traceback" not in proc.stderr
+
+
+def test_missing_file_and_directory(tmp_path):
+    for target in (tmp_path / "nope.pcap", tmp_path):
+        proc = subprocess.run([sys.executable, "-m", "inspector", str(target)], capture_output=True, text=True)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_options_before_the_file(lab_capture, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--format", "json", "--quiet", str(lab_capture)])
+    assert e.value.code == 0
+    assert json.loads(capsys.readouterr().out)["flows"]
