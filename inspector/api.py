@@ -52,6 +52,12 @@ class Capture:
         from .frame import events_frame
         return events_frame(self.analysis)
 
+    @cached_property
+    def findings(self) -> pd.DataFrame:
+        """Diagnoses: one row per finding, most severe first (see README for the codes)."""
+        from .frame import findings_frame
+        return findings_frame(self.analysis)
+
     def __repr__(self) -> str:
         return (f"<Capture {self.name}: {len(self.analysis.flows)} TLS flows, "
                 f"{len(self.analysis.certificates)} certificates, {self.analysis.stats['frames']} frames>")

@@ -1,7 +1,7 @@
 """The `tlsinspect` command: load -> analyse -> render.  Thin by design.
 
 ``tlsinspect FILE`` is short for ``tlsinspect report FILE``.  Exit codes: 0 the capture was read,
-2 unusable input (one line on stderr, never a traceback).
+1 a finding reached ``--fail-on``, 2 unusable input (one line on stderr, never a traceback).
 """
 
 from __future__ import annotations
@@ -32,6 +32,14 @@ class TableName(str, enum.Enum):
     flows = "flows"
     certificates = "certificates"
     events = "events"
+    findings = "findings"
+
+
+class FailOn(str, enum.Enum):
+    info = "info"
+    warning = "warning"
+    error = "error"
+    critical = "critical"
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -47,6 +55,8 @@ def report(
     port: Annotated[Optional[list[int]], typer.Option("--port", "-p", help="extra TLS port (repeatable)")] = None,
     table: Annotated[TableName, typer.Option("--table", help="table for csv/parquet")] = TableName.flows,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no warnings on stderr")] = False,
+    fail_on: Annotated[Optional[FailOn], typer.Option(
+        "--fail-on", help="exit 1 when a finding reaches this severity (for scripted lab checks)")] = None,
 ) -> None:
     """Report every TLS flow in FILE: endpoints, version, cipher, SNI, chains, alerts, outcome."""
     from . import report as render
@@ -85,6 +95,11 @@ def report(
             render.write_parquet(df, output)
     except OSError as e:
         raise _fail(f"cannot write {output}: {e.strerror or e}") from None
+    if fail_on is not None:
+        from .diagnose import Severity
+        threshold = Severity[fail_on.value]
+        if any(Severity[s] >= threshold for s in cap.findings["severity"]):
+            raise typer.Exit(1)
 
 
 @app.callback()

@@ -7,6 +7,7 @@ Missing values are ``pd.NA``/``None``, never empty strings.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable
@@ -113,6 +114,17 @@ EVENT_COLUMNS: tuple[Column, ...] = (
 )
 
 
+FINDING_COLUMNS: tuple[Column, ...] = (
+    Column("capture", S, "capture file name"),
+    Column("flow_id", I, "flow the finding is about (joins flows.flow_id)"),
+    Column("code", S, "stable finding code (unknown_ca, sni_not_in_cert, expired_in_chain...)"),
+    Column("severity", S, '"critical", "error", "warning" or "info"'),
+    Column("message", S, "what was found, in words"),
+    Column("fix", S, "the likely fix"),
+    Column("evidence", S, "JSON object: frames, alert, certificate fingerprints, SNI..."),
+)
+
+
 def _ts(v: float | datetime | None) -> pd.Timestamp | None:
     if v is None:
         return None
@@ -177,11 +189,19 @@ def events_frame(analysis: Analysis) -> pd.DataFrame:
     return make_frame(event_rows(analysis.events), EVENT_COLUMNS)
 
 
+def findings_frame(analysis: Analysis) -> pd.DataFrame:
+    from .diagnose import diagnose
+    rows = [dict(capture=analysis.capture, flow_id=f.flow_id, code=f.code, severity=f.severity.name,
+                 message=f.message, fix=f.fix, evidence=json.dumps(f.evidence, sort_keys=True))
+            for f in diagnose(analysis)]
+    return make_frame(rows, FINDING_COLUMNS)
+
+
 def schema_markdown() -> str:
     """The README schema section, generated from the column tuples above."""
     out = []
     for title, cols in (("flows", FLOW_COLUMNS), ("certificates", CERT_COLUMNS),
-                        ("events", EVENT_COLUMNS)):
+                        ("events", EVENT_COLUMNS), ("findings", FINDING_COLUMNS)):
         out.append(f"#### `{title}`\n\n| column | dtype | meaning |\n|---|---|---|")
         for c in cols:
             dtype = "list" if c.dtype == L and c.name != "der" else ("bytes" if c.name == "der" else c.dtype)

@@ -26,6 +26,7 @@ PORT_ROLES = {
     443: "HTTPS", 636: "LDAPS", 993: "IMAPS", 995: "POP3S", 465: "SMTPS", 25: "SMTP", 587: "SMTP",
     389: "LDAP", 5222: "XMPP", 5269: "XMPP-S2S", 5432: "PostgreSQL", 3306: "MySQL", 21: "FTP",
 }
+SEVERITY_STYLE = {"critical": "bold red", "error": "red", "warning": "yellow", "info": "cyan"}
 OUTCOME_STYLE = {"established": "green", "failed": "bold red", "reset": "yellow", "incomplete": "dim"}
 
 
@@ -76,6 +77,10 @@ def render_table(cap: Capture, console: Console, *, quiet: bool = False) -> None
             _cn(f.server_subject), _cn(f.client_subject) + kind if not _na(f.client_subject) else "-",
             outcome)
     console.print(table)
+    findings = cap.findings
+    by_flow: dict[int, list] = {}
+    for x in findings.itertuples(index=False):
+        by_flow.setdefault(x.flow_id, []).append(x)
     failed = flows[flows["outcome"].isin(["failed", "reset"])]
     for f in failed.itertuples(index=False):
         console.print()
@@ -94,10 +99,30 @@ def render_table(cap: Capture, console: Console, *, quiet: bool = False) -> None
         if f.client_cert_requested:
             names = f.requested_ca_names or []
             tree.add(f"server asked for a client certificate ({len(names)} CA names listed)")
+        for x in by_flow.get(f.flow_id, []):
+            if x.severity in ("critical", "error"):
+                node = tree.add(Text.assemble((f"{x.severity.upper()} {x.code}: ", SEVERITY_STYLE[x.severity]),
+                                              x.message))
+                node.add(Text.assemble(("fix: ", "bold"), x.fix))
         console.print(tree)
+    render_findings(findings, console)
     if not quiet:
         for w in cap.warnings:
             console.print(f"[yellow]warning:[/] {w}")
+
+
+def render_findings(findings: pd.DataFrame, console: Console) -> None:
+    """All findings, most severe first: one line each with its fix."""
+    if not len(findings):
+        return
+    console.print()
+    table = Table(title="Findings", title_justify="left")
+    for col in ("severity", "flow", "code", "finding", "fix"):
+        table.add_column(col, overflow="fold")
+    for x in findings.itertuples(index=False):
+        table.add_row(Text(x.severity, style=SEVERITY_STYLE.get(x.severity, "")),
+                      _s(x.flow_id), x.code, x.message, x.fix)
+    console.print(table)
 
 
 def _cert_line(certs: pd.DataFrame | None, fp: str) -> str:
@@ -148,6 +173,7 @@ def to_json(cap: Capture) -> str:
         "flows": frame_records(cap.flows),
         "certificates": frame_records(cap.certificates, drop=("der",)),
         "events": frame_records(cap.events),
+        "findings": [{**r, "evidence": json.loads(r["evidence"])} for r in frame_records(cap.findings)],
     }
     return json.dumps(doc, indent=2, ensure_ascii=False)
 
