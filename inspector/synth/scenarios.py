@@ -1,0 +1,334 @@
+"""Named Cisco collaboration TLS scenarios with expectations computed from the real objects.
+
+Each scenario function runs real handshakes and returns a ``Scenario``. ``expect`` holds
+the facts an inspector should report, derived from the identities used and the bytes
+produced (never typed in): ``expect["flows"]`` has one dict per connection and the
+first flow's keys are repeated at top level. See ``flow_expect`` for the keys.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+import tempfile
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
+from . import pki
+from .frames import Link, Packet, merge, tcp_packets
+from .handshake import (
+    CIPHER_SUITES,
+    TLS_VERSIONS,
+    Conversation,
+    alert_name,
+    client_context,
+    coalesce_handshake_records,
+    run_handshake,
+    server_context,
+)
+
+Address = tuple[str, int]
+
+CAPTURE_T0 = 1700000000.0
+"""Default capture start (2023-11-14 22:13:20 UTC), inside the default certificate validity."""
+
+PHONE_IP = "10.10.1.20"
+MRA_PHONE_IP = "203.0.113.50"
+SPA_PHONE_IP = "192.168.1.50"
+EXPRESSWAY_C_IP = "10.48.36.10"
+EXPRESSWAY_E_IP = "198.51.100.20"
+PROVISIONING_IP = "10.48.36.30"
+
+MIC_ISSUERS = frozenset(
+    {"Cisco Manufacturing CA", "Cisco Manufacturing CA SHA2", "CAP-RTP-001", "CAP-RTP-002", "ACT2 SUDI CA"}
+)
+SIP_REGISTER = (
+    b"REGISTER sip:cucm1.example.lab SIP/2.0\r\nVia: SIP/2.0/TLS 10.10.1.20:51000\r\n"
+    b"From: <sip:1001@cucm1.example.lab>\r\nTo: <sip:1001@cucm1.example.lab>\r\nContent-Length: 0\r\n\r\n",
+    b"SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n",
+)
+HTTP_GET = (
+    b"GET /cucm-uds/version HTTP/1.1\r\nHost: cucm1.example.lab\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+)
+
+
+@dataclass
+class Scenario:
+    """A named set of TLS connections (conversation, client address, server address) and expectations.
+
+    Client ports are distinct per conversation.
+    """
+
+    name: str
+    description: str
+    conversations: list[tuple[Conversation, Address, Address]]
+    expect: dict[str, Any]
+
+
+def _cn(name: x509.Name) -> str | None:
+    attrs = name.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(attrs[0].value) if attrs else None
+
+
+def cert_kind(cert: x509.Certificate) -> str:
+    """``LSC`` (issued by a CAPF), ``MIC`` (issued by a Cisco manufacturing CA) or ``other``."""
+    issuer = _cn(cert.issuer) or ""
+    if issuer.startswith("CAPF-"):
+        return "LSC"
+    return "MIC" if issuer in MIC_ISSUERS else "other"
+
+
+def flow_expect(
+    conv: Conversation,
+    client: Address,
+    server: Address,
+    *,
+    server_identity: pki.Identity,
+    client_identity: pki.Identity | None = None,
+) -> dict[str, Any]:
+    """Expectations for one connection.
+
+    Keys: ``client``/``server`` ("ip:port"), ``server_port``, ``sni``, ``tls_version``
+    ("TLS 1.2"), ``cipher_suite`` (code point), ``cipher`` (IANA name, else OpenSSL's),
+    ``established``, ``resumed``, ``session_id`` (hex or None), ``alert``
+    ("server:fatal:unknown_ca": sender, level, description of the first plaintext alert),
+    ``cert_request``, ``certificates_in_clear``; ``server_subject``/``server_issuer``/
+    ``server_chain``/``server_self_signed`` when the server sent its Certificate;
+    ``client_subject``/``client_issuer``/``client_cert_kind`` when a client Certificate
+    is visible in the clear. Subjects are RFC 4514 strings.
+    """
+    hello = conv.server_hello
+    c2s_types = {t for t, _ in conv.handshake_messages("c2s")}
+    s2c_types = {t for t, _ in conv.handshake_messages("s2c")}
+    alerts = conv.alerts()
+    server_sent_cert = hello is not None and not conv.session_reused and (11 in s2c_types or hello.version == 0x0304)
+    client_cert = client_identity.cert if client_identity is not None and 11 in c2s_types else None
+    alert = None
+    if alerts:
+        direction, level, description = alerts[0]
+        sender = "client" if direction == "c2s" else "server"
+        alert = f"{sender}:{'fatal' if level == 2 else 'warning'}:{alert_name(description)}"
+    cert = server_identity.cert
+    return {
+        "client": f"{client[0]}:{client[1]}",
+        "server": f"{server[0]}:{server[1]}",
+        "server_port": server[1],
+        "sni": conv.sni,
+        "tls_version": TLS_VERSIONS.get(hello.version) if hello else None,
+        "cipher_suite": hello.cipher_suite if hello else None,
+        "cipher": CIPHER_SUITES.get(hello.cipher_suite, conv.cipher) if hello else None,
+        "established": conv.established,
+        "resumed": conv.session_reused,
+        "session_id": hello.session_id.hex() if hello and hello.session_id else None,
+        "alert": alert,
+        "cert_request": 13 in s2c_types,
+        "certificates_in_clear": 11 in s2c_types,
+        "server_subject": cert.subject.rfc4514_string() if server_sent_cert else None,
+        "server_issuer": cert.issuer.rfc4514_string() if server_sent_cert else None,
+        "server_chain": [c.subject.rfc4514_string() for c in server_identity.chain] if server_sent_cert else [],
+        "server_self_signed": cert.subject == cert.issuer if server_sent_cert else None,
+        "client_subject": client_cert.subject.rfc4514_string() if client_cert else None,
+        "client_issuer": client_cert.issuer.rfc4514_string() if client_cert else None,
+        "client_cert_kind": cert_kind(client_cert) if client_cert else None,
+    }
+
+
+def _scenario(name: str, description: str,
+              flows: list[tuple[Conversation, Address, Address, dict[str, Any]]]) -> Scenario:
+    per_flow = [expect for *_, expect in flows]
+    return Scenario(
+        name=name,
+        description=description,
+        conversations=[(conv, client, server) for conv, client, server, _ in flows],
+        expect={**per_flow[0], "name": name, "flows": per_flow},
+    )
+
+
+def _phone_to_cucm(name: str, description: str, phone: pki.Identity, *, ciphers: str | None = None) -> Scenario:
+    """A phone registering over SIP/TLS (5061) with a client certificate to CUCM's CallManager."""
+    cucm = pki.cucm_callmanager()
+    callmanager_trust = [pki.cisco_root_ca_2048().cert, pki.cisco_manufacturing_ca_sha2().cert,
+                         pki.capf_a6d4c572().cert]
+    server_ctx = server_context(cucm, request_client_cert=True, trusted_cas=callmanager_trust, ciphers=ciphers,
+                                max_version=ssl.TLSVersion.TLSv1_2)
+    client_ctx = client_context(trusted_cas=[cucm.cert], client_identity=phone, ciphers="DEFAULT" if ciphers else None,
+                                max_version=ssl.TLSVersion.TLSv1_2)
+    conv = coalesce_handshake_records(run_handshake(server_ctx, client_ctx, sni=None, app_data=SIP_REGISTER))
+    client, server = (PHONE_IP, 51000), (pki.CUCM_IP, 5061)
+    expect = flow_expect(conv, client, server, server_identity=cucm, client_identity=phone)
+    return _scenario(name, description, [(conv, client, server, expect)])
+
+
+def mic_5061() -> Scenario:
+    """Phone with its MIC (no LSC) registers to CUCM on 5061; established."""
+    return _phone_to_cucm("mic_5061", "Phone presents its MIC (Cisco Manufacturing CA SHA2) to CUCM on 5061",
+                          pki.phone_mic())
+
+
+def lsc_5061() -> Scenario:
+    """Phone with an LSC from this cluster's CAPF registers on 5061 (RSA key exchange); established."""
+    return _phone_to_cucm("lsc_5061", "Phone presents its LSC (CAPF-a6d4c572) to CUCM on 5061",
+                          pki.phone_lsc(), ciphers="AES256-GCM-SHA384")
+
+
+def lsc_rejected_unknown_ca() -> Scenario:
+    """Phone moved from another cluster keeps its old LSC; CUCM answers fatal unknown_ca."""
+    return _phone_to_cucm("lsc_rejected_unknown_ca",
+                          "Phone's LSC from the old cluster's CAPF-0badc0de is not in CallManager-trust",
+                          pki.phone_lsc_old_cluster())
+
+
+def _expressway_to_cucm(identity: pki.Identity, *, request_client_cert: bool = False
+                        ) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """Contexts for Expressway-C (verifying, hostname checked, trusts Example Lab Root CA) to CUCM."""
+    server_ctx = server_context(identity, request_client_cert=request_client_cert,
+                                trusted_cas=[pki.example_root_ca().cert], max_version=ssl.TLSVersion.TLSv1_2)
+    client_ctx = client_context(trusted_cas=[pki.example_root_ca().cert], check_hostname=True)
+    return server_ctx, client_ctx
+
+
+def ca_chain_8443() -> Scenario:
+    """Expressway-C to CUCM tomcat (8443), CA-signed chain with SANs, SNI cucm1.example.lab; established."""
+    tomcat = pki.cucm_tomcat()
+    server_ctx, client_ctx = _expressway_to_cucm(tomcat)
+    conv = run_handshake(server_ctx, client_ctx, sni=pki.CUCM_FQDN, app_data=HTTP_GET, close=True)
+    client, server = (EXPRESSWAY_C_IP, 52000), (pki.CUCM_IP, 8443)
+    expect = flow_expect(conv, client, server, server_identity=tomcat)
+    return _scenario("ca_chain_8443", "Expressway-C verifies CUCM's CA-signed tomcat chain on 8443",
+                     [(conv, client, server, expect)])
+
+
+def ecdsa_selfsigned_6972_unknown_ca() -> Scenario:
+    """CUCM presents a self-signed tomcat-ECDSA cert on 6972 and asks for a client cert; Expressway-C rejects it."""
+    ecdsa = pki.cucm_tomcat_ecdsa()
+    server_ctx, client_ctx = _expressway_to_cucm(ecdsa, request_client_cert=True)
+    conv = run_handshake(server_ctx, client_ctx, sni=ecdsa.cn)
+    client, server = (EXPRESSWAY_C_IP, 52100), (pki.CUCM_IP, 6972)
+    expect = flow_expect(conv, client, server, server_identity=ecdsa)
+    return _scenario("ecdsa_selfsigned_6972_unknown_ca",
+                     "Expressway-C sends fatal unknown_ca after CUCM's self-signed ECDSA cert and CertificateRequest",
+                     [(conv, client, server, expect)])
+
+
+def sni_mismatch_8443() -> Scenario:
+    """Expressway-C connects with a name absent from the cert's SAN/CN; it sends fatal bad_certificate."""
+    tomcat = pki.cucm_tomcat()
+    server_ctx, client_ctx = _expressway_to_cucm(tomcat)
+    conv = run_handshake(server_ctx, client_ctx, sni="cucm-pub.example.lab")
+    client, server = (EXPRESSWAY_C_IP, 52200), (pki.CUCM_IP, 8443)
+    expect = flow_expect(conv, client, server, server_identity=tomcat)
+    return _scenario("sni_mismatch_8443", "SNI cucm-pub.example.lab is not in CUCM's certificate",
+                     [(conv, client, server, expect)])
+
+
+def tls13_443() -> Scenario:
+    """MRA phone to Expressway-E on 443 with TLS 1.3; established. ``conv.keylog`` decrypts it."""
+    expressway = pki.expressway_e()
+    fd, keylog = tempfile.mkstemp(prefix="tlsinspect-keylog-")
+    os.close(fd)
+    try:
+        server_ctx = server_context(expressway)
+        client_ctx = client_context(trusted_cas=[pki.example_root_ca().cert], check_hostname=True,
+                                    keylog_filename=keylog)
+        conv = run_handshake(server_ctx, client_ctx, sni=pki.EXPRESSWAY_E_FQDN, app_data=HTTP_GET, close=True)
+    finally:
+        os.unlink(keylog)
+    client, server = (MRA_PHONE_IP, 53000), (EXPRESSWAY_E_IP, 443)
+    expect = flow_expect(conv, client, server, server_identity=expressway)
+    return _scenario("tls13_443", "MRA phone to Expressway-E over TLS 1.3 (certificates encrypted)",
+                     [(conv, client, server, expect)])
+
+
+def resumption_8443() -> Scenario:
+    """Two TLS 1.2 connections to CUCM tomcat; the second resumes the first's session ID (no Certificate)."""
+    tomcat = pki.cucm_tomcat()
+    server_ctx = server_context(tomcat, session_tickets=False, max_version=ssl.TLSVersion.TLSv1_2)
+    client_ctx = client_context(trusted_cas=[pki.example_root_ca().cert], check_hostname=True)
+    first = run_handshake(server_ctx, client_ctx, sni=pki.CUCM_FQDN, app_data=HTTP_GET, close=True)
+    second = run_handshake(server_ctx, client_ctx, sni=pki.CUCM_FQDN, session=first.session, app_data=HTTP_GET,
+                           close=True)
+    if not second.session_reused:
+        raise RuntimeError("OpenSSL did not resume the session")
+    server = (pki.CUCM_IP, 8443)
+    flows = [(conv, (EXPRESSWAY_C_IP, port), server) for conv, port in ((first, 52300), (second, 52301))]
+    return _scenario("resumption_8443", "Full TLS 1.2 handshake, then an abbreviated one resuming its session ID",
+                     [(c, cl, sv, flow_expect(c, cl, sv, server_identity=tomcat)) for c, cl, sv in flows])
+
+
+def expired_root_443() -> Scenario:
+    """Phone (firmware 12.7) trusts only the AddTrust root, expired 2020-05-30; it sends certificate_expired."""
+    expressway = pki.expressway_e_addtrust()
+    server_ctx = server_context(expressway, max_version=ssl.TLSVersion.TLSv1_2)
+    client_ctx = client_context(trusted_cas=[pki.addtrust_external_root().cert], check_hostname=True,
+                                max_version=ssl.TLSVersion.TLSv1_2)
+    conv = run_handshake(server_ctx, client_ctx, sni=pki.EXPRESSWAY_E_FQDN)
+    client, server = (MRA_PHONE_IP, 53100), (EXPRESSWAY_E_IP, 443)
+    expect = flow_expect(conv, client, server, server_identity=expressway)
+    return _scenario("expired_root_443", "Expressway-E cert chains only to the expired AddTrust External CA Root",
+                     [(conv, client, server, expect)])
+
+
+def dhe1024_443() -> Scenario:
+    """SPA phone to a provisioning server with DHE and a 1024-bit group (and 1024-bit RSA key); established."""
+    prov = pki.provisioning_server()
+    ciphers = "DHE-RSA-AES256-SHA:@SECLEVEL=0"
+    server_ctx = server_context(prov, dh_params_bits=1024, ciphers=ciphers, max_version=ssl.TLSVersion.TLSv1_2)
+    client_ctx = client_context(trusted_cas=[pki.example_root_ca().cert], ciphers=ciphers,
+                                max_version=ssl.TLSVersion.TLSv1_2)
+    conv = run_handshake(server_ctx, client_ctx, sni=prov.cn, app_data=HTTP_GET, close=True)
+    client, server = (SPA_PHONE_IP, 54000), (PROVISIONING_IP, 443)
+    key_exchange = dict(conv.handshake_messages("s2c"))[12]
+    prime = key_exchange[2 : 2 + int.from_bytes(key_exchange[:2], "big")]
+    expect = {**flow_expect(conv, client, server, server_identity=prov),
+              "dh_prime_bits": int.from_bytes(prime, "big").bit_length()}
+    return _scenario("dhe1024_443", "SPA provisioning over DHE-RSA with a 1024-bit DH group",
+                     [(conv, client, server, expect)])
+
+
+SCENARIOS: dict[str, Callable[[], Scenario]] = {
+    f.__name__: f
+    for f in (
+        mic_5061,
+        lsc_5061,
+        lsc_rejected_unknown_ca,
+        ca_chain_8443,
+        ecdsa_selfsigned_6972_unknown_ca,
+        tls13_443,
+        resumption_8443,
+        sni_mismatch_8443,
+        expired_root_443,
+        dhe1024_443,
+    )
+}
+"""All scenarios by name."""
+
+
+def build_capture(
+    scenario: Scenario,
+    *,
+    link: Link = "ether",
+    ipv6: bool = False,
+    segment_size: int | None = None,
+    reorder: bool = False,
+    duplicate: bool = False,
+    t0: float = CAPTURE_T0,
+    port_offset: int = 0,
+    seed: int = 0,
+) -> list[Packet]:
+    """Frame every conversation of ``scenario`` (one second apart) and merge them by time.
+
+    ``port_offset`` shifts the client ports, to mix several scenarios into one capture.
+    Write the result with ``pcapio.write_capture`` (pcap or pcapng by file name).
+    """
+    return merge(
+        *(
+            tcp_packets(conv, client=(client[0], client[1] + port_offset), server=server, link=link, ipv6=ipv6,
+                        segment_size=segment_size, reorder=reorder, duplicate=duplicate, seed=seed + i,
+                        t0=t0 + i, isn_client=1000 + 100000 * i, isn_server=5000 + 100000 * i)
+            for i, (conv, client, server) in enumerate(scenario.conversations)
+        )
+    )
