@@ -20,7 +20,7 @@ from typing import Iterable
 from .capture import Packet
 from .certs import CertInfo, parse_certificate_cached
 from .flows import DEFAULT_TLS_PORTS, Connection, EventRecord, FlowRecord, Limits, build_flow
-from .link import LinkDecoder
+from .link import LinkDecoder, ip_to_str
 from .tcp import TCP_ACK, TCP_RST, TCP_SYN
 
 _SEQ = struct.Struct("!I")
@@ -167,8 +167,15 @@ class Analyzer:
 
     def _emit(self, c: Connection) -> None:
         if not c.is_tls:
-            self.stats["not_tls" if c.state == "not_tls" or not c.session.started
-                       else "tls_without_handshake"] += 1
+            kind = "not_tls" if c.state == "not_tls" or not c.session.started else "tls_without_handshake"
+            self.stats[kind] += 1
+            on_tls_port = c.a_port in self.tls_ports or c.b_port in self.tls_ports
+            if on_tls_port and c.state == "not_tls" and self.stats[f"{kind}_reported"] < 1000:
+                self.stats[f"{kind}_reported"] += 1
+                a, b = ip_to_str(c.a_ip), ip_to_str(c.b_ip)
+                self.events.append(EventRecord(
+                    self.capture, None, c.first_frame, c.first_ts, "warning", None, "not_tls",
+                    f"{a}:{c.a_port} -> {b}:{c.b_port} uses a TLS port but carries no TLS"))
             return
         flow_id = len(self.flows) + 1
         rec = build_flow(c, flow_id, self.capture, parse_certificate_cached, self.tls_ports)

@@ -8,11 +8,11 @@ detection), stops buffering once the handshake is over, and at the end becomes a
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 from typing import Callable
 
 from .certs import CertInfo, client_cert_kind
+from .link import ip_to_str
 from .tcp import TCP_FIN, TCP_RST, TCP_SYN, StreamReassembler
 from .tls import messages as m
 from .tls.constants import cipher_name, group_name, version_name
@@ -212,10 +212,6 @@ class Connection:
 
 # ---- building the row -------------------------------------------------------------------------
 
-def _ip(raw: bytes) -> str:
-    return str(ipaddress.ip_address(raw))
-
-
 def _roles(conn: Connection, tls_ports: frozenset[int]) -> tuple[str, str]:
     """(client side, server side) among "a"/"b"."""
     s = conn.session
@@ -352,9 +348,9 @@ def build_flow(conn: Connection, flow_id: int, capture: str, cert_info: Callable
         ts_end=conn.last_ts,
         first_frame=conn.first_frame,
         last_frame=conn.last_frame,
-        client_ip=_ip(ip[c]),
+        client_ip=ip_to_str(ip[c]),
         client_port=port[c],
-        server_ip=_ip(ip[sv]),
+        server_ip=ip_to_str(ip[sv]),
         server_port=port[sv],
         ip_version=conn.ip_version,
         tls_version=version_name(sh.selected_version) if sh is not None else None,

@@ -50,6 +50,11 @@ def _cn(rfc4514: Any) -> str:
     return str(rfc4514)
 
 
+def endpoint(ip: str, port: int) -> str:
+    """ip:port, with IPv6 addresses in brackets (RFC 3986)."""
+    return f"[{ip}]:{port}" if ":" in str(ip) else f"{ip}:{port}"
+
+
 def _short_cipher(name: Any) -> str:
     return "-" if _na(name) else str(name).replace("TLS_", "", 1).replace("_WITH_", " ")
 
@@ -72,10 +77,11 @@ def render_table(cap: Capture, console: Console, *, quiet: bool = False) -> None
         if not f.certs_visible and f.outcome == "established" and not _na(f.tls_version):
             outcome.append(" (certs not visible)", style="dim")
         table.add_row(
-            str(f.flow_id), f"{f.client_ip}:{f.client_port}", f"{f.server_ip}:{f.server_port}",
+            str(f.flow_id), endpoint(f.client_ip, f.client_port), endpoint(f.server_ip, f.server_port),
             role_of(f.server_port), _s(f.tls_version), _short_cipher(f.cipher), _s(f.sni),
             _cn(f.server_subject), _cn(f.client_subject) + kind if not _na(f.client_subject) else "-",
             outcome)
+    table.caption = summary_line(cap)
     console.print(table)
     findings = cap.findings
     by_flow: dict[int, list] = {}
@@ -85,7 +91,7 @@ def render_table(cap: Capture, console: Console, *, quiet: bool = False) -> None
     for f in failed.itertuples(index=False):
         console.print()
         tree = Tree(Text.assemble((f"Flow {f.flow_id} ", "bold"),
-                                  f"{f.client_ip}:{f.client_port} -> {f.server_ip}:{f.server_port} ",
+                                  f"{endpoint(f.client_ip, f.client_port)} -> {endpoint(f.server_ip, f.server_port)} ",
                                   (role_of(f.server_port), "cyan"), "  ",
                                   (f.outcome, OUTCOME_STYLE.get(f.outcome, "")), ": ",
                                   _s(f.outcome_detail, "")))
@@ -109,6 +115,20 @@ def render_table(cap: Capture, console: Console, *, quiet: bool = False) -> None
     if not quiet:
         for w in cap.warnings:
             console.print(f"[yellow]warning:[/] {w}")
+
+
+def summary_line(cap: Capture) -> str:
+    st = cap.stats
+    parts = [f"{st.get('frames', 0)} frames", f"{st.get('tcp_connections', 0)} TCP connections",
+             f"{len(cap.analysis.flows)} TLS"]
+    if st.get("not_tls"):
+        parts.append(f"{st['not_tls']} not TLS")
+    if st.get("tls_without_handshake"):
+        parts.append(f"{st['tls_without_handshake']} TLS with no handshake in the capture")
+    skipped = sum(v for k, v in st.items() if k.startswith("skipped_") and "not_tcp" not in k and "not_ip" not in k)
+    if skipped:
+        parts.append(f"{skipped} frames not decodable")
+    return ", ".join(parts)
 
 
 def render_findings(findings: pd.DataFrame, console: Console) -> None:
