@@ -70,7 +70,7 @@ def render_table(cap: Capture, console: Console, *, quiet: bool = False) -> None
     table = Table(title=title, title_justify="left", show_lines=False, expand=False)
     for col in ("#", "client", "server", "service", "version", "cipher", "SNI", "server cert",
                 "client cert", "outcome"):
-        table.add_column(col, overflow="fold")
+        table.add_column(col, overflow="fold", no_wrap=col in ("client", "server", "#"))
     for f in flows.itertuples(index=False):
         kind = "" if _na(f.client_cert_kind) else f" [{f.client_cert_kind}]"
         outcome = Text(f.outcome, style=OUTCOME_STYLE.get(f.outcome, ""))
