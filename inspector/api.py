@@ -58,6 +58,54 @@ class Capture:
         from .frame import findings_frame
         return findings_frame(self.analysis)
 
+    # ---- Jupyter views (inspector.notebook) -------------------------------------------------
+
+    def _flow_row(self, flow_id: int) -> pd.Series:
+        rows = self.flows[self.flows["flow_id"] == int(flow_id)]
+        if not len(rows):
+            raise KeyError(f"no flow {flow_id} in {self.name} (flow ids 1..{len(self.flows)})")
+        return rows.iloc[0]
+
+    def flow(self, flow_id: int):
+        """One flow as a `FlowView`: endpoints, outcome, alerts, both chains and its findings."""
+        from .notebook import FlowView
+        return FlowView(self._flow_row(flow_id), self.certificates, self.findings)
+
+    def chain(self, flow_id: int, side: str = "server"):
+        """The ``"server"`` or ``"client"`` certificate chain of a flow as a `ChainView` (leaf first)."""
+        from .notebook import ChainView
+        if side not in ("server", "client"):
+            raise ValueError(f'side must be "server" or "client", not {side!r}')
+        row = self._flow_row(flow_id)
+        fps = row[f"{side}_chain_sha256"]
+        visible = row["certs_visible"]
+        return ChainView.from_fingerprints(
+            list(fps) if isinstance(fps, (list, tuple)) else [], self.certificates, side=side,
+            at=row["ts_start"], flow_id=int(flow_id),
+            leaf_kind=None if pd.isna(row["client_cert_kind"]) else str(row["client_cert_kind"]),
+            certs_visible=None if pd.isna(visible) else bool(visible) if side == "server" else None)
+
+    def cert(self, sha256_prefix: str):
+        """The certificate whose SHA-256 starts with ``sha256_prefix`` (hex, colons and case ignored)
+        as a `CertView`, judged at the time of the first flow that sent it.
+
+        Raises KeyError when no certificate matches, or more than one does."""
+        from .notebook import CertView
+        prefix = str(sha256_prefix).replace(":", "").replace(" ", "").lower()
+        certs = self.certificates
+        hits = certs[certs["sha256"].str.startswith(prefix)] if prefix and len(certs) else certs.iloc[0:0]
+        if len(hits) != 1:
+            what = "no certificate" if not len(hits) else f"{len(hits)} certificates"
+            raise KeyError(f"{what} in {self.name} with a SHA-256 starting {prefix!r}")
+        row = hits.iloc[0]
+        flows = self.flows[self.flows["flow_id"].isin([int(x) for x in (row["flow_ids"] or [])])]
+        at = flows["ts_start"].min() if len(flows) else None
+        return CertView(row, at=None if at is None or pd.isna(at) else at)
+
+    def _repr_html_(self) -> str:
+        from .notebook import CaptureSummary
+        return CaptureSummary(self)._repr_html_()
+
     def __repr__(self) -> str:
         return (f"<Capture {self.name}: {len(self.analysis.flows)} TLS flows, "
                 f"{len(self.analysis.certificates)} certificates, {self.analysis.stats['frames']} frames>")
@@ -80,6 +128,10 @@ def read_capture(path: str | os.PathLike, *, ports: Iterable[int] = (),
             raise
         reader.warnings.append(_warning("capture_truncated", f"reading stopped: {e}"))
     analysis = analyzer.finish((w.code, w.detail) for w in reader.warnings)
+    unsupported = {k: v for k, v in analysis.stats.items() if k.startswith("skipped_unsupported_linktype_")}
+    if analysis.stats["frames"] and sum(unsupported.values()) == analysis.stats["frames"]:
+        lts = ", ".join(k.rsplit("_", 1)[1] for k in unsupported)
+        raise CaptureError(f"link type {lts} is not supported (no packet could be decoded)")
     return Capture(path, analysis, format=reader.format, bytes_read=reader.bytes_read)
 
 

@@ -226,6 +226,12 @@ class Analyzer:
             self.events.append(EventRecord(self.capture, None, None, None, "warning", None, code, detail))
         for reason, n in sorted(self.decoder.skipped.items()):
             self.stats[f"skipped_{reason}"] += n
+            if reason.startswith("unsupported_linktype_"):
+                lt = reason.rsplit("_", 1)[1]
+                detail = f"link type {lt} is not supported: {n} packets skipped"
+                warnings.append(f"unsupported_linktype: {detail}")
+                self.events.append(EventRecord(self.capture, None, None, None, "warning", None,
+                                               "unsupported_linktype", detail))
         self.stats["frames"] = self.frame
         return Analysis(self.capture, self.flows, self.certs, self.events, self.stats, warnings,
                         self.first_ts, self.last_ts)

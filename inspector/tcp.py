@@ -27,7 +27,9 @@ class StreamReassembler:
     """In-order delivery for one direction of one TCP connection."""
 
     __slots__ = ("base", "delivered", "pending", "pending_bytes", "max_pending", "anomalies",
-                 "midstream", "_syn_seen")
+                 "midstream", "_syn_seen", "_recent")
+
+    WINDOW = 64 * 1024  # delivered bytes kept to compare retransmissions with
 
     def __init__(self, max_pending: int = 256 * 1024) -> None:
         self.base: int | None = None  # sequence number of stream offset 0
@@ -38,6 +40,7 @@ class StreamReassembler:
         self.anomalies: list[str] = []
         self.midstream = False
         self._syn_seen = False
+        self._recent = bytearray()  # the last WINDOW delivered bytes, ending at self.delivered
 
     def _flag(self, code: str) -> None:
         if code not in self.anomalies:
@@ -60,9 +63,10 @@ class StreamReassembler:
         if rel >= HALF:
             rel -= MOD  # before the start of the stream (a retransmission from before we started)
         end = rel + len(payload)
-        if end <= self.delivered:
-            return []  # retransmission of delivered data
         if rel < self.delivered:
+            self._compare_delivered(rel, payload)
+            if end <= self.delivered:
+                return []  # retransmission of delivered data
             payload = payload[self.delivered - rel:]
             rel = self.delivered
         if rel > self.delivered:
@@ -73,9 +77,23 @@ class StreamReassembler:
             return []
         out = [(payload, False)]
         self.delivered = end
+        self._remember(payload)
         if self.pending:
             out.extend(self._drain(force=False))
         return out
+
+    def _remember(self, data: bytes) -> None:
+        recent = self._recent
+        recent += data
+        if len(recent) > self.WINDOW:
+            del recent[:len(recent) - self.WINDOW]
+
+    def _compare_delivered(self, rel: int, payload: bytes) -> None:
+        """A retransmission of delivered bytes: do they match what was delivered?"""
+        start = self.delivered - len(self._recent)
+        lo, hi = max(rel, start), min(rel + len(payload), self.delivered)
+        if lo < hi and self._recent[lo - start:hi - start] != payload[lo - rel:hi - rel]:
+            self._flag("overlap_different_data")
 
     def _store(self, rel: int, payload: bytes) -> None:
         old = self.pending.get(rel)
@@ -119,6 +137,7 @@ class StreamReassembler:
             out.append((data, gap))
             gap = False
             self.delivered += len(data)
+            self._remember(data)
         return out
 
     def flush(self) -> list[tuple[bytes, bool]]:
@@ -133,3 +152,4 @@ class StreamReassembler:
         """Forget buffered data (the handshake is over): keep only the counters."""
         self.pending.clear()
         self.pending_bytes = 0
+        self._recent = bytearray()

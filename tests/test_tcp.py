@@ -88,3 +88,11 @@ def test_any_segmentation_order_or_isn_gives_the_same_stream(size, isn, rnd):
     rnd.shuffle(segs)
     data, r, _ = run(segs, isn=isn)
     assert data == STREAM[:700]
+
+
+def test_retransmission_with_different_bytes_than_delivered_is_flagged():
+    segs = segments(STREAM, 100, 1000)
+    data, r, _ = run(segs + [(segs[3][0], b"Z" * 100)])
+    assert data == STREAM and "overlap_different_data" in r.anomalies
+    data, r, _ = run(segs + [segs[3]])
+    assert r.anomalies == []
