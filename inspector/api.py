@@ -11,7 +11,7 @@ import pandas as pd
 
 from .capture import CaptureReader
 from .engine import Analysis, Analyzer
-from .errors import CaptureError
+from .errors import CaptureError, InspectError
 from .flows import Limits
 
 
@@ -112,15 +112,17 @@ class Capture:
 
 
 def read_capture(path: str | os.PathLike, *, ports: Iterable[int] = (),
-                 limits: Limits | None = None) -> Capture:
+                 limits: Limits | None = None, keylog: str | os.PathLike | None = None) -> Capture:
     """Read a pcap/pcapng file (optionally gzip-compressed) and analyse every TLS flow.
 
+    ``keylog`` names an NSS key log file (SSLKEYLOGFILE): TLS 1.3 handshakes whose secrets it
+    holds are decrypted, revealing their certificates, CertificateRequest and alerts.
     Raises `CaptureError` when the file is unusable (not a capture, broken before any packet).
     A file cut short after some packets gives the flows so far and a ``capture_truncated`` warning.
     """
     path = Path(path)
     reader = CaptureReader(path)
-    analyzer = Analyzer(path.name, ports=ports, limits=limits)
+    analyzer = Analyzer(path.name, ports=ports, limits=limits, keylog=_read_keylog(keylog))
     try:
         analyzer.feed(reader.packets())
     except CaptureError as e:
@@ -138,3 +140,17 @@ def read_capture(path: str | os.PathLike, *, ports: Iterable[int] = (),
 def _warning(code: str, detail: str):
     from .capture import CaptureWarning
     return CaptureWarning(code, detail)
+
+
+def _read_keylog(path: str | os.PathLike | None):
+    if path is None:
+        return None
+    from .tls.decrypt import parse_keylog
+    try:
+        text = Path(path).read_text(encoding="ascii", errors="replace")
+    except OSError as e:
+        raise InspectError(f"cannot read key log {path}: {e.strerror or e}") from None
+    log = parse_keylog(text)
+    if not len(log):
+        raise InspectError(f"{path} holds no key log lines (NSS key log format expected)")
+    return log

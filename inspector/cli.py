@@ -18,7 +18,7 @@ from .errors import InspectError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Every TLS handshake in a packet capture, flow by flow, and why it failed.")
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class Format(str, enum.Enum):
@@ -55,6 +55,8 @@ def report(
     port: Annotated[Optional[list[int]], typer.Option("--port", "-p", help="extra TLS port (repeatable)")] = None,
     table: Annotated[TableName, typer.Option("--table", help="table for csv/parquet")] = TableName.flows,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no warnings on stderr")] = False,
+    keylog: Annotated[Optional[Path], typer.Option(
+        "--keylog", help="NSS key log file (SSLKEYLOGFILE) to decrypt TLS 1.3 handshakes")] = None,
     fail_on: Annotated[Optional[FailOn], typer.Option(
         "--fail-on", help="exit 1 when a finding reaches this severity (for scripted lab checks)")] = None,
 ) -> None:
@@ -63,7 +65,7 @@ def report(
     from .api import read_capture
 
     try:
-        cap = read_capture(file, ports=port or ())
+        cap = read_capture(file, ports=port or (), keylog=keylog)
     except InspectError as e:
         raise _fail(str(e)) from None
     if format is Format.parquet and output is None:

@@ -22,6 +22,7 @@ from .certs import CertInfo, parse_certificate_cached
 from .flows import DEFAULT_TLS_PORTS, Connection, EventRecord, FlowRecord, Limits, build_flow
 from .link import LinkDecoder, ip_to_str
 from .tcp import TCP_ACK, TCP_RST, TCP_SYN
+from .tls.decrypt import KeyLog
 
 _SEQ = struct.Struct("!I")
 _PORTS = struct.Struct("!HH")
@@ -59,7 +60,8 @@ class Analysis:
 
 class Analyzer:
     def __init__(self, capture: str = "", *, ports: Iterable[int] = (),
-                 limits: Limits | None = None) -> None:
+                 limits: Limits | None = None, keylog: KeyLog | None = None) -> None:
+        self.keylog = keylog
         self.capture = capture
         self.tls_ports = DEFAULT_TLS_PORTS | frozenset(ports)
         self.limits = limits or Limits()
@@ -132,9 +134,9 @@ class Analyzer:
         sport, dport = _PORTS.unpack_from(buf, t)
         rkey = dst + src + buf[t + 2:t + 4] + buf[t:t + 2]
         if flags & TCP_SYN and flags & TCP_ACK:  # first packet seen is the responder's
-            c = Connection(rkey, dst, src, dport, sport, frame, ts, self.limits)
+            c = Connection(rkey, dst, src, dport, sport, frame, ts, self.limits, self.keylog)
         else:
-            c = Connection(key, src, dst, sport, dport, frame, ts, self.limits)
+            c = Connection(key, src, dst, sport, dport, frame, ts, self.limits, self.keylog)
             if flags & TCP_SYN:
                 c.isn_a = _SEQ.unpack_from(buf, t + 4)[0]
         self.table[key] = c

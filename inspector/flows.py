@@ -16,6 +16,7 @@ from .link import ip_to_str
 from .tcp import TCP_FIN, TCP_RST, TCP_SYN, StreamReassembler
 from .tls import messages as m
 from .tls.constants import cipher_name, group_name, version_name
+from .tls.decrypt import KeyLog
 from .tls.detect import classify_start
 from .tls.records import RecordReader
 from .tls.session import TLSSession
@@ -68,6 +69,7 @@ class FlowRecord:
     outcome: str
     outcome_detail: str | None
     certs_visible: bool
+    decrypted: bool
     resumed: bool
     dh_bits: int | None
     kx_group: str | None
@@ -100,7 +102,7 @@ class Connection:
                  "isn_a")
 
     def __init__(self, key_a: bytes, a_ip: bytes, b_ip: bytes, a_port: int, b_port: int,
-                 frame: int, ts: float, limits: Limits) -> None:
+                 frame: int, ts: float, limits: Limits, keylog: KeyLog | None = None) -> None:
         self.key_a = key_a
         self.a_ip, self.b_ip, self.a_port, self.b_port = a_ip, b_ip, a_port, b_port
         self.ip_version = 4 if len(a_ip) == 4 else 6
@@ -111,7 +113,10 @@ class Connection:
                       "b": StreamReassembler(limits.max_pending_bytes)}
         self.readers = {"a": RecordReader(limits.max_handshake_bytes),
                         "b": RecordReader(limits.max_handshake_bytes)}
-        self.session = TLSSession()
+        self.session = TLSSession(keylog=keylog)
+        if keylog is not None:
+            for r in self.readers.values():
+                r.keep_payload = True
         self.state = "new"  # new -> tls -> done ; new -> not_tls
         self.closed_by: str | None = None
         self.close_kind: str | None = None  # "rst" or "fin"
@@ -259,6 +264,8 @@ def _outcome(conn: Connection, client: str) -> tuple[str, str | None]:
         peer = "server" if who == "client" else "client"
         after = f" after the {peer}'s {fatal.after}" if fatal.after else ""
         return "failed", f"{who} sent fatal {fatal.description}{after}"
+    if s.is_tls13 and s.tls13_finished:
+        return "established", None
     if s.is_tls13:
         verdict = _tls13_outcome(s, client, role)
         if verdict is not None:
@@ -372,6 +379,7 @@ def build_flow(conn: Connection, flow_id: int, capture: str, cert_info: Callable
         outcome=outcome,
         outcome_detail=detail,
         certs_visible=bool(server_chain),
+        decrypted=s.decrypted,
         resumed=bool(resumed),
         dh_bits=kx.dh_p_bits if kx is not None else None,
         kx_group=kx_group,

@@ -59,6 +59,7 @@ FLOW_COLUMNS: tuple[Column, ...] = (
     Column("outcome", S, '"established", "failed" (alert), "reset" (RST/FIN, no alert), "incomplete"'),
     Column("outcome_detail", S, 'why, e.g. "client sent fatal unknown_ca after the server\'s Certificate"'),
     Column("certs_visible", B, "the server's Certificate was seen (false for TLS 1.3 and resumption)"),
+    Column("decrypted", B, "encrypted handshake records were decrypted with the key log (--keylog)"),
     Column("resumed", B, "session resumption (abbreviated handshake, or TLS 1.3 PSK)"),
     Column("dh_bits", I, "DHE prime size in bits (ServerKeyExchange)"),
     Column("kx_group", S, "ECDHE curve or TLS 1.3 key share group"),

@@ -56,6 +56,7 @@ class AlertRecord:
 class ApplicationData:
     frame: int
     length: int
+    record: bytes = b""  # the whole record (header included), only when the reader keeps payloads
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +127,7 @@ class RecordReader:
 
     __slots__ = ("state", "buf", "hs", "hs_version", "skip", "encrypted", "max_handshake",
                  "prelude_bytes", "prelude_head", "records", "ccs_frame", "bytes_in",
-                 "max_records", "peer_tls", "started")
+                 "max_records", "peer_tls", "started", "keep_payload")
 
     def __init__(self, max_handshake: int = 256 * 1024, *, max_records: int = 10_000) -> None:
         self.state = "detect"
@@ -144,6 +145,7 @@ class RecordReader:
         self.bytes_in = 0
         self.peer_tls = False  # set when the other direction has started TLS
         self.started = False  # a TLSStart was emitted
+        self.keep_payload = False  # hand application-data records over whole (for decryption)
 
     @property
     def stopped(self) -> bool:
@@ -262,6 +264,13 @@ class RecordReader:
                                    f"more than {self.max_records} records before the handshake ended"))
                 self.stop()
                 return
+            if ct == CT_APPLICATION_DATA and self.keep_payload:
+                if n - pos - 5 < ln:
+                    self.records -= 1
+                    break
+                out.append(ApplicationData(frame, ln, bytes(b[pos:pos + 5 + ln])))
+                pos += 5 + ln
+                continue
             if ct == CT_APPLICATION_DATA or ct == CT_HEARTBEAT:
                 out.append(ApplicationData(frame, ln))
                 avail = n - pos - 5
@@ -272,6 +281,7 @@ class RecordReader:
                 pos += 5 + ln
                 continue
             if n - pos - 5 < ln:
+                self.records -= 1  # counted again when the rest arrives
                 break
             frag = bytes(b[pos + 5:pos + 5 + ln])
             pos += 5 + ln

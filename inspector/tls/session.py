@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import messages as m
+from .decrypt import TLS13_SUITES, KeyLog, RecordDecryptor
 from .ciphers import cipher_kx
 from .constants import alert_name
 from .records import (Anomaly, AlertRecord, ApplicationData, ChangeCipherSpec, EncryptedHandshake,
@@ -82,6 +83,12 @@ class TLSSession:
     sslv2_hello: bool = False
     appdata: dict[str, int] = field(default_factory=dict)  # side -> records after handshake start
     first_frame: int | None = None
+    keylog: KeyLog | None = None
+    decryptors: dict[str, RecordDecryptor] = field(default_factory=dict)
+    decrypted_hs: dict[str, bytearray] = field(default_factory=dict)
+    decrypted: bool = False  # at least one record was decrypted with the key log
+    server_after_client_finished: int = 0  # TLS 1.3: server records after the client's Finished
+    _secrets: dict[str, bytes] | None = None
 
     # ---- helpers -------------------------------------------------------------------------
     def _anomaly(self, frame: int, ts: float, side: str | None, code: str, detail: str) -> None:
@@ -108,7 +115,7 @@ class TLSSession:
             if t is HandshakeMessage:
                 self._message(side, ev, ts)
             elif t is ApplicationData:
-                self._appdata(side, ev)
+                self._appdata(side, ev, ts)
             elif t is ChangeCipherSpec:
                 self.ccs.setdefault(side, ev.frame)
                 self.history.append("I" if self._side_is_client(side) else "i")
@@ -130,10 +137,66 @@ class TLSSession:
             elif t is Anomaly:
                 self._anomaly(ev.frame, ts, side, ev.code, ev.detail)
 
-    def _appdata(self, side: str, ev: ApplicationData) -> None:
+    def _appdata(self, side: str, ev: ApplicationData, ts: float) -> None:
         self.appdata[side] = self.appdata.get(side, 0) + 1
+        if not self._side_is_client(side) and (self.client_side or "a") in self.finished:
+            self.server_after_client_finished += 1
         if self.server_hello is not None and self.is_tls13 and len(self.encrypted_order) < 16:
             self.encrypted_order.append((side, ev.length))
+        if ev.record and side in self.decryptors:
+            self._decrypt(side, ev, ts)
+
+    # ---- TLS 1.3 with a key log ------------------------------------------------------------
+    def _start_decryption(self) -> None:
+        ch, sh = self.client_hello, self.server_hello
+        if self.keylog is None or ch is None or sh is None or sh.cipher_suite not in TLS13_SUITES:
+            return
+        secrets = self.keylog.get(ch.random)
+        if not secrets:
+            return
+        self._secrets = secrets
+        c = self.client_side or "a"
+        s = "b" if c == "a" else "a"
+        for side, label in ((c, "CLIENT_HANDSHAKE_TRAFFIC_SECRET"), (s, "SERVER_HANDSHAKE_TRAFFIC_SECRET")):
+            if label in secrets:
+                self.decryptors[side] = RecordDecryptor(sh.cipher_suite, secrets[label])
+
+    def _decrypt(self, side: str, ev: ApplicationData, ts: float) -> None:
+        result = self.decryptors[side].decrypt(ev.record[:5], ev.record[5:])
+        if result is None:
+            del self.decryptors[side]
+            self._anomaly(ev.frame, ts, side, "decryption_failed",
+                          "a record did not decrypt with the key log's secret")
+            return
+        self.decrypted = True
+        inner, content = result
+        if inner == 21:
+            self._alert(side, AlertRecord(ev.frame, content, False), ts)
+        elif inner == 22:
+            buf = self.decrypted_hs.setdefault(side, bytearray())
+            buf += content
+            while len(buf) >= 4:
+                mlen = int.from_bytes(buf[1:4], "big")
+                if mlen > 1 << 20:
+                    self._anomaly(ev.frame, ts, side, "handshake_too_large", "decrypted message too large")
+                    del self.decryptors[side]
+                    return
+                if len(buf) < 4 + mlen:
+                    break
+                msg = HandshakeMessage(ev.frame, buf[0], bytes(buf[4:4 + mlen]), 0x0304)
+                del buf[:4 + mlen]
+                self._message(side, msg, ts)
+                if msg.msg_type == 20:
+                    self._switch_to_application_keys(side)
+                    return
+
+    def _switch_to_application_keys(self, side: str) -> None:
+        label = "CLIENT_TRAFFIC_SECRET_0" if self._side_is_client(side) else "SERVER_TRAFFIC_SECRET_0"
+        secret = (self._secrets or {}).get(label)
+        if secret is not None and self.server_hello is not None:
+            self.decryptors[side] = RecordDecryptor(self.server_hello.cipher_suite, secret)
+        else:
+            self.decryptors.pop(side, None)
 
     def _sslv2(self, side: str, ev: SSLv2ClientHello, ts: float) -> None:
         self.sslv2_hello = True
@@ -180,6 +243,8 @@ class TLSSession:
                     self.last_message[side] = "HelloRetryRequest"
                 else:
                     self.server_hello = sh
+                    if self.is_tls13:
+                        self._start_decryption()
                 for w in sh.warnings:
                     self._anomaly(ev.frame, ts, side, w, "in the ServerHello")
             elif mt == 11:
@@ -194,6 +259,8 @@ class TLSSession:
                     body, tls13=self.is_tls13, version=self.version or ev.record_version)
                 for w in self.cert_request.warnings:
                     self._anomaly(ev.frame, ts, side, w, "in the CertificateRequest")
+            elif mt == 20:
+                self.finished.setdefault(side, ev.frame)
             elif mt == 12:
                 if self.server_hello is not None:
                     self.server_kx = m.parse_server_key_exchange(
@@ -232,6 +299,10 @@ class TLSSession:
         """Nothing more worth buffering: both sides are encrypted, or a fatal alert was sent."""
         if any(a.level == "fatal" for a in self.alerts):
             return True
+        if self.is_tls13 and self.tls13_finished:
+            return True
+        if self.is_tls13 and self.decryptors:
+            return False  # the key log will tell: wait for both Finished messages
         if self.is_tls13:
             # The client spoke encrypted (Finished, or an alert) and the server spoke after it.
             c = self.client_side or "a"
@@ -242,6 +313,14 @@ class TLSSession:
             return seq[first][1] <= 24 or any(side != c for side, _ in seq[first + 1:]) \
                 or len(seq) >= 16
         return len(self.finished) == 2 or (len(self.ccs) == 2 and sum(self.appdata.values()) > 0)
+
+    @property
+    def tls13_finished(self) -> bool:
+        """Both Finished seen (decrypted), and the server did not object to a client certificate:
+        it validates that after the client's Finished, so wait for its next record."""
+        if len(self.finished) < 2:
+            return False
+        return self.cert_request is None or self.server_after_client_finished > 0
 
     def fatal_alert(self) -> AlertSeen | None:
         for a in self.alerts:
