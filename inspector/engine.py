@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import struct
 from collections import Counter, deque
+from itertools import chain
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -88,15 +89,33 @@ class Analyzer:
         unpack_seq = _SEQ.unpack_from
         stats = self.stats
         ts = None
+        it = iter(packets)
+        first = next(it, None)
+        if first is None:
+            return
+        if self.first_ts is None:
+            self.first_ts = first[0]
         try:
-            for ts, lt, data, _olen in packets:
+            for ts, lt, data, _olen in chain((first,), it):
                 frame += 1
-                if self.first_ts is None:
-                    self.first_ts = ts
-                d = decode(lt, data)
-                if d is None:
-                    continue
-                src, dst, buf, t, end = d
+                # Fast path: Ethernet II, IPv4 without options or fragmentation, TCP.  Everything
+                # else (VLAN, IPv6, SLL, fragments...) goes through the general decoder.
+                if lt == 1 and data[12:14] == b"\x08\x00" and data[14:15] == b"\x45" \
+                        and not (data[20] & 0x3F or data[21]) and len(data) >= 54:
+                    if data[23] != 6:
+                        continue
+                    end = 14 + ((data[16] << 8) | data[17])
+                    if end > len(data) or end < 54:
+                        end = len(data) if end > len(data) else end
+                    src = data[26:30]
+                    dst = data[30:34]
+                    buf = data
+                    t = 34
+                else:
+                    d = decode(lt, data)
+                    if d is None:
+                        continue
+                    src, dst, buf, t, end = d
                 if t + 20 > end:
                     stats["truncated_tcp"] += 1
                     continue
@@ -125,9 +144,9 @@ class Analyzer:
                 if c.state == "done" or c.state == "not_tls":
                     self._close(c)
         finally:
-            self.frame = frame
             if ts is not None:
                 self.last_ts = ts
+            self.frame = frame
 
     def _open(self, key: bytes, src: bytes, dst: bytes, buf: bytes, t: int, flags: int,
               frame: int, ts: float) -> Connection:
