@@ -1,0 +1,1 @@
+"""TLS wire formats: code tables (`constants`, `ciphers`) and sans-I/O parsers (`messages`)."""
