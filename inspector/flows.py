@@ -264,6 +264,8 @@ def _outcome(conn: Connection, client: str) -> tuple[str, str | None]:
         peer = "server" if who == "client" else "client"
         after = f" after the {peer}'s {fatal.after}" if fatal.after else ""
         return "failed", f"{who} sent fatal {fatal.description}{after}"
+    if s.client_hello is None and s.server_hello is None:
+        return "incomplete", "the hellos are not in the capture (it starts mid-connection)"
     if s.is_tls13 and s.tls13_finished:
         return "established", None
     if s.is_tls13:

@@ -277,7 +277,8 @@ class TLSSession:
         else:
             after_cert = None
         is_client = self._side_is_client(side)
-        encrypted = ev.encrypted or (self.is_tls13 and len(ev.payload) != 2)
+        encrypted = ev.encrypted or (len(ev.payload) != 2 and (
+            self.is_tls13 or not _plausible_plaintext_alerts(ev.payload)))
         if encrypted:
             self.alerts.append(AlertSeen(ev.frame, ts, side, "encrypted", "encrypted_alert", None, after))
             self.history.append("Q" if is_client else "q")
@@ -332,6 +333,12 @@ class TLSSession:
         if self.server_hello is None:
             return None
         return cipher_kx(self.server_hello.cipher_suite)
+
+
+def _plausible_plaintext_alerts(payload: bytes) -> bool:
+    """Several plaintext alerts in one record: even length, every level warning(1) or fatal(2).
+    Anything else (a capture that started after ChangeCipherSpec) is an encrypted alert."""
+    return len(payload) % 2 == 0 and all(payload[i] in (1, 2) for i in range(0, len(payload), 2))
 
 
 def _snake(name: str) -> str:
