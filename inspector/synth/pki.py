@@ -363,3 +363,39 @@ def provisioning_server() -> Identity:
     """HTTPS provisioning server prov.example.lab (1024-bit RSA, as old SPA firmware expects)."""
     return make_leaf("prov.example.lab", example_issuing_ca(), key="rsa1024", san_dns=["prov.example.lab"],
                      org="Example Lab", extra_name_attrs=_attrs(C="US"))
+
+
+# --- Cisco Small Business (SPA/ATA) provisioning PKI -------------------------------------------
+# Lookalikes: the names of Cisco's provisioning and client root authorities, with keys of our
+# own. Real SPA firmware trusts the genuine CAs only; the inspector recognises them by name.
+
+SPA_PROVISIONING_FQDN = "spa-prov.example.lab"
+SPA_MAC = "001c58aabbcc"
+
+
+@functools.cache
+def cisco_sb_provisioning_root_ca_2() -> Identity:
+    """A CA named ``Cisco Small Business Provisioning Root Authority 2`` (lookalike, own key)."""
+    return make_ca("Cisco Small Business Provisioning Root Authority 2", org="Cisco Systems, Inc.",
+                   extra_name_attrs=_attrs(C="US"))
+
+
+@functools.cache
+def cisco_sb_client_root_ca_2() -> Identity:
+    """A CA named ``Cisco Small Business Client Root Authority 2`` (lookalike, own key)."""
+    return make_ca("Cisco Small Business Client Root Authority 2", org="Cisco Systems, Inc.",
+                   extra_name_attrs=_attrs(C="US"))
+
+
+@functools.cache
+def spa_provisioning_server() -> Identity:
+    """HTTPS provisioning server spa-prov.example.lab, signed by the SB provisioning root (RSA 2048)."""
+    return make_leaf(SPA_PROVISIONING_FQDN, cisco_sb_provisioning_root_ca_2(), san_dns=[SPA_PROVISIONING_FQDN],
+                     org="Example Lab", extra_name_attrs=_attrs(C="US"))
+
+
+@functools.cache
+def spa_device_cert() -> Identity:
+    """An SPA phone's device (client) certificate, CN = its MAC, from the SB client root."""
+    return make_leaf(SPA_MAC, cisco_sb_client_root_ca_2(), client=True, server=False, org="Cisco Systems, Inc.",
+                     extra_name_attrs=_attrs(OU="SPA504G"))
