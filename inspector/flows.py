@@ -14,6 +14,7 @@ from typing import Callable
 from .certs import CertInfo, client_cert_kind
 from .link import ip_to_str
 from .tcp import TCP_FIN, TCP_RST, TCP_SYN, StreamReassembler
+from .tls import fingerprint
 from .tls import messages as m
 from .tls.constants import cipher_name, group_name, version_name
 from .tls.decrypt import KeyLog
@@ -74,6 +75,9 @@ class FlowRecord:
     dh_bits: int | None
     kx_group: str | None
     history: str
+    ja3: str | None
+    ja3s: str | None
+    ja4: str | None
     starttls: str | None
     packets: int
     warnings: list[str]
@@ -386,6 +390,9 @@ def build_flow(conn: Connection, flow_id: int, capture: str, cert_info: Callable
         dh_bits=kx.dh_p_bits if kx is not None else None,
         kx_group=kx_group,
         history=_history(s, c),
+        ja3=fingerprint.ja3(ch) if ch is not None and not s.sslv2_hello else None,
+        ja3s=fingerprint.ja3s(sh) if sh is not None else None,
+        ja4=fingerprint.ja4(ch) if ch is not None and not s.sslv2_hello else None,
         starttls=_prelude_name(s, port[sv]),
         packets=conn.packets,
         warnings=warnings,

@@ -579,11 +579,17 @@ def parse_server_hello(body: bytes) -> ServerHello:
     r = _Reader(buf)
     legacy_version = r.u16("legacy_version")
     random = r.take(32, "random")
-    session_id = r.vec8("session_id")
-    if len(session_id) > 32:
-        _warn(ws, "session_id_too_long")
-    cipher_suite = r.u16("cipher_suite")
-    compression_method = r.u8("compression_method")
+    if 0x7F00 <= legacy_version < 0x7F16:
+        # TLS 1.3 drafts before 22: version, random, cipher_suite, extensions (no session_id,
+        # no compression), and the version field is the negotiated one.
+        session_id, compression_method = b"", 0
+        cipher_suite = r.u16("cipher_suite")
+    else:
+        session_id = r.vec8("session_id")
+        if len(session_id) > 32:
+            _warn(ws, "session_id_too_long")
+        cipher_suite = r.u16("cipher_suite")
+        compression_method = r.u8("compression_method")
     extensions = _read_extensions(r, ws)
     seen = _first_of_each(extensions, ws)
 

@@ -1,0 +1,87 @@
+"""JA3/JA3S against tshark's own fields on the same captures; JA4 against the published example."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import inspector
+from inspector.tls.fingerprint import ja3, ja3_string, ja4, ja4_r
+from inspector.tls.messages import ClientHello
+
+
+def hello(ciphers, exts, sigalgs=(), versions=(), groups=(), formats=(), alpn=(), legacy=0x0303):
+    return ClientHello(legacy_version=legacy, random=b"\0" * 32, session_id=b"", cipher_suites=tuple(ciphers),
+                       compression_methods=(0,), extensions=tuple((t, b"") for t in exts), sni=None,
+                       sni_count=0, alpn=tuple(alpn), supported_versions=tuple(versions),
+                       supported_groups=tuple(groups), ec_point_formats=tuple(formats),
+                       signature_algorithms=tuple(sigalgs), key_share_groups=(), session_ticket=False,
+                       psk=False, early_data=False, ech=False, warnings=())
+
+
+def test_ja4_published_example():
+    """FoxIO JA4 technical details: the worked example and its raw form."""
+    ciphers = [0x1301, 0x1302, 0x1303, 0xC02B, 0xC02F, 0xC02C, 0xC030, 0xCCA9, 0xCCA8, 0xC013, 0xC014,
+               0x009C, 0x009D, 0x002F, 0x0035]
+    exts = [0x001B, 0x0000, 0x0033, 0x0010, 0x4469, 0x0017, 0x002D, 0x000D, 0x0005, 0x0023, 0x0012,
+            0x002B, 0xFF01, 0x000B, 0x000A, 0x0015]
+    sigs = [0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601]
+    ch = hello([0x0A0A] + ciphers, [0x1A1A] + exts, sigs, versions=[0x2A2A, 0x0304, 0x0303], alpn=["h2"])
+    assert ja4(ch) == "t13d1516h2_8daaf6152771_e5627efa2ab1"
+    assert ja4_r(ch).startswith("t13d1516h2_002f,0035,009c,009d,1301")
+    no_sigs = hello(ciphers, exts, (), versions=[0x0304], alpn=["h2"])
+    assert ja4(no_sigs).endswith("_6d807ffa2a79")
+
+
+def test_ja4_edge_cases():
+    ch = hello([0x002F], [0x000A], versions=(), alpn=(), legacy=0x0301)
+    assert ja4(ch).startswith("t10i0101" + "00")
+    assert ja4(hello([], [], legacy=0x0303)) == "t12i000000_000000000000_000000000000"
+
+
+def test_ja3_string_ignores_grease():
+    ch = hello([0x0A0A, 0x1301, 0xC02F], [0x3A3A, 0, 10, 11], groups=[0x4A4A, 29, 23], formats=[0])
+    assert ja3_string(ch) == "771,4865-49199,0-10-11,29-23,0"
+
+
+CORPUS = next((p for p in (Path(__file__).resolve().parents[2] / "shared/corpus/public",
+                           Path("/work/shared/corpus/public")) if p.is_dir()), None)
+FILES = sorted(p for p in CORPUS.glob("*/*.pcap*")) if CORPUS else []
+
+
+def tshark_fingerprints(path: Path) -> set[tuple[str, str]]:
+    out = subprocess.run(
+        ["tshark", "-n", "-r", str(path), "-o", "tls.desegment_ssl_records:TRUE",
+         "-Y", "tls.handshake.type==1 || tls.handshake.type==2", "-T", "fields",
+         "-e", "tls.handshake.ja3", "-e", "tls.handshake.ja3s"],
+        capture_output=True, text=True, timeout=60)
+    pairs = set()
+    for line in out.stdout.splitlines():
+        a, _, b = line.partition("\t")
+        for v in a.split(","):
+            if v:
+                pairs.add(("ja3", v))
+        for v in b.split(","):
+            if v:
+                pairs.add(("ja3s", v))
+    return pairs
+
+
+@pytest.mark.skipif(not shutil.which("tshark") or not FILES, reason="needs tshark and the public corpus")
+def test_ja3_and_ja3s_agree_with_tshark():
+    compared = agreed = 0
+    for path in FILES:
+        theirs = tshark_fingerprints(path)
+        try:
+            flows = inspector.read_capture(path).flows
+        except inspector.CaptureError:
+            continue
+        ours = {("ja3", v) for v in flows.ja3.dropna()} | {("ja3s", v) for v in flows.ja3s.dropna()}
+        # every fingerprint tshark computed for a hello we also parsed must be one of ours
+        common = theirs & ours
+        compared += len(theirs)
+        agreed += len(common)
+        missing = theirs - ours
+        assert not {m for m in missing if m[0] == "ja3s"} or len(flows) < len(theirs), (path.name, missing)
+    assert compared > 60 and agreed / compared > 0.95, (agreed, compared)
