@@ -162,11 +162,20 @@ def self_signed_server_cert(ctx: FlowContext) -> Iterator[Finding]:
         leaf = ctx.server_chain[0]
         rejected = any(a.sender == "client" and a.detail.startswith("fatal") for a in ctx.alerts)
         sev = Severity.error if rejected else Severity.warning
+        port = ctx.flow.server_port
+        if port in PHONE_PORTS:
+            fix = ("Phones trust the CallManager certificate through their ITL/CTL files, so a "
+                   "self-signed CallManager certificate is normal; if phones reject it after it was "
+                   "regenerated, reset their ITL (or update the CTL) so they learn the new one.")
+        elif port in EXPRESSWAY_PORTS:
+            fix = ("Upload it to the Expressway-C trusted CA list, or better have CUCM's tomcat "
+                   "certificate CA-signed (two self-signed certificates with the same CN cannot both "
+                   "be in the Expressway trust store).")
+        else:
+            fix = "Clients must trust this exact certificate; prefer a CA-signed certificate."
         yield _f(ctx, "self_signed_server_cert", sev,
                  f"The server ({ctx.service}) presents a self-signed certificate: {_name(leaf)}.",
-                 "Clients must trust this exact certificate; prefer a CA-signed certificate "
-                 "(two self-signed certificates with the same CN cannot both be trusted by Expressway).",
-                 cert=leaf.sha256)
+                 fix, cert=leaf.sha256)
 
 
 @rule
@@ -325,7 +334,10 @@ def dh_key_too_large_for_legacy(ctx: FlowContext) -> Iterator[Finding]:
     bits = ctx.flow.dh_bits
     if bits is None or bits <= 1024:
         return
-    if _provisioning(ctx) or (ctx.flow.server_port == 443 and ctx.flow.outcome in ("reset", "incomplete")):
+    f = ctx.flow
+    silent_close = (f.outcome == "reset" and (f.outcome_detail or "").startswith("client")
+                    and "ServerHelloDone" in (f.outcome_detail or ""))
+    if _provisioning(ctx) or (f.server_port == 443 and silent_close):
         yield _f(ctx, "dh_key_too_large_for_legacy", Severity.error if ctx.flow.outcome != "established" else Severity.warning,
                  f"The provisioning server chose DHE with a {bits}-bit prime. Older SPA/ATA firmware "
                  f"refuses Diffie-Hellman keys larger than 1024 bits, silently.",
@@ -396,6 +408,11 @@ def fatal_alert(ctx: FlowContext) -> Iterator[Finding]:
             continue
         code, why, fix = ALERT_HINTS.get(a.code, ("fatal_alert", "the peer aborted the handshake",
                                                   "Check the peer's logs for the reason."))
+        if a.code in ("bad_certificate", "certificate_unknown") and a.sender == "client" \
+                and any(True for _ in sni_not_in_cert(ctx)):
+            why = (f"the certificate does not cover the name it asked for ('{ctx.flow.sni}'), "
+                   f"see sni_not_in_cert")
+            fix = f"Add '{ctx.flow.sni}' to the server certificate's SANs, or connect with a listed name."
         yield _f(ctx, code, Severity.critical,
                  f"The {a.sender} sent a fatal {a.code} alert: {why}.", fix,
                  alert=f"{a.sender}:fatal:{a.code}", alert_frame=a.frame)
@@ -405,7 +422,7 @@ def handshake_reset(ctx: FlowContext) -> Iterator[Finding]:
     f = ctx.flow
     if f.outcome == "reset":
         yield _f(ctx, "handshake_reset", Severity.error,
-                 f"The handshake stopped without an alert: {f.outcome_detail}.",
+                 f"The handshake stopped: {f.outcome_detail}.",
                  "A silent close usually means the peer disliked something it would not name: check "
                  "its logs (cipher/version mismatch, DH size on old SPA firmware, certificate).")
 
