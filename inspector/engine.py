@@ -140,7 +140,8 @@ class Analyzer:
                     self._close(c)  # port reuse: a new SYN with a new ISN
                     c = self._open(key, src, dst, buf, t, flags, frame, ts)
                 side = "a" if key == c.key_a else "b"
-                c.packet(side, unpack_seq(buf, t + 4)[0], flags, payload, frame, ts, tls_ports)
+                c.packet(side, unpack_seq(buf, t + 4)[0], flags, payload, frame, ts, tls_ports,
+                         unpack_seq(buf, t + 8)[0] if flags & TCP_SYN else 0)
                 if c.state == "done" or c.state == "not_tls":
                     self._close(c)
         finally:

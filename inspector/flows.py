@@ -13,7 +13,7 @@ from typing import Callable
 
 from .certs import CertInfo, client_cert_kind
 from .link import ip_to_str
-from .tcp import TCP_FIN, TCP_RST, TCP_SYN, StreamReassembler
+from .tcp import TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, StreamReassembler
 from .tls import fingerprint
 from .tls import messages as m
 from .tls.constants import cipher_name, group_name, version_name
@@ -137,13 +137,17 @@ class Connection:
                                     or bool(s.history) or bool(s.alerts))
 
     def packet(self, side: str, seq: int, flags: int, payload: bytes, frame: int, ts: float,
-               tls_ports: frozenset[int]) -> None:
-        """Feed one TCP segment; updates ``state``."""
+               tls_ports: frozenset[int], ack: int = 0) -> None:
+        """Feed one TCP segment; updates ``state``.  ``ack`` matters only on a SYN-ACK."""
         self.packets += 1
         self.last_ts = ts
         self.last_frame = frame
         if flags & TCP_SYN:
             self.syn[side] = True
+            if flags & TCP_ACK:  # the SYN-ACK tells the initiator's ISN even if its SYN was lost
+                peer = self.reasm["b" if side == "a" else "a"]
+                if peer.base is None:
+                    peer.base = ack
         if flags & (TCP_RST | TCP_FIN) and self.closed_by is None:
             self.closed_by = side
             self.close_kind = "rst" if flags & TCP_RST else "fin"
@@ -270,6 +274,8 @@ def _outcome(conn: Connection, client: str) -> tuple[str, str | None]:
         return "failed", f"{who} sent fatal {fatal.description}{after}"
     if s.client_hello is None and s.server_hello is None:
         return "incomplete", "the hellos are not in the capture (it starts mid-connection)"
+    if s.sslv2_server is not None:
+        return "established", "SSL 2.0 (obsolete and insecure); its handshake is encrypted after the ServerHello"
     if s.is_tls13 and s.tls13_finished:
         return "established", None
     if s.is_tls13:
@@ -366,10 +372,12 @@ def build_flow(conn: Connection, flow_id: int, capture: str, cert_info: Callable
         server_ip=ip_to_str(ip[sv]),
         server_port=port[sv],
         ip_version=conn.ip_version,
-        tls_version=version_name(sh.selected_version) if sh is not None else None,
+        tls_version=version_name(sh.selected_version) if sh is not None else (
+            "SSL 2.0" if s.sslv2_server else None),
         client_max_version=client_max,
-        cipher=cipher_name(sh.cipher_suite) if sh is not None else None,
-        cipher_id=sh.cipher_suite if sh is not None else None,
+        cipher=cipher_name(sh.cipher_suite) if sh is not None else (
+            cipher_name(s.sslv2_server[0]) if s.sslv2_server else None),
+        cipher_id=sh.cipher_suite if sh is not None else (s.sslv2_server[0] if s.sslv2_server else None),
         sni=ch.sni if ch is not None else None,
         alpn=(sh.alpn if sh is not None else None),
         server_subject=server_chain[0].subject if server_chain else None,

@@ -48,7 +48,8 @@ class StreamReassembler:
 
     def segment(self, seq: int, payload: bytes, syn: bool = False) -> list[tuple[bytes, bool]]:
         if syn:
-            if self.base is None or not self._syn_seen:
+            # A later SYN with another ISN before any data (several SYN-ACKs, the last one wins).
+            if self.base is None or not self._syn_seen or (self.delivered == 0 and not self.pending):
                 self.base = (seq + 1) % MOD
                 self._syn_seen = True
                 self.delivered = 0

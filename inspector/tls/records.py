@@ -66,6 +66,12 @@ class SSLv2ClientHello:
 
 
 @dataclass(frozen=True, slots=True)
+class SSLv2ServerHello:
+    frame: int
+    record: bytes  # the whole SSLv2 record, header included
+
+
+@dataclass(frozen=True, slots=True)
 class Anomaly:
     frame: int
     code: str
@@ -82,7 +88,7 @@ class TLSStart:
 
 
 Event = (HandshakeMessage | EncryptedHandshake | ChangeCipherSpec | AlertRecord | ApplicationData
-         | SSLv2ClientHello | Anomaly | TLSStart)
+         | SSLv2ClientHello | SSLv2ServerHello | Anomaly | TLSStart)
 
 
 def plausible_record_header(b: bytes | bytearray, i: int = 0) -> bool:
@@ -101,6 +107,11 @@ def is_sslv2_client_hello(b: bytes | bytearray) -> bool:
         return False
     ln = ((b[0] & 0x7F) << 8) | b[1]
     return b[2] == 1 and b[3] in (0, 3) and b[4] <= 4 and 9 <= ln <= 16384
+
+
+def is_sslv2_server_hello(b: bytes | bytearray) -> bool:
+    """SSLv2 SERVER-HELLO: 2-byte length with the top bit, type 4, server version 0x0002."""
+    return len(b) >= 7 and bool(b[0] & 0x80) and b[2] == 4 and b[5] == 0 and b[6] == 2
 
 
 def find_hello(b: bytes | bytearray, start: int = 0) -> int:
@@ -189,6 +200,12 @@ class RecordReader:
             self.started = True
             out.append(TLSStart(frame, self.prelude_bytes, self.prelude_head))
             return
+        if self.peer_tls and self.prelude_bytes == 0 and is_sslv2_server_hello(b):
+            self.state = "records"
+            self.started = True
+            out.append(TLSStart(frame, 0, b""))
+            self._records(frame, out)
+            return
         if self.prelude_bytes == 0 and is_sslv2_client_hello(b):
             ln = (((b[0] & 0x7F) << 8) | b[1]) + 2
             if len(b) < ln:
@@ -242,6 +259,12 @@ class RecordReader:
 
     def _records(self, frame: int, out: list[Event]) -> None:
         b = self.buf
+        if self.records == 0 and self.peer_tls and is_sslv2_server_hello(b):
+            ln = (((b[0] & 0x7F) << 8) | b[1]) + 2
+            if len(b) >= ln:
+                out.append(SSLv2ServerHello(frame, bytes(b[:ln])))
+                self.stop()  # the rest of an SSLv2 connection is encrypted
+            return
         pos = 0
         n = len(b)
         while n - pos >= 5:

@@ -17,7 +17,7 @@ from .decrypt import TLS13_SUITES, KeyLog, RecordDecryptor
 from .ciphers import cipher_kx
 from .constants import alert_name
 from .records import (Anomaly, AlertRecord, ApplicationData, ChangeCipherSpec, EncryptedHandshake,
-                      Event, HandshakeMessage, SSLv2ClientHello, TLSStart)
+                      Event, HandshakeMessage, SSLv2ClientHello, SSLv2ServerHello, TLSStart)
 
 # Zeek's ssl_history letters (scripts/base/protocols/ssl/main.zeek); client upper, server lower.
 HISTORY_LETTERS = {
@@ -81,6 +81,7 @@ class TLSSession:
     prelude: dict[str, bytes] = field(default_factory=dict)  # side -> first bytes before TLS
     prelude_bytes: int = 0
     sslv2_hello: bool = False
+    sslv2_server: tuple[int, bool] | None = None  # (first cipher kind, session id hit)
     appdata: dict[str, int] = field(default_factory=dict)  # side -> records after handshake start
     first_frame: int | None = None
     keylog: KeyLog | None = None
@@ -134,6 +135,8 @@ class TLSSession:
                     self.prelude_bytes += ev.prelude_bytes
             elif t is SSLv2ClientHello:
                 self._sslv2(side, ev, ts)
+            elif t is SSLv2ServerHello:
+                self._sslv2_server(side, ev, ts)
             elif t is Anomaly:
                 self._anomaly(ev.frame, ts, side, ev.code, ev.detail)
 
@@ -208,6 +211,28 @@ class TLSSession:
             self.client_side = side
         self.history.append("C")
         self.last_message[side] = "ClientHello"
+
+    def _sslv2_server(self, side: str, ev: SSLv2ServerHello, ts: float) -> None:
+        """SSLv2 SERVER-HELLO: the server's certificate and cipher kinds, then encryption."""
+        rec = ev.record
+        self.history.append("s")
+        self.last_message[side] = "ServerHello (SSLv2)"
+        try:
+            hdr = 2
+            cert_len = int.from_bytes(rec[hdr + 5:hdr + 7], "big")
+            specs_len = int.from_bytes(rec[hdr + 7:hdr + 9], "big")
+            start = hdr + 11
+            cert = rec[start:start + cert_len]
+            specs = rec[start + cert_len:start + cert_len + specs_len]
+            if len(cert) != cert_len or len(specs) != specs_len:
+                raise ValueError("lengths run past the record")
+        except ValueError as e:
+            self._anomaly(ev.frame, ts, side, "bad_server_hello", f"SSLv2 ServerHello: {e}")
+            return
+        if cert:
+            self.chains.setdefault(side, [cert])
+        cipher = int.from_bytes(specs[:3], "big") if len(specs) >= 3 else 0
+        self.sslv2_server = (cipher, bool(rec[hdr + 1]))
 
     def _message(self, side: str, ev: HandshakeMessage, ts: float) -> None:
         mt = ev.msg_type
@@ -298,7 +323,7 @@ class TLSSession:
     @property
     def handshake_over(self) -> bool:
         """Nothing more worth buffering: both sides are encrypted, or a fatal alert was sent."""
-        if any(a.level == "fatal" for a in self.alerts):
+        if any(a.level == "fatal" for a in self.alerts) or self.sslv2_server is not None:
             return True
         if self.is_tls13 and self.tls13_finished:
             return True
