@@ -13,6 +13,7 @@ import gzip
 import struct
 import zlib
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
@@ -334,6 +335,11 @@ class CaptureReader:
         return f
 
     def packets(self) -> Iterator[Packet]:
+        """Every packet, one by one (iterates over `batches` at C speed)."""
+        return chain.from_iterable(self.batches())
+
+    def batches(self) -> Iterator[list[Packet]]:
+        """The packets in lists, one list per chunk read."""
         f = self._open()
         try:
             yield from self._stream(f)
@@ -352,7 +358,7 @@ class CaptureReader:
             raise CaptureError(f"read error on {self.path}: {e.strerror or e}") from None
         return data, False
 
-    def _stream(self, f: BinaryIO) -> Iterator[Packet]:
+    def _stream(self, f: BinaryIO) -> Iterator[list[Packet]]:
         head, broken = self._read(f, 24)
         if len(head) < 24 and not head[:4] == PCAPNG_SHB:
             if head[:4] in PCAP_MAGICS:
@@ -364,13 +370,13 @@ class CaptureReader:
         pending = b"" if isinstance(parser, PcapParser) else head
         try:
             if pending:
-                yield from parser.feed(pending)
+                yield parser.feed(pending)
             while not broken and parser.error is None:
                 chunk, broken = self._read(f, self.chunk_size)
                 if not chunk:
                     break
                 self.bytes_read += len(chunk)
-                yield from parser.feed(chunk)
+                yield parser.feed(chunk)
             if parser.error is not None:
                 raise parser.error
             parser.close()

@@ -9,7 +9,7 @@ on malformed frames: a frame too short or inconsistent for its headers is counte
 
 from __future__ import annotations
 
-import ipaddress
+import socket
 from collections import Counter, OrderedDict
 
 # Link types (tcpdump.org/linktypes.html).
@@ -253,4 +253,4 @@ class LinkDecoder:
 
 def ip_to_str(raw: bytes) -> str:
     """Text form of a 4- or 16-byte address (IPv6 compressed per RFC 5952)."""
-    return str(ipaddress.ip_address(raw))
+    return socket.inet_ntop(socket.AF_INET if len(raw) == 4 else socket.AF_INET6, raw)

@@ -320,10 +320,13 @@ def _as_int(v: object) -> int | None:
     return None
 
 
+#: The 16-bit GREASE values 0x0a0a, 0x1a1a, ... 0xfafa (RFC 8701).
+GREASE = frozenset(0x0A0A + 0x1010 * i for i in range(16))
+
+
 def is_grease(v: object) -> bool:
     """True for the 16-bit GREASE values 0x0a0a, 0x1a1a, ... 0xfafa (RFC 8701)."""
-    i = _as_int(v)
-    return i is not None and 0 <= i <= 0xFFFF and (i & 0x0F0F) == 0x0A0A and (i >> 8) == (i & 0xFF)
+    return v in GREASE and not isinstance(v, bool)
 
 
 def _hex16(i: int) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 
-from .constants import is_grease
+from .constants import GREASE
 from .messages import ClientHello, ServerHello
 
 JA4_VERSIONS = {0x0304: "13", 0x0303: "12", 0x0302: "11", 0x0301: "10", 0x0300: "s3",
@@ -17,7 +17,7 @@ JA4_VERSIONS = {0x0304: "13", 0x0303: "12", 0x0302: "11", 0x0301: "10", 0x0300: 
 
 
 def _dash(values) -> str:
-    return "-".join(str(v) for v in values if not is_grease(v))
+    return "-".join([str(v) for v in values if v not in GREASE])
 
 
 def ja3_string(ch: ClientHello) -> str:
@@ -53,16 +53,16 @@ def _alpn_chars(alpn: str | None) -> str:
 
 def ja4_parts(ch: ClientHello, transport: str = "t") -> tuple[str, str, str]:
     """(JA4_a, sorted cipher list, sorted extension list [+ "_" + signature algorithms])."""
-    versions = [v for v in ch.supported_versions if not is_grease(v)]
+    versions = [v for v in ch.supported_versions if v not in GREASE]
     version = JA4_VERSIONS.get(max(versions) if versions else ch.legacy_version, "00")
-    ciphers = [c for c in ch.cipher_suites if not is_grease(c)]
-    exts = [t for t, _ in ch.extensions if not is_grease(t)]
+    ciphers = [c for c in ch.cipher_suites if c not in GREASE]
+    exts = [t for t, _ in ch.extensions if t not in GREASE]
     sni = "d" if 0 in exts else "i"
     alpn = _alpn_chars(ch.alpn[0] if ch.alpn else None)
     a = f"{transport}{version}{sni}{min(len(ciphers), 99):02d}{min(len(exts), 99):02d}{alpn}"
     b = ",".join(sorted(f"{c:04x}" for c in ciphers))
     c = ",".join(sorted(f"{t:04x}" for t in exts if t not in (0x0000, 0x0010)))
-    sigs = [s for s in ch.signature_algorithms if not is_grease(s)]
+    sigs = [s for s in ch.signature_algorithms if s not in GREASE]
     if sigs and c:
         c += "_" + ",".join(f"{s:04x}" for s in sigs)
     return a, b, c

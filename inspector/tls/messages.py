@@ -213,6 +213,9 @@ def _tls12_or_later(version: int) -> bool:
 # Extensions
 
 
+_EXT_HEADER = struct.Struct(">HH")
+
+
 def _read_extensions(
     r: _Reader, ws: list[str], *, required: bool = False
 ) -> tuple[tuple[int, bytes], ...]:
@@ -237,19 +240,22 @@ def _read_extensions(
         n = left
     elif n < left:
         _warn(ws, "trailing_data")
-    er = _Reader(r.buf, r.pos, r.pos + n)
+    buf, pos = r.buf, r.pos
+    end = pos + n
     r.pos = r.end
     exts: list[tuple[int, bytes]] = []
-    while er.left():
-        if er.left() < 4:
+    unpack = _EXT_HEADER.unpack_from
+    while pos < end:
+        if end - pos < 4:
             _warn(ws, "extension_overrun")
             break
-        etype = er.u16("extension type")
-        elen = er.u16("extension length")
-        if elen > er.left():
+        etype, elen = unpack(buf, pos)
+        pos += 4
+        if elen > end - pos:
             _warn(ws, "extension_overrun")
             break
-        exts.append((etype, er.take(elen, "extension data")))
+        exts.append((etype, buf[pos:pos + elen]))
+        pos += elen
     return tuple(exts)
 
 

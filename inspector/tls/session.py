@@ -107,7 +107,8 @@ class TLSSession:
 
     @property
     def is_tls13(self) -> bool:
-        return is_tls13_version(self.version)
+        sh = self.server_hello
+        return sh is not None and is_tls13_version(sh.selected_version)
 
     # ---- feeding -------------------------------------------------------------------------
     def feed(self, side: str, events: list[Event], ts: float) -> None:
