@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported on first use of a DataFrame property, not by the CLI
+    import pandas as pd
 
 from .capture import CaptureReader
 from .engine import Analysis, Analyzer
@@ -73,6 +74,8 @@ class Capture:
 
     def chain(self, flow_id: int, side: str = "server"):
         """The ``"server"`` or ``"client"`` certificate chain of a flow as a `ChainView` (leaf first)."""
+        import pandas as pd
+
         from .notebook import ChainView
         if side not in ("server", "client"):
             raise ValueError(f'side must be "server" or "client", not {side!r}')
@@ -90,6 +93,8 @@ class Capture:
         as a `CertView`, judged at the time of the first flow that sent it.
 
         Raises KeyError when no certificate matches, or more than one does."""
+        import pandas as pd
+
         from .notebook import CertView
         prefix = str(sha256_prefix).replace(":", "").replace(" ", "").lower()
         certs = self.certificates

@@ -74,7 +74,6 @@ def report(
         for w in cap.warnings:
             if format is not Format.table:
                 err.print(f"tlsinspect: warning: {w}", markup=False)
-    df = getattr(cap, table.value)
     try:
         if format is Format.table:
             if output is not None:
@@ -92,16 +91,59 @@ def report(
             else:
                 sys.stdout.write(text + "\n")
         elif format is Format.csv:
-            render.write_csv(df, output if output is not None else sys.stdout)
+            rows = render.table_rows(cap, table.value)
+            if output is not None:
+                with open(output, "w", encoding="utf-8", newline="") as fh:
+                    render.write_csv(rows, fh)
+            else:
+                render.write_csv(rows, sys.stdout)
         else:
-            render.write_parquet(df, output)
+            render.write_parquet(getattr(cap, table.value), output)
     except OSError as e:
         raise _fail(f"cannot write {output}: {e.strerror or e}") from None
     if fail_on is not None:
         from .diagnose import Severity
         threshold = Severity[fail_on.value]
-        if any(Severity[s] >= threshold for s in cap.findings["severity"]):
+        if any(Severity[r["severity"]] >= threshold for r in render.table_rows(cap, "findings")):
             raise typer.Exit(1)
+
+
+class Engine(str, enum.Enum):
+    process = "process"
+    dask = "dask"
+
+
+@app.command()
+def batch(
+    inputs: Annotated[list[str], typer.Argument(
+        metavar="DIR_OR_GLOB...", help="directories (recursive), globs (quote them) or capture files")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="results directory (a Parquet dataset)")],
+    engine: Annotated[Engine, typer.Option("--engine", help="process pool, or Dask")] = Engine.process,
+    jobs: Annotated[Optional[int], typer.Option(
+        "--jobs", "-j", min=1, help="worker processes (default: the CPUs this process may use)")] = None,
+    scheduler: Annotated[Optional[str], typer.Option(
+        "--scheduler", help="Dask scheduler address (default with --engine dask: a LocalCluster)")] = None,
+    force: Annotated[bool, typer.Option("--force", help="redo files already in the results")] = False,
+    port: Annotated[Optional[list[int]], typer.Option("--port", "-p", help="extra TLS port (repeatable)")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+) -> None:
+    """Analyse many captures into a Parquet dataset (flows, certificates, events, findings, files).
+
+    Resumes: files already done (same path, size and mtime) are skipped.  Exit code 0 when every
+    file was read, 2 when any failed (each one is a line on stderr and a row in results/files).
+    """
+    from .batch import run_batch
+
+    if scheduler is not None and engine is not Engine.dask:
+        raise _fail("--scheduler needs --engine dask")
+    try:
+        summary = run_batch(inputs, output, engine=engine.value, jobs=jobs, scheduler=scheduler,
+                            force=force, quiet=quiet, ports=port or (), err_console=err)
+    except InspectError as e:
+        raise _fail(str(e)) from None
+    except OSError as e:
+        raise _fail(f"cannot write {output}: {e.strerror or e}") from None
+    raise typer.Exit(summary.exit_code)
 
 
 @app.callback()
@@ -109,7 +151,7 @@ def _root() -> None:
     """Every TLS handshake in a packet capture, flow by flow, and why it failed."""
 
 
-COMMANDS = {"report"}
+COMMANDS = {"report", "batch"}
 
 
 def main(argv: list[str] | None = None) -> None:

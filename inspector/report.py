@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
 from .api import Capture
+from .schema import cert_rows, event_rows, finding_rows, flow_rows
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PORT_ROLES = {
     5061: "SIP-TLS", 2443: "SCCP-TLS", 3804: "CAPF", 8443: "Tomcat", 6972: "TFTP-HTTPS",
@@ -31,9 +34,12 @@ OUTCOME_STYLE = {"established": "green", "failed": "bold red", "reset": "yellow"
 
 
 def _na(v: Any) -> bool:
-    if v is None or v is pd.NA or v is pd.NaT:
+    """None, NaN, pandas NA/NaT (recognised without importing pandas)."""
+    if v is None:
         return True
-    return isinstance(v, float) and math.isnan(v)
+    if isinstance(v, float):
+        return math.isnan(v)
+    return type(v).__name__ in ("NAType", "NaTType")
 
 
 def _s(v: Any, default: str = "-") -> str:
@@ -170,7 +176,7 @@ def _jsonable(v: Any) -> Any:
         return [_jsonable(x) for x in v]
     if isinstance(v, bytes):
         return v.hex()
-    if isinstance(v, (pd.Timestamp, datetime)):
+    if isinstance(v, datetime):  # pandas Timestamps are datetimes too
         return v.isoformat()
     if _na(v):
         return None
@@ -179,9 +185,30 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
-def frame_records(df: pd.DataFrame, drop: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    cols = [c for c in df.columns if c not in drop]
-    return [{c: _jsonable(v) for c, v in zip(cols, row)} for row in df[cols].itertuples(index=False)]
+def _utc(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat()
+
+
+TIME_FIELDS = frozenset(("ts_start", "ts_end", "ts"))
+
+
+def _plain(row: dict[str, Any], drop: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A schema row as JSON-ready values: epoch floats -> ISO 8601 UTC, bytes -> hex."""
+    return {k: (_utc(v) if k in TIME_FIELDS else _jsonable(v)) for k, v in row.items() if k not in drop}
+
+
+def table_rows(cap: Capture, table: str) -> list[dict[str, Any]]:
+    """The rows of one table, from the analysis directly (no pandas)."""
+    a = cap.analysis
+    if table == "flows":
+        return [_plain(r) for r in flow_rows(a.flows)]
+    if table == "certificates":
+        return [_plain(r, drop=("der",)) for r in cert_rows(a)]
+    if table == "events":
+        return [_plain(r) for r in event_rows(a.events)]
+    return [_plain(r) for r in finding_rows(a)]
 
 
 def to_json(cap: Capture) -> str:
@@ -190,10 +217,10 @@ def to_json(cap: Capture) -> str:
         "format": cap.format,
         "frames": cap.stats.get("frames", 0),
         "warnings": cap.warnings,
-        "flows": frame_records(cap.flows),
-        "certificates": frame_records(cap.certificates, drop=("der",)),
-        "events": frame_records(cap.events),
-        "findings": [{**r, "evidence": json.loads(r["evidence"])} for r in frame_records(cap.findings)],
+        "flows": table_rows(cap, "flows"),
+        "certificates": table_rows(cap, "certificates"),
+        "events": table_rows(cap, "events"),
+        "findings": [{**r, "evidence": json.loads(r["evidence"])} for r in table_rows(cap, "findings")],
     }
     return json.dumps(doc, indent=2, ensure_ascii=False)
 
@@ -206,12 +233,16 @@ def _csv_safe(v: Any) -> Any:
     return v
 
 
-def write_csv(df: pd.DataFrame, out) -> None:
-    safe = df.drop(columns=[c for c in ("der",) if c in df.columns]).copy()
-    for c in safe.columns:
-        if safe[c].dtype == object or str(safe[c].dtype).startswith("str"):
-            safe[c] = safe[c].map(_csv_safe)
-    safe.to_csv(out, index=False)
+def write_csv(rows: list[dict[str, Any]], out) -> None:
+    """CSV with lists joined by ';', formula-like cells neutralised, missing values empty."""
+    import csv
+
+    if not rows:
+        return
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({k: ("" if v is None else _csv_safe(v)) for k, v in r.items()})
 
 
 def write_parquet(df: pd.DataFrame, path: Path) -> None:

@@ -1,0 +1,177 @@
+"""The four tables' schema and their rows as plain dicts (no pandas: the CLI's JSON and CSV
+outputs are written from these rows, so a command-line run never pays for importing pandas).
+
+Each table's schema is a tuple of `Column` (name, dtype, description); the README's schema tables
+are generated from these (``python -m inspector.frame``), so code and documentation cannot drift.
+Missing values are None (``pd.NA`` in DataFrames), never empty strings.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+from .certs import client_cert_kind, known_ca_note
+from .engine import Analysis, CertSeen
+from .flows import EventRecord, FlowRecord
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    name: str
+    dtype: str
+    doc: str
+
+
+S, I, B, T, L, F = "string", "Int64", "boolean", "datetime64[ns, UTC]", "object", "Float64"
+
+FLOW_COLUMNS: tuple[Column, ...] = (
+    Column("capture", S, "capture file name the flow was read from"),
+    Column("flow_id", I, "1-based flow number within the capture, in order of first packet"),
+    Column("ts_start", T, "time of the flow's first packet (UTC)"),
+    Column("ts_end", T, "time of the last packet the tool looked at (UTC)"),
+    Column("first_frame", I, "frame number (1-based, as in Wireshark) of the first packet"),
+    Column("last_frame", I, "frame number of the last packet looked at"),
+    Column("client_ip", S, "TLS client address (the side that sent ClientHello)"),
+    Column("client_port", I, "TLS client TCP port"),
+    Column("server_ip", S, "TLS server address"),
+    Column("server_port", I, "TLS server TCP port"),
+    Column("ip_version", I, "4 or 6"),
+    Column("tls_version", S, 'negotiated version, e.g. "TLS 1.2" (ServerHello, supported_versions aware)'),
+    Column("client_max_version", S, "highest version the client offered"),
+    Column("cipher", S, "negotiated cipher suite, IANA name"),
+    Column("cipher_id", I, "negotiated cipher suite code"),
+    Column("sni", S, "server_name from the ClientHello"),
+    Column("alpn", S, "protocol the server selected by ALPN"),
+    Column("server_subject", S, "server leaf certificate subject, RFC 4514"),
+    Column("server_issuer", S, "server leaf certificate issuer, RFC 4514"),
+    Column("server_chain_sha256", L, "SHA-256 fingerprints (hex) of the server chain, as sent"),
+    Column("client_subject", S, "client leaf certificate subject, RFC 4514"),
+    Column("client_issuer", S, "client leaf certificate issuer, RFC 4514"),
+    Column("client_chain_sha256", L, "SHA-256 fingerprints of the client chain, as sent"),
+    Column("client_cert_kind", S, 'client leaf: "LSC" (issuer CAPF-xxxxxxxx), "MIC" (Cisco manufacturing CA), "other"; NA if none'),
+    Column("client_cert_requested", B, "the server sent a CertificateRequest"),
+    Column("requested_ca_names", L, "CA names listed in the CertificateRequest, RFC 4514"),
+    Column("alerts", L, 'alerts in order, "sender:level:description" (level "encrypted" when unreadable)'),
+    Column("outcome", S, '"established", "failed" (alert), "reset" (RST/FIN, no alert), "incomplete"'),
+    Column("outcome_detail", S, 'why, e.g. "client sent fatal unknown_ca after the server\'s Certificate"'),
+    Column("certs_visible", B, "the server's Certificate was seen (false for TLS 1.3 and resumption)"),
+    Column("decrypted", B, "encrypted handshake records were decrypted with the key log (--keylog)"),
+    Column("resumed", B, "session resumption (abbreviated handshake, or TLS 1.3 PSK)"),
+    Column("dh_bits", I, "DHE prime size in bits (ServerKeyExchange)"),
+    Column("kx_group", S, "ECDHE curve or TLS 1.3 key share group"),
+    Column("history", S, "handshake messages in order, Zeek ssl_history letters (client upper case)"),
+    Column("ja3", S, "JA3 client fingerprint (MD5)"),
+    Column("ja3s", S, "JA3S server fingerprint (MD5)"),
+    Column("ja4", S, "JA4 client fingerprint (FoxIO)"),
+    Column("starttls", S, "protocol that ran before TLS started (smtp, imap, ldap...), NA if none"),
+    Column("packets", I, "TCP packets of the flow looked at (until the handshake ended)"),
+    Column("warnings", L, "anomaly codes for this flow (midstream, content_gap, cert_parse_error...)"),
+)
+
+CERT_COLUMNS: tuple[Column, ...] = (
+    Column("capture", S, "capture file name"),
+    Column("sha256", S, "SHA-256 fingerprint of the DER, hex (the key linking flows to certificates)"),
+    Column("sha1", S, "SHA-1 fingerprint, hex"),
+    Column("subject", S, "RFC 4514 subject"),
+    Column("issuer", S, "RFC 4514 issuer"),
+    Column("subject_cn", S, "subject common name"),
+    Column("issuer_cn", S, "issuer common name"),
+    Column("serial", S, "serial number, hex"),
+    Column("not_before", T, "validity start (UTC)"),
+    Column("not_after", T, "validity end (UTC)"),
+    Column("key_type", S, '"RSA", "EC", "Ed25519"...'),
+    Column("key_bits", I, "key size in bits"),
+    Column("curve", S, "EC curve name"),
+    Column("signature_algorithm", S, 'e.g. "sha256WithRSAEncryption"'),
+    Column("signature_hash", S, 'e.g. "sha256", "sha1"'),
+    Column("san_dns", L, "subjectAltName DNS names"),
+    Column("san_ip", L, "subjectAltName IP addresses"),
+    Column("ski", S, "subject key identifier, hex"),
+    Column("aki", S, "authority key identifier, hex"),
+    Column("is_ca", B, "basicConstraints CA flag (NA if the extension is absent)"),
+    Column("path_length", I, "basicConstraints path length"),
+    Column("key_usage", L, "keyUsage bits set"),
+    Column("extended_key_usage", L, "extendedKeyUsage purposes"),
+    Column("self_signed", B, "subject == issuer and the signature verifies with its own key"),
+    Column("self_issued", B, "subject == issuer"),
+    Column("roles", L, '"server", "server_chain", "client", "client_chain": where it was seen'),
+    Column("client_cert_kind", S, "LSC/MIC/other when seen as a client leaf"),
+    Column("known_ca", S, "note on a well-known CA from the domain notes (e.g. expired AddTrust roots)"),
+    Column("flow_ids", L, "flows (flow_id) where it was sent"),
+    Column("errors", L, "parse problems (the DER is kept even when it does not decode)"),
+    Column("der", L, "the certificate bytes as sent"),
+)
+
+EVENT_COLUMNS: tuple[Column, ...] = (
+    Column("capture", S, "capture file name"),
+    Column("flow_id", I, "flow the event belongs to (NA for capture-level warnings)"),
+    Column("frame", I, "frame number where it was seen, when known"),
+    Column("ts", T, "time (UTC), when known"),
+    Column("kind", S, '"alert" or "warning"'),
+    Column("sender", S, '"client"/"server" for alerts; the side a warning concerns, when known'),
+    Column("code", S, "alert description (unknown_ca...) or warning code (content_gap...)"),
+    Column("detail", S, "human-readable detail"),
+)
+
+
+FINDING_COLUMNS: tuple[Column, ...] = (
+    Column("capture", S, "capture file name"),
+    Column("flow_id", I, "flow the finding is about (joins flows.flow_id)"),
+    Column("code", S, "stable finding code (unknown_ca, sni_not_in_cert, expired_in_chain...)"),
+    Column("severity", S, '"critical", "error", "warning" or "info"'),
+    Column("message", S, "what was found, in words"),
+    Column("fix", S, "the likely fix"),
+    Column("evidence", S, "JSON object: frames, alert, certificate fingerprints, SNI..."),
+)
+
+
+def flow_rows(flows: Iterable[FlowRecord]) -> list[dict[str, Any]]:
+    return [{c.name: getattr(f, c.name) for c in FLOW_COLUMNS} for f in flows]
+
+
+def cert_rows(analysis: Analysis) -> list[dict[str, Any]]:
+    rows = []
+    for fp, seen in analysis.certificates.items():
+        rows.append(cert_row(analysis.capture, seen))
+    return rows
+
+
+def cert_row(capture: str, seen: CertSeen) -> dict[str, Any]:
+    info = seen.info
+    row = {c.name: getattr(info, c.name, None) for c in CERT_COLUMNS}
+    row.update(
+        capture=capture,
+        san_dns=list(info.san_dns), san_ip=list(info.san_ip), key_usage=list(info.key_usage),
+        extended_key_usage=list(info.extended_key_usage), errors=list(info.errors),
+        roles=list(seen.roles), flow_ids=list(seen.flow_ids),
+        client_cert_kind=client_cert_kind(info) if "client" in seen.roles else None,
+        known_ca=known_ca_note(info), der=info.der,
+    )
+    return row
+
+
+def event_rows(events: Iterable[EventRecord]) -> list[dict[str, Any]]:
+    return [{c.name: getattr(e, c.name) for c in EVENT_COLUMNS} for e in events]
+
+
+def finding_rows(analysis: Analysis) -> list[dict[str, Any]]:
+    from .diagnose import diagnose
+    return [dict(capture=analysis.capture, flow_id=f.flow_id, code=f.code, severity=f.severity.name,
+                 message=f.message, fix=f.fix, evidence=json.dumps(f.evidence, sort_keys=True))
+            for f in diagnose(analysis)]
+
+
+def schema_markdown() -> str:
+    """The README schema section, generated from the column tuples above."""
+    out = []
+    for title, cols in (("flows", FLOW_COLUMNS), ("certificates", CERT_COLUMNS),
+                        ("events", EVENT_COLUMNS), ("findings", FINDING_COLUMNS)):
+        out.append(f"#### `{title}`\n\n| column | dtype | meaning |\n|---|---|---|")
+        for c in cols:
+            dtype = "list" if c.dtype == L and c.name != "der" else ("bytes" if c.name == "der" else c.dtype)
+            out.append(f"| `{c.name}` | {dtype} | {c.doc} |")
+        out.append("")
+    return "\n".join(out)
