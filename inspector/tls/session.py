@@ -64,6 +64,7 @@ class SessionAnomaly:
 class TLSSession:
     client_hello: m.ClientHello | None = None
     server_hello: m.ServerHello | None = None
+    tls13: bool = False  # the ServerHello chose TLS 1.3 (or a draft)
     hello_retry: bool = False
     client_side: str | None = None  # "a" or "b"
     chains: dict[str, list[bytes]] = field(default_factory=dict)  # side -> DER list, as sent
@@ -107,8 +108,7 @@ class TLSSession:
 
     @property
     def is_tls13(self) -> bool:
-        sh = self.server_hello
-        return sh is not None and is_tls13_version(sh.selected_version)
+        return self.tls13
 
     # ---- feeding -------------------------------------------------------------------------
     def feed(self, side: str, events: list[Event], ts: float) -> None:
@@ -269,7 +269,8 @@ class TLSSession:
                     self.last_message[side] = "HelloRetryRequest"
                 else:
                     self.server_hello = sh
-                    if self.is_tls13:
+                    self.tls13 = is_tls13_version(sh.selected_version)
+                    if self.tls13:
                         self._start_decryption()
                 for w in sh.warnings:
                     self._anomaly(ev.frame, ts, side, w, "in the ServerHello")
