@@ -10,6 +10,8 @@ stream with a warning (``capture_truncated``) after the last complete packet.
 from __future__ import annotations
 
 import gzip
+import os
+import stat
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -321,6 +323,14 @@ class CaptureReader:
     bytes_read: int = 0
 
     def _open(self) -> BinaryIO:
+        try:
+            mode = os.stat(self.path).st_mode
+        except OSError as e:
+            raise CaptureError(f"cannot open {self.path}: {e.strerror or e}") from None
+        if stat.S_ISDIR(mode):
+            raise CaptureError(f"{self.path} is a directory, not a capture file")
+        if not stat.S_ISREG(mode):
+            raise CaptureError(f"{self.path} is not a regular file (FIFO, device or socket)")
         try:
             f = open(self.path, "rb")
         except IsADirectoryError:

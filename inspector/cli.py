@@ -129,8 +129,7 @@ def batch(
 ) -> None:
     """Analyse many captures into a Parquet dataset (flows, certificates, events, findings, files).
 
-    Resumes: files already done (same path, size and mtime) are skipped.  Exit code 0 when every
-    file was read, 2 when any failed (each one is a line on stderr and a row in results/files).
+    Skips files already done (same path, size, mtime). Exit 2 when any file failed, else 0.
     """
     from .batch import run_batch
 

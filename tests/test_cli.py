@@ -78,3 +78,12 @@ def test_options_before_the_file(lab_capture, capsys):
         main(["--format", "json", "--quiet", str(lab_capture)])
     assert e.value.code == 0
     assert json.loads(capsys.readouterr().out)["flows"]
+
+
+def test_fifo_is_refused_not_waited_on(tmp_path):
+    import os
+    fifo = tmp_path / "capture.pcap"
+    os.mkfifo(fifo)
+    proc = subprocess.run([sys.executable, "-m", "inspector", str(fifo)], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 2 and "not a regular file" in proc.stderr
