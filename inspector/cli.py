@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from .errors import InspectError
+from .flows import Limits
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Every TLS handshake in a packet capture, flow by flow, and why it failed.")
@@ -55,6 +56,12 @@ def report(
     port: Annotated[Optional[list[int]], typer.Option("--port", "-p", help="extra TLS port (repeatable)")] = None,
     table: Annotated[TableName, typer.Option("--table", help="table for csv/parquet")] = TableName.flows,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no warnings on stderr")] = False,
+    max_flows: Annotated[int, typer.Option(
+        "--max-flows", min=1, help="connections in flight before the oldest is evicted (still reported)")] = Limits.max_flows,
+    max_handshake_bytes: Annotated[int, typer.Option(
+        "--max-handshake-bytes", min=1024, help="largest handshake message accepted")] = Limits.max_handshake_bytes,
+    max_certs: Annotated[int, typer.Option(
+        "--max-certs", min=1, help="certificates parsed per chain")] = Limits.max_certs,
     keylog: Annotated[Optional[Path], typer.Option(
         "--keylog", help="NSS key log file (SSLKEYLOGFILE) to decrypt TLS 1.3 handshakes")] = None,
     fail_on: Annotated[Optional[FailOn], typer.Option(
@@ -65,7 +72,8 @@ def report(
     from .api import read_capture
 
     try:
-        cap = read_capture(file, ports=port or (), keylog=keylog)
+        limits = Limits(max_flows=max_flows, max_handshake_bytes=max_handshake_bytes, max_certs=max_certs)
+        cap = read_capture(file, ports=port or (), keylog=keylog, limits=limits)
     except InspectError as e:
         raise _fail(str(e)) from None
     if format is Format.parquet and output is None:

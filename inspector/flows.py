@@ -117,7 +117,7 @@ class Connection:
                       "b": StreamReassembler(limits.max_pending_bytes)}
         self.readers = {"a": RecordReader(limits.max_handshake_bytes),
                         "b": RecordReader(limits.max_handshake_bytes)}
-        self.session = TLSSession(keylog=keylog)
+        self.session = TLSSession(keylog=keylog, max_certs=limits.max_certs)
         if keylog is not None:
             for r in self.readers.values():
                 r.keep_payload = True

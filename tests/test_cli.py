@@ -87,3 +87,13 @@ def test_fifo_is_refused_not_waited_on(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "inspector", str(fifo)], capture_output=True,
                           text=True, timeout=60)
     assert proc.returncode == 2 and "not a regular file" in proc.stderr
+
+
+def test_limits_are_options_and_hitting_one_is_a_warning(tmp_path):
+    out = tmp_path / "f.json"
+    r = runner.invoke(app, ["report", "pcaps/ca_chain_8443.pcap", "--max-certs", "1", "--format", "json",
+                            "-o", str(out)])
+    assert r.exit_code == 0
+    flow = json.loads(out.read_text())["flows"][0]
+    assert len(flow["server_chain_sha256"]) == 1 and "too_many_certificates" in flow["warnings"]
+    assert flow["outcome"] == "established"

@@ -86,6 +86,7 @@ class TLSSession:
     appdata: dict[str, int] = field(default_factory=dict)  # side -> records after handshake start
     first_frame: int | None = None
     keylog: KeyLog | None = None
+    max_certs: int = 32
     decryptors: dict[str, RecordDecryptor] = field(default_factory=dict)
     decrypted_hs: dict[str, bytearray] = field(default_factory=dict)
     decrypted: bool = False  # at least one record was decrypted with the key log
@@ -276,7 +277,7 @@ class TLSSession:
                     self._anomaly(ev.frame, ts, side, w, "in the ServerHello")
             elif mt == 11:
                 self.flight_has_cert[side] = True
-                cert = m.parse_certificate(body, tls13=self.is_tls13)
+                cert = m.parse_certificate(body, tls13=self.is_tls13, max_certs=self.max_certs)
                 if side not in self.chains:
                     self.chains[side] = list(cert.certs)
                 for w in cert.warnings:
