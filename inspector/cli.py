@@ -19,6 +19,7 @@ from .flows import Limits
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Every TLS handshake in a packet capture, flow by flow, and why it failed.")
+DEFAULT_LIMITS = Limits()
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -57,11 +58,11 @@ def report(
     table: Annotated[TableName, typer.Option("--table", help="table for csv/parquet")] = TableName.flows,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no warnings on stderr")] = False,
     max_flows: Annotated[int, typer.Option(
-        "--max-flows", min=1, help="connections in flight before the oldest is evicted (still reported)")] = Limits.max_flows,
+        "--max-flows", min=1, help="connections in flight before the oldest is evicted (still reported)")] = DEFAULT_LIMITS.max_flows,
     max_handshake_bytes: Annotated[int, typer.Option(
-        "--max-handshake-bytes", min=1024, help="largest handshake message accepted")] = Limits.max_handshake_bytes,
+        "--max-handshake-bytes", min=1024, help="largest handshake message accepted")] = DEFAULT_LIMITS.max_handshake_bytes,
     max_certs: Annotated[int, typer.Option(
-        "--max-certs", min=1, help="certificates parsed per chain")] = Limits.max_certs,
+        "--max-certs", min=1, help="certificates parsed per chain")] = DEFAULT_LIMITS.max_certs,
     keylog: Annotated[Optional[Path], typer.Option(
         "--keylog", help="NSS key log file (SSLKEYLOGFILE) to decrypt TLS 1.3 handshakes")] = None,
     fail_on: Annotated[Optional[FailOn], typer.Option(
