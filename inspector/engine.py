@@ -232,6 +232,8 @@ class Analyzer:
     def finish(self, capture_warnings: Iterable[tuple[str, str]] = ()) -> Analysis:
         for c in list(self.active.values()):
             self._close(c)
+        self.table.clear()  # the remembered 4-tuples are of no use once the capture has ended
+        self.tombstones.clear()
         self.flows.sort(key=lambda f: (f.ts_start, f.first_frame))
         renumber = {f.flow_id: i + 1 for i, f in enumerate(self.flows)}
         for f in self.flows:

@@ -8,6 +8,8 @@ detection), stops buffering once the handshake is over, and at the end becomes a
 
 from __future__ import annotations
 
+import sys
+
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -29,11 +31,11 @@ DEFAULT_TLS_PORTS = frozenset((443, 2443, 3804, 5061, 6972, 8443))
 class Limits:
     """Resource limits; hitting one is a warning on the flow, never a failure."""
 
-    max_flows: int = 100_000  # connections in flight before the oldest is evicted
+    max_flows: int = 20_000  # handshakes in flight before the oldest is evicted (~5 KB each)
     max_handshake_bytes: int = 1024 * 1024  # largest handshake message accepted (chains of 300 KB exist)
     max_pending_bytes: int = 256 * 1024  # out-of-order bytes kept above a hole, per direction
     max_certs: int = 32  # certificates parsed per chain
-    max_tombstones: int = 1_000_000  # finished connections remembered (to skip their packets)
+    max_tombstones: int = 500_000  # finished connections remembered (to skip their packets)
 
 
 @dataclass(slots=True)
@@ -59,14 +61,14 @@ class FlowRecord:
     alpn: str | None
     server_subject: str | None
     server_issuer: str | None
-    server_chain_sha256: list[str]
+    server_chain_sha256: tuple[str, ...]
     client_subject: str | None
     client_issuer: str | None
-    client_chain_sha256: list[str]
+    client_chain_sha256: tuple[str, ...]
     client_cert_kind: str | None
     client_cert_requested: bool
-    requested_ca_names: list[str]
-    alerts: list[str]
+    requested_ca_names: tuple[str, ...]
+    alerts: tuple[str, ...]
     outcome: str
     outcome_detail: str | None
     certs_visible: bool
@@ -80,7 +82,7 @@ class FlowRecord:
     ja4: str | None
     starttls: str | None
     packets: int
-    warnings: list[str]
+    warnings: tuple[str, ...]
 
 
 @dataclass(slots=True)
@@ -357,7 +359,7 @@ def build_flow(conn: Connection, flow_id: int, capture: str, cert_info: Callable
         kx_group = group_name(sh.key_share_group)
     client_max = None
     if ch is not None:
-        versions = [v for v in ch.supported_versions if (v & 0x0F0F) != 0x0A0A] or [ch.legacy_version]
+        versions = list(ch.supported_versions) or [ch.legacy_version]
         client_max = version_name(max(versions))
     req = s.cert_request
     return FlowRecord(
@@ -382,14 +384,14 @@ def build_flow(conn: Connection, flow_id: int, capture: str, cert_info: Callable
         alpn=(sh.alpn if sh is not None else None),
         server_subject=server_chain[0].subject if server_chain else None,
         server_issuer=server_chain[0].issuer if server_chain else None,
-        server_chain_sha256=[ci.sha256 for ci in server_chain],
+        server_chain_sha256=tuple(ci.sha256 for ci in server_chain),
         client_subject=client_chain[0].subject if client_chain else None,
         client_issuer=client_chain[0].issuer if client_chain else None,
-        client_chain_sha256=[ci.sha256 for ci in client_chain],
+        client_chain_sha256=tuple(ci.sha256 for ci in client_chain),
         client_cert_kind=client_cert_kind(client_chain[0]) if client_chain else None,
         client_cert_requested=req is not None,
-        requested_ca_names=[m.ca_name_to_str(n) for n in req.ca_names] if req is not None else [],
-        alerts=[f"{role[a.side]}:{a.level}:{a.description}" for a in s.alerts],
+        requested_ca_names=tuple(m.ca_name_to_str(n) for n in req.ca_names) if req is not None else (),
+        alerts=tuple(sys.intern(f"{role[a.side]}:{a.level}:{a.description}") for a in s.alerts),
         outcome=outcome,
         outcome_detail=detail,
         certs_visible=bool(server_chain),
@@ -398,12 +400,12 @@ def build_flow(conn: Connection, flow_id: int, capture: str, cert_info: Callable
         dh_bits=kx.dh_p_bits if kx is not None else None,
         kx_group=kx_group,
         history=_history(s, c),
-        ja3=fingerprint.ja3(ch) if ch is not None and not s.sslv2_hello else None,
-        ja3s=fingerprint.ja3s(sh) if sh is not None else None,
-        ja4=fingerprint.ja4(ch) if ch is not None and not s.sslv2_hello else None,
+        ja3=s.ja3,
+        ja3s=sys.intern(fingerprint.ja3s(sh)) if sh is not None else None,
+        ja4=s.ja4,
         starttls=_prelude_name(s, port[sv]),
         packets=conn.packets,
-        warnings=warnings,
+        warnings=tuple(warnings),
     )
 
 

@@ -128,8 +128,14 @@ FINDING_COLUMNS: tuple[Column, ...] = (
 )
 
 
+_FLOW_LISTS = frozenset(c.name for c in FLOW_COLUMNS if c.dtype == L)
+
+
 def flow_rows(flows: Iterable[FlowRecord]) -> list[dict[str, Any]]:
-    return [{c.name: getattr(f, c.name) for c in FLOW_COLUMNS} for f in flows]
+    """Flow rows; list columns (tuples in the record, to keep 1M flows small) become lists."""
+    lists = _FLOW_LISTS
+    return [{c.name: (list(v) if c.name in lists else v)
+             for c in FLOW_COLUMNS for v in (getattr(f, c.name),)} for f in flows]
 
 
 def cert_rows(analysis: Analysis) -> list[dict[str, Any]]:

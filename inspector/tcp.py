@@ -29,7 +29,7 @@ class StreamReassembler:
     __slots__ = ("base", "delivered", "pending", "pending_bytes", "max_pending", "anomalies",
                  "midstream", "_syn_seen", "_recent")
 
-    WINDOW = 64 * 1024  # delivered bytes kept to compare retransmissions with
+    WINDOW = 16 * 1024  # delivered bytes kept to compare retransmissions with
 
     def __init__(self, max_pending: int = 256 * 1024) -> None:
         self.base: int | None = None  # sequence number of stream offset 0

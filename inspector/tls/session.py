@@ -10,12 +10,14 @@ buffering.  Which side is the TLS client is decided by who sent the ClientHello.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import sys
+from dataclasses import dataclass, field, replace
 
+from . import fingerprint
 from . import messages as m
 from .decrypt import TLS13_SUITES, KeyLog, RecordDecryptor
 from .ciphers import cipher_kx
-from .constants import alert_name
+from .constants import GREASE, alert_name
 from .records import (Anomaly, AlertRecord, ApplicationData, ChangeCipherSpec, EncryptedHandshake,
                       Event, HandshakeMessage, SSLv2ClientHello, SSLv2ServerHello, TLSStart)
 
@@ -62,7 +64,9 @@ class SessionAnomaly:
 
 @dataclass(slots=True)
 class TLSSession:
-    client_hello: m.ClientHello | None = None
+    client_hello: m.ClientHello | None = None  # slimmed once fingerprinted (see _keep_hello)
+    ja3: str | None = None
+    ja4: str | None = None
     server_hello: m.ServerHello | None = None
     tls13: bool = False  # the ServerHello chose TLS 1.3 (or a draft)
     hello_retry: bool = False
@@ -206,13 +210,24 @@ class TLSSession:
     def _sslv2(self, side: str, ev: SSLv2ClientHello, ts: float) -> None:
         self.sslv2_hello = True
         try:
-            self.client_hello = m.parse_sslv2_client_hello(ev.record)
+            self._keep_hello(m.parse_sslv2_client_hello(ev.record), sslv2=True)
         except m.TLSParseError as e:
             self._anomaly(ev.frame, ts, side, "bad_client_hello", f"SSLv2 ClientHello: {e}")
         if self.client_side is None:
             self.client_side = side
         self.history.append("C")
         self.last_message[side] = "ClientHello"
+
+    def _keep_hello(self, ch: m.ClientHello, sslv2: bool = False) -> None:
+        """Fingerprint the ClientHello now, then keep only what the flow row needs: a connection
+        in flight holds a few hundred bytes of it instead of every extension's bytes."""
+        if not sslv2:
+            self.ja3 = sys.intern(fingerprint.ja3(ch))
+            self.ja4 = sys.intern(fingerprint.ja4(ch))
+        versions = tuple(v for v in ch.supported_versions if v not in GREASE)
+        self.client_hello = replace(ch, cipher_suites=(), extensions=(), supported_groups=(),
+                                    ec_point_formats=(), signature_algorithms=(), key_share_groups=(),
+                                    compression_methods=(), supported_versions=versions)
 
     def _sslv2_server(self, side: str, ev: SSLv2ServerHello, ts: float) -> None:
         """SSLv2 SERVER-HELLO: the server's certificate and cipher kinds, then encryption."""
@@ -256,7 +271,7 @@ class TLSSession:
             if mt == 1:
                 ch = m.parse_client_hello(body)
                 if self.client_hello is None or self.hello_retry:
-                    self.client_hello = ch
+                    self._keep_hello(ch)
                 else:
                     self._anomaly(ev.frame, ts, side, "duplicate_client_hello",
                                   "a second ClientHello on the same connection")
