@@ -159,7 +159,10 @@ def _root() -> None:
     """Every TLS handshake in a packet capture, flow by flow, and why it failed."""
 
 
-COMMANDS = {"report", "batch"}
+from .certs_cmd import register as _register_certs  # noqa: E402
+
+_register_certs(app)
+COMMANDS = {"report", "batch", "certs"}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -45,7 +45,8 @@ def make_frame(rows: Iterable[dict[str, Any]], columns: tuple[Column, ...]) -> p
 
 
 def flows_frame(analysis: Analysis) -> pd.DataFrame:
-    return make_frame(flow_rows(analysis.flows), FLOW_COLUMNS)
+    from .trust import with_validation_columns
+    return make_frame(with_validation_columns(flow_rows(analysis.flows), analysis), FLOW_COLUMNS)
 
 
 def certificates_frame(analysis: Analysis) -> pd.DataFrame:

@@ -203,7 +203,8 @@ def table_rows(cap: Capture, table: str) -> list[dict[str, Any]]:
     """The rows of one table, from the analysis directly (no pandas)."""
     a = cap.analysis
     if table == "flows":
-        return [_plain(r) for r in flow_rows(a.flows)]
+        from .trust import with_validation_columns
+        return [_plain(r) for r in with_validation_columns(flow_rows(a.flows), a)]
     if table == "certificates":
         return [_plain(r, drop=("der",)) for r in cert_rows(a)]
     if table == "events":

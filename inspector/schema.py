@@ -54,6 +54,11 @@ FLOW_COLUMNS: tuple[Column, ...] = (
     Column("client_cert_kind", S, 'client leaf: "LSC" (issuer CAPF-xxxxxxxx), "MIC" (Cisco manufacturing CA), "other"; NA if none'),
     Column("client_cert_requested", B, "the server sent a CertificateRequest"),
     Column("requested_ca_names", L, "CA names listed in the CertificateRequest, RFC 4514"),
+    Column("server_validation", S, 'server chain judged at the flow\'s start without a trust store '
+           '(inspector.trust): "self_signed", "unknown_issuer:<CA CN>", "expired:<CN>", "name_mismatch" '
+           '(SNI, else server IP)...; "no_certificate" when not visible'),
+    Column("client_validation", S, 'client chain judged against the CertificateRequest\'s CA names, else as '
+           'server_validation: "ok", "unknown_issuer:<CA CN>"...; NA when the client sent no certificate'),
     Column("alerts", L, 'alerts in order, "sender:level:description" (level "encrypted" when unreadable)'),
     Column("outcome", S, '"established", "failed" (alert), "reset" (RST/FIN, no alert), "incomplete"'),
     Column("outcome_detail", S, 'why, e.g. "client sent fatal unknown_ca after the server\'s Certificate"'),
@@ -135,7 +140,7 @@ def flow_rows(flows: Iterable[FlowRecord]) -> list[dict[str, Any]]:
     """Flow rows; list columns (tuples in the record, to keep 1M flows small) become lists."""
     lists = _FLOW_LISTS
     return [{c.name: (list(v) if c.name in lists else v)
-             for c in FLOW_COLUMNS for v in (getattr(f, c.name),)} for f in flows]
+             for c in FLOW_COLUMNS for v in (getattr(f, c.name, None),)} for f in flows]
 
 
 def cert_rows(analysis: Analysis) -> list[dict[str, Any]]:

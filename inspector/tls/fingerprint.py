@@ -60,8 +60,8 @@ def ja4_parts(ch: ClientHello, transport: str = "t") -> tuple[str, str, str]:
     sni = "d" if 0 in exts else "i"
     alpn = _alpn_chars(ch.alpn[0] if ch.alpn else None)
     a = f"{transport}{version}{sni}{min(len(ciphers), 99):02d}{min(len(exts), 99):02d}{alpn}"
-    b = ",".join(sorted(f"{c:04x}" for c in ciphers))
-    c = ",".join(sorted(f"{t:04x}" for t in exts if t not in (0x0000, 0x0010)))
+    b = ",".join(sorted([f"{c:04x}" for c in ciphers]))
+    c = ",".join(sorted([f"{t:04x}" for t in exts if t != 0x0000 and t != 0x0010]))
     sigs = [s for s in ch.signature_algorithms if s not in GREASE]
     if sigs and c:
         c += "_" + ",".join(f"{s:04x}" for s in sigs)

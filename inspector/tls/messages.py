@@ -320,25 +320,28 @@ def _parse_alpn_list(data: bytes, ws: list[str], etype: int) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _list_body(data: bytes, width: int, what: str) -> bytes:
+    """The body of a vector with a ``width``-byte length that must fill ``data`` exactly."""
+    if len(data) < width:
+        raise ParseError(f"truncated {what} length: need {width} bytes, {len(data)} left", 0)
+    n = int.from_bytes(data[:width], "big")
+    if n > len(data) - width:
+        raise ParseError(f"truncated {what}: need {n} bytes, {len(data) - width} left", width)
+    if n < len(data) - width:
+        raise ParseError(f"{len(data) - width - n} trailing bytes after {what}", width + n)
+    return data[width:]
+
+
 def _parse_u16_list16(data: bytes, what: str) -> tuple[int, ...]:
-    r = _Reader(data)
-    v = r.vec16(what)
-    r.expect_end(what)
-    return _u16_vector(v, what)
+    return _u16_vector(_list_body(data, 2, what), what)
 
 
 def _parse_u16_list8(data: bytes, what: str) -> tuple[int, ...]:
-    r = _Reader(data)
-    v = r.vec8(what)
-    r.expect_end(what)
-    return _u16_vector(v, what)
+    return _u16_vector(_list_body(data, 1, what), what)
 
 
 def _parse_u8_list8(data: bytes, what: str) -> tuple[int, ...]:
-    r = _Reader(data)
-    v = r.vec8(what)
-    r.expect_end(what)
-    return tuple(v)
+    return tuple(_list_body(data, 1, what))
 
 
 def _parse_client_key_share(data: bytes, ws: list[str]) -> tuple[int, ...]:
