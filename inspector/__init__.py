@@ -10,9 +10,9 @@ DataFrames with the schema documented in the README (generated from `inspector.f
 
 from __future__ import annotations
 
-from .api import Capture, read_capture
+from .api import Capture, read_capture, stream_capture
 from .errors import CaptureError, InspectError
 from .flows import Limits
 
-__all__ = ["Capture", "CaptureError", "InspectError", "Limits", "read_capture"]
+__all__ = ["Capture", "CaptureError", "InspectError", "Limits", "read_capture", "stream_capture"]
 __version__ = "0.1.0"

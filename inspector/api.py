@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+import json
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Callable, Iterable
 
 if TYPE_CHECKING:  # pandas is imported on first use of a DataFrame property, not by the CLI
     import pandas as pd
@@ -159,3 +161,55 @@ def _read_keylog(path: str | os.PathLike | None):
     if not len(log):
         raise InspectError(f"{path} holds no key log lines (NSS key log format expected)")
     return log
+
+
+def stream_capture(path: str | os.PathLike, on_rows: Callable[[str, list[dict]], None], *,
+                   ports: Iterable[int] = (), limits: Limits | None = None,
+                   keylog: str | os.PathLike | None = None, batch_size: int = 1000) -> Capture:
+    """Read a capture in streaming mode: rows are handed to ``on_rows(table, rows)`` in batches as
+    flows end (tables ``"flows"``, ``"events"``, ``"findings"``; ``"certificates"`` once at the
+    end), and nothing per flow is kept, so memory depends on the flows in flight, not on the
+    capture's length.  Flow ids number flows in the order they end.  The returned `Capture`
+    has the certificates and capture-level warnings; its flows/events tables are empty.
+    """
+    from .diagnose import diagnose_contexts, flow_contexts
+    from .schema import cert_rows, event_rows, flow_rows
+    from .trust import with_validation_columns
+
+    path = Path(path)
+    pending: list = []
+    pending_events: list = []
+
+    def flush() -> None:
+        if not pending:
+            return
+        view = SimpleNamespace(flows=pending, certificates=analyzer.certs)
+        on_rows("flows", with_validation_columns(flow_rows(pending), view))
+        on_rows("events", event_rows(pending_events))
+        findings = diagnose_contexts(flow_contexts(pending, analyzer.certs, pending_events))
+        on_rows("findings", [dict(capture=analyzer.capture, flow_id=f.flow_id, code=f.code,
+                                  severity=f.severity.name, message=f.message, fix=f.fix,
+                                  evidence=json.dumps(f.evidence, sort_keys=True)) for f in findings])
+        pending.clear()
+        pending_events.clear()
+
+    def on_flow(rec, events) -> None:
+        pending.append(rec)
+        pending_events.extend(events)
+        if len(pending) >= batch_size:
+            flush()
+
+    reader = CaptureReader(path)
+    analyzer = Analyzer(path.name, ports=ports, limits=limits, keylog=_read_keylog(keylog),
+                        on_flow=on_flow)
+    try:
+        analyzer.feed(reader.packets())
+    except CaptureError as e:
+        if analyzer.frame == 0:
+            raise
+        reader.warnings.append(_warning("capture_truncated", f"reading stopped: {e}"))
+    analysis = analyzer.finish((w.code, w.detail) for w in reader.warnings)
+    flush()
+    on_rows("events", event_rows(analysis.events))  # capture-level warnings
+    on_rows("certificates", cert_rows(analysis))
+    return Capture(path, analysis, format=reader.format, bytes_read=reader.bytes_read)

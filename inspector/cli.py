@@ -65,6 +65,9 @@ def report(
         "--max-certs", min=1, help="certificates parsed per chain")] = DEFAULT_LIMITS.max_certs,
     keylog: Annotated[Optional[Path], typer.Option(
         "--keylog", help="NSS key log file (SSLKEYLOGFILE) to decrypt TLS 1.3 handshakes")] = None,
+    stream: Annotated[bool, typer.Option(
+        "--stream", help="csv only: write rows as flows end, memory bounded by flows in flight "
+        "(flow ids then follow the order flows end)")] = False,
     fail_on: Annotated[Optional[FailOn], typer.Option(
         "--fail-on", help="exit 1 when a finding reaches this severity (for scripted lab checks)")] = None,
 ) -> None:
@@ -74,6 +77,12 @@ def report(
 
     try:
         limits = Limits(max_flows=max_flows, max_handshake_bytes=max_handshake_bytes, max_certs=max_certs)
+        if stream:
+            if format is not Format.csv:
+                raise _fail("--stream works with --format csv")
+            _stream_csv(file, table.value, output, ports=port or (), keylog=keylog, limits=limits,
+                        quiet=quiet, fail_on=fail_on)
+            return
         cap = read_capture(file, ports=port or (), keylog=keylog, limits=limits)
     except InspectError as e:
         raise _fail(str(e)) from None
@@ -152,6 +161,41 @@ def batch(
     except OSError as e:
         raise _fail(f"cannot write {output}: {e.strerror or e}") from None
     raise typer.Exit(summary.exit_code)
+
+
+def _stream_csv(file: Path, table: str, output: Optional[Path], *, ports, keylog, limits, quiet: bool,
+                fail_on: Optional[FailOn]) -> None:
+    """``report --stream --format csv``: one table written batch by batch as flows end."""
+    import contextlib
+
+    from . import report as render
+    from .api import stream_capture
+
+    worst = -1
+    with contextlib.ExitStack() as stack:
+        fh = sys.stdout if output is None else stack.enter_context(
+            open(output, "w", encoding="utf-8", newline=""))
+        writer = render.CsvStream(fh)
+
+        def on_rows(name: str, rows: list[dict]) -> None:
+            nonlocal worst
+            if name == "findings" and rows:
+                from .diagnose import Severity
+                worst = max(worst, max(Severity[r["severity"]] for r in rows))
+            if name == table:
+                writer.write([render.plain(r, drop=("der",)) for r in rows])
+
+        try:
+            cap = stream_capture(file, on_rows, ports=ports, keylog=keylog, limits=limits)
+        except InspectError as e:
+            raise _fail(str(e)) from None
+    if not quiet:
+        for w in cap.warnings:
+            err.print(f"tlsinspect: warning: {w}", markup=False)
+    if fail_on is not None:
+        from .diagnose import Severity
+        if worst >= Severity[fail_on.value]:
+            raise typer.Exit(1)
 
 
 @app.callback()

@@ -445,12 +445,18 @@ def certs_not_visible(ctx: FlowContext) -> Iterator[Finding]:
 # ---- running the rules ----------------------------------------------------------------------
 
 def contexts(analysis: Analysis) -> Iterator[FlowContext]:
-    certs = {fp: seen.info for fp, seen in analysis.certificates.items()}
+    return flow_contexts(analysis.flows, analysis.certificates, analysis.events)
+
+
+def flow_contexts(flows: Iterable[FlowRecord], certificates: dict, events: Iterable[EventRecord]
+                  ) -> Iterator[FlowContext]:
+    """Contexts for some flows, given the certificates seen (sha256 -> CertSeen) and their events."""
+    certs = {fp: seen.info for fp, seen in certificates.items()}
     alerts: dict[int, list[EventRecord]] = {}
-    for e in analysis.events:
+    for e in events:
         if e.kind == "alert" and e.flow_id is not None:
             alerts.setdefault(e.flow_id, []).append(e)
-    for f in analysis.flows:
+    for f in flows:
         yield FlowContext(f, [certs[fp] for fp in f.server_chain_sha256 if fp in certs],
                           [certs[fp] for fp in f.client_chain_sha256 if fp in certs],
                           alerts.get(f.flow_id, []))
@@ -458,9 +464,13 @@ def contexts(analysis: Analysis) -> Iterator[FlowContext]:
 
 def diagnose(analysis: Analysis, rules: Iterable[Rule] = RULES) -> list[Finding]:
     """All findings of a capture, most severe first (then by flow)."""
+    return diagnose_contexts(contexts(analysis), rules)
+
+
+def diagnose_contexts(ctxs: Iterable[FlowContext], rules: Iterable[Rule] = RULES) -> list[Finding]:
     rules = list(rules)
     out: list[Finding] = []
-    for ctx in contexts(analysis):
+    for ctx in ctxs:
         for r in rules:
             out.extend(r(ctx))
     out.sort(key=lambda x: (-x.severity, x.flow_id or 0, x.code))

@@ -16,7 +16,7 @@ import struct
 from collections import Counter, deque
 from itertools import chain
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Callable, Iterable
 
 from .capture import Packet
 from .certs import CertInfo, parse_certificate_cached
@@ -61,8 +61,14 @@ class Analysis:
 
 class Analyzer:
     def __init__(self, capture: str = "", *, ports: Iterable[int] = (),
-                 limits: Limits | None = None, keylog: KeyLog | None = None) -> None:
+                 limits: Limits | None = None, keylog: KeyLog | None = None,
+                 on_flow: Callable[[FlowRecord, list[EventRecord]], None] | None = None) -> None:
+        """``on_flow``: streaming mode.  Each flow is handed over as it ends, with its events, and
+        not kept: memory then depends on the flows in flight, not on the capture's length.  Flow
+        ids number flows in the order they end (the default mode numbers them by start time)."""
         self.keylog = keylog
+        self.on_flow = on_flow
+        self.emitted = 0
         self.capture = capture
         self.tls_ports = DEFAULT_TLS_PORTS | frozenset(ports)
         self.limits = limits or Limits()
@@ -199,16 +205,19 @@ class Analyzer:
                     self.capture, None, c.first_frame, c.first_ts, "warning", None, "not_tls",
                     f"{a}:{c.a_port} -> {b}:{c.b_port} uses a TLS port but carries no TLS"))
             return
-        flow_id = len(self.flows) + 1
+        self.emitted += 1
+        flow_id = self.emitted
         rec = build_flow(c, flow_id, self.capture, parse_certificate_cached, self.tls_ports)
-        self.flows.append(rec)
+        events = self.events if self.on_flow is None else []
+        if self.on_flow is None:
+            self.flows.append(rec)
         for role, chain in (("server", rec.server_chain_sha256), ("client", rec.client_chain_sha256)):
             for pos, fp in enumerate(chain):
                 seen = self.certs.get(fp)
                 if seen is None:
                     seen = self.certs[fp] = CertSeen(parse_certificate_cached(
                         c.session.chains[_side_of(c, rec, role)][pos]))
-                if flow_id not in seen.flow_ids:
+                if not seen.flow_ids or seen.flow_ids[-1] != flow_id:  # ids only grow
                     seen.flow_ids.append(flow_id)
                 label = role if pos == 0 else f"{role}_chain"
                 if label not in seen.roles:
@@ -218,15 +227,17 @@ class Analyzer:
         for a in s.alerts:
             who = "client" if a.side == client_side else "server"
             detail = f"{a.level} {a.description}" + (f" after the peer's {a.after}" if a.after else "")
-            self.events.append(EventRecord(self.capture, flow_id, a.frame, a.ts, "alert", who,
-                                           a.description, detail))
+            events.append(EventRecord(self.capture, flow_id, a.frame, a.ts, "alert", who,
+                                      a.description, detail))
         for an in s.anomalies:
             who = None if an.side is None else ("client" if an.side == client_side else "server")
-            self.events.append(EventRecord(self.capture, flow_id, an.frame, an.ts, "warning", who,
-                                           an.code, an.detail))
+            events.append(EventRecord(self.capture, flow_id, an.frame, an.ts, "warning", who,
+                                      an.code, an.detail))
         for code in c.tcp_anomalies() + c.warnings:
-            self.events.append(EventRecord(self.capture, flow_id, None, None, "warning", None, code,
-                                           _TCP_DETAILS.get(code, code)))
+            events.append(EventRecord(self.capture, flow_id, None, None, "warning", None, code,
+                                      _TCP_DETAILS.get(code, code)))
+        if self.on_flow is not None:
+            self.on_flow(rec, events)
 
     # ---- the end ----------------------------------------------------------------------------
     def finish(self, capture_warnings: Iterable[tuple[str, str]] = ()) -> Analysis:
@@ -234,15 +245,16 @@ class Analyzer:
             self._close(c)
         self.table.clear()  # the remembered 4-tuples are of no use once the capture has ended
         self.tombstones.clear()
-        self.flows.sort(key=lambda f: (f.ts_start, f.first_frame))
-        renumber = {f.flow_id: i + 1 for i, f in enumerate(self.flows)}
-        for f in self.flows:
-            f.flow_id = renumber[f.flow_id]
-        for e in self.events:
-            if e.flow_id is not None:
-                e.flow_id = renumber[e.flow_id]
-        for seen in self.certs.values():
-            seen.flow_ids = sorted(renumber[i] for i in seen.flow_ids)
+        if self.on_flow is None:  # number flows by start time
+            self.flows.sort(key=lambda f: (f.ts_start, f.first_frame))
+            renumber = {f.flow_id: i + 1 for i, f in enumerate(self.flows)}
+            for f in self.flows:
+                f.flow_id = renumber[f.flow_id]
+            for e in self.events:
+                if e.flow_id is not None:
+                    e.flow_id = renumber[e.flow_id]
+            for seen in self.certs.values():
+                seen.flow_ids = sorted(renumber[i] for i in seen.flow_ids)
         self.events.sort(key=lambda e: (e.flow_id or 0, e.frame or 0))
         warnings = []
         for code, detail in capture_warnings:

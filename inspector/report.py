@@ -194,7 +194,7 @@ def _utc(ts: float | None) -> str | None:
 TIME_FIELDS = frozenset(("ts_start", "ts_end", "ts"))
 
 
-def _plain(row: dict[str, Any], drop: tuple[str, ...] = ()) -> dict[str, Any]:
+def plain(row: dict[str, Any], drop: tuple[str, ...] = ()) -> dict[str, Any]:
     """A schema row as JSON-ready values: epoch floats -> ISO 8601 UTC, bytes -> hex."""
     return {k: (_utc(v) if k in TIME_FIELDS else _jsonable(v)) for k, v in row.items() if k not in drop}
 
@@ -204,12 +204,12 @@ def table_rows(cap: Capture, table: str) -> list[dict[str, Any]]:
     a = cap.analysis
     if table == "flows":
         from .trust import with_validation_columns
-        return [_plain(r) for r in with_validation_columns(flow_rows(a.flows), a)]
+        return [plain(r) for r in with_validation_columns(flow_rows(a.flows), a)]
     if table == "certificates":
-        return [_plain(r, drop=("der",)) for r in cert_rows(a)]
+        return [plain(r, drop=("der",)) for r in cert_rows(a)]
     if table == "events":
-        return [_plain(r) for r in event_rows(a.events)]
-    return [_plain(r) for r in finding_rows(a)]
+        return [plain(r) for r in event_rows(a.events)]
+    return [plain(r) for r in finding_rows(a)]
 
 
 def to_json(cap: Capture) -> str:
@@ -234,16 +234,26 @@ def _csv_safe(v: Any) -> Any:
     return v
 
 
-def write_csv(rows: list[dict[str, Any]], out) -> None:
-    """CSV with lists joined by ';', formula-like cells neutralised, missing values empty."""
-    import csv
+class CsvStream:
+    """CSV with lists joined by ';', formula-like cells neutralised, missing values empty;
+    rows may come in several batches (the header is written with the first)."""
 
-    if not rows:
-        return
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    for r in rows:
-        writer.writerow({k: ("" if v is None else _csv_safe(v)) for k, v in r.items()})
+    def __init__(self, out) -> None:
+        self.out = out
+        self.writer = None
+
+    def write(self, rows: list[dict[str, Any]]) -> None:
+        import csv
+
+        for r in rows:
+            if self.writer is None:
+                self.writer = csv.DictWriter(self.out, fieldnames=list(r), lineterminator="\n")
+                self.writer.writeheader()
+            self.writer.writerow({k: ("" if v is None else _csv_safe(v)) for k, v in r.items()})
+
+
+def write_csv(rows: list[dict[str, Any]], out) -> None:
+    CsvStream(out).write(rows)
 
 
 def write_parquet(df: pd.DataFrame, path: Path) -> None:

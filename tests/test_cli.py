@@ -97,3 +97,19 @@ def test_limits_are_options_and_hitting_one_is_a_warning(tmp_path):
     flow = json.loads(out.read_text())["flows"][0]
     assert len(flow["server_chain_sha256"]) == 1 and "too_many_certificates" in flow["warnings"]
     assert flow["outcome"] == "established"
+
+
+def test_stream_mode_gives_the_same_rows(lab_capture, tmp_path):
+    """--stream writes rows as flows end (ids in that order) but reports the same flows."""
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    assert runner.invoke(app, ["report", str(lab_capture), "--format", "csv", "-o", str(a)]).exit_code == 0
+    assert runner.invoke(app, ["report", str(lab_capture), "--format", "csv", "--stream", "-o", str(b)]).exit_code == 0
+    key = ["client_port", "server_port", "outcome", "alerts", "server_chain_sha256", "server_validation"]
+    normal = pd.read_csv(a)[key].sort_values("client_port").reset_index(drop=True)
+    streamed = pd.read_csv(b)[key].sort_values("client_port").reset_index(drop=True)
+    pd.testing.assert_frame_equal(normal, streamed)
+    findings = tmp_path / "f.csv"
+    r = runner.invoke(app, ["report", str(lab_capture), "--format", "csv", "--stream", "--table", "findings",
+                            "-o", str(findings), "--fail-on", "critical"])
+    assert r.exit_code == 1 and "unknown_ca" in findings.read_text()
+    assert runner.invoke(app, ["report", str(lab_capture), "--stream"]).exit_code == 2
