@@ -106,8 +106,8 @@ class Analyzer:
                 frame += 1
                 # Fast path: Ethernet II, IPv4 without options or fragmentation, TCP.  Everything
                 # else (VLAN, IPv6, SLL, fragments...) goes through the general decoder.
-                if lt == 1 and data[12:14] == b"\x08\x00" and data[14:15] == b"\x45" \
-                        and not (data[20] & 0x3F or data[21]) and len(data) >= 54:
+                if lt == 1 and len(data) >= 54 and data[12:14] == b"\x08\x00" \
+                        and data[14] == 0x45 and not (data[20] & 0x3F or data[21]):
                     if data[23] != 6:
                         continue
                     end = 14 + ((data[16] << 8) | data[17])

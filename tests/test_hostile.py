@@ -485,3 +485,13 @@ def test_34_application_data_is_not_buffered(tmp_path):
     cap, f = one_flow(p)
     assert f.outcome == "established"
     assert f.packets < 40  # judged done early: later packets were skipped by the hot loop
+
+
+def test_short_ethernet_ipv4_frame_on_the_fast_path(tmp_path):
+    """Found by fuzzing: a 21-byte Ethernet/IPv4 frame (header claims more) crashed the hot loop."""
+    pk = tcp_packets(real(), client=CLIENT, server=SERVER)
+    pk.insert(1, Packet(pk[0].ts, 1, pk[0].data[:21]))
+    p = tmp_path / "short.pcap"
+    write_capture(p, pk)
+    _, f = one_flow(p)
+    assert f.outcome == "established"
