@@ -1,7 +1,7 @@
 """The `tlsinspect` command: load -> analyse -> render.  Thin by design.
 
 ``tlsinspect FILE`` is short for ``tlsinspect report FILE``.  Exit codes: 0 the capture was read,
-1 a finding reached ``--fail-on``, 2 unusable input (one line on stderr, never a traceback).
+1 a finding reached ``--fail-on``, 2 unusable input, 3 an internal error (a bug: one line, no traceback) (one line on stderr, never a traceback).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from rich.console import Console
 from .errors import InspectError
 from .flows import Limits
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Every TLS handshake in a packet capture, flow by flow, and why it failed.")
 DEFAULT_LIMITS = Limits()
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -223,6 +223,14 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         err.print("tlsinspect: interrupted")
         sys.exit(130)
+    except Exception as e:  # a bug of ours: one line, exit 3 (TLSINSPECT_DEBUG=1 shows the traceback)
+        import os
+
+        if os.environ.get("TLSINSPECT_DEBUG"):
+            raise
+        err.print(f"tlsinspect: internal error: {type(e).__name__}: {e} (please report it with the "
+                  f"capture; TLSINSPECT_DEBUG=1 shows the traceback)", markup=False)
+        sys.exit(3)
 
 
 if __name__ == "__main__":

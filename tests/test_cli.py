@@ -113,3 +113,17 @@ def test_stream_mode_gives_the_same_rows(lab_capture, tmp_path):
                             "-o", str(findings), "--fail-on", "critical"])
     assert r.exit_code == 1 and "unknown_ca" in findings.read_text()
     assert runner.invoke(app, ["report", str(lab_capture), "--stream"]).exit_code == 2
+
+
+def test_an_internal_error_is_one_line_not_a_traceback(lab_capture, monkeypatch, capsys):
+    import inspector.api
+
+    def boom(*a, **k):
+        raise RuntimeError("simulated bug")
+    monkeypatch.setattr(inspector.api, "read_capture", boom)
+    monkeypatch.delenv("TLSINSPECT_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as e:
+        main([str(lab_capture)])
+    assert e.value.code == 3
+    err_text = capsys.readouterr().err
+    assert "internal error: RuntimeError: simulated bug" in err_text and "Traceback" not in err_text
