@@ -426,19 +426,28 @@ def _client_hello_from_extensions(
     if ExtensionType.pre_shared_key in seen and extensions[-1][0] != ExtensionType.pre_shared_key:
         _warn(ws, "pre_shared_key_not_last")
 
-    def field(etype: int, parse, default):
-        data = seen.get(etype)
+    def field(etype: int, parse, default, *args):
+        data = get(etype)
         if data is None:
             return default
         try:
-            return parse(data)
+            return parse(data, *args)
         except ParseError:
             _malformed(ws, etype)
             return default
 
-    sni, sni_count = field(
-        ExtensionType.server_name, lambda d: _parse_server_names(d, ws), (None, 0)
-    )
+    get = seen.get
+    sni_ext = get(0)
+    if sni_ext is not None and len(sni_ext) >= 5 and sni_ext[2] == 0 \
+            and (sni_ext[0] << 8 | sni_ext[1]) == len(sni_ext) - 2 \
+            and (sni_ext[3] << 8 | sni_ext[4]) == len(sni_ext) - 5 and len(sni_ext) > 5:
+        # the usual case: one host_name filling the extension
+        sni, clean = _text(sni_ext[5:])
+        sni_count = 1
+        if not clean:
+            _warn(ws, "invalid_server_name")
+    else:
+        sni, sni_count = field(0, _parse_server_names, (None, 0), ws)
     if sni_count > 1:
         _warn(ws, "many_server_names")
     return ClientHello(
@@ -450,28 +459,16 @@ def _client_hello_from_extensions(
         extensions=extensions,
         sni=sni,
         sni_count=sni_count,
-        alpn=field(ExtensionType.alpn, lambda d: _parse_alpn_list(d, ws, ExtensionType.alpn), ()),
-        supported_versions=field(
-            ExtensionType.supported_versions, lambda d: _parse_u16_list8(d, "versions"), ()
-        ),
-        supported_groups=field(
-            ExtensionType.supported_groups, lambda d: _parse_u16_list16(d, "named_group_list"), ()
-        ),
-        ec_point_formats=field(
-            ExtensionType.ec_point_formats, lambda d: _parse_u8_list8(d, "ec_point_format_list"), ()
-        ),
-        signature_algorithms=field(
-            ExtensionType.signature_algorithms,
-            lambda d: _parse_u16_list16(d, "supported_signature_algorithms"),
-            (),
-        ),
-        key_share_groups=field(
-            ExtensionType.key_share, lambda d: _parse_client_key_share(d, ws), ()
-        ),
-        session_ticket=bool(seen.get(ExtensionType.session_ticket)),
-        psk=ExtensionType.pre_shared_key in seen,
-        early_data=ExtensionType.early_data in seen,
-        ech=ExtensionType.encrypted_client_hello in seen,
+        alpn=field(16, _parse_alpn_list, (), ws, 16),
+        supported_versions=field(43, _parse_u16_list8, (), "versions"),
+        supported_groups=field(10, _parse_u16_list16, (), "named_group_list"),
+        ec_point_formats=field(11, _parse_u8_list8, (), "ec_point_format_list"),
+        signature_algorithms=field(13, _parse_u16_list16, (), "supported_signature_algorithms"),
+        key_share_groups=field(51, _parse_client_key_share, (), ws),
+        session_ticket=bool(get(35)),
+        psk=41 in seen,
+        early_data=42 in seen,
+        ech=0xFE0D in seen,
         warnings=tuple(ws),
     )
 
