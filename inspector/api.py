@@ -119,14 +119,22 @@ class Capture:
 
 
 def read_capture(path: str | os.PathLike, *, ports: Iterable[int] = (),
-                 limits: Limits | None = None, keylog: str | os.PathLike | None = None) -> Capture:
+                 limits: Limits | None = None, keylog: str | os.PathLike | None = None,
+                 engine: str = "native") -> Capture:
     """Read a pcap/pcapng file (optionally gzip-compressed) and analyse every TLS flow.
 
     ``keylog`` names an NSS key log file (SSLKEYLOGFILE): TLS 1.3 handshakes whose secrets it
     holds are decrypted, revealing their certificates, CertificateRequest and alerts.
+    ``engine="tshark"`` fills the same tables from Wireshark's dissectors through pyshark (slower;
+    the second engine and oracle; limits and key logs do not apply).
     Raises `CaptureError` when the file is unusable (not a capture, broken before any packet).
     A file cut short after some packets gives the flows so far and a ``capture_truncated`` warning.
     """
+    if engine == "tshark":
+        from .tshark_engine import read_capture_tshark
+        return read_capture_tshark(path, ports=ports, keylog=keylog)
+    if engine != "native":
+        raise InspectError(f"unknown engine {engine!r} (native or tshark)")
     path = Path(path)
     reader = CaptureReader(path)
     analyzer = Analyzer(path.name, ports=ports, limits=limits, keylog=_read_keylog(keylog))

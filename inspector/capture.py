@@ -26,6 +26,7 @@ from .errors import CaptureError
 Packet = tuple[float, int, bytes, int]
 
 MAX_CAPLEN = 262144  # Wireshark's WTAP_MAX_PACKET_SIZE_STANDARD
+MAX_TS = 9_223_372_035.0  # the last second pandas (datetime64[ns]) can hold, in 2262
 MAX_BLOCK = 16 * 1024 * 1024 + 1024  # largest pcapng block we accept
 CHUNK = 4 * 1024 * 1024
 
@@ -46,6 +47,15 @@ class CaptureWarning:
     code: str
     detail: str
     offset: int | None = None
+
+
+def _bad_ts(parser: "PcapParser | PcapngParser", ts: float, where: int) -> float:
+    """A timestamp no calendar can hold (year > 2262, or negative) becomes 0 (1970), warned once."""
+    if not any(w.code == "timestamp_out_of_range" for w in parser.warnings):
+        parser.warnings.append(CaptureWarning(
+            "timestamp_out_of_range", f"a packet timestamp ({ts:.0f} s) is out of range; "
+            "such timestamps are shown as 1970-01-01", where))
+    return 0.0
 
 
 def _describe_unknown(head: bytes) -> str:
@@ -117,7 +127,10 @@ class PcapParser:
                         "caplen_over_snaplen",
                         f"a packet has {incl} captured bytes, more than the snaplen {self.snaplen}",
                         self.offset + off))
-                append((sec + frac * scale, lt, buf[off + 16:end], orig))
+                ts = sec + frac * scale
+                if ts > MAX_TS:
+                    ts = self._bad_ts(ts, self.offset + off)
+                append((ts, lt, buf[off + 16:end], orig))
             off = end
         self._buf = buf[off:]
         self.offset += off
@@ -130,6 +143,9 @@ class PcapParser:
                 f"the capture is cut short in the middle of a packet ({len(self._buf)} bytes left over)",
                 self.offset))
             self._buf = b""
+
+    def _bad_ts(self, ts: float, where: int) -> float:
+        return _bad_ts(self, ts, where)
 
 
 @dataclass(slots=True)
@@ -255,6 +271,8 @@ class PcapngParser:
                 self.skipped += 1
                 return None
             ts = ((hi << 32) | lo) * iface.unit + iface.offset
+            if not 0.0 <= ts <= MAX_TS:
+                ts = _bad_ts(self, ts, where)
             return (ts, iface.linktype, body[20:20 + caplen], origlen)
         if btype == 3:  # Simple Packet Block: interface 0, no timestamp
             if not self.interfaces or len(body) < 4:

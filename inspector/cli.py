@@ -37,6 +37,11 @@ class TableName(str, enum.Enum):
     findings = "findings"
 
 
+class AnalysisEngine(str, enum.Enum):
+    native = "native"
+    tshark = "tshark"
+
+
 class FailOn(str, enum.Enum):
     info = "info"
     warning = "warning"
@@ -65,6 +70,9 @@ def report(
         "--max-certs", min=1, help="certificates parsed per chain")] = DEFAULT_LIMITS.max_certs,
     keylog: Annotated[Optional[Path], typer.Option(
         "--keylog", help="NSS key log file (SSLKEYLOGFILE) to decrypt TLS 1.3 handshakes")] = None,
+    engine: Annotated[AnalysisEngine, typer.Option(
+        "--engine", help="native parser, or Wireshark's dissectors via tshark/pyshark (slower)")
+    ] = AnalysisEngine.native,
     stream: Annotated[bool, typer.Option(
         "--stream", help="csv only: write rows as flows end, memory bounded by flows in flight "
         "(flow ids then follow the order flows end)")] = False,
@@ -83,7 +91,7 @@ def report(
             _stream_csv(file, table.value, output, ports=port or (), keylog=keylog, limits=limits,
                         quiet=quiet, fail_on=fail_on)
             return
-        cap = read_capture(file, ports=port or (), keylog=keylog, limits=limits)
+        cap = read_capture(file, ports=port or (), keylog=keylog, limits=limits, engine=engine.value)
     except InspectError as e:
         raise _fail(str(e)) from None
     if format is Format.parquet and output is None:

@@ -117,7 +117,10 @@ class LinkDecoder:
                 return None
             proto = (data[off + 6] << 8) | data[off + 7]
             if proto in (0x0021, 0x0057):
-                return self._ip(data, off + 8, 0)
+                # the PPPoE length (PPP protocol + payload) ends the datagram: Ethernet padding after
+                # it must not be read as TCP data
+                end = off + 6 + ((data[off + 4] << 8) | data[off + 5])
+                return self._ip(data[:end] if end < len(data) else data, off + 8, 0)
         self.skipped["not_ip"] += 1
         return None
 

@@ -127,3 +127,10 @@ def test_an_internal_error_is_one_line_not_a_traceback(lab_capture, monkeypatch,
     assert e.value.code == 3
     err_text = capsys.readouterr().err
     assert "internal error: RuntimeError: simulated bug" in err_text and "Traceback" not in err_text
+
+
+def test_tshark_engine_on_the_command_line(lab_capture, lab_expect):
+    r = runner.invoke(app, ["report", str(lab_capture), "--engine", "tshark", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    flows = json.loads(r.output)["flows"]
+    assert [f["outcome"] for f in flows] == ["established" if e["established"] else "failed" for e in lab_expect]

@@ -620,6 +620,8 @@ def parse_server_hello(body: bytes) -> ServerHello:
 
     key_share_group: int | None = None
     data = seen.get(ExtensionType.key_share)
+    if data is None and 0x7F00 <= selected_version < 0x7F17:
+        data = seen.get(40)  # key_share was extension 40 until TLS 1.3 draft 23
     if data is not None:
         # ServerHello: KeyShareEntry (group + key_exchange); HelloRetryRequest: just the group.
         if len(data) >= 2:
