@@ -67,7 +67,8 @@ FLOW_COLUMNS: tuple[Column, ...] = (
     Column("resumed", B, "session resumption (abbreviated handshake, or TLS 1.3 PSK)"),
     Column("dh_bits", I, "DHE prime size in bits (ServerKeyExchange)"),
     Column("kx_group", S, "ECDHE curve or TLS 1.3 key share group"),
-    Column("history", S, "handshake messages in order, Zeek ssl_history letters (client upper case)"),
+    Column("history", S, "handshake messages in order, Zeek ssl_history letters (client upper case); "
+           "F/f also mark an encrypted Finished, which Zeek does not letter"),
     Column("ja3", S, "JA3 client fingerprint (MD5)"),
     Column("ja3s", S, "JA3S server fingerprint (MD5)"),
     Column("ja4", S, "JA4 client fingerprint (FoxIO)"),
