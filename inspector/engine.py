@@ -211,8 +211,8 @@ class Analyzer:
         events = self.events if self.on_flow is None else []
         if self.on_flow is None:
             self.flows.append(rec)
-        for role, chain in (("server", rec.server_chain_sha256), ("client", rec.client_chain_sha256)):
-            for pos, fp in enumerate(chain):
+        for role, fps in (("server", rec.server_chain_sha256), ("client", rec.client_chain_sha256)):
+            for pos, fp in enumerate(fps):
                 seen = self.certs.get(fp)
                 if seen is None:
                     seen = self.certs[fp] = CertSeen(parse_certificate_cached(

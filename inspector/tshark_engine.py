@@ -482,7 +482,6 @@ def _build(st: _Stream, capture: str, tls_ports: frozenset[int]) -> _Built | Non
         return role.get(ep, "client")
 
     ch: _Msg | None = None
-    ch_version: int | None = None
     sh: _Msg | None = None
     hrr = False
     sslv2_hello = False

@@ -15,7 +15,6 @@ import os
 import random
 import shutil
 import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import inspector
-from inspector.tls.fingerprint import ja3, ja3_string, ja4, ja4_r
+from inspector.tls.fingerprint import ja3_string, ja4, ja4_r
 from inspector.tls.messages import ClientHello
 
 

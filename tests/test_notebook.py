@@ -4,7 +4,6 @@ executed top to bottom in a kernel running this very Python (the venv's)."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
 from html.parser import HTMLParser
