@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import inspector
-from inspector.tls.fingerprint import ja3_string, ja4, ja4_r
+from inspector.tls.fingerprint import ja3, ja3_string, ja4, ja4_r
 from inspector.tls.messages import ClientHello
 
 
@@ -85,3 +85,12 @@ def test_ja3_and_ja3s_agree_with_tshark():
         missing = theirs - ours
         assert not {m for m in missing if m[0] == "ja3s"} or len(flows) < len(theirs), (path.name, missing)
     assert compared > 60 and agreed / compared > 0.95, (agreed, compared)
+
+
+def test_fingerprint_cache_keys_on_every_hashed_field():
+    from inspector.tls.fingerprint import client_fingerprints
+    a = hello([0x1301, 0x1302], [0, 10, 13], sigalgs=[0x0403], versions=[0x0304], alpn=["h2"])
+    b = hello([0x1301, 0x1302], [0, 10, 13], sigalgs=[0x0804], versions=[0x0304], alpn=["h2"])
+    c = hello([0x1301, 0x1302], [0, 10, 13], sigalgs=[0x0403], versions=[0x0304], alpn=["h2"])
+    assert client_fingerprints(a) == (ja3(a), ja4(a)) == client_fingerprints(c)
+    assert client_fingerprints(b)[1] != client_fingerprints(a)[1]

@@ -75,3 +75,21 @@ def ja4(ch: ClientHello, transport: str = "t") -> str:
 
 def ja4_r(ch: ClientHello, transport: str = "t") -> str:
     return "_".join(ja4_parts(ch, transport))
+
+
+_CACHE: dict[tuple, tuple[str, str]] = {}
+
+
+def client_fingerprints(ch: ClientHello) -> tuple[str, str]:
+    """(JA3, JA4) of a ClientHello, cached by the fields they hash: the hellos of one client
+    software differ only in random, session id, key shares and SNI, so a capture of many phones
+    computes each fingerprint once.  The cache is bounded (cleared past 4096 distinct hellos)."""
+    key = (ch.legacy_version, ch.cipher_suites, tuple([t for t, _ in ch.extensions]),
+           ch.supported_groups, ch.ec_point_formats, ch.signature_algorithms, ch.alpn[:1],
+           ch.supported_versions)
+    hit = _CACHE.get(key)
+    if hit is None:
+        if len(_CACHE) >= 4096:
+            _CACHE.clear()
+        hit = _CACHE[key] = (ja3(ch), ja4(ch))
+    return hit

@@ -10,7 +10,6 @@ buffering.  Which side is the TLS client is decided by who sent the ClientHello.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field, replace
 
 from . import fingerprint
@@ -222,8 +221,7 @@ class TLSSession:
         """Fingerprint the ClientHello now, then keep only what the flow row needs: a connection
         in flight holds a few hundred bytes of it instead of every extension's bytes."""
         if not sslv2:
-            self.ja3 = sys.intern(fingerprint.ja3(ch))
-            self.ja4 = sys.intern(fingerprint.ja4(ch))
+            self.ja3, self.ja4 = fingerprint.client_fingerprints(ch)
         versions = tuple(v for v in ch.supported_versions if v not in GREASE)
         self.client_hello = replace(ch, cipher_suites=(), extensions=(), supported_groups=(),
                                     ec_point_formats=(), signature_algorithms=(), key_share_groups=(),
