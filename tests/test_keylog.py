@@ -101,3 +101,62 @@ def test_parse_keylog_skips_garbage():
     log = parse_keylog("# comment\nCLIENT_RANDOM zz 00\nSERVER_HANDSHAKE_TRAFFIC_SECRET "
                        + "ab" * 32 + " " + "cd" * 32 + "\nrubbish\n")
     assert len(log) == 1 and log.bad_lines == 2
+
+
+def tampered_resumption(tmp: str):
+    """TLS 1.2 resumption whose client Finished is corrupted on the wire: in an abbreviated
+    handshake the server has already sent its ChangeCipherSpec, so its fatal alert is encrypted."""
+    tls12 = ssl.TLSVersion.TLSv1_2
+    server = server_context(pki.cucm_tomcat(), max_version=tls12, session_tickets=False,
+                            ciphers="ECDHE-RSA-AES128-GCM-SHA256")
+    keylog = f"{tmp}/keys12.log"
+    client = client_context(trusted_cas=[pki.example_root_ca().cert], max_version=tls12, keylog_filename=keylog)
+    first = run_handshake(server, client, sni="cucm1.example.lab", close=True)  # clean close keeps the session
+    c_in, c_out, s_in, s_out = (ssl.MemoryBIO() for _ in range(4))
+    cli = client.wrap_bio(c_in, c_out, server_hostname="cucm1.example.lab", session=first.session)
+    srv = server.wrap_bio(s_in, s_out, server_side=True)
+    chunks, server_error = [], None
+    for _ in range(20):
+        for obj in (cli, srv):
+            try:
+                obj.do_handshake()
+            except ssl.SSLWantReadError:
+                pass
+            except ssl.SSLError as e:
+                server_error = str(e)
+        data = c_out.read()
+        if data:
+            if cli.session_reused and b"\x14\x03\x03" in data:  # client CCS + Finished: corrupt Finished
+                data = data[:-3] + bytes([data[-3] ^ 0xFF]) + data[-2:]
+            chunks.append(("c2s", data))
+            s_in.write(data)
+        data = s_out.read()
+        if data:
+            chunks.append(("s2c", data))
+            c_in.write(data)
+        if server_error:
+            break
+    from inspector.synth.handshake import Conversation
+    pcap = f"{tmp}/tampered12.pcap"
+    write_capture(pcap, tcp_packets(Conversation(chunks=chunks), client=("10.48.36.10", 52400),
+                                    server=("10.48.36.215", 8443)))
+    return server_error, pcap, keylog
+
+
+def test_tls12_encrypted_alert_is_read_with_the_master_secret(tmp_path):
+    server_error, pcap, keylog = tampered_resumption(str(tmp_path))
+    assert server_error and ("MAC" in server_error.upper() or "DECRYPT" in server_error.upper())
+    plain = inspector.read_capture(pcap).flows.iloc[0]
+    assert plain.resumed and list(plain.alerts) == ["server:encrypted:encrypted_alert"]
+    f = inspector.read_capture(pcap, keylog=keylog).flows.iloc[0]
+    assert f.decrypted and f.alerts[0] in ("server:fatal:bad_record_mac", "server:fatal:decrypt_error")
+    assert f.outcome == "failed" and f.outcome_detail.startswith("server sent fatal")
+
+
+def test_tls12_prf_vector():
+    """The TLS 1.2 PRF (P_SHA256) test vector published on the IETF TLS list."""
+    from cryptography.hazmat.primitives import hashes
+    from inspector.tls.decrypt import tls12_prf
+    out = tls12_prf(bytes.fromhex("9bbe436ba940f017b17652849a71db35"), b"test label",
+                    bytes.fromhex("a0ba9f936cda311827a6f796ffd5198c"), 100, hashes.SHA256)
+    assert out.hex().startswith("e3f229ba727be17b8d122620557cd453c2aab21d07c3d495329b52d4e61edb5a")

@@ -99,3 +99,83 @@ class RecordDecryptor:
         if end == 0:
             return None
         return plain[end - 1], plain[:end - 1]
+
+
+# ---- TLS 1.2 (AEAD suites) -------------------------------------------------------------------
+
+def tls12_prf(secret: bytes, label: bytes, seed: bytes, length: int,
+              hash_cls: type[hashes.HashAlgorithm]) -> bytes:
+    """RFC 5246 section 5: P_hash(secret, label + seed) with HMAC."""
+    from cryptography.hazmat.primitives import hmac
+
+    def mac(data: bytes) -> bytes:
+        h = hmac.HMAC(secret, hash_cls())
+        h.update(data)
+        return h.finalize()
+
+    seed = label + seed
+    out, a = b"", seed
+    while len(out) < length:
+        a = mac(a)
+        out += mac(a + seed)
+    return out[:length]
+
+
+def tls12_aead(cipher_name: str) -> tuple[type, int, int, type[hashes.HashAlgorithm]] | None:
+    """(AEAD class, key length, fixed IV length, PRF hash) for a TLS 1.2 AEAD suite, else None."""
+    prf_hash = hashes.SHA384 if cipher_name.endswith("SHA384") else hashes.SHA256
+    if "_AES_128_GCM_" in cipher_name:
+        return AESGCM, 16, 4, prf_hash
+    if "_AES_256_GCM_" in cipher_name:
+        return AESGCM, 32, 4, prf_hash
+    if "_CHACHA20_POLY1305_" in cipher_name:
+        return ChaCha20Poly1305, 32, 12, prf_hash
+    return None
+
+
+class Tls12Decryptor:
+    """One direction of a TLS 1.2 AEAD connection, from the master secret (RFC 5288, RFC 7905).
+
+    ``seq`` counts this side's records since its ChangeCipherSpec; the caller advances it with
+    `skip` for records it does not decrypt (Finished, application data).
+    """
+
+    __slots__ = ("aead", "iv", "chacha", "seq", "version")
+
+    def __init__(self, cipher_name: str, master_secret: bytes, client_random: bytes,
+                 server_random: bytes, *, client_side: bool, version: int = 0x0303) -> None:
+        spec = tls12_aead(cipher_name)
+        if spec is None:
+            raise ValueError(f"{cipher_name} is not a TLS 1.2 AEAD suite")
+        aead_cls, key_len, iv_len, prf_hash = spec
+        block = tls12_prf(master_secret, b"key expansion", server_random + client_random,
+                          2 * key_len + 2 * iv_len, prf_hash)
+        ck, sk = block[:key_len], block[key_len:2 * key_len]
+        civ, siv = block[2 * key_len:2 * key_len + iv_len], block[2 * key_len + iv_len:]
+        self.aead = aead_cls(ck if client_side else sk)
+        self.iv = civ if client_side else siv
+        self.chacha = aead_cls is ChaCha20Poly1305
+        self.seq = 0
+        self.version = version
+
+    def skip(self) -> None:
+        self.seq += 1
+
+    def decrypt(self, content_type: int, payload: bytes) -> bytes | None:
+        """The plaintext of one record's payload, or None (and the sequence number advances)."""
+        seq = self.seq
+        self.seq += 1
+        if self.chacha:
+            nonce = bytes(a ^ b for a, b in zip(self.iv, seq.to_bytes(12, "big")))
+            ct = payload
+        else:
+            if len(payload) < 8 + 16:
+                return None
+            nonce, ct = self.iv + payload[:8], payload[8:]
+        if len(ct) < 16:
+            return None
+        aad = struct.pack("!QBHH", seq, content_type, self.version, len(ct) - 16)
+        try:
+            return self.aead.decrypt(nonce, ct, aad)
+        except (InvalidTag, ValueError):
+            return None

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field, replace
 
 from . import fingerprint
 from . import messages as m
-from .decrypt import TLS13_SUITES, KeyLog, RecordDecryptor
+from .ciphers import CIPHER_SUITES
+from .decrypt import TLS13_SUITES, KeyLog, RecordDecryptor, Tls12Decryptor
 from .ciphers import cipher_kx
 from .constants import GREASE, alert_name
 from .records import (Anomaly, AlertRecord, ApplicationData, ChangeCipherSpec, EncryptedHandshake,
@@ -93,7 +94,9 @@ class TLSSession:
     decryptors: dict[str, RecordDecryptor] = field(default_factory=dict)
     decrypted_hs: dict[str, bytearray] = field(default_factory=dict)
     decrypted: bool = False  # at least one record was decrypted with the key log
-    server_after_client_finished: int = 0  # TLS 1.3: server records after the client's Finished
+    tls12_decryptors: dict[str, Tls12Decryptor] = field(default_factory=dict)
+    server_after_client_finished: int = 0  # server records after the client's Finished
+    first_ccs: str | None = None  # the side that sent ChangeCipherSpec first
     _secrets: dict[str, bytes] | None = None
 
     # ---- helpers -------------------------------------------------------------------------
@@ -124,8 +127,14 @@ class TLSSession:
                 self._appdata(side, ev, ts)
             elif t is ChangeCipherSpec:
                 self.ccs.setdefault(side, ev.frame)
+                if self.first_ccs is None:
+                    self.first_ccs = side
+                if self.keylog is not None and not self.tls13:
+                    self._start_tls12_decryption(side)
                 self.history.append("I" if self._side_is_client(side) else "i")
             elif t is EncryptedHandshake:
+                if side in self.tls12_decryptors:
+                    self.tls12_decryptors[side].skip()
                 if side in self.ccs and side not in self.finished:
                     self.finished[side] = ev.frame
                     self.history.append("F" if self._side_is_client(side) else "f")
@@ -147,6 +156,8 @@ class TLSSession:
 
     def _appdata(self, side: str, ev: ApplicationData, ts: float) -> None:
         self.appdata[side] = self.appdata.get(side, 0) + 1
+        if side in self.tls12_decryptors:
+            self.tls12_decryptors[side].skip()
         if not self._side_is_client(side) and (self.client_side or "a") in self.finished:
             self.server_after_client_finished += 1
         if self.server_hello is not None and self.is_tls13 and len(self.encrypted_order) < 16:
@@ -168,6 +179,23 @@ class TLSSession:
         for side, label in ((c, "CLIENT_HANDSHAKE_TRAFFIC_SECRET"), (s, "SERVER_HANDSHAKE_TRAFFIC_SECRET")):
             if label in secrets:
                 self.decryptors[side] = RecordDecryptor(sh.cipher_suite, secrets[label])
+
+    def _start_tls12_decryption(self, side: str) -> None:
+        """TLS 1.2 with the master secret (CLIENT_RANDOM line): this side's records after its
+        ChangeCipherSpec can be decrypted (AEAD suites), to read encrypted alerts."""
+        ch, sh = self.client_hello, self.server_hello
+        if ch is None or sh is None or side in self.tls12_decryptors:
+            return
+        secrets = self.keylog.get(ch.random) if self.keylog is not None else None
+        name = CIPHER_SUITES.get(sh.cipher_suite, "")
+        if not secrets or "CLIENT_RANDOM" not in secrets or not name:
+            return
+        try:
+            self.tls12_decryptors[side] = Tls12Decryptor(
+                name, secrets["CLIENT_RANDOM"], ch.random, sh.random,
+                client_side=self._side_is_client(side), version=sh.legacy_version)
+        except ValueError:
+            return  # not an AEAD suite: CBC suites are not decrypted
 
     def _decrypt(self, side: str, ev: ApplicationData, ts: float) -> None:
         result = self.decryptors[side].decrypt(ev.record[:5], ev.record[5:])
@@ -311,6 +339,8 @@ class TLSSession:
             self._anomaly(ev.frame, ts, side, f"bad_{_snake(name)}", f"{name} does not parse: {e}")
 
     def _alert(self, side: str, ev: AlertRecord, ts: float) -> None:
+        if not self._side_is_client(side) and (self.client_side or "a") in self.finished:
+            self.server_after_client_finished += 1
         peer = "b" if side == "a" else "a"
         after = self.last_message.get(peer)
         if after and self.flight_has_cert.get(peer):
@@ -318,6 +348,11 @@ class TLSSession:
         else:
             after_cert = None
         is_client = self._side_is_client(side)
+        if ev.encrypted and side in self.tls12_decryptors:
+            plain = self.tls12_decryptors[side].decrypt(21, ev.payload)
+            if plain is not None:
+                self.decrypted = True
+                ev = AlertRecord(ev.frame, plain, False)
         encrypted = ev.encrypted or (len(ev.payload) != 2 and (
             self.is_tls13 or not _plausible_plaintext_alerts(ev.payload)))
         if encrypted:
@@ -354,7 +389,11 @@ class TLSSession:
                 return False
             return seq[first][1] <= 24 or any(side != c for side, _ in seq[first + 1:]) \
                 or len(seq) >= 16
-        return len(self.finished) == 2 or (len(self.ccs) == 2 and sum(self.appdata.values()) > 0)
+        if len(self.finished) == 2:
+            # In an abbreviated handshake the client's Finished comes last: wait for the server's
+            # next record (its verdict on it may be an encrypted alert).
+            return self.first_ccs == (self.client_side or "a") or self.server_after_client_finished > 0
+        return len(self.ccs) == 2 and sum(self.appdata.values()) > 0
 
     @property
     def tls13_finished(self) -> bool:
