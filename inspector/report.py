@@ -65,8 +65,19 @@ def _short_cipher(name: Any) -> str:
     return "-" if _na(name) else str(name).replace("TLS_", "", 1).replace("_WITH_", " ")
 
 
-def role_of(port: int) -> str:
-    return PORT_ROLES.get(int(port), "")
+PROVISIONING_CAS = ("Small Business", "Linksys", "Sipura")
+
+
+def role_of(port: int, flow: Any = None, certs: "pd.DataFrame | None" = None) -> str:
+    """The service, guessed from the server port; HTTPS to a SPA/ATA provisioning PKI (Cisco Small
+    Business, Linksys, Sipura CAs in either chain) is "provisioning"."""
+    role = PORT_ROLES.get(int(port), "")
+    if role == "HTTPS" and flow is not None and certs is not None:
+        for fp in list(flow.server_chain_sha256 or []) + list(flow.client_chain_sha256 or []):
+            note = certs.known_ca.get(fp) if fp in certs.index else None
+            if isinstance(note, str) and any(k in note for k in PROVISIONING_CAS):
+                return "provisioning"
+    return role
 
 
 def render_table(cap: Capture, console: Console, *, quiet: bool = False) -> None:
@@ -84,7 +95,7 @@ def render_table(cap: Capture, console: Console, *, quiet: bool = False) -> None
             outcome.append(" (certs not visible)", style="dim")
         table.add_row(
             str(f.flow_id), endpoint(f.client_ip, f.client_port), endpoint(f.server_ip, f.server_port),
-            role_of(f.server_port), _s(f.tls_version), _short_cipher(f.cipher), _s(f.sni),
+            role_of(f.server_port, f, certs), _s(f.tls_version), _short_cipher(f.cipher), _s(f.sni),
             _cn(f.server_subject), _cn(f.client_subject) + kind if not _na(f.client_subject) else "-",
             outcome)
     table.caption = summary_line(cap)
@@ -98,7 +109,7 @@ def render_table(cap: Capture, console: Console, *, quiet: bool = False) -> None
         console.print()
         tree = Tree(Text.assemble((f"Flow {f.flow_id} ", "bold"),
                                   f"{endpoint(f.client_ip, f.client_port)} -> {endpoint(f.server_ip, f.server_port)} ",
-                                  (role_of(f.server_port), "cyan"), "  ",
+                                  (role_of(f.server_port, f, certs), "cyan"), "  ",
                                   (f.outcome, OUTCOME_STYLE.get(f.outcome, "")), ": ",
                                   _s(f.outcome_detail, "")))
         for label, chain in (("server chain", f.server_chain_sha256), ("client chain", f.client_chain_sha256)):

@@ -134,3 +134,11 @@ def test_tshark_engine_on_the_command_line(lab_capture, lab_expect):
     assert r.exit_code == 0, r.output
     flows = json.loads(r.output)["flows"]
     assert [f["outcome"] for f in flows] == ["established" if e["established"] else "failed" for e in lab_expect]
+
+
+def test_service_role_names_spa_provisioning():
+    r = runner.invoke(app, ["report", "pcaps/spa_provisioning_dhe2048_443.pcap"])
+    assert r.exit_code == 0 and "provisioning" in r.output
+    assert "dh_key_too_large_for_legacy" in r.output
+    r = runner.invoke(app, ["report", "pcaps/tls13_443.pcap"])
+    assert "provisioning" not in r.output and "HTTPS" in r.output
