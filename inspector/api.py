@@ -21,8 +21,10 @@ from .flows import Limits
 class Capture:
     """What one capture file holds: ``flows``, ``certificates`` and ``events`` DataFrames."""
 
-    def __init__(self, path: Path, analysis: Analysis, *, format: str, bytes_read: int) -> None:
+    def __init__(self, path: Path, analysis: Analysis, *, format: str, bytes_read: int,
+                 trust=None) -> None:
         self.path = path
+        self.trust = trust  # an inspector.trust.TrustStore judging the chains, or None
         self.analysis = analysis
         self.format = format
         self.bytes_read = bytes_read
@@ -43,7 +45,7 @@ class Capture:
     @cached_property
     def flows(self) -> pd.DataFrame:
         from .frame import flows_frame
-        return flows_frame(self.analysis)
+        return flows_frame(self.analysis, self.trust)
 
     @cached_property
     def certificates(self) -> pd.DataFrame:
@@ -120,11 +122,13 @@ class Capture:
 
 def read_capture(path: str | os.PathLike, *, ports: Iterable[int] = (),
                  limits: Limits | None = None, keylog: str | os.PathLike | None = None,
-                 engine: str = "native") -> Capture:
+                 engine: str = "native", trust=None) -> Capture:
     """Read a pcap/pcapng file (optionally gzip-compressed) and analyse every TLS flow.
 
     ``keylog`` names an NSS key log file (SSLKEYLOGFILE): TLS 1.3 handshakes whose secrets it
     holds are decrypted, revealing their certificates, CertificateRequest and alerts.
+    ``trust`` (an `inspector.trust.TrustStore`, e.g. ``load_trust("ca.pem")``) judges each flow's
+    chains for the ``server_validation`` / ``client_validation`` columns (else the chain alone).
     ``engine="tshark"`` fills the same tables from Wireshark's dissectors through pyshark (slower;
     the second engine and oracle; limits and key logs do not apply).
     Raises `CaptureError` when the file is unusable (not a capture, broken before any packet).
@@ -132,7 +136,9 @@ def read_capture(path: str | os.PathLike, *, ports: Iterable[int] = (),
     """
     if engine == "tshark":
         from .tshark_engine import read_capture_tshark
-        return read_capture_tshark(path, ports=ports, keylog=keylog)
+        cap = read_capture_tshark(path, ports=ports, keylog=keylog)
+        cap.trust = trust
+        return cap
     if engine != "native":
         raise InspectError(f"unknown engine {engine!r} (native or tshark)")
     path = Path(path)
@@ -149,7 +155,7 @@ def read_capture(path: str | os.PathLike, *, ports: Iterable[int] = (),
     if analysis.stats["frames"] and sum(unsupported.values()) == analysis.stats["frames"]:
         lts = ", ".join(k.rsplit("_", 1)[1] for k in unsupported)
         raise CaptureError(f"link type {lts} is not supported (no packet could be decoded)")
-    return Capture(path, analysis, format=reader.format, bytes_read=reader.bytes_read)
+    return Capture(path, analysis, format=reader.format, bytes_read=reader.bytes_read, trust=trust)
 
 
 def _warning(code: str, detail: str):

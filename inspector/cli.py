@@ -70,6 +70,11 @@ def report(
         "--max-certs", min=1, help="certificates parsed per chain")] = DEFAULT_LIMITS.max_certs,
     keylog: Annotated[Optional[Path], typer.Option(
         "--keylog", help="NSS key log file (SSLKEYLOGFILE) to decrypt TLS 1.3 handshakes")] = None,
+    trust: Annotated[Optional[list[Path]], typer.Option(
+        "--trust", metavar="FILE|DIR", help="trust store judging the chains (PEM, DER, directory, "
+        "CUCM/Expressway export); repeatable")] = None,
+    trust_set: Annotated[Optional[list[str]], typer.Option(
+        "--trust-set", metavar="mozilla|cisco-mic", help="built-in trust set; repeatable")] = None,
     engine: Annotated[AnalysisEngine, typer.Option(
         "--engine", help="native parser, or Wireshark's dissectors via tshark/pyshark (slower)")
     ] = AnalysisEngine.native,
@@ -91,7 +96,10 @@ def report(
             _stream_csv(file, table.value, output, ports=port or (), keylog=keylog, limits=limits,
                         quiet=quiet, fail_on=fail_on)
             return
-        cap = read_capture(file, ports=port or (), keylog=keylog, limits=limits, engine=engine.value)
+        from .trust import combined_store
+        store = combined_store(trust or (), trust_set or ())
+        cap = read_capture(file, ports=port or (), keylog=keylog, limits=limits, engine=engine.value,
+                           trust=store)
     except InspectError as e:
         raise _fail(str(e)) from None
     if format is Format.parquet and output is None:

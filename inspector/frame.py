@@ -44,9 +44,9 @@ def make_frame(rows: Iterable[dict[str, Any]], columns: tuple[Column, ...]) -> p
     return pd.DataFrame(data, columns=[c.name for c in columns])
 
 
-def flows_frame(analysis: Analysis) -> pd.DataFrame:
+def flows_frame(analysis: Analysis, trust=None) -> pd.DataFrame:
     from .trust import with_validation_columns
-    return make_frame(with_validation_columns(flow_rows(analysis.flows), analysis), FLOW_COLUMNS)
+    return make_frame(with_validation_columns(flow_rows(analysis.flows), analysis, trust), FLOW_COLUMNS)
 
 
 def certificates_frame(analysis: Analysis) -> pd.DataFrame:

@@ -215,7 +215,7 @@ def table_rows(cap: Capture, table: str) -> list[dict[str, Any]]:
     a = cap.analysis
     if table == "flows":
         from .trust import with_validation_columns
-        return [plain(r) for r in with_validation_columns(flow_rows(a.flows), a)]
+        return [plain(r) for r in with_validation_columns(flow_rows(a.flows), a, cap.trust)]
     if table == "certificates":
         return [plain(r, drop=("der",)) for r in cert_rows(a)]
     if table == "events":

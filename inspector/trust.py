@@ -702,6 +702,14 @@ CISCO_MIC_CA_NAMES = ("Cisco Manufacturing CA", "Cisco Manufacturing CA SHA2", "
                       "ACT2 SUDI CA", "Cisco Root CA 2048", "Cisco Root CA M2")
 
 
+def combined_store(paths: Sequence[str | os.PathLike] = (), sets: Sequence[str] = ()) -> TrustStore | None:
+    """One store from trust files/directories/exports and built-in set names (None if none given)."""
+    store: TrustStore | None = None
+    for s in [load_trust(p) for p in paths] + [builtin_trust_set(n) for n in sets]:
+        store = s if store is None else store + s
+    return store
+
+
 def builtin_trust_set(name: str) -> TrustStore:
     """A built-in trust set: ``"mozilla"`` (certifi's Mozilla CA bundle) or ``"cisco-mic"`` (the
     Cisco manufacturing CAs, by name only: no certificates are known, so a chain ending at one of

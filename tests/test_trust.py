@@ -533,3 +533,29 @@ def test_certs_command_with_trust_and_bad_inputs(lab_capture, tmp_path):
     not_a_dir.write_text("x")
     r = CliRunner().invoke(app, ["certs", str(lab_capture), "--export", str(not_a_dir)])
     assert r.exit_code == 2 and r.output.count("\n") == 1 and "Traceback" not in r.output
+
+
+def test_report_judges_chains_with_a_trust_store(tmp_path):
+    """`read_capture(trust=...)` / `tlsinspect FILE --trust`: the validation columns use the store."""
+    import json as _json
+
+    from typer.testing import CliRunner
+
+    import inspector
+    from inspector.cli import app
+    from inspector.synth import pki as _pki
+    from inspector.synth import scenarios as _sc
+    from inspector.synth.pcapio import write_capture as _write
+    from inspector.trust import combined_store
+
+    pcap = tmp_path / "chain.pcap"
+    _write(pcap, _sc.build_capture(_sc.SCENARIOS["ca_chain_8443"]()))
+    root = tmp_path / "root.pem"
+    root.write_bytes(_pki.example_root_ca().cert_pem())
+    assert inspector.read_capture(pcap).flows.server_validation[0] == "unknown_issuer:Example Lab Root CA"
+    store = combined_store([root])
+    assert inspector.read_capture(pcap, trust=store).flows.server_validation[0] == "ok"
+    r = CliRunner().invoke(app, ["report", str(pcap), "--format", "json", "--trust", str(root)])
+    assert r.exit_code == 0 and _json.loads(r.output)["flows"][0]["server_validation"] == "ok"
+    r = CliRunner().invoke(app, ["report", str(pcap), "--trust-set", "nosuch"])
+    assert r.exit_code == 2
