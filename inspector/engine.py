@@ -104,15 +104,27 @@ class Analyzer:
         try:
             for ts, lt, data, _olen in chain((first,), it):
                 frame += 1
-                # Fast path: Ethernet II, IPv4 without options or fragmentation, TCP.  Everything
-                # else (VLAN, IPv6, SLL, fragments...) goes through the general decoder.
-                if lt == 1 and len(data) >= 54 and data[12:14] == b"\x08\x00" \
+                # Fast path: Ethernet II, IPv4 without options or fragmentation, TCP.  The 4-tuple
+                # is one slice (addresses and ports are contiguous), so a packet of a judged
+                # connection costs a few index operations and one dict lookup.  Everything else
+                # (VLAN, IPv6, SLL, fragments...) goes through the general decoder.
+                if lt == 1 and len(data) >= 54 and data[12] == 8 and data[13] == 0 \
                         and data[14] == 0x45 and not (data[20] & 0x3F or data[21]):
                     if data[23] != 6:
                         continue
+                    key = data[26:38]
+                    c = get(key)
+                    flags = data[47]
+                    if c is done:
+                        if not flags & TCP_SYN or flags & TCP_ACK:
+                            continue
+                        c = None  # a new connection reuses a finished 4-tuple
                     end = 14 + ((data[16] << 8) | data[17])
-                    if end > len(data) or end < 54:
-                        end = len(data) if end > len(data) else end
+                    if end > len(data) or end == 14:  # cut by the snaplen; 0 = not filled in (TSO)
+                        end = len(data)
+                    elif end < 54:
+                        stats["truncated_tcp"] += 1
+                        continue
                     src = data[26:30]
                     dst = data[30:34]
                     buf = data
@@ -122,16 +134,16 @@ class Analyzer:
                     if d is None:
                         continue
                     src, dst, buf, t, end = d
-                if t + 20 > end:
-                    stats["truncated_tcp"] += 1
-                    continue
-                key = src + dst + buf[t:t + 4]
-                c = get(key)
-                flags = buf[t + 13]
-                if c is done:
-                    if not flags & TCP_SYN or flags & TCP_ACK:
+                    if t + 20 > end:
+                        stats["truncated_tcp"] += 1
                         continue
-                    c = None  # a new connection reuses a finished 4-tuple
+                    key = src + dst + buf[t:t + 4]
+                    c = get(key)
+                    flags = buf[t + 13]
+                    if c is done:
+                        if not flags & TCP_SYN or flags & TCP_ACK:
+                            continue
+                        c = None
                 doff = (buf[t + 12] >> 4) * 4
                 if doff < 20 or t + doff > end:
                     stats["bad_tcp_header_length"] += 1
