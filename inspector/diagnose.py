@@ -51,12 +51,6 @@ class FlowContext:
     def service(self) -> str:
         return SERVICES.get(self.flow.server_port, f"port {self.flow.server_port}")
 
-    def alert_frame(self, description: str | None = None) -> int | None:
-        for a in self.alerts:
-            if description is None or a.code == description:
-                return a.frame
-        return None
-
 
 SERVICES = {
     5061: "SIP over TLS (phone -> CUCM)", 2443: "SCCP over TLS (phone -> CUCM)",

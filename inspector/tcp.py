@@ -11,14 +11,11 @@ Memory per direction is bounded by ``max_pending``.
 
 from __future__ import annotations
 
-import struct
-
 TCP_FIN = 0x01
 TCP_SYN = 0x02
 TCP_RST = 0x04
 TCP_ACK = 0x10
 
-TCP_HEADER = struct.Struct("!HHIIBB")  # ports, seq, ack, data offset, flags
 MOD = 1 << 32
 HALF = 1 << 31
 

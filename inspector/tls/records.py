@@ -338,7 +338,3 @@ class RecordReader:
             out.append(HandshakeMessage(frame, hs[0], bytes(hs[4:4 + mlen]), ver))
             del hs[:4 + mlen]
         return True
-
-    def pending_handshake(self) -> bool:
-        """True while a handshake message is cut (for 'incomplete' diagnoses)."""
-        return bool(self.hs)
