@@ -128,7 +128,10 @@ def render_table(cap: Capture, console: Console, *, quiet: bool = False) -> None
                                               x.message))
                 node.add(Text.assemble(("fix: ", "bold"), x.fix))
         console.print(tree)
-    render_findings(findings, console)
+    # the critical/error findings of failed flows are in their trees above: list the others once
+    shown = findings.flow_id.isin(failed.flow_id) & findings.severity.isin(["critical", "error"])
+    render_findings(findings[~shown], console,
+                    title="Findings" if not shown.any() else "Other findings")
     if not quiet:
         for w in cap.warnings:
             console.print(f"[yellow]warning:[/] {w}")
@@ -148,12 +151,12 @@ def summary_line(cap: Capture) -> str:
     return ", ".join(parts)
 
 
-def render_findings(findings: pd.DataFrame, console: Console) -> None:
-    """All findings, most severe first: one line each with its fix."""
+def render_findings(findings: pd.DataFrame, console: Console, title: str = "Findings") -> None:
+    """Findings, most severe first: one line each with its fix."""
     if not len(findings):
         return
     console.print()
-    table = Table(title="Findings", title_justify="left")
+    table = Table(title=title, title_justify="left")
     for col in ("severity", "flow", "code", "finding", "fix"):
         table.add_column(col, overflow="fold")
     for x in findings.itertuples(index=False):
