@@ -20,7 +20,7 @@ from .tls import fingerprint
 from .tls import messages as m
 from .tls.constants import cipher_name, group_name, version_name
 from .tls.decrypt import KeyLog
-from .tls.detect import classify_start
+from .tls.detect import classify_start, prelude_protocol
 from .tls.records import RecordReader
 from .tls.session import TLSSession
 
@@ -243,26 +243,8 @@ def _roles(conn: Connection, tls_ports: frozenset[int]) -> tuple[str, str]:
     return c, ("b" if c == "a" else "a")
 
 
-STARTTLS_NAMES = (
-    (b"220", "smtp/ftp"), (b"EHLO", "smtp"), (b"HELO", "smtp"), (b"* OK", "imap"),
-    (b"+OK", "pop3"), (b"<?xml", "xmpp"), (b"<stream", "xmpp"), (b"\x00\x00\x00\x08\x04\xd2\x16\x2f", "postgresql"),
-)
-
-
 def _prelude_name(session: TLSSession, server_port: int) -> str | None:
-    if not session.prelude:
-        return None
-    heads = b" ".join(session.prelude.values())
-    for magic, name in STARTTLS_NAMES:
-        if magic in heads[:64] or any(h.startswith(magic) for h in session.prelude.values()):
-            if name == "smtp/ftp":
-                return "ftp" if server_port == 21 or b"FTP" in heads.upper() else "smtp"
-            return name
-    if server_port == 389 or heads[:1] == b"\x30":
-        return "ldap"
-    if server_port == 3306 or (len(heads) > 4 and heads[4] == 10):
-        return "mysql"
-    return "unknown"
+    return prelude_protocol(session.prelude.values(), server_port) if session.prelude else None
 
 
 def _outcome(conn: Connection, client: str) -> tuple[str, str | None]:

@@ -131,3 +131,20 @@ def test_port_reuse_gives_two_flows(tmp_path):
     flows = inspector.read_capture(path).flows
     assert len(flows) == 2
     assert list(flows.outcome) == ["failed", "failed"]
+
+
+@pytest.mark.parametrize("heads,port,name", [
+    ([b"220 mx.example.com ESMTP", b"EHLO me"], 25, "smtp"),
+    ([b"220 (vsFTPd 3.0.3)", b"AUTH TLS"], 21, "ftp"),
+    ([b"* OK IMAP4rev1 ready"], 143, "imap"),
+    ([b"+OK POP3 ready"], 110, "pop3"),
+    ([b"<?xml version='1.0'?><stream:stream"], 5222, "xmpp"),
+    ([b"\x00\x00\x00\x08\x04\xd2\x16\x2f"], 15432, "postgresql"),
+    ([b"\x30\x1d\x02\x01\x01\x77\x18"], 389, "ldap"),
+    ([b"\x4a\x00\x00\x00\x0a8.0.28"], 3306, "mysql"),
+    ([b"\x05\x01\x00"], 1080, "socks"),
+    ([b"CAP LS"], 6667, "unknown"),
+])
+def test_prelude_protocol_names(heads, port, name):
+    from inspector.tls.detect import prelude_protocol
+    assert prelude_protocol(heads, port) == name

@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+from typing import Iterable
+
 from .records import CT_HANDSHAKE, is_sslv2_client_hello, plausible_record_header
 
 NOT_TLS_PREFIXES = (
@@ -31,3 +33,28 @@ def classify_start(data: bytes, port_a: int, port_b: int, tls_ports: frozenset[i
     if data.startswith(NOT_TLS_PREFIXES):
         return "not_tls"
     return "prelude"
+
+
+#: First bytes of either side before TLS started -> the protocol that upgraded to TLS.
+PRELUDE_SIGNATURES = (
+    (b"* OK", "imap"), (b"+OK", "pop3"), (b"<?xml", "xmpp"), (b"<stream", "xmpp"),
+    (b"EHLO", "smtp"), (b"HELO", "smtp"), (b"220", "smtp"),
+    (b"\x00\x00\x00\x08\x04\xd2\x16\x2f", "postgresql"),  # SSLRequest
+)
+
+
+def prelude_protocol(heads: Iterable[bytes], server_port: int) -> str:
+    """Name the plaintext protocol seen before TLS (the first bytes each side sent), or "unknown"."""
+    heads = [h for h in heads if h]
+    for magic, name in PRELUDE_SIGNATURES:
+        if any(h.startswith(magic) for h in heads):
+            if magic == b"220" and (server_port == 21 or any(b"FTP" in h.upper() for h in heads)):
+                return "ftp"
+            return name
+    if server_port in (389, 3268) or any(h[:1] == b"\x30" for h in heads):
+        return "ldap"  # a BER SEQUENCE: the StartTLS extended request
+    if server_port == 3306 or any(len(h) > 4 and h[4] == 10 for h in heads):
+        return "mysql"  # protocol 10 server greeting
+    if server_port == 1080 or any(h[:1] == b"\x05" for h in heads):
+        return "socks"
+    return "unknown"
