@@ -144,13 +144,7 @@ def read_capture(path: str | os.PathLike, *, ports: Iterable[int] = (),
     path = Path(path)
     reader = CaptureReader(path)
     analyzer = Analyzer(path.name, ports=ports, limits=limits, keylog=_read_keylog(keylog))
-    try:
-        analyzer.feed(reader.packets())
-    except CaptureError as e:
-        if analyzer.frame == 0:
-            raise
-        reader.warnings.append(_warning("capture_truncated", f"reading stopped: {e}"))
-    analysis = analyzer.finish((w.code, w.detail) for w in reader.warnings)
+    analysis = _run(reader, analyzer)
     unsupported = {k: v for k, v in analysis.stats.items() if k.startswith("skipped_unsupported_linktype_")}
     if analysis.stats["frames"] and sum(unsupported.values()) == analysis.stats["frames"]:
         lts = ", ".join(k.rsplit("_", 1)[1] for k in unsupported)
@@ -161,6 +155,17 @@ def read_capture(path: str | os.PathLike, *, ports: Iterable[int] = (),
 def _warning(code: str, detail: str):
     from .capture import CaptureWarning
     return CaptureWarning(code, detail)
+
+
+def _run(reader: CaptureReader, analyzer: Analyzer) -> Analysis:
+    """Feed a capture to an analyzer; a file broken after some packets keeps them, with a warning."""
+    try:
+        analyzer.feed(reader.packets())
+    except CaptureError as e:
+        if analyzer.frame == 0:
+            raise
+        reader.warnings.append(_warning("capture_truncated", f"reading stopped: {e}"))
+    return analyzer.finish((w.code, w.detail) for w in reader.warnings)
 
 
 def _read_keylog(path: str | os.PathLike | None):
@@ -216,13 +221,7 @@ def stream_capture(path: str | os.PathLike, on_rows: Callable[[str, list[dict]],
     reader = CaptureReader(path)
     analyzer = Analyzer(path.name, ports=ports, limits=limits, keylog=_read_keylog(keylog),
                         on_flow=on_flow)
-    try:
-        analyzer.feed(reader.packets())
-    except CaptureError as e:
-        if analyzer.frame == 0:
-            raise
-        reader.warnings.append(_warning("capture_truncated", f"reading stopped: {e}"))
-    analysis = analyzer.finish((w.code, w.detail) for w in reader.warnings)
+    analysis = _run(reader, analyzer)
     flush()
     on_rows("events", event_rows(analysis.events))  # capture-level warnings
     on_rows("certificates", cert_rows(analysis))

@@ -958,6 +958,18 @@ def known_ca_note(info: CertInfo) -> str | None:
     return None
 
 
+def hostname_matches(pattern: str, host: str) -> bool:
+    """RFC 6125 name matching: case-insensitive, trailing dot ignored; a wildcard only as the whole
+    left-most label, matching exactly one label, and never directly under a top-level label."""
+    p, h = pattern.lower().rstrip("."), host.lower().rstrip(".")
+    if p == h:
+        return True
+    if p.startswith("*.") and "*" not in p[2:]:
+        first, _, rest = h.partition(".")
+        return bool(first) and rest == p[2:] and "." in rest
+    return False
+
+
 def short_name(info: CertInfo) -> str:
     """CN, else RFC 4514 subject, else first 16 hex chars of the SHA-256."""
     if info.subject_cn and info.subject_cn.strip():

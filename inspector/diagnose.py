@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from enum import IntEnum
 from typing import Callable, Iterable, Iterator
 
-from .certs import CertInfo, capf_id, client_cert_kind, known_ca_note, validity_at
+from .certs import CertInfo, capf_id, hostname_matches, client_cert_kind, known_ca_note, validity_at
 from .engine import Analysis
 from .flows import EventRecord, FlowRecord
 
@@ -189,17 +189,6 @@ def ecdsa_server_cert(ctx: FlowContext) -> Iterator[Finding]:
                  "restrict the TLS ciphers to RSA suites on the server.", cert=leaf.sha256)
 
 
-def _hostname_matches(pattern: str, host: str) -> bool:
-    """RFC 6125: case-insensitive; a wildcard only as the whole left-most label, one label."""
-    p, h = pattern.lower().rstrip("."), host.lower().rstrip(".")
-    if p == h:
-        return True
-    if p.startswith("*.") and "*" not in p[2:]:
-        first, _, rest = h.partition(".")
-        return bool(first) and rest == p[2:] and rest.count(".") >= 1
-    return False
-
-
 def _ip(text: str) -> ipaddress._BaseAddress | None:
     try:
         return ipaddress.ip_address(text)
@@ -219,7 +208,7 @@ def sni_not_in_cert(ctx: FlowContext) -> Iterator[Finding]:
         ok = any(_ip(x) == as_ip for x in leaf.san_ip) or (not leaf.san_dns and leaf.subject_cn == sni)
     else:
         names = list(leaf.san_dns) or ([leaf.subject_cn] if leaf.subject_cn else [])
-        ok = any(_hostname_matches(n, sni) for n in names)
+        ok = any(hostname_matches(n, sni) for n in names)
     if ok:
         return
     shown = ", ".join(list(leaf.san_dns) + list(leaf.san_ip)) or f"CN={leaf.subject_cn}"

@@ -49,7 +49,7 @@ from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 
-from .certs import CISCO_ORGS, MIC_ISSUERS
+from .certs import CISCO_ORGS, MIC_ISSUERS, hostname_matches
 from .errors import InspectError
 
 __all__ = [
@@ -906,17 +906,6 @@ def _is_ip(s: str) -> bool:
         return False
 
 
-def _dns_match(pattern: str, host: str) -> bool:
-    p = pattern.rstrip(".").lower()
-    h = host.rstrip(".").lower()
-    if p == h:
-        return True
-    if p.startswith("*.") and "*" not in p[2:]:
-        first, _, rest = h.partition(".")
-        return bool(first) and rest == p[2:] and "." in p[2:]
-    return False
-
-
 def _name_check(leaf: _Node, hostname: str) -> tuple[bool, str]:
     """Does the leaf cover ``hostname`` (DNS or IP SANs; the CN only when no SAN of that kind)?"""
     cert = leaf.cert
@@ -932,9 +921,9 @@ def _name_check(leaf: _Node, hostname: str) -> tuple[bool, str]:
             return True, f"{hostname} is the CN (no SAN)"
         names = ", ".join(ips + dns) or ("CN " + ", ".join(cns) if cns else "none")
         return False, f"{hostname} is not among the certificate's addresses/names ({names})"
-    if any(_dns_match(d, hostname) for d in dns):
+    if any(hostname_matches(d, hostname) for d in dns):
         return True, f"{hostname} is in the SAN"
-    if not dns and any(_dns_match(c, hostname) for c in cns):
+    if not dns and any(hostname_matches(c, hostname) for c in cns):
         return True, f"{hostname} matches the CN (no DNS SAN)"
     names = ", ".join(dns) if dns else ("CN " + ", ".join(cns) if cns else "none")
     return False, f"{hostname} is not in the certificate's names ({names})"

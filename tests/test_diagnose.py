@@ -5,7 +5,7 @@ import json
 import pytest
 
 import inspector
-from inspector.diagnose import _hostname_matches
+from inspector.certs import hostname_matches
 from inspector.synth import scenarios as sc
 from inspector.synth.pcapio import write_capture
 
@@ -90,7 +90,7 @@ def test_findings_are_sorted_most_severe_first(captures):
     ("cucm1.example.lab.", "cucm1.example.lab", True),
 ])
 def test_rfc6125_hostname_matching(pattern, host, ok):
-    assert _hostname_matches(pattern, host) is ok
+    assert hostname_matches(pattern, host) is ok
 
 
 @pytest.mark.parametrize("sni,expected", [("10.48.36.215", False), ("10.48.36.99", True),
