@@ -7,7 +7,12 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SAMPLE ?= pcaps/cisco_lab_mix.pcapng
 JOBS ?= 2
 
-.PHONY: setup tshark run test samples bench fuzz clean
+# The extension module inspector._core, built from rust/ (rebuilt when a Rust source changes).
+EXT_SUFFIX := $(shell $(PY) -c "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))")
+EXT := inspector/_core$(EXT_SUFFIX)
+RUST_SRC := $(shell find rust -path rust/target -prune -o \( -name '*.rs' -o -name Cargo.toml \) -print) rust/Cargo.lock
+
+.PHONY: setup tshark run test test-rust samples bench fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -21,12 +26,19 @@ tshark:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq tshark >/dev/null; }
 
-setup: $(STAMP) tshark
+$(EXT): $(STAMP) $(RUST_SRC)
+	cd rust && PYO3_PYTHON=$(abspath $(BIN)/python) cargo build --release --locked -q -p tlsinspect-py
+	cp rust/target/release/lib_core.so $(EXT)
+
+setup: $(STAMP) $(EXT) tshark
 
 run: setup
 	$(BIN)/tlsinspect $(SAMPLE)
 
-test: setup
+test-rust:
+	cd rust && cargo test --locked -q -p tlsinspect-core
+
+test: setup test-rust
 	$(BIN)/pytest -n $(JOBS) tests
 
 samples: setup
@@ -39,4 +51,4 @@ fuzz: setup
 	$(BIN)/python tests/fuzz.py --seconds $${FUZZ_SECONDS:-600}
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis rust/target $(EXT)
