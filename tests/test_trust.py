@@ -559,3 +559,23 @@ def test_report_judges_chains_with_a_trust_store(tmp_path):
     assert r.exit_code == 0 and _json.loads(r.output)["flows"][0]["server_validation"] == "ok"
     r = CliRunner().invoke(app, ["report", str(pcap), "--trust-set", "nosuch"])
     assert r.exit_code == 2
+
+
+_ZEEK_TLS12 = Path(__file__).resolve().parents[1].parent / "shared/corpus/public/zeek-zeek/tls1.2.pcap"
+
+
+@pytest.mark.skipif(not _ZEEK_TLS12.exists(), reason="public corpus not present")
+def test_sha1_signed_real_chain_verifies(tmp_path):
+    """A genuine SHA-1 chain (Comodo, 2011): cryptography 50's X.509 layer refuses SHA-1
+    ("Unsupported signature algorithm"), which made every such link a bad_signature.  With the
+    intermediate as the anchor, leaf -> intermediate must verify and the chain be trusted."""
+    cap = inspector.read_capture(_ZEEK_TLS12)
+    flow = cap.analysis.flows[0]
+    ders = [cap.analysis.certificates[fp].info.der for fp in flow.server_chain_sha256]
+    inter = next(d for d in ders if "High-Assurance" in x509.load_der_x509_certificate(d).subject.rfc4514_string())
+    (tmp_path / "comodo.pem").write_bytes(
+        x509.load_der_x509_certificate(inter).public_bytes(serialization.Encoding.PEM))
+    v = T.validate_chain(ders, at=dt.datetime.fromtimestamp(flow.ts_start, dt.timezone.utc),
+                         store=T.load_trust(tmp_path / "comodo.pem"))
+    assert not any(p.startswith("bad_signature") for p in v.problems), v.problems
+    assert v.status == "ok", (v.status, v.problems)
