@@ -511,7 +511,12 @@ def fatal_alert(ctx: FlowContext) -> Iterator[Finding]:
         code, why, fix = ALERT_HINTS.get(a.code, ("fatal_alert", "the peer aborted the handshake",
                                                   "Check the peer's logs for the reason."))
         dated = _out_of_validity(ctx, "server" if a.sender == "client" else "client")
-        if a.code in ("bad_certificate", "certificate_unknown", "certificate_expired") and dated is not None:
+        f = ctx.flow
+        if a.code in ("handshake_failure", "certificate_required") and a.sender == "server" \
+                and f.client_cert_requested and not ctx.client_chain and "X" in (f.history or ""):
+            why = "the server requires a client certificate and the client sent none, see client_cert_missing"
+            fix = "Install a client certificate the server trusts, or make its client authentication optional."
+        elif a.code in ("bad_certificate", "certificate_unknown", "certificate_expired") and dated is not None:
             c, state = dated
             code_named = "not_yet_valid" if state == "not_yet_valid" else "expired_cert/expired_in_chain"
             why = (f"{_name(c)} is {'not valid yet' if state == 'not_yet_valid' else 'expired'} at the capture's "

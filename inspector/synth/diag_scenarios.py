@@ -257,7 +257,45 @@ def ecdsa_web_443() -> Scenario:
                 (WEB_IP, 443), web)
 
 
+# ---- alerts: versions, a server's own abort, a required client certificate ----------------------
+
+def protocol_version_443() -> Scenario:
+    """A TLS 1.3-only server and a client capped at TLS 1.2: the server sends fatal protocol_version."""
+    web = pki.make_leaf("portal.example.lab", pki.example_issuing_ca(), san_dns=["portal.example.lab"])
+    conv = run_handshake(server_context(web, min_version=ssl.TLSVersion.TLSv1_3),
+                         client_context(trusted_cas=[pki.example_root_ca().cert], max_version=ssl.TLSVersion.TLSv1_2),
+                         sni="portal.example.lab")
+    return _one("protocol_version_443", "TLS 1.3-only server, TLS 1.2 client", conv, (OFFICE_PC_IP, 55600),
+                (WEB_IP, 443), web)
+
+
+def internal_error_443() -> Scenario:
+    """The server aborts on the ClientHello with fatal internal_error (its SNI callback says so)."""
+    web = pki.make_leaf("portal.example.lab", pki.example_issuing_ca(), san_dns=["portal.example.lab"])
+    server_ctx = server_context(web, max_version=ssl.TLSVersion.TLSv1_2)
+    server_ctx.sni_callback = lambda obj, name, ctx: ssl.ALERT_DESCRIPTION_INTERNAL_ERROR
+    conv = run_handshake(server_ctx, client_context(trusted_cas=[pki.example_root_ca().cert]),
+                         sni="portal.example.lab")
+    return _one("internal_error_443", "The server aborts with fatal internal_error", conv, (OFFICE_PC_IP, 55700),
+                (WEB_IP, 443), web)
+
+
+def required_client_cert_missing_5061() -> Scenario:
+    """CUCM on 5061 requires a client certificate; a phone without one sends an empty Certificate and
+    CUCM answers with a fatal alert."""
+    cucm = pki.cucm_callmanager()
+    server_ctx = server_context(cucm, request_client_cert=True, trusted_cas=[pki.capf_a6d4c572().cert],
+                                max_version=ssl.TLSVersion.TLSv1_2)
+    conv = run_handshake(server_ctx, client_context(trusted_cas=[cucm.cert], max_version=ssl.TLSVersion.TLSv1_2),
+                         sni=None)
+    if conv.established:
+        raise RuntimeError("CUCM accepted a phone without a certificate")
+    return _one("required_client_cert_missing_5061", "CUCM requires a client certificate; the phone has none",
+                conv, (PHONE_IP, 51600), (pki.CUCM_IP, 5061), cucm)
+
+
 DIAG_SCENARIOS: dict[str, Callable[[], Scenario]] = {f.__name__: f for f in (
+    protocol_version_443, internal_error_443, required_client_cert_missing_5061,
     by_ip_bad_certificate_8443, by_ip_accepted_8443, printer_dhe_silent_close_443, client_hello_unanswered_443,
     sha1_chain_28_flows_443, verisign_g5_cross_443, not_yet_valid_rejected_443, optional_client_cert_443,
     optional_client_cert_5061, ecdsa_web_443,
