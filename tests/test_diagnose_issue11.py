@@ -267,3 +267,37 @@ def test_corpus_optional_client_certificates() -> None:
 def test_corpus_port_443_is_not_called_provisioning() -> None:
     cap = _corpus("zeek-zeek/ssl-v2.pcap")
     assert "provisioning" not in one(cap, "self_signed_server_cert").message
+
+
+# ---- 10. old captures, today's store -------------------------------------------------------------
+
+def _certs_output(path: Path) -> str:
+    from inspector.certs_cmd import run_certs
+    out = io.StringIO()
+    run_certs(path, trust_set=["mozilla"], console=Console(file=out, width=400), err=Console(file=io.StringIO()))
+    return out.getvalue()
+
+
+def test_root_missing_from_todays_store_on_an_old_capture() -> None:
+    path = CORPUS / "zeek-zeek/smtp-starttls.pcap"
+    if not path.exists():
+        pytest.skip("corpus capture missing")
+    text = _certs_output(path)
+    assert "Equifax Secure Certificate Authority" in text
+    assert "absent from today's Mozilla store" in text and "the capture is from 2014-05-15" in text
+    assert "may have been in the store then and removed since" in text
+    assert "get it from its CA" not in text
+
+
+def test_recent_capture_keeps_get_it_from_its_ca(tmp) -> None:
+    import certifi
+    from datetime import datetime, timezone
+
+    from inspector.synth.pcapio import write_capture
+    from inspector.synth.scenarios import SCENARIOS, build_capture
+    store_day = datetime.strptime(certifi.__version__[:10], "%Y.%m.%d").replace(tzinfo=timezone.utc)
+    path = tmp / "recent_ca_chain.pcap"
+    write_capture(path, build_capture(SCENARIOS["ca_chain_8443"](), t0=store_day.timestamp() - 30 * 86400))
+    text = _certs_output(path)
+    assert "Example Lab Root CA" in text and "get it from its CA" in text
+    assert "absent from today's Mozilla store" not in text
