@@ -301,3 +301,25 @@ def test_recent_capture_keeps_get_it_from_its_ca(tmp) -> None:
     text = _certs_output(path)
     assert "Example Lab Root CA" in text and "get it from its CA" in text
     assert "absent from today's Mozilla store" not in text
+
+
+def test_certificate_unknown_by_address_is_the_same_cause(tmp) -> None:
+    """Java stacks send certificate_unknown where OpenSSL sends bad_certificate."""
+    cap = capture_of("by_ip_bad_certificate_8443", tmp)
+    ctxs = list(contexts(cap.analysis))
+    for ctx in ctxs:
+        ctx.alerts = [dataclasses.replace(a, code="certificate_unknown") for a in ctx.alerts]
+    by_code = {f.code: f for f in diagnose_contexts(ctxs)}
+    assert "fatal certificate_unknown alert" in by_code["ip_not_in_cert"].message
+    assert "see ip_not_in_cert" in by_code["certificate_rejected"].message
+
+
+def test_merge_keeps_the_most_severe_instance_and_every_flow() -> None:
+    from inspector.diagnose import Finding, Severity, merge_certificate_findings
+    fs = [Finding(i, "self_signed_server_cert", Severity.error if i == 3 else Severity.warning, f"m{i}", "fix",
+                  {"cert": "ab"}, (i,)) for i in (5, 3, 9)]
+    fs.append(Finding(4, "unknown_ca", Severity.critical, "u", "fix", {"cert": "ab"}, (4,)))  # a flow fact
+    merged = merge_certificate_findings(fs)
+    assert [(f.code, f.flow_id, f.flow_ids, f.severity) for f in merged] == [
+        ("self_signed_server_cert", 3, (3, 5, 9), Severity.error), ("unknown_ca", 4, (4,), Severity.critical)]
+    assert merged[0].message == "m3"

@@ -324,7 +324,7 @@ def capture_clock(cap: CaptureContext, ctxs: list[FlowContext]) -> Iterator[Find
         return
     c = cap.clock
     when = datetime.fromisoformat(c["capture_time"])
-    flows = tuple(c["flows"])
+    flows = cap.clock_flows
     yield Finding(flows[0] if flows else None, "capture_clock", Severity.warning,
                   f"The capture's clock reads {when:%Y-%m-%d}, before the validity of {c['not_yet_valid']} of the "
                   f"{c['certificates']} certificates seen: the clock of the device that captured was wrong, so "

@@ -44,6 +44,8 @@ class Finding:
 #: Fatal alerts by which a peer says it rejected a certificate.
 CERT_REJECTIONS = frozenset(("bad_certificate", "unsupported_certificate", "certificate_revoked",
                              "certificate_expired", "certificate_unknown", "unknown_ca", "access_denied"))
+NAME_FLOWS_KEPT = 10
+"""Flows kept per (server, name) as examples: bounded memory on a million flows."""
 CLOCK_IMPLAUSIBLE_BEFORE = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
 
@@ -55,7 +57,9 @@ class CaptureContext:
     """server IP -> DNS name sent as SNI -> flows that sent it."""
     clock_wrong: bool = False
     clock: dict = field(default_factory=dict)
-    """When ``clock_wrong``: capture_time, certificates, not_yet_valid, flows, example."""
+    """When ``clock_wrong``: capture_time, certificates, not_yet_valid, example (a certificate)."""
+    clock_flows: tuple[int, ...] = ()
+    """When ``clock_wrong``: the flows that sent a certificate not valid yet at their time."""
 
 
 @dataclass(slots=True)
@@ -139,8 +143,9 @@ def capture_context(ctxs: list[FlowContext]) -> CaptureContext:
     for ctx in ctxs:
         sni = ctx.flow.sni
         if sni and not _is_ip(sni):
-            cap.names_by_server.setdefault(ctx.flow.server_ip, {}).setdefault(sni.lower(), []).append(
-                ctx.flow.flow_id)
+            seen = cap.names_by_server.setdefault(ctx.flow.server_ip, {}).setdefault(sni.lower(), [])
+            if len(seen) < NAME_FLOWS_KEPT:
+                seen.append(ctx.flow.flow_id)
     # the capture's clock: judged on distinct certificates, each at the first flow that sent it
     first_seen: dict[str, tuple[CertInfo, datetime, FlowContext]] = {}
     for ctx in ctxs:
@@ -158,7 +163,8 @@ def capture_context(ctxs: list[FlowContext]) -> CaptureContext:
             c0 = min(early, key=lambda e: e[0].not_before)[0]
             cap.clock_wrong = True
             cap.clock = dict(capture_time=earliest.isoformat(), certificates=len(first_seen),
-                             not_yet_valid=len(early), flows=flows, example=c0.sha256)
+                             not_yet_valid=len(early), example=c0.sha256)
+            cap.clock_flows = tuple(flows)
     return cap
 
 
@@ -217,22 +223,28 @@ def diagnose_contexts(ctxs: Iterable[FlowContext], rules: Iterable[Check] | None
 
 
 def merge_certificate_findings(findings: list[Finding]) -> list[Finding]:
-    """One finding per (code, certificate): the most severe instance, with every flow listed."""
-    out: list[Finding] = []
-    groups: dict[tuple, int] = {}
+    """One finding per (code, certificate): the most severe instance, with every flow listed
+    (linear in the number of findings: flows are gathered per group, then sorted once)."""
+    out: list[Finding | None] = []
+    groups: dict[tuple, tuple[int, set[int]]] = {}
     for f in findings:
         cert = f.evidence.get("cert")
         if f.code not in CERTIFICATE_SCOPED or cert is None:
             out.append(f)
             continue
         key = (f.code, cert, f.evidence.get("root"))
-        i = groups.get(key)
-        if i is None:
-            groups[key] = len(out)
+        hit = groups.get(key)
+        if hit is None:
+            groups[key] = (len(out), set(f.flow_ids))
             out.append(f)
             continue
+        i, flows = hit
+        flows.update(f.flow_ids)
         kept = out[i]
-        flows = tuple(sorted(set(kept.flow_ids) | set(f.flow_ids)))
-        best = f if f.severity > kept.severity else kept
-        out[i] = replace(best, flow_id=flows[0], flow_ids=flows)
-    return out
+        if f.severity > kept.severity:  # type: ignore[union-attr]
+            out[i] = f
+    for i, flows in groups.values():
+        ids = tuple(sorted(flows))
+        if len(ids) > 1:
+            out[i] = replace(out[i], flow_id=ids[0], flow_ids=ids)  # type: ignore[arg-type]
+    return out  # type: ignore[return-value]

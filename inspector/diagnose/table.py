@@ -116,7 +116,7 @@ RULE_TABLE: tuple[Rule, ...] = (
     R("capture_clock", "warning", "capture",
       "most certificates seen are not valid yet at the capture's time (at least two, or a clock before 2000, "
       "or no flow rejected them): the capturing device's clock is wrong, not the certificates",
-      "capture_time, certificates, not_yet_valid, flows",
+      "capture_time, certificates, not_yet_valid, example (a certificate); the flows in flow_ids",
       "The capture's clock reads 1970-01-31, before the validity of 3 of the 3 certificates seen: the clock "
       "of the device that captured was wrong, so validity is not judged against it.",
       "Set the capturing device's clock (NTP) and capture again; no certificate needs changing for this."),
