@@ -551,7 +551,9 @@ def _out_of_validity(ctx: FlowContext, side: str) -> tuple[CertInfo, str] | None
 
 def _no_server_hello(ctx: FlowContext) -> bool:
     history = ctx.flow.history or ""
-    return ctx.flow.outcome == "reset" and "C" in history and "s" not in history and ctx.flow.tls_version is None
+    # a ClientHello, and not one handshake message from the server (Zeek letters: server lower case)
+    return ctx.flow.outcome == "reset" and "C" in history and not any(ch.islower() for ch in history) \
+        and ctx.flow.tls_version is None and not ctx.alerts
 
 
 @check("no_server_hello")
