@@ -192,7 +192,7 @@ def stream_capture(path: str | os.PathLike, on_rows: Callable[[str, list[dict]],
     has the certificates and capture-level warnings; its flows/events tables are empty.
     """
     from .diagnose import diagnose_contexts, flow_contexts
-    from .schema import cert_rows, event_rows, flow_rows
+    from .schema import cert_rows, event_rows, finding_row, flow_rows
     from .trust import with_validation_columns
 
     path = Path(path)
@@ -206,9 +206,7 @@ def stream_capture(path: str | os.PathLike, on_rows: Callable[[str, list[dict]],
         on_rows("flows", with_validation_columns(flow_rows(pending), view))
         on_rows("events", event_rows(pending_events))
         findings = diagnose_contexts(flow_contexts(pending, analyzer.certs, pending_events))
-        on_rows("findings", [dict(capture=analyzer.capture, flow_id=f.flow_id, code=f.code,
-                                  severity=f.severity.name, message=f.message, fix=f.fix,
-                                  evidence=json.dumps(f.evidence, sort_keys=True)) for f in findings])
+        on_rows("findings", [finding_row(analyzer.capture, f) for f in findings])
         pending.clear()
         pending_events.clear()
 

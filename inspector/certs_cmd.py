@@ -99,8 +99,20 @@ def _peer_alert(alerts: list[str] | None, sender: str) -> str | None:
 _TRUST_CODES = ("self_signed", "unknown_issuer")
 
 
+def _store_date(store_name: str | None):
+    """The date of today's Mozilla list (certifi's version) when the store includes it, else None."""
+    if not store_name or "mozilla" not in store_name.split("+"):
+        return None
+    import datetime as _dt
+    try:
+        import certifi
+        return _dt.datetime.strptime(certifi.__version__[:10], "%Y.%m.%d").replace(tzinfo=_dt.timezone.utc)
+    except (ImportError, ValueError, AttributeError):
+        return None
+
+
 def import_advice(analysis, validations, *, store_given: bool,
-                  export_names: dict[str, str] | None = None) -> list[Advice]:
+                  export_names: dict[str, str] | None = None, store_name: str | None = None) -> list[Advice]:
     """For every chain that is not trusted (by the store given, or, without one, rejected by the
     peer's fatal alert), the certificate to import and the trust store it belongs in.
 
@@ -144,9 +156,22 @@ def import_advice(analysis, validations, *, store_given: bool,
                 continue
             top = v.path[-1] if v.path else None
             seen = certs.get(top) if top else None
+            today = _store_date(store_name)
+            taken = datetime.fromtimestamp(f.ts_start, tz=timezone.utc)
+            old_capture = today is not None and (today - taken).days >= 365
             if seen is not None and seen.info.self_signed:
                 what = f"{seen.info.subject_cn or seen.info.subject} (self-signed, sha256 {top[:16]}...)"
+                if old_capture and seen.info.is_ca:
+                    what += (f": absent from today's Mozilla store (certifi {today:%Y.%m.%d}); the capture is "
+                             f"from {taken:%Y-%m-%d}, so this root may have been in the store then and removed "
+                             f"since (check the store the client had at the time)")
                 add((top, store), f.flow_id, what=what, file=(export_names or {}).get(top), store=store,
+                    kind="import", why=v.detail)
+            elif old_capture:
+                what = (f"the CA certificate of {v.missing_issuer}: absent from today's Mozilla store (certifi "
+                        f"{today:%Y.%m.%d}); the capture is from {taken:%Y-%m-%d}, so it may have been in the "
+                        f"store then and removed since (check the store the client had at the time)")
+                add((v.missing_issuer or v.status, store), f.flow_id, what=what, file=None, store=store,
                     kind="import", why=v.detail)
             else:
                 what = f"the CA certificate of {v.missing_issuer} (not in the capture: get it from its CA)"
@@ -302,7 +327,8 @@ def run_certs(file: Path, *, export: Path | None = None, trust: list[Path] | Non
         for p in written:
             console.print(f"  {p.name}", markup=False)
 
-    advice = import_advice(analysis, validations, store_given=store is not None, export_names=names)
+    advice = import_advice(analysis, validations, store_given=store is not None, export_names=names,
+                           store_name=store.name if store is not None else None)
     if advice:
         console.print()
         console.print(Text("What to import where", style="bold"))

@@ -225,11 +225,25 @@ _register_certs(app)
 COMMANDS = {"report", "batch", "certs"}
 
 
+def _explain(code: str) -> None:
+    """``tlsinspect --explain CODE``: the rule behind a finding code, from the rule table."""
+    from .diagnose import RULES_BY_CODE, explain
+
+    if code not in RULES_BY_CODE:
+        err.print(f"tlsinspect: no finding code {code!r}; codes: {', '.join(RULES_BY_CODE)}", markup=False)
+        sys.exit(2)
+    print(explain(code))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: ``tlsinspect FILE`` runs ``report``."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if args and args[0] not in COMMANDS and args[0] not in ("--help", "-h", "--version"):
+    if args and args[0] not in COMMANDS and args[0] not in ("--help", "-h", "--version", "--explain") \
+            and not args[0].startswith("--explain="):
         args.insert(0, "report")
+    if args[:1] == ["--explain"] or (args[:1] and args[0].startswith("--explain=")):
+        _explain(args[0].partition("=")[2] or (args[1] if len(args) > 1 else ""))
+        return
     if args[:1] == ["--version"]:
         from . import __version__
         print(f"tlsinspect {__version__}")

@@ -483,7 +483,8 @@ class FlowView:
             _list(f.get("client_chain_sha256")), certificates, side="client", at=self.at, flow_id=self.flow_id,
             leaf_kind=_s(f.get("client_cert_kind")) or None)
         if findings is not None and len(findings):
-            self.findings = findings[findings["flow_id"] == self.flow_id]
+            about = findings["flow_ids"] if "flow_ids" in findings else findings["flow_id"].map(lambda i: [i])
+            self.findings = findings[about.map(lambda ids: self.flow_id in list(ids))]
         else:
             self.findings = pd.DataFrame(columns=["severity", "code", "message", "fix"])
 

@@ -103,7 +103,8 @@ def render_table(cap: Capture, console: Console, *, quiet: bool = False) -> None
     findings = cap.findings
     by_flow: dict[int, list] = {}
     for x in findings.itertuples(index=False):
-        by_flow.setdefault(x.flow_id, []).append(x)
+        for i in _flows_of(x):
+            by_flow.setdefault(i, []).append(x)
     failed = flows[flows["outcome"].isin(["failed", "reset"])]
     for f in failed.itertuples(index=False):
         console.print()
@@ -129,7 +130,9 @@ def render_table(cap: Capture, console: Console, *, quiet: bool = False) -> None
                 node.add(Text.assemble(("fix: ", "bold"), x.fix))
         console.print(tree)
     # the critical/error findings of failed flows are in their trees above: list the others once
-    shown = findings.flow_id.isin(failed.flow_id) & findings.severity.isin(["critical", "error"])
+    failed_ids = set(failed.flow_id)
+    shown = findings.flow_ids.map(lambda ids: bool(failed_ids & set(ids))) & findings.severity.isin(
+        ["critical", "error"])
     render_findings(findings[~shown], console,
                     title="Findings" if not shown.any() else "Other findings")
     if not quiet:
@@ -161,8 +164,24 @@ def render_findings(findings: pd.DataFrame, console: Console, title: str = "Find
         table.add_column(col, overflow="fold")
     for x in findings.itertuples(index=False):
         table.add_row(Text(x.severity, style=SEVERITY_STYLE.get(x.severity, "")),
-                      _s(x.flow_id), x.code, x.message, x.fix)
+                      _flows_cell(x), x.code, x.message, x.fix)
     console.print(table)
+
+
+def _flows_of(x: Any) -> list[int]:
+    """The flows a finding row is about (``flow_ids``; ``flow_id`` in frames without it)."""
+    ids = getattr(x, "flow_ids", None)
+    if ids is not None and not _na(ids) and len(ids):
+        return [int(i) for i in ids]
+    return [] if _na(x.flow_id) else [int(x.flow_id)]
+
+
+def _flows_cell(x: Any, most: int = 8) -> str:
+    """"3", "1, 2, 5", "1, 2, ... (28 flows)", "-" for a capture finding about no flow."""
+    ids = _flows_of(x)
+    if len(ids) <= most:
+        return ", ".join(map(str, ids)) or "-"
+    return ", ".join(map(str, ids[:3])) + f", ... ({len(ids)} flows)"
 
 
 def _cert_line(certs: pd.DataFrame | None, fp: str) -> str:

@@ -124,8 +124,12 @@ EVENT_COLUMNS: tuple[Column, ...] = (
 
 FINDING_COLUMNS: tuple[Column, ...] = (
     Column("capture", S, "capture file name"),
-    Column("flow_id", I, "flow the finding is about (joins flows.flow_id)"),
-    Column("code", S, "stable finding code (unknown_ca, sni_not_in_cert, expired_in_chain...)"),
+    Column("flow_id", I, "first flow the finding is about (joins flows.flow_id); NA for a capture "
+           "finding about no flow"),
+    Column("flow_ids", L, "every flow it is about: one for a flow finding; all the flows that sent the "
+           "certificate for a certificate finding (sha1_signature, weak_key, expiry...), one finding per fact"),
+    Column("code", S, "stable finding code (unknown_ca, sni_not_in_cert, expired_in_chain...; "
+           "`tlsinspect --explain CODE`)"),
     Column("severity", S, '"critical", "error", "warning" or "info"'),
     Column("message", S, "what was found, in words"),
     Column("fix", S, "the likely fix"),
@@ -170,9 +174,14 @@ def event_rows(events: Iterable[EventRecord]) -> list[dict[str, Any]]:
 
 def finding_rows(analysis: Analysis) -> list[dict[str, Any]]:
     from .diagnose import diagnose
-    return [dict(capture=analysis.capture, flow_id=f.flow_id, code=f.code, severity=f.severity.name,
-                 message=f.message, fix=f.fix, evidence=json.dumps(f.evidence, sort_keys=True))
-            for f in diagnose(analysis)]
+    return [finding_row(analysis.capture, f) for f in diagnose(analysis)]
+
+
+def finding_row(capture: str, f: Any) -> dict[str, Any]:
+    """One `inspector.diagnose.Finding` as a findings row."""
+    return dict(capture=capture, flow_id=f.flow_id, flow_ids=list(f.flow_ids), code=f.code,
+                severity=f.severity.name, message=f.message, fix=f.fix,
+                evidence=json.dumps(f.evidence, sort_keys=True))
 
 
 def schema_markdown() -> str:

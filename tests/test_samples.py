@@ -50,8 +50,10 @@ def capture(sample: str):
 
 @functools.cache
 def reported_pairs(sample: str) -> frozenset[Pair]:
+    """(flow, code) for every flow a finding is about: a finding about a certificate lists all the
+    flows that sent it (one finding per fact), and each of those flows has that finding."""
     findings = capture(sample).findings
-    return frozenset((int(f), str(c)) for f, c in zip(findings.flow_id, findings.code))
+    return frozenset((int(f), str(c)) for ids, c in zip(findings.flow_ids, findings.code) for f in ids)
 
 
 def _findings_name(sample: str) -> str:

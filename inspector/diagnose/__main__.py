@@ -1,0 +1,3 @@
+from .table import rules_markdown
+
+print(rules_markdown(), end="")
