@@ -1129,3 +1129,17 @@ def test_ca_name_to_str_matches_cryptography(attrs):
     # Single-valued RDNs only: DER sorts the members of a multi-valued RDN, x509.Name does not.
     name = x509.Name([x509.NameAttribute(o, v) for o, v in attrs])
     assert ca_name_to_str(name.public_bytes()) == name.rfc4514_string()
+
+
+def test_ca_name_with_oversized_oid_arc_is_undecodable_not_a_panic():
+    """Found by the Rust parity tests (r2): a CertificateRequest CA name whose OID's first
+    subidentifier is 2**128 made cryptography's ObjectIdentifier panic (a PanicException, which
+    ``except Exception`` does not catch), and tlsinspect ended with a traceback."""
+    from pathlib import Path
+
+    from inspector.api import read_capture
+    cap = read_capture(Path(__file__).parent / "data" / "crashes" / "ca_name_oid_panic.pcap")
+    (flow,) = cap.analysis.flows
+    assert flow.client_cert_requested
+    assert flow.requested_ca_names == (
+        "<undecodable name: 301c311a30180613848080808080808080808080808080808080000c0178>",)

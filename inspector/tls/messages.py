@@ -963,6 +963,8 @@ def _oid_dotted(raw: bytes) -> str:
         if not b & 0x80:
             arcs.append(v)
             v = 0
+    if any(a >> 128 for a in arcs):  # cryptography's OID type holds 128-bit arcs: larger ones panic it
+        raise _DerError
     first = arcs[0]
     head = [0, first] if first < 40 else [1, first - 40] if first < 80 else [2, first - 80]
     return ".".join(map(str, head + arcs[1:]))
