@@ -63,6 +63,13 @@ class Capture:
         from .frame import findings_frame
         return findings_frame(self.analysis)
 
+    @cached_property
+    def messages(self) -> pd.DataFrame:
+        """Each flow's handshake messages, ChangeCipherSpec, alerts and first application data, in
+        order, with sender, frame and time: the arrows of the ladder diagram."""
+        from .frame import messages_frame
+        return messages_frame(self.analysis)
+
     # ---- Jupyter views (inspector.notebook) -------------------------------------------------
 
     def _flow_row(self, flow_id: int) -> pd.Series:
