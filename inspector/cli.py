@@ -28,6 +28,7 @@ class Format(str, enum.Enum):
     json = "json"
     csv = "csv"
     parquet = "parquet"
+    html = "html"
 
 
 class TableName(str, enum.Enum):
@@ -131,6 +132,8 @@ def report(
                     render.write_csv(rows, fh)
             else:
                 render.write_csv(rows, sys.stdout)
+        elif format is Format.html:
+            _write_html(cap, output)
         else:
             render.write_parquet(getattr(cap, table.value), output)
     except OSError as e:
@@ -140,6 +143,16 @@ def report(
         threshold = Severity[fail_on.value]
         if any(Severity[r["severity"]] >= threshold for r in render.table_rows(cap, "findings")):
             raise typer.Exit(1)
+
+
+def _write_html(cap, output: Optional[Path]) -> None:
+    """``--format html``: the self-contained report page (inspector.htmlreport)."""
+    from .htmlreport import render_report
+    page = render_report(cap)
+    if output is not None:
+        output.write_text(page, encoding="utf-8")
+    else:
+        sys.stdout.write(page)
 
 
 class Engine(str, enum.Enum):
