@@ -47,7 +47,7 @@ nav.ti-nav a { margin-right:16px; color:#0969da; text-decoration:none; font-weig
 main { padding:6px 28px 40px 28px; max-width:1480px; }
 .ti-scroll { overflow-x:auto; }
 h2 { font-size:16px; margin:22px 0 8px 0; padding-bottom:4px; border-bottom:1px solid var(--line); }
-.ti-grid { display:grid; grid-template-columns:repeat(auto-fit, minmax(290px, 1fr)); gap:12px; align-items:start; }
+.ti-grid { display:grid; grid-template-columns:repeat(auto-fit, minmax(250px, 1fr)); gap:12px; align-items:start; }
 .ti-card { border:1px solid var(--line); border-radius:6px; padding:10px 12px; background:#fff; }
 .ti-card h3 { margin:0 0 6px 0; font-size:13px; color:var(--muted); font-weight:600; text-transform:uppercase; letter-spacing:.03em; }
 .ti-big { font-size:26px; font-weight:600; }
@@ -57,6 +57,7 @@ table.ti-t { border-collapse:collapse; width:100%; font-size:12px; }
 table.ti-t th, table.ti-t td { text-align:left; padding:3px 6px; border-bottom:1px solid #eaeef2; vertical-align:top; }
 table.ti-t th { background:var(--bg); font-weight:600; }
 .ti-nw { white-space:nowrap; }
+th.ti-why { min-width:300px; }
 table.ti-t td.n, table.ti-t th.n { text-align:right; font-variant-numeric:tabular-nums; }
 table.ti-sortable th { cursor:pointer; user-select:none; white-space:nowrap; }
 table.ti-sortable th[aria-sort="ascending"]::after { content:" \\25B2"; font-size:9px; }
@@ -319,7 +320,8 @@ def _flow_table(cap: Any) -> str:
     heads = (("flow", "num"), ("t (s)", "num"), ("client", "text"), ("server", "text"), ("service", "text"),
              ("version", "text"), ("SNI", "text"), ("client cert", "text"), ("outcome", "text"),
              ("why", "text"), ("alerts", "text"), ("findings", "num"))
-    th = "".join(f'<th data-type="{t}"{" class=n" if t == "num" else ""}>{_e(h)}</th>' for h, t in heads)
+    th = "".join(f'<th data-type="{t}"{" class=n" if t == "num" else (" class=ti-why" if h == "why" else "")}>'
+                 f"{_e(h)}</th>" for h, t in heads)
     return (f'<div class="ti-controls"><input id="ti-filter" type="search" placeholder="filter: address, SNI, '
             f'alert, outcome... (all words)" aria-label="filter flows"><select id="ti-outcome" aria-label="outcome">'
             f'<option value="">every outcome</option>{options}</select><span id="ti-count" class="ti-muted">'

@@ -25,8 +25,8 @@ KIND_COLOURS = {
     "alert": "#cf222e", "application_data": "#1a7f37", "tcp": "#bf8700",
 }
 FAIL_COLOUR = "#a40e26"
-WIDTH = 620
-CLIENT_X, SERVER_X = 150, 470
+WIDTH = 600
+CLIENT_X, SERVER_X = 170, 470
 ROW = 30
 HEAD = 64
 MAX_ARROWS = 64  # the engine keeps at most 64 messages per flow
@@ -145,9 +145,9 @@ def ladder_svg(messages: Iterable[Mapping[str, Any]], *, client: str = "client",
         title = f"<title>{_e(sender)} &#8594; {_e('server' if sender == 'client' else 'client')}: {_e(name)}" \
                 f"{(' (frame ' + _e(frame) + ')') if frame is not None else ''} {_e(rel)}</title>"
         out.append(f"<g {attrs}>{title}")
-        out.append(f'<text x="6" y="{y + 4}" fill="#57606a" font-size="10.5" '
+        out.append(f'<text x="{CLIENT_X - 12}" y="{y + 4}" text-anchor="end" fill="#57606a" font-size="10.5" '
                    f'font-family="SFMono-Regular,Menlo,Consolas,monospace">{_e(rel)}</text>')
-        out.append(f'<text x="{WIDTH - 6}" y="{y + 4}" text-anchor="end" fill="{frame_fill}" font-size="10.5" '
+        out.append(f'<text x="{SERVER_X + 12}" y="{y + 4}" fill="{frame_fill}" font-size="10.5" '
                    f'font-family="SFMono-Regular,Menlo,Consolas,monospace">{frame_txt}</text>')
         if kind == "tcp" and name == "retransmission":
             # a marker on the sender's lifeline, not an arrow: the bytes were already delivered
@@ -167,14 +167,13 @@ def ladder_svg(messages: Iterable[Mapping[str, Any]], *, client: str = "client",
                    f"{_e(label)}</text>")
         if failed:
             who = "server" if sender == "server" else "client"
-            what = "closed the connection" if kind == "tcp" else "rejected the handshake"
+            what = "closed the connection here" if kind == "tcp" else "ended the handshake here"
             cx = x1
             out.append(f'<circle cx="{cx}" cy="{y}" r="7" fill="{FAIL_COLOUR}"/>'
                        f'<text x="{cx}" y="{y + 4}" text-anchor="middle" fill="#fff" font-size="10" '
                        f'font-weight="700">!</text>')
             out.append(f'<text class="ti-fail-note" x="{(CLIENT_X + SERVER_X) // 2}" y="{y + 17}" text-anchor="middle" '
-                       f'fill="{FAIL_COLOUR}" font-size="11" font-weight="600">the {who} {what} here '
-                       f"({_e(name)})</text>")
+                       f'fill="{FAIL_COLOUR}" font-size="11" font-weight="600">the {who} {what}</text>')
         out.append("</g>")
     out.append("</svg>")
     return "".join(out)
