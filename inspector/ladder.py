@@ -59,6 +59,15 @@ def relative_time(dt: float | None) -> str:
     return f"+{dt:.3f} s"
 
 
+def _record_size(m: Mapping[str, Any]) -> int | None:
+    """The size of a TLS 1.3 "encrypted record (N bytes)" arrow, else None."""
+    name = str(m.get("name", ""))
+    if m.get("kind") != "application_data" or not name.startswith("encrypted record ("):
+        return None
+    n = name[len("encrypted record ("):].split(" ")[0]
+    return int(n) if n.isdigit() else None
+
+
 def failing_index(messages: list[Mapping[str, Any]], outcome: str | None) -> int | None:
     """The arrow that ended the handshake: a failed flow's first fatal (or encrypted) alert; the
     RST/FIN of a reset flow.  None when the handshake did not fail."""
@@ -69,13 +78,17 @@ def failing_index(messages: list[Mapping[str, Any]], outcome: str | None) -> int
         for i, m in enumerate(messages):
             if m.get("kind") == "alert":
                 return i
-        # TLS 1.3 without a key log: the rejection is an encrypted record of alert size
-        for i, m in enumerate(messages):
-            name = str(m.get("name", ""))
-            if m.get("kind") == "application_data" and name.startswith("encrypted record (") and \
-                    name[len("encrypted record ("):].split(" ")[0].isdigit() and \
-                    int(name[len("encrypted record ("):].split(" ")[0]) <= 24:
-                return i
+        # TLS 1.3 without a key log, judged as flows._tls13_outcome does: the client's first
+        # encrypted record is an alert when it is small (19 bytes), else the server's next small one
+        records = [(i, m.get("sender"), _record_size(m)) for i, m in enumerate(messages)]
+        records = [r for r in records if r[2] is not None]
+        first = next((k for k, r in enumerate(records) if r[1] == "client"), None)
+        if first is not None:
+            if records[first][2] <= 24:
+                return records[first][0]
+            for i, sender, size in records[first + 1:]:
+                if sender == "server" and size <= 24:
+                    return i
     if outcome == "reset":
         for i, m in enumerate(messages):
             if m.get("kind") == "tcp" and m.get("name") in ("RST", "FIN"):

@@ -151,9 +151,14 @@ def test_failing_index_for_each_way_a_handshake_ends():
     assert failing_index(hs + [{"kind": "alert", "name": "warning close_notify"},
                                {"kind": "alert", "name": "fatal unknown_ca"}], "failed") == 2
     assert failing_index(hs + [{"kind": "alert", "name": "encrypted alert"}], "failed") == 1
-    tls13 = hs + [{"kind": "application_data", "name": "encrypted record (1200 bytes)"},
-                  {"kind": "application_data", "name": "encrypted record (19 bytes)"}]
-    assert failing_index(tls13, "failed") == 2
+    # TLS 1.3: the server's small EncryptedExtensions record is not the client's 19-byte alert
+    tls13 = hs + [{"kind": "application_data", "name": "encrypted record (23 bytes)", "sender": "server"},
+                  {"kind": "application_data", "name": "encrypted record (1200 bytes)", "sender": "server"},
+                  {"kind": "application_data", "name": "encrypted record (19 bytes)", "sender": "client"}]
+    assert failing_index(tls13, "failed") == 3
+    rejected = tls13[:3] + [{"kind": "application_data", "name": "encrypted record (69 bytes)", "sender": "client"},
+                            {"kind": "application_data", "name": "encrypted record (19 bytes)", "sender": "server"}]
+    assert failing_index(rejected, "failed") == 4
     assert failing_index(hs + [{"kind": "tcp", "name": "RST"}], "reset") == 1
     assert failing_index(hs + [{"kind": "alert", "name": "fatal unknown_ca"}], "established") is None
     assert relative_time(0.0004) == "+0.400 ms" and relative_time(2.5) == "+2.500 s"
@@ -202,3 +207,30 @@ def test_report_of_a_capture_without_tls(tmp_path):
     markup = render_report(inspector.read_capture(path))
     parse(markup)
     assert "No TLS flow." in markup and "No certificate in clear text." in markup
+
+
+def test_tls13_rejection_marks_the_clients_alert_after_the_encrypted_flight(tmp_path):
+    """A genuine TLS 1.3 handshake the client aborts (it does not trust the server).  OpenSSL sends
+    that alert before switching its write keys, so it is in clear text after the server's encrypted
+    flight: the ladder marks it, not one of the server's (small) encrypted records."""
+    import ssl
+
+    from inspector.synth import pki
+    from inspector.synth.frames import tcp_packets
+    from inspector.synth.handshake import client_context, run_handshake, server_context
+    from inspector.synth.pcapio import write_capture
+
+    ident = pki.make_leaf("untrusted.example.lab", self_signed=True, san_dns=["untrusted.example.lab"])
+    conv = run_handshake(server_context(ident, min_version=ssl.TLSVersion.TLSv1_3),
+                         client_context(verify=True), sni="untrusted.example.lab")
+    path = tmp_path / "tls13_rejected.pcap"
+    write_capture(path, tcp_packets(conv, client=("10.0.0.1", 40000), server=("10.0.0.2", 443)))
+    cap = inspector.read_capture(path)
+    f = cap.flows.iloc[0]
+    assert (f.tls_version, f.outcome) == ("TLS 1.3", "failed")
+    msgs = cap.messages[cap.messages.flow_id == f.flow_id]
+    svg = ladder_svg(msgs.to_dict("records"), outcome="failed", flow_id=1)
+    fail = re.findall(r'<g class="ti-arrow ti-fail" data-sender="(\w+)" data-kind="(\w+)" data-name="([^"]+)"', svg)
+    assert fail == [("client", "alert", "fatal unknown_ca")]
+    names = list(msgs["name"])
+    assert names.index("fatal unknown_ca") > max(i for i, n in enumerate(names) if n.startswith("encrypted record"))
