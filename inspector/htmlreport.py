@@ -460,9 +460,23 @@ def _flow_sections(cap: Any) -> str:
     bad = set(flows.loc[flows["outcome"] != "established", "flow_id"].astype(int))
     chosen = sorted([i for i in order if i in bad] + [i for i in order if i not in bad][:max(0, MAX_FLOW_SECTIONS - len(bad))])
     chosen = chosen[:MAX_FLOW_SECTIONS]
+    # the frames split once, not filtered per flow (cap.flow(n) does the same for one flow)
+    from .notebook import FlowView
+    from .trust import flow_validations
+    rows = {int(r["flow_id"]): r for r in flows.to_dict("records")}
+    certs = cap.certificates.set_index("sha256") if len(cap.certificates) else cap.certificates
+    wanted = set(chosen)
+    m, fi = cap.messages, cap.findings
+    msgs = {int(k): g for k, g in m[m["flow_id"].isin(wanted)].groupby("flow_id")} if len(m) else {}
+    finds = {int(k): g for k, g in fi[fi["flow_id"].isin(wanted)].groupby("flow_id")} if len(fi) else {}
+    subset = type("FlowSubset", (), {})()
+    subset.flows = [fr for fr in cap.analysis.flows if fr.flow_id in wanted]
+    subset.certificates = cap.analysis.certificates
+    checks = flow_validations(subset, cap.trust)
+    empty = cap.findings.iloc[0:0]
     out = []
     for i in chosen:
-        view = cap.flow(i)
+        view = FlowView(rows[i], certs, finds.get(i, empty), msgs.get(i, cap.messages.iloc[0:0]), checks.get(i))
         f = view.flow
         role, _ = _port_role(f.get("server_port"))
         opened = " open" if i in bad else ""

@@ -361,7 +361,12 @@ class ChainView:
     def from_fingerprints(cls, fingerprints: Iterable[str], certificates: pd.DataFrame, **kw: Any) -> "ChainView":
         """Look the fingerprints up in a ``certificates`` frame (unknown ones become placeholders)."""
         fps = list(fingerprints)
-        by_fp = certificates.set_index("sha256") if len(certificates) else None
+        if not len(certificates):
+            by_fp = None
+        elif certificates.index.name == "sha256":  # already indexed (the HTML report, many flows)
+            by_fp = certificates
+        else:
+            by_fp = certificates.set_index("sha256")
         rows: list[Any] = []
         for fp in fps:
             if by_fp is not None and fp in by_fp.index:
