@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import struct
+from sys import intern
 from collections import Counter, deque
 from itertools import chain
 from dataclasses import dataclass, field
@@ -258,7 +259,8 @@ class Analyzer:
             msgs = self.messages
             for ms in s.messages:
                 msgs.append(MessageRecord(self.capture, flow_id, ms.frame, ms.ts,
-                                          "client" if ms.side == client_side else "server", ms.kind, ms.name))
+                                          "client" if ms.side == client_side else "server", ms.kind,
+                                          intern(ms.name)))  # alert names are built per alert
         for code in c.tcp_anomalies() + c.warnings:
             events.append(EventRecord(self.capture, flow_id, None, None, "warning", None, code,
                                       _TCP_DETAILS.get(code, code)))
