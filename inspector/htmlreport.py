@@ -46,6 +46,7 @@ nav.ti-nav { position:sticky; top:0; z-index:2; background:#fff; border-bottom:1
 nav.ti-nav a { margin-right:16px; color:#0969da; text-decoration:none; font-weight:600; }
 main { padding:6px 28px 40px 28px; max-width:1480px; }
 .ti-scroll { overflow-x:auto; }
+.ti-cards { display:grid; grid-template-columns:repeat(auto-fill, minmax(520px, 1fr)); gap:0 16px; }
 h2 { font-size:16px; margin:22px 0 8px 0; padding-bottom:4px; border-bottom:1px solid var(--line); }
 .ti-grid { display:grid; grid-template-columns:repeat(auto-fit, minmax(250px, 1fr)); gap:12px; align-items:start; }
 .ti-card { border:1px solid var(--line); border-radius:6px; padding:10px 12px; background:#fff; }
@@ -397,7 +398,7 @@ def expiry_timeline_svg(certs: pd.DataFrame, at: Any, *, label: str = "capture",
     def x(t: pd.Timestamp) -> float:
         return round(left + width * (t - lo).total_seconds() / span, 1)
 
-    out = [f'<svg class="ti-timeline" xmlns="http://www.w3.org/2000/svg" width="{left + width + 30}" height="{height}" '
+    out = [f'<svg class="ti-timeline" xmlns="http://www.w3.org/2000/svg" width="{left + width + 90}" height="{height}" '
            f'role="img" aria-label="certificate expiry timeline" style="font-size:11px; font-family:-apple-system,'
            f'\'Segoe UI\',Helvetica,Arial,sans-serif;">']
     for year in range(lo.year + 1, hi.year + 1):
@@ -423,8 +424,8 @@ def expiry_timeline_svg(certs: pd.DataFrame, at: Any, *, label: str = "capture",
                    f'opacity="0.85"/><text x="{x(na) + 4}" y="{y + 4}" fill="#57606a">{na:%Y-%m-%d}</text></g>')
     if at_t is not None:
         out.append(f'<line class="ti-tl-now" x1="{x(at_t)}" y1="14" x2="{x(at_t)}" y2="{height}" stroke="#24292f" '
-                   f'stroke-width="1.5" stroke-dasharray="4,3"/><text x="{x(at_t)}" y="{height - 2}" '
-                   f'text-anchor="middle" fill="#24292f" font-weight="600">{_e(label)} {at_t:%Y-%m-%d}</text>')
+                   f'stroke-width="1.5" stroke-dasharray="4,3"/><text x="{x(at_t) + 4}" y="{height - 2}" '
+                   f'fill="#24292f" font-weight="600">{_e(label)} {at_t:%Y-%m-%d}</text>')
     out.append("</svg>")
     return "".join(out)
 
@@ -446,7 +447,7 @@ def _certificates_section(cap: Any) -> str:
                      f'{view.card_html()}<div class="ti-muted" style="font-size:12px; margin:2px 0 0 2px;">'
                      f'seen as {_e(roles)} in flow{"s" if len(ids) != 1 else ""} {links}</div></div>')
     return (f'<div class="ti-card" style="overflow-x:auto;"><h3>Expiry timeline (judged at the capture time)</h3>'
-            f'{expiry_timeline_svg(certs, at)}</div>{"".join(cards)}')
+            f'{expiry_timeline_svg(certs, at)}</div><div class="ti-cards">{"".join(cards)}</div>')
 
 
 # ---- the page -----------------------------------------------------------------------------------

@@ -174,7 +174,7 @@ def ladder_svg(messages: Iterable[Mapping[str, Any]], *, client: str = "client",
         x2a = x2 - 4 if x2 > x1 else x2 + 4
         out.append(f'<line x1="{x1}" y1="{y}" x2="{x2a}" y2="{y}" stroke="{colour}" stroke-width="{width}"{dash} '
                    f'marker-end="url(#ti-ah-{uid}-{marker})"/>')
-        label = name + (" (encrypted)" if kind == "encrypted_handshake" else "")
+        label = ("TCP " if kind == "tcp" else "") + name + (" (encrypted)" if kind == "encrypted_handshake" else "")
         weight = ' font-weight="600"' if kind == "alert" or failed or name in ("ClientHello", "ServerHello", "Certificate") else ""
         out.append(f'<text x="{(CLIENT_X + SERVER_X) // 2}" y="{y - 5}" text-anchor="middle" fill="{colour}"{weight}>'
                    f"{_e(label)}</text>")
