@@ -290,3 +290,28 @@ def test_hostile_subject_and_sni_render_as_text(hostile, browser, tmp_path):
     browser.click("#ti-filter")
     browser.type("onerror=alert(2)")
     assert _flow_ids(browser, visible_only=True) == [1]
+
+
+def test_fleet_page_loads_and_sorts(browser, tmp_path):
+    import io
+
+    from rich.console import Console
+
+    from inspector.batch import fleet_summary, run_batch
+    from inspector.htmlreport import fleet_html
+
+    out = tmp_path / "results"
+    run_batch([str(PCAPS / n) for n in ("mic_5061.pcap", "lsc_5061.pcap", "lsc_rejected_unknown_ca.pcap",
+                                        "cisco_lab_mix.pcapng")], out, jobs=1, quiet=True,
+              console=Console(file=io.StringIO()))
+    page = tmp_path / "fleet.html"
+    page.write_text(fleet_html(fleet_summary(out)), encoding="utf-8")
+    browser.open(page)
+    browser.screenshot(tmp_path / "fleet.png")
+    assert browser.problems() == []
+    rows = "Array.from(document.querySelectorAll('#ti-phones tbody tr')).map(function(r){return +r.cells[5].textContent;})"
+    assert len(browser.js(rows)) == 3
+    browser.click("#ti-phones th:nth-child(6)")  # failed, ascending
+    asc = browser.js(rows)
+    browser.click("#ti-phones th:nth-child(6)")
+    assert asc == sorted(asc) and browser.js(rows) == sorted(asc, reverse=True) and max(asc) > 0
