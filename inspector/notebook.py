@@ -1,5 +1,9 @@
 """Jupyter views: a flow, a certificate chain or one certificate at a glance.
 
+A flow's view shows its ladder diagram (`inspector.ladder`, from ``cap.messages``), both chains as
+cards with each chain's trust verdict and the links its path used, and its findings; the HTML report
+(`inspector.htmlreport`) embeds the very same markup.
+
 ``cap.flow(2)``, ``cap.chain(2, side="client")`` and ``cap.cert("3c448c")`` return the view
 objects below; Jupyter renders them through ``_repr_html_``, a plain Python prompt through
 ``__repr__`` (a short text version).
