@@ -137,9 +137,20 @@ def ladder_svg(messages: Iterable[Mapping[str, Any]], *, client: str = "client",
     if not rows:
         out.append(f'<text x="{WIDTH // 2}" y="{HEAD + 18}" text-anchor="middle" fill="#57606a" '
                    f'font-style="italic">no handshake message in the capture</text>')
+    ys = [HEAD + ROW * i + 20 + (18 if fail is not None and i > fail else 0) for i in range(len(rows))]
+    # consecutive arrows carried by one frame: a bracket beside their frame numbers
+    start = 0
+    for i in range(1, len(rows) + 1):
+        if i == len(rows) or rows[i].get("frame") != rows[start].get("frame"):
+            if i - start > 1 and rows[start].get("frame") is not None:
+                bx = SERVER_X + 52
+                out.append(f'<path class="ti-frame-group" d="M{bx},{ys[start] - 6} h5 V{ys[i - 1] + 6} h-5" '
+                           f'fill="none" stroke="#afb8c1" stroke-width="1.2"><title>frame {_e(rows[start].get("frame"))} '
+                           f"carries these {i - start} messages</title></path>")
+            start = i
     prev_frame = None
     for i, m in enumerate(rows):
-        y = HEAD + ROW * i + 20 + (18 if fail is not None and i > fail else 0)
+        y = ys[i]
         sender = "server" if m.get("sender") == "server" else "client"
         kind = str(m.get("kind") or "handshake")
         name = str(m.get("name") or "?")

@@ -622,7 +622,8 @@ class FlowView:
         f = self.flow
         role, _ = _port_role(f.get("server_port"))
         caption = " · ".join(x for x in (
-            "TLS over TCP" + (f" after {_s(f.get('starttls')).upper()} STARTTLS" if not _na(f.get("starttls")) else ""),
+            "TLS over TCP" + (f"/IPv{_s(f.get('ip_version'))}" if not _na(f.get("ip_version")) else "")
+            + (f" after {_s(f.get('starttls')).upper()} STARTTLS" if not _na(f.get("starttls")) else ""),
             _s(f.get("tls_version")), role, _s(f.get("sni")) and f"SNI {_s(f.get('sni'))}") if x)
         rows = self.messages.to_dict("records")
         svg = ladder_svg(rows, client=endpoint(_s(f.get("client_ip")), _s(f.get("client_port"))),
