@@ -12,7 +12,7 @@ EXT_SUFFIX := $(shell $(PY) -c "import sysconfig; print(sysconfig.get_config_var
 EXT := inspector/_core$(EXT_SUFFIX)
 RUST_SRC := $(shell find rust -path rust/target -prune -o \( -name '*.rs' -o -name Cargo.toml \) -print) rust/Cargo.lock
 
-.PHONY: setup tshark run test test-rust samples bench fuzz clean
+.PHONY: setup tshark chromium run test test-rust samples bench fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -26,11 +26,18 @@ tshark:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq tshark >/dev/null; }
 
+# Debian's chromium: the HTML report's browser test (tests/test_html_browser.py) opens it headless.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
 $(EXT): $(STAMP) $(RUST_SRC)
 	cd rust && PYO3_PYTHON=$(abspath $(BIN)/python) cargo build --release --locked -q -p tlsinspect-py
 	cp rust/target/release/lib_core.so $(EXT)
 
-setup: $(STAMP) $(EXT) tshark
+setup: $(STAMP) $(EXT) tshark chromium
 
 run: setup
 	$(BIN)/tlsinspect $(SAMPLE)

@@ -63,6 +63,13 @@ class Capture:
         from .frame import findings_frame
         return findings_frame(self.analysis)
 
+    @cached_property
+    def messages(self) -> pd.DataFrame:
+        """Each flow's handshake messages, ChangeCipherSpec, alerts and first application data, in
+        order, with sender, frame and time: the arrows of the ladder diagram."""
+        from .frame import messages_frame
+        return messages_frame(self.analysis)
+
     # ---- Jupyter views (inspector.notebook) -------------------------------------------------
 
     def _flow_row(self, flow_id: int) -> pd.Series:
@@ -74,7 +81,17 @@ class Capture:
     def flow(self, flow_id: int):
         """One flow as a `FlowView`: endpoints, outcome, alerts, both chains and its findings."""
         from .notebook import FlowView
-        return FlowView(self._flow_row(flow_id), self.certificates, self.findings)
+        return FlowView(self._flow_row(flow_id), self.certificates, self.findings, self.messages,
+                        self.validations(flow_id))
+
+    def validations(self, flow_id: int):
+        """(server, client) `inspector.trust.Validation` of a flow's chains (client None when it
+        sent none), judged by this capture's trust store at the flow's start."""
+        from .trust import validate_flow
+        row = next((f for f in self.analysis.flows if f.flow_id == int(flow_id)), None)
+        if row is None:
+            raise KeyError(f"no flow {flow_id} in {self.name}")
+        return validate_flow(row, self.analysis.certificates, store=self.trust)
 
     def chain(self, flow_id: int, side: str = "server"):
         """The ``"server"`` or ``"client"`` certificate chain of a flow as a `ChainView` (leaf first)."""

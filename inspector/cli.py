@@ -28,6 +28,7 @@ class Format(str, enum.Enum):
     json = "json"
     csv = "csv"
     parquet = "parquet"
+    html = "html"
 
 
 class TableName(str, enum.Enum):
@@ -131,6 +132,8 @@ def report(
                     render.write_csv(rows, fh)
             else:
                 render.write_csv(rows, sys.stdout)
+        elif format is Format.html:
+            _write_html(cap, output)
         else:
             render.write_parquet(getattr(cap, table.value), output)
     except OSError as e:
@@ -140,6 +143,16 @@ def report(
         threshold = Severity[fail_on.value]
         if any(Severity[r["severity"]] >= threshold for r in render.table_rows(cap, "findings")):
             raise typer.Exit(1)
+
+
+def _write_html(cap, output: Optional[Path]) -> None:
+    """``--format html``: the self-contained report page (inspector.htmlreport)."""
+    from .htmlreport import render_report
+    page = render_report(cap)
+    if output is not None:
+        output.write_text(page, encoding="utf-8")
+    else:
+        sys.stdout.write(page)
 
 
 class Engine(str, enum.Enum):
@@ -160,8 +173,10 @@ def batch(
     force: Annotated[bool, typer.Option("--force", help="redo files already in the results")] = False,
     port: Annotated[Optional[list[int]], typer.Option("--port", "-p", help="extra TLS port (repeatable)")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+    report_html: Annotated[Optional[Path], typer.Option(
+        "--report", metavar="FILE.html", help="also write the fleet summary page (as `summary --format html`)")] = None,
 ) -> None:
-    """Analyse many captures into a Parquet dataset (flows, certificates, events, findings, files).
+    """Analyse many captures into a Parquet dataset (flows, certificates, events, findings, messages, files).
 
     Skips files already done (same path, size, mtime). Exit 2 when any file failed, else 0.
     """
@@ -176,7 +191,51 @@ def batch(
         raise _fail(str(e)) from None
     except OSError as e:
         raise _fail(f"cannot write {output}: {e.strerror or e}") from None
+    if report_html is not None:
+        _fleet_report(output, report_html)
     raise typer.Exit(summary.exit_code)
+
+
+class SummaryFormat(str, enum.Enum):
+    table = "table"
+    html = "html"
+
+
+def _fleet_report(results: Path, output: Optional[Path], format: SummaryFormat = SummaryFormat.html) -> None:
+    """The fleet view of a results directory: terminal tables, or the HTML page."""
+    from .batch import fleet_summary, print_fleet
+
+    try:
+        fs = fleet_summary(results)
+    except InspectError as e:
+        raise _fail(str(e)) from None
+    try:
+        if format is SummaryFormat.html:
+            from .htmlreport import fleet_html
+            page = fleet_html(fs)
+            if output is None:
+                sys.stdout.write(page)
+            else:
+                output.write_text(page, encoding="utf-8")
+        elif output is not None:
+            with open(output, "w", encoding="utf-8") as fh:
+                print_fleet(fs, Console(file=fh, width=160))
+        else:
+            console = Console()
+            print_fleet(fs, console if console.is_terminal else Console(width=200))
+    except OSError as e:
+        raise _fail(f"cannot write {output}: {e.strerror or e}") from None
+
+
+@app.command()
+def summary(
+    results: Annotated[Path, typer.Argument(help="results directory written by `tlsinspect batch`")],
+    format: Annotated[SummaryFormat, typer.Option("--format", "-f", help="output format")] = SummaryFormat.table,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="write to this file")] = None,
+) -> None:
+    """Fleet view of a batch dataset: phones and their MIC/LSC (which CAPF), CAPF issuers, certificates
+    expiring within 30/90 days of the last capture, failed handshakes by cause and by server."""
+    _fleet_report(results, output, format)
 
 
 def _stream_csv(file: Path, table: str, output: Optional[Path], *, ports, keylog, limits, quiet: bool,
@@ -222,7 +281,7 @@ def _root() -> None:
 from .certs_cmd import register as _register_certs  # noqa: E402
 
 _register_certs(app)
-COMMANDS = {"report", "batch", "certs"}
+COMMANDS = {"report", "batch", "certs", "summary"}
 
 
 def _explain(code: str) -> None:

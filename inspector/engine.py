@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import struct
+from sys import intern
 from collections import Counter, deque
 from itertools import chain
 from dataclasses import dataclass, field
@@ -21,7 +22,8 @@ from typing import Callable, Iterable
 
 from .capture import Packet
 from .certs import CertInfo, parse_certificate_cached
-from .flows import DEFAULT_TLS_PORTS, Connection, EventRecord, FlowRecord, Limits, build_flow
+from .flows import (DEFAULT_TLS_PORTS, Connection, EventRecord, FlowRecord, Limits, MessageRecord,
+                    build_flow)
 from .link import LinkDecoder, ip_to_str
 from .tcp import TCP_ACK, TCP_RST, TCP_SYN
 from .tls.decrypt import KeyLog
@@ -58,6 +60,7 @@ class Analysis:
     capture_warnings: list[str] = field(default_factory=list)
     first_ts: float | None = None
     last_ts: float | None = None
+    messages: list[MessageRecord] = field(default_factory=list)  # not kept in streaming mode
 
 
 class Analyzer:
@@ -79,6 +82,7 @@ class Analyzer:
         self.tombstones: deque[bytes] = deque()
         self.flows: list[FlowRecord] = []
         self.events: list[EventRecord] = []
+        self.messages: list[MessageRecord] = []
         self.certs: dict[str, CertSeen] = {}
         self.stats: Counter = Counter()
         self.frame = 0
@@ -251,6 +255,12 @@ class Analyzer:
             who = None if an.side is None else ("client" if an.side == client_side else "server")
             events.append(EventRecord(self.capture, flow_id, an.frame, an.ts, "warning", who,
                                       an.code, an.detail))
+        if self.on_flow is None:
+            msgs = self.messages
+            for ms in s.messages:
+                msgs.append(MessageRecord(self.capture, flow_id, ms.frame, ms.ts,
+                                          "client" if ms.side == client_side else "server", ms.kind,
+                                          intern(ms.name)))  # alert names are built per alert
         for code in c.tcp_anomalies() + c.warnings:
             events.append(EventRecord(self.capture, flow_id, None, None, "warning", None, code,
                                       _TCP_DETAILS.get(code, code)))
@@ -271,6 +281,9 @@ class Analyzer:
             for e in self.events:
                 if e.flow_id is not None:
                     e.flow_id = renumber[e.flow_id]
+            for ms in self.messages:
+                ms.flow_id = renumber[ms.flow_id]
+            self.messages.sort(key=lambda ms: ms.flow_id)  # stable: each flow's stay in order
             for seen in self.certs.values():
                 seen.flow_ids = sorted(renumber[i] for i in seen.flow_ids)
         self.events.sort(key=lambda e: (e.flow_id or 0, e.frame or 0))
@@ -288,7 +301,7 @@ class Analyzer:
                                                "unsupported_linktype", detail))
         self.stats["frames"] = self.frame
         return Analysis(self.capture, self.flows, self.certs, self.events, self.stats, warnings,
-                        self.first_ts, self.last_ts)
+                        self.first_ts, self.last_ts, self.messages)
 
 
 def _side_of(c: Connection, rec: FlowRecord, role: str) -> str:

@@ -99,6 +99,20 @@ class EventRecord:
     detail: str
 
 
+@dataclass(slots=True)
+class MessageRecord:
+    """One handshake message, ChangeCipherSpec, alert or application data record of a flow, as a
+    `messages` DataFrame row (the arrows of the ladder diagram)."""
+
+    capture: str
+    flow_id: int
+    frame: int
+    ts: float
+    sender: str  # "client" or "server"
+    kind: str  # "handshake", "encrypted_handshake", "change_cipher_spec", "alert", "application_data"
+    name: str
+
+
 class Connection:
     """One TCP connection in flight. ``a`` sent the first packet seen (or the SYN)."""
 
@@ -154,10 +168,16 @@ class Connection:
             self.closed_by = side
             self.close_kind = "rst" if flags & TCP_RST else "fin"
             self.close_frame = frame
+            self.session._log(side, "tcp", "RST" if flags & TCP_RST else "FIN", frame, ts)
         if self.state == "done" or self.state == "not_tls":
             return
-        chunks = self.reasm[side].segment(seq, payload, bool(flags & TCP_SYN))
+        reasm = self.reasm[side]
+        pending = reasm.pending_bytes
+        chunks = reasm.segment(seq, payload, bool(flags & TCP_SYN))
         if not chunks:
+            if payload and reasm.pending_bytes == pending and self.session.started:
+                # nothing delivered, nothing new stored: bytes already seen (a retransmission)
+                self.session._log(side, "tcp", "retransmission", frame, ts)
             if flags & (TCP_RST | TCP_FIN):
                 self._flush(frame, ts)
             return

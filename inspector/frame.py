@@ -12,13 +12,14 @@ from typing import Any, Iterable
 import pandas as pd
 
 from .engine import Analysis
-from .schema import (CERT_COLUMNS, EVENT_COLUMNS, FINDING_COLUMNS, FLOW_COLUMNS, B, Column, F, I, L, S,
-                     T, cert_row, cert_rows, event_rows, finding_rows, flow_rows, schema_markdown)
+from .schema import (CERT_COLUMNS, EVENT_COLUMNS, FINDING_COLUMNS, FLOW_COLUMNS, MESSAGE_COLUMNS, B, Column,
+                     F, I, L, S, T, cert_row, cert_rows, event_rows, finding_rows, flow_rows, message_rows,
+                     schema_markdown)
 
-__all__ = ["CERT_COLUMNS", "EVENT_COLUMNS", "FINDING_COLUMNS", "FLOW_COLUMNS", "Column", "B", "F", "I",
+__all__ = ["CERT_COLUMNS", "EVENT_COLUMNS", "FINDING_COLUMNS", "FLOW_COLUMNS", "MESSAGE_COLUMNS", "Column", "B", "F", "I",
            "L", "S", "T", "cert_row", "cert_rows", "event_rows", "finding_rows", "flow_rows",
            "make_frame", "flows_frame", "certificates_frame", "events_frame", "findings_frame",
-           "schema_markdown"]
+           "messages_frame", "message_rows", "schema_markdown"]
 
 
 def _ts(v: float | datetime | None) -> pd.Timestamp | None:
@@ -59,6 +60,10 @@ def events_frame(analysis: Analysis) -> pd.DataFrame:
 
 def findings_frame(analysis: Analysis) -> pd.DataFrame:
     return make_frame(finding_rows(analysis), FINDING_COLUMNS)
+
+
+def messages_frame(analysis: Analysis) -> pd.DataFrame:
+    return make_frame(message_rows(getattr(analysis, "messages", ())), MESSAGE_COLUMNS)
 
 
 if __name__ == "__main__":

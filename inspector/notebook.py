@@ -1,5 +1,9 @@
 """Jupyter views: a flow, a certificate chain or one certificate at a glance.
 
+A flow's view shows its ladder diagram (`inspector.ladder`, from ``cap.messages``), both chains as
+cards with each chain's trust verdict and the links its path used, and its findings; the HTML report
+(`inspector.htmlreport`) embeds the very same markup.
+
 ``cap.flow(2)``, ``cap.chain(2, side="client")`` and ``cap.cert("3c448c")`` return the view
 objects below; Jupyter renders them through ``_repr_html_``, a plain Python prompt through
 ``__repr__`` (a short text version).
@@ -339,8 +343,10 @@ class ChainView:
 
     def __init__(self, certs: Sequence[Mapping[str, Any] | pd.Series | None], *, side: str = "server",
                  at: Any = None, flow_id: Any = None, leaf_kind: str | None = None,
-                 fingerprints: Sequence[str] | None = None, certs_visible: bool | None = None) -> None:
+                 fingerprints: Sequence[str] | None = None, certs_visible: bool | None = None,
+                 validation: Any = None) -> None:
         self.side = side
+        self.validation = validation  # an inspector.trust.Validation of this chain, or None
         self.at = _ts(at)
         self.flow_id = None if _na(flow_id) else int(flow_id)
         self.fingerprints = list(fingerprints) if fingerprints is not None else None
@@ -359,7 +365,12 @@ class ChainView:
     def from_fingerprints(cls, fingerprints: Iterable[str], certificates: pd.DataFrame, **kw: Any) -> "ChainView":
         """Look the fingerprints up in a ``certificates`` frame (unknown ones become placeholders)."""
         fps = list(fingerprints)
-        by_fp = certificates.set_index("sha256") if len(certificates) else None
+        if not len(certificates):
+            by_fp = None
+        elif certificates.index.name == "sha256":  # already indexed (the HTML report, many flows)
+            by_fp = certificates
+        else:
+            by_fp = certificates.set_index("sha256")
         rows: list[Any] = []
         for fp in fps:
             if by_fp is not None and fp in by_fp.index:
@@ -422,10 +433,13 @@ class ChainView:
             return f'<div style="color:#57606a; font-style:italic;">{self.side} certificates: {why}</div>'
         out = []
         links = self._links()
+        used = self._verdict_links()
         for i, v in enumerate(self.views):
             if i:
                 warn = links[i - 1]
-                out.append('<div style="margin:0 0 0 24px; color:#57606a; font-size:12px;">&uarr; issued by'
+                out.append('<div class="ti-link" style="margin:0 0 0 24px; color:#57606a; font-size:12px;">&uarr; issued by'
+                           + (' <span class="ti-link-used" style="color:#1a7f37;">&#10003; the link the trust verdict used'
+                              '</span>' if i - 1 in used else "")
                            + (f' <span style="color:#cf222e;">&#9888; {_e(warn)}</span>' if warn else "")
                            + "</div>")
             out.append(v.card_html() if v is not None else
@@ -453,7 +467,33 @@ class ChainView:
                 + (f'<div style="font-size:11px; color:#57606a;">known end of validity (from the domain notes):</div>{bar}'
                    if bar else "")
                 + "</div>")
+        out.append(self.verdict_html())
         return "".join(out)
+
+    def _verdict_links(self) -> set[int]:
+        """Indexes i whose link (card i issued by card i+1) is on the trust verdict's path."""
+        v = self.validation
+        fps = self.fingerprints or []
+        path = list(getattr(v, "path", None) or [])
+        return {i for i in range(len(fps) - 1)
+                if fps[i] in path and fps[i + 1] in path and path.index(fps[i + 1]) == path.index(fps[i]) + 1}
+
+    def verdict_html(self) -> str:
+        """The trust verdict on this chain (status, why, anchor or missing issuer), when known."""
+        v = self.validation
+        if v is None:
+            return ""
+        ok = bool(getattr(v, "ok", False))
+        colour = "#1a7f37" if ok else "#cf222e"
+        anchor = getattr(v, "anchor", None)
+        missing = getattr(v, "missing_issuer", None)
+        extra = (f'<div>anchored at <b>{_e(anchor)}</b></div>' if anchor else "") + (
+            f'<div>a trust store would have to hold: <span style="{_MONO}">{_e(missing)}</span></div>'
+            if missing and not ok else "")
+        return (f'<div class="ti-verdict" data-status="{_e(v.status)}" style="margin:4px 0 0 0; padding:4px 8px; '
+                f'border-left:3px solid {colour}; background:#f6f8fa; font-size:12px; max-width:740px;">'
+                f'<b style="color:{colour};">trust verdict: {_e(v.status)}</b> &mdash; {_e(getattr(v, "detail", ""))}'
+                f"{extra}</div>")
 
     def _repr_html_(self) -> str:
         title = f"{self.side} chain" + (f" of flow {self.flow_id}" if self.flow_id is not None else "")
@@ -471,17 +511,24 @@ class FlowView:
     """
 
     def __init__(self, flow: Mapping[str, Any] | pd.Series, certificates: pd.DataFrame,
-                 findings: pd.DataFrame | None = None) -> None:
+                 findings: pd.DataFrame | None = None, messages: pd.DataFrame | None = None,
+                 validations: tuple[Any, Any] | None = None) -> None:
         self.flow = _row(flow)
         f = self.flow
         self.flow_id = int(f["flow_id"])
         self.at = _ts(f.get("ts_start"))
+        server_v, client_v = validations if validations is not None else (None, None)
         self.server_chain = ChainView.from_fingerprints(
             _list(f.get("server_chain_sha256")), certificates, side="server", at=self.at, flow_id=self.flow_id,
-            certs_visible=None if _na(f.get("certs_visible")) else bool(f.get("certs_visible")))
+            certs_visible=None if _na(f.get("certs_visible")) else bool(f.get("certs_visible")),
+            validation=server_v)
         self.client_chain = ChainView.from_fingerprints(
             _list(f.get("client_chain_sha256")), certificates, side="client", at=self.at, flow_id=self.flow_id,
-            leaf_kind=_s(f.get("client_cert_kind")) or None)
+            leaf_kind=_s(f.get("client_cert_kind")) or None, validation=client_v)
+        if messages is not None and len(messages):
+            self.messages = messages[messages["flow_id"] == self.flow_id]
+        else:
+            self.messages = None  # not known (a view built from a row alone)
         if findings is not None and len(findings):
             about = findings["flow_ids"] if "flow_ids" in findings else findings["flow_id"].map(lambda i: [i])
             self.findings = findings[about.map(lambda ids: self.flow_id in list(ids))]
@@ -562,9 +609,29 @@ class FlowView:
                   + (f'<div style="flex:1 1 360px; min-width:320px;">{self.client_chain._repr_html_()}</div>'
                      if self.client_chain.views or _true(f.get("client_cert_requested")) else "")
                   + "</div>")
-        return (f'<div class="ti-flow" style="{_FONT} border-left:4px solid {colour}; padding:6px 10px;">'
-                f"{head}<table style=\"font-size:12px;\">{fact_rows}</table>{alert_html}{chains}"
+        return (f'<div class="ti-flow" data-flow="{self.flow_id}" style="{_FONT} border-left:4px solid {colour}; '
+                f'padding:6px 10px;">'
+                f"{head}<table style=\"font-size:12px;\">{fact_rows}</table>{alert_html}{self.ladder_html()}{chains}"
                 f"{findings_html(self.findings)}</div>")
+
+    def ladder_html(self) -> str:
+        """The ladder diagram (`inspector.ladder`) of this flow's messages, when they are known."""
+        if self.messages is None:
+            return ""
+        from .ladder import ladder_svg
+        from .report import endpoint
+        f = self.flow
+        role, _ = _port_role(f.get("server_port"))
+        caption = " · ".join(x for x in (
+            "TLS over TCP" + (f"/IPv{_s(f.get('ip_version'))}" if not _na(f.get("ip_version")) else "")
+            + (f" after {_s(f.get('starttls')).upper()} STARTTLS" if not _na(f.get("starttls")) else ""),
+            _s(f.get("tls_version")), role, _s(f.get("sni")) and f"SNI {_s(f.get('sni'))}") if x)
+        rows = self.messages.to_dict("records")
+        svg = ladder_svg(rows, client=endpoint(_s(f.get("client_ip")), _s(f.get("client_port"))),
+                         server=endpoint(_s(f.get("server_ip")), _s(f.get("server_port"))),
+                         start=_ts(f.get("ts_start")), outcome=_s(f.get("outcome")) or None, caption=caption,
+                         flow_id=self.flow_id)
+        return f'<div class="ti-ladder-box" style="margin:8px 0; overflow-x:auto;">{svg}</div>'
 
 
 def findings_html(findings: pd.DataFrame, *, title: str = "Findings", show_flow: bool = False,

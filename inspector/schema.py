@@ -1,4 +1,4 @@
-"""The four tables' schema and their rows as plain dicts (no pandas: the CLI's JSON and CSV
+"""The five tables' schema and their rows as plain dicts (no pandas: the CLI's JSON and CSV
 outputs are written from these rows, so a command-line run never pays for importing pandas).
 
 Each table's schema is a tuple of `Column` (name, dtype, description); the README's schema tables
@@ -14,7 +14,7 @@ from typing import Any, Iterable
 
 from .certs import client_cert_kind, known_ca_note
 from .engine import Analysis, CertSeen
-from .flows import EventRecord, FlowRecord
+from .flows import EventRecord, FlowRecord, MessageRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +136,18 @@ FINDING_COLUMNS: tuple[Column, ...] = (
     Column("evidence", S, "JSON object: frames, alert, certificate fingerprints, SNI..."),
 )
 
+MESSAGE_COLUMNS: tuple[Column, ...] = (
+    Column("capture", S, "capture file name"),
+    Column("flow_id", I, "flow the message belongs to (joins flows.flow_id)"),
+    Column("frame", I, "frame number where the message (its last byte) was seen"),
+    Column("ts", T, "time of that frame (UTC)"),
+    Column("sender", S, '"client" or "server"'),
+    Column("kind", S, '"handshake", "encrypted_handshake" (Finished after ChangeCipherSpec), '
+           '"change_cipher_spec", "alert", "application_data" (the first record each way; TLS 1.3: '
+           'every encrypted handshake record), "tcp" (a retransmission of bytes already seen, RST, FIN)'),
+    Column("name", S, 'e.g. "ClientHello", "Certificate", "ChangeCipherSpec", "fatal unknown_ca", '
+           '"encrypted alert", "encrypted record (53 bytes)", "retransmission", "RST"; in order, at most 64 per flow'),
+)
 
 _FLOW_LISTS = frozenset(c.name for c in FLOW_COLUMNS if c.dtype == L)
 
@@ -172,6 +184,10 @@ def event_rows(events: Iterable[EventRecord]) -> list[dict[str, Any]]:
     return [{c.name: getattr(e, c.name) for c in EVENT_COLUMNS} for e in events]
 
 
+def message_rows(messages: Iterable[MessageRecord]) -> list[dict[str, Any]]:
+    return [{c.name: getattr(ms, c.name) for c in MESSAGE_COLUMNS} for ms in messages]
+
+
 def finding_rows(analysis: Analysis) -> list[dict[str, Any]]:
     from .diagnose import diagnose
     return [finding_row(analysis.capture, f) for f in diagnose(analysis)]
@@ -188,7 +204,8 @@ def schema_markdown() -> str:
     """The README schema section, generated from the column tuples above."""
     out = []
     for title, cols in (("flows", FLOW_COLUMNS), ("certificates", CERT_COLUMNS),
-                        ("events", EVENT_COLUMNS), ("findings", FINDING_COLUMNS)):
+                        ("events", EVENT_COLUMNS), ("findings", FINDING_COLUMNS),
+                        ("messages", MESSAGE_COLUMNS)):
         out.append(f"#### `{title}`\n\n| column | dtype | meaning |\n|---|---|---|")
         for c in cols:
             dtype = "list" if c.dtype == L and c.name != "der" else ("bytes" if c.name == "der" else c.dtype)

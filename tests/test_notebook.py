@@ -317,3 +317,25 @@ def test_notebook_runs_top_to_bottom(tmp_path):
     cap = inspector.read_capture(PCAPS / "cisco_lab_mix.pcapng")
     assert len(pems) == len(cap.certificates) + 1  # one per certificate, plus a chain bundle
     assert all(p.read_bytes().startswith(b"-----BEGIN CERTIFICATE-----") for p in pems)
+
+
+# ---- the ladder and trust verdicts in cap.flow(n) (the same renderer as the HTML report) --------
+
+def test_flow_view_draws_the_ladder_of_its_messages():
+    cap = inspector.read_capture(PCAPS / "cisco_lab_mix.pcapng")
+    markup = cap.flow(2)._repr_html_()
+    p = parse(markup)
+    arrows = [a for t, a in p.tags if t == "g" and a.get("class", "").startswith("ti-arrow")]
+    msgs = cap.messages[cap.messages.flow_id == 2]
+    assert [a["data-name"] for a in arrows] == list(msgs["name"])
+    assert [a["data-sender"] for a in arrows] == list(msgs["sender"])
+    fail = [a for a in arrows if "ti-fail" in a["class"]]
+    assert [(a["data-sender"], a["data-name"], a["data-frame"]) for a in fail] == [("server", "fatal unknown_ca", "30")]
+    verdicts = {a["data-status"] for t, a in p.tags if a.get("class") == "ti-verdict"}
+    assert verdicts == {"self_signed", "unknown_issuer:CAPF-0badc0de"}
+
+
+def test_flow_view_from_a_row_alone_has_no_ladder():
+    cap = inspector.read_capture(PCAPS / "cisco_lab_mix.pcapng")
+    view = FlowView(cap.flows.iloc[0], cap.certificates, cap.findings)
+    assert "ti-ladder" not in view._repr_html_() and "ti-verdict" not in view._repr_html_()

@@ -33,6 +33,7 @@ MESSAGE_NAMES = {
     15: "CertificateVerify", 16: "ClientKeyExchange", 20: "Finished", 21: "CertificateURL",
     22: "CertificateStatus", 24: "KeyUpdate", 25: "CompressedCertificate",
 }
+MAX_MESSAGES = 64  # per connection: a ladder needs the handshake, not a renegotiation storm
 CERT_ALERTS = frozenset((42, 43, 44, 45, 46, 48, 49, 116))  # certificate-related descriptions
 TLS13 = 0x0304
 
@@ -51,6 +52,19 @@ class AlertSeen:
     description: str  # IANA name, or "encrypted_alert"
     code: int | None
     after: str | None  # the peer's last handshake message before it, e.g. "Certificate"
+
+
+@dataclass(slots=True)
+class MessageSeen:
+    """One arrow of the ladder diagram: a handshake message, ChangeCipherSpec, alert, or
+    application data record, in the order the session saw them."""
+
+    side: str  # "a" or "b": the direction that sent it
+    kind: str  # "handshake", "encrypted_handshake", "change_cipher_spec", "alert", "application_data",
+    #            "tcp" (logged by the connection: "retransmission", "RST", "FIN")
+    name: str  # "ClientHello", "Finished", "ChangeCipherSpec", "fatal unknown_ca", "ApplicationData"...
+    frame: int
+    ts: float
 
 
 @dataclass(slots=True)
@@ -77,6 +91,7 @@ class TLSSession:
     alerts: list[AlertSeen] = field(default_factory=list)
     anomalies: list[SessionAnomaly] = field(default_factory=list)
     history: list[str] = field(default_factory=list)
+    messages: list[MessageSeen] = field(default_factory=list)  # at most MAX_MESSAGES
     ccs: dict[str, int] = field(default_factory=dict)  # side -> frame
     finished: dict[str, int] = field(default_factory=dict)  # side -> frame of encrypted Finished
     encrypted_order: list[tuple[str, int]] = field(default_factory=list)  # TLS 1.3: (side, size)
@@ -103,6 +118,10 @@ class TLSSession:
     def _anomaly(self, frame: int, ts: float, side: str | None, code: str, detail: str) -> None:
         if len(self.anomalies) < 64:
             self.anomalies.append(SessionAnomaly(frame, ts, side, code, detail))
+
+    def _log(self, side: str, kind: str, name: str, frame: int, ts: float) -> None:
+        if len(self.messages) < MAX_MESSAGES:
+            self.messages.append(MessageSeen(side, kind, name, frame, ts))
 
     def _side_is_client(self, side: str) -> bool:
         return side == (self.client_side or "a")
@@ -132,12 +151,14 @@ class TLSSession:
                 if self.keylog is not None and not self.tls13:
                     self._start_tls12_decryption(side)
                 self.history.append("I" if self._side_is_client(side) else "i")
+                self._log(side, "change_cipher_spec", "ChangeCipherSpec", ev.frame, ts)
             elif t is EncryptedHandshake:
                 if side in self.tls12_decryptors:
                     self.tls12_decryptors[side].skip()
                 if side in self.ccs and side not in self.finished:
                     self.finished[side] = ev.frame
                     self.history.append("F" if self._side_is_client(side) else "f")
+                    self._log(side, "encrypted_handshake", "Finished", ev.frame, ts)
             elif t is AlertRecord:
                 self._alert(side, ev, ts)
             elif t is TLSStart:
@@ -155,6 +176,13 @@ class TLSSession:
                 self._anomaly(ev.frame, ts, side, ev.code, ev.detail)
 
     def _appdata(self, side: str, ev: ApplicationData, ts: float) -> None:
+        if self.server_hello is not None and self.tls13 and len(self.encrypted_order) < 16:
+            # TLS 1.3: each encrypted record of the handshake is an arrow (its size tells Finished
+            # from an alert, see flows._tls13_outcome); decrypted ones appear as their messages
+            if not (ev.record and side in self.decryptors):
+                self._log(side, "application_data", f"encrypted record ({ev.length} bytes)", ev.frame, ts)
+        elif side not in self.appdata:
+            self._log(side, "application_data", "ApplicationData", ev.frame, ts)
         self.appdata[side] = self.appdata.get(side, 0) + 1
         if side in self.tls12_decryptors:
             self.tls12_decryptors[side].skip()
@@ -244,6 +272,7 @@ class TLSSession:
             self.client_side = side
         self.history.append("C")
         self.last_message[side] = "ClientHello"
+        self._log(side, "handshake", "ClientHello (SSLv2)", ev.frame, ts)
 
     def _keep_hello(self, ch: m.ClientHello, sslv2: bool = False) -> None:
         """Fingerprint the ClientHello now, then keep only what the flow row needs: a connection
@@ -260,6 +289,7 @@ class TLSSession:
         rec = ev.record
         self.history.append("s")
         self.last_message[side] = "ServerHello (SSLv2)"
+        self._log(side, "handshake", "ServerHello (SSLv2)", ev.frame, ts)
         try:
             hdr = 2
             cert_len = int.from_bytes(rec[hdr + 5:hdr + 7], "big")
@@ -337,6 +367,7 @@ class TLSSession:
                         version=self.server_hello.selected_version)
         except m.TLSParseError as e:
             self._anomaly(ev.frame, ts, side, f"bad_{_snake(name)}", f"{name} does not parse: {e}")
+        self._log(side, "handshake", self.last_message[side], ev.frame, ts)
 
     def _alert(self, side: str, ev: AlertRecord, ts: float) -> None:
         if not self._side_is_client(side) and (self.client_side or "a") in self.finished:
@@ -358,6 +389,7 @@ class TLSSession:
         if encrypted:
             self.alerts.append(AlertSeen(ev.frame, ts, side, "encrypted", "encrypted_alert", None, after))
             self.history.append("Q" if is_client else "q")
+            self._log(side, "alert", "encrypted alert", ev.frame, ts)
             return
         try:
             parsed = m.parse_alert(ev.payload)
@@ -369,6 +401,7 @@ class TLSSession:
             when = after_cert if (after_cert and a.description in CERT_ALERTS) else after
             self.alerts.append(AlertSeen(ev.frame, ts, side, a.level_name, desc, a.description, when))
             self.history.append("L" if is_client else "l")
+            self._log(side, "alert", f"{a.level_name} {desc}", ev.frame, ts)
 
     # ---- questions the connection layer asks -----------------------------------------------
     @property
