@@ -10,6 +10,7 @@ stream with a warning (``capture_truncated``) after the last complete packet.
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import stat
 import struct
@@ -332,7 +333,7 @@ class CaptureReader:
     holds framing warnings (including ``capture_truncated``) and ``bytes_read`` the bytes consumed.
     """
 
-    path: Path
+    path: "Path | BinaryIO"  # a path, or a binary file object read as a stream
     chunk_size: int = CHUNK
     format: str = ""
     compressed: bool = False
@@ -341,25 +342,35 @@ class CaptureReader:
     bytes_read: int = 0
 
     def _open(self) -> BinaryIO:
-        try:
-            mode = os.stat(self.path).st_mode
-        except OSError as e:
-            raise CaptureError(f"cannot open {self.path}: {e.strerror or e}") from None
-        if stat.S_ISDIR(mode):
-            raise CaptureError(f"{self.path} is a directory, not a capture file")
-        if not stat.S_ISREG(mode):
-            raise CaptureError(f"{self.path} is not a regular file (FIFO, device or socket)")
-        try:
-            f = open(self.path, "rb")
-        except IsADirectoryError:
-            raise CaptureError(f"{self.path} is a directory, not a capture file") from None
-        except OSError as e:
-            raise CaptureError(f"cannot open {self.path}: {e.strerror or e}") from None
-        if f.read(2) == GZIP_MAGIC:
+        """A binary file object (read as a stream), a regular file or a FIFO (a pipe, `-`,
+        ``/dev/stdin``, process substitution: read as it comes, never rewound)."""
+        if hasattr(self.path, "read"):
+            f = self.path
+        else:
+            try:
+                mode = os.stat(self.path).st_mode
+            except OSError as e:
+                raise CaptureError(f"cannot open {self.path}: {e.strerror or e}") from None
+            if stat.S_ISDIR(mode):
+                raise CaptureError(f"{self.path} is a directory, not a capture file")
+            if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
+                raise CaptureError(f"{self.path} is not a regular file or a pipe (device or socket)")
+            try:
+                f = open(self.path, "rb")
+            except IsADirectoryError:
+                raise CaptureError(f"{self.path} is a directory, not a capture file") from None
+            except OSError as e:
+                raise CaptureError(f"cannot open {self.path}: {e.strerror or e}") from None
+        if not f.seekable():  # a stream: look at the magic without consuming it
+            if not hasattr(f, "peek"):
+                f = io.BufferedReader(f)  # type: ignore[arg-type]
+            head = f.peek(2)[:2]
+        else:
+            head = f.read(2)
             f.seek(0)
+        if head == GZIP_MAGIC:
             self.compressed = True
             return gzip.GzipFile(fileobj=f, mode="rb")  # type: ignore[return-value]
-        f.seek(0)
         return f
 
     def packets(self) -> Iterator[Packet]:
