@@ -10,7 +10,6 @@ stream with a warning (``capture_truncated``) after the last complete packet.
 from __future__ import annotations
 
 import gzip
-import io
 import os
 import stat
 import struct
@@ -325,6 +324,38 @@ def parser_for(head: bytes) -> PcapParser | PcapngParser:
     raise CaptureError(f"not a pcap or pcapng capture: {_describe_unknown(head)}", 0)
 
 
+class _Stream:
+    """A pipe or stream: ``read(n)`` returns what one read gives (not n bytes, which would wait
+    for n; a header of up to 64 bytes is read whole), and the first bytes can be looked at
+    (``head``) and are read again."""
+
+    def __init__(self, raw) -> None:
+        self.raw = raw
+        self.pending = b""
+        self._read1 = getattr(raw, "read1", raw.read)
+
+    def head(self, n: int) -> bytes:
+        while len(self.pending) < n:
+            more = self._read1(n - len(self.pending))
+            if not more:
+                break
+            self.pending += more
+        return self.pending[:n]
+
+    def read(self, n: int = -1) -> bytes:
+        if 0 < n <= 64:  # a header: exactly n bytes unless the stream ends
+            out = self.head(n)
+            self.pending = self.pending[len(out):]
+            return out
+        if self.pending:
+            out, self.pending = self.pending, b""
+            return out
+        return self._read1(n if n and n > 0 else CHUNK)
+
+    def close(self) -> None:
+        self.raw.close()
+
+
 @dataclass
 class CaptureReader:
     """Streams the packets of one capture file (pcap, pcapng, either gzip-compressed).
@@ -356,15 +387,14 @@ class CaptureReader:
             if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
                 raise CaptureError(f"{self.path} is not a regular file or a pipe (device or socket)")
             try:
-                f = open(self.path, "rb")
+                f = open(self.path, "rb", buffering=-1 if stat.S_ISREG(mode) else 0)
             except IsADirectoryError:
                 raise CaptureError(f"{self.path} is a directory, not a capture file") from None
             except OSError as e:
                 raise CaptureError(f"cannot open {self.path}: {e.strerror or e}") from None
-        if not f.seekable():  # a stream: look at the magic without consuming it
-            if not hasattr(f, "peek"):
-                f = io.BufferedReader(f)  # type: ignore[arg-type]
-            head = f.peek(2)[:2]
+        if not f.seekable():  # a stream: read as it comes (a pipe's bytes are handed on at once)
+            f = _Stream(f)
+            head = f.head(2)
         else:
             head = f.read(2)
             f.seek(0)
