@@ -80,23 +80,30 @@ def _quiet_broken_pipe() -> None:
         pass
 
 
+class PipeConsole(Console):
+    """A rich console whose closed pipe raises BrokenPipeError (rich's own default exits 1)."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError
+
+
 def table_console(output_file=None) -> Console:
     """The console for the table report: the terminal's width; piped or to a file, ``COLUMNS``
     when set (else 200 piped, 160 to a file)."""
     columns = os.environ.get("COLUMNS", "")
     width = int(columns) if columns.isdigit() and int(columns) >= 20 else None
     if output_file is not None:
-        return Console(file=output_file, width=width or 160)
-    console = Console()
+        return PipeConsole(file=output_file, width=width or 160)
+    console = PipeConsole()
     if not console.is_terminal:
-        console = Console(width=width or 200)
+        console = PipeConsole(width=width or 200)
     return console
 
 
 @app.command()
 def report(
     files: Annotated[list[str], typer.Argument(
-        metavar="FILE...", help="pcap/pcapng files (gzip ok), globs, FIFOs, or - for standard input")],
+        metavar="FILE", help="pcap/pcapng files (gzip ok), globs, FIFOs, or - for standard input")],
     format: Annotated[Format, typer.Option("--format", "-f", help="output format")] = Format.table,
     output: Annotated[Optional[Path], typer.Option(
         "--output", "-o", metavar="PATH", help="write to this file (a directory for --format zeek)")] = None,

@@ -178,14 +178,39 @@ class LiveSession:
         return ", ".join(parts)
 
 
+def analyze_stream(source, on_rows, *, ports=(), name: str = "live"):
+    """A capture stream (a pipe's file object) through `Analyzer` in streaming mode: each flow's
+    rows (``flows``, ``events``, ``findings``) go to ``on_rows`` as soon as the flow ends."""
+    import json
+    from types import SimpleNamespace
+
+    from .api import _run
+    from .capture import CaptureReader
+    from .diagnose import diagnose_contexts, flow_contexts
+    from .engine import Analyzer
+    from .schema import event_rows, flow_rows
+    from .trust import with_validation_columns
+
+    def on_flow(rec, events) -> None:
+        view = SimpleNamespace(flows=[rec], certificates=analyzer.certs)
+        on_rows("flows", with_validation_columns(flow_rows([rec]), view))
+        on_rows("events", event_rows(events))
+        findings = diagnose_contexts(flow_contexts([rec], analyzer.certs, events))
+        on_rows("findings", [dict(capture=name, flow_id=f.flow_id, code=f.code, severity=f.severity.name,
+                                  message=f.message, fix=f.fix, evidence=json.dumps(f.evidence, sort_keys=True))
+                             for f in findings])
+
+    reader = CaptureReader(source)
+    analyzer = Analyzer(name, ports=ports, on_flow=on_flow)
+    return _run(reader, analyzer)
+
+
 def run_live(interface: str, *, bpf: str | None, ports=(), fmt: LiveFormat = LiveFormat.text,
              write: Path | None = None, flt=None, duration: float | None = None,
              packets: int | None = None, quiet: bool = False, out: Console | None = None,
              err: Console | None = None) -> int:
     """Capture until the tool stops (``duration``/``packets``), Ctrl-C or SIGTERM; 0, or 2 when
     the capture could not start."""
-    from .api import stream_capture
-
     out = out or Console(highlight=False, soft_wrap=True)
     err = err or Console(stderr=True, highlight=False, soft_wrap=True)
     cmd = capture_command(interface, bpf, duration=duration, packets=packets)
@@ -213,7 +238,7 @@ def run_live(interface: str, *, bpf: str | None, ports=(), fmt: LiveFormat = Liv
             err.print(f"tlsinspect: capturing on {interface} with {Path(cmd[0]).name}"
                       + (f" ({bpf})" if bpf else "") + "; Ctrl-C to stop", markup=False)
         try:
-            cap = stream_capture(source, session.on_rows, ports=ports, batch_size=1)
+            cap = analyze_stream(source, session.on_rows, ports=ports)
         except InspectError:
             proc.wait(timeout=10)
             reader.join(timeout=5)
