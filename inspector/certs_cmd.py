@@ -25,6 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .errors import InspectError
+from .textsafe import visible
 
 STATUS_STYLE = {"ok": "green", "ok_by_name": "green", "self_signed": "bold red", "unknown_issuer": "bold red",
                 "expired": "red", "not_yet_valid": "red", "bad_signature": "bold red", "name_mismatch": "red",
@@ -170,8 +171,9 @@ def _box(console: Console):
 
 
 def _show(text: object) -> str:
-    """Printable text: control characters (a hostile CN's ANSI escapes) shown as \\xNN."""
-    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in str(text))
+    """Printable text: control characters and bidi overrides (a hostile CN's ANSI escapes) shown as
+    visible escapes, by the one rule of `inspector.textsafe`."""
+    return visible(text)
 
 
 def _cell(text: object, style: str = "") -> Text:

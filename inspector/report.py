@@ -20,6 +20,7 @@ from rich.tree import Tree
 
 from .api import Capture
 from .schema import cert_rows, event_rows, finding_rows, flow_rows
+from .textsafe import csv_cell
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -244,8 +245,8 @@ def _csv_safe(v: Any) -> Any:
     if isinstance(v, list):
         v = ";".join(str(x) for x in v)
     if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + v
-    return v
+        v = "'" + v
+    return csv_cell(v)
 
 
 class CsvStream:
