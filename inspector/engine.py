@@ -22,7 +22,7 @@ from typing import Callable, Iterable
 from .capture import Packet
 from .certs import CertInfo, parse_certificate_cached
 from .flows import DEFAULT_TLS_PORTS, Connection, EventRecord, FlowRecord, Limits, build_flow
-from .link import LinkDecoder, ip_to_str
+from .link import FRAGMENT_WARNINGS, LinkDecoder, ip_to_str
 from .tcp import TCP_ACK, TCP_RST, TCP_SYN
 from .tls.decrypt import KeyLog
 
@@ -73,7 +73,8 @@ class Analyzer:
         self.capture = capture
         self.tls_ports = DEFAULT_TLS_PORTS | frozenset(ports)
         self.limits = limits or Limits()
-        self.decoder = LinkDecoder()
+        self.decoder = LinkDecoder(max_datagrams=self.limits.max_frag_datagrams,
+                                   max_bytes=self.limits.max_frag_bytes, timeout=self.limits.frag_timeout)
         self.table: dict[bytes, Connection | _Done] = {}
         self.active: dict[bytes, Connection] = {}  # key_a -> connection, oldest first
         self.tombstones: deque[bytes] = deque()
@@ -135,7 +136,7 @@ class Analyzer:
                     buf = data
                     t = 34
                 else:
-                    d = decode(lt, data)
+                    d = decode(lt, data, ts)
                     if d is None:
                         continue
                     src, dst, buf, t, end = d
@@ -278,8 +279,15 @@ class Analyzer:
         for code, detail in capture_warnings:
             warnings.append(f"{code}: {detail}")
             self.events.append(EventRecord(self.capture, None, None, None, "warning", None, code, detail))
+        self.decoder.finish()
         for reason, n in sorted(self.decoder.skipped.items()):
             self.stats[f"skipped_{reason}"] += n
+            if reason in FRAGMENT_WARNINGS:
+                lim = self.limits
+                detail = FRAGMENT_WARNINGS[reason].format(n=n, limit=lim.max_frag_datagrams,
+                                                          timeout=lim.frag_timeout, max_bytes=lim.max_frag_bytes)
+                warnings.append(f"{reason}: {detail}")
+                self.events.append(EventRecord(self.capture, None, None, None, "warning", None, reason, detail))
             if reason.startswith("unsupported_linktype_"):
                 lt = reason.rsplit("_", 1)[1]
                 detail = f"link type {lt} is not supported: {n} packets skipped"
