@@ -67,7 +67,8 @@ class Analyzer:
         """``on_flow``: streaming mode.  Each flow is handed over as it ends, with its events, and
         not kept: memory then depends on the flows in flight, not on the capture's length.  Flow
         ids number flows in the order they end (the default mode numbers them by start time)."""
-        self.keylog = keylog
+        self.keylog_read = keylog  # for its warnings; an empty key log decrypts nothing
+        self.keylog = keylog if keylog is not None and len(keylog) else None
         self.on_flow = on_flow
         self.emitted = 0
         self.capture = capture
@@ -275,6 +276,13 @@ class Analyzer:
             for seen in self.certs.values():
                 seen.flow_ids = sorted(renumber[i] for i in seen.flow_ids)
         self.events.sort(key=lambda e: (e.flow_id or 0, e.frame or 0))
+        if self.keylog_read is not None:
+            log = self.keylog_read
+            kw = list(log.warnings)
+            if len(log) and not log.hits and self.emitted:
+                kw.append(("keylog_unmatched", f"the key log {log.source} holds secrets for {len(log)} connections, "
+                           "none of them a TLS flow of this capture: nothing was decrypted"))
+            capture_warnings = chain(capture_warnings, kw)
         warnings = []
         for code, detail in capture_warnings:
             warnings.append(f"{code}: {detail}")

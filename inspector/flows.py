@@ -39,6 +39,8 @@ class Limits:
     max_frag_datagrams: int = MAX_FRAG_DATAGRAMS  # IPv4 datagrams being reassembled (oldest evicted)
     max_frag_bytes: int = MAX_FRAG_BYTES  # bytes per reassembled IPv4 datagram
     frag_timeout: float = FRAG_TIMEOUT  # seconds of capture time to complete a fragmented datagram
+    max_keylog_bytes: int = 256 * 1024 * 1024  # key log bytes read (a bigger file is read from its end)
+    keylog_timeout: float = 10.0  # seconds a key log FIFO may stay silent
 
 
 @dataclass(slots=True)
