@@ -21,6 +21,7 @@ from rich.tree import Tree
 
 from .api import Capture
 from .schema import cert_rows, event_rows, finding_rows, flow_rows
+from .textsafe import csv_cell, visible
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -82,18 +83,10 @@ def role_of(port: int, flow: Any = None, certs: "pd.DataFrame | None" = None) ->
 
 
 def cell(v: Any) -> str:
-    """Every string that reaches the terminal goes through here (table cells, tree lines, titles):
-    the one place where control characters from the capture are made harmless."""
-    return _safe(str(v))
-
-
-def _safe(s: str) -> str:
-    # Until inspector.textsafe lands: C0/C1 controls and DEL as visible escapes, rich markup inert
-    # (cells are passed as Text, never parsed as markup).
-    if s.isprintable():
-        return s
-    return "".join(ch if ch.isprintable() else (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
-                   for ch in s)
+    """Every string that reaches the terminal goes through here (table cells, tree lines, titles,
+    live lines): control characters and bidi overrides from the capture as visible escapes
+    (`inspector.textsafe.visible`).  Cells are passed to rich as Text, never parsed as markup."""
+    return visible(v)
 
 
 def _failing_side(f: Any) -> str:
@@ -354,8 +347,8 @@ def _csv_safe(v: Any) -> Any:
     if isinstance(v, list):
         v = ";".join(str(x) for x in v)
     if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + v
-    return v
+        v = "'" + v
+    return csv_cell(v)
 
 
 class CsvStream:
