@@ -264,23 +264,55 @@ def batch(
     force: Annotated[bool, typer.Option("--force", help="redo files already in the results")] = False,
     port: PortOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+    filter_: Annotated[Optional[str], typer.Option(
+        "--filter", metavar="EXPR", help="afterwards, print the dataset's flows matching EXPR as "
+        "JSON lines on stdout (the summary then goes to stderr)")] = None,
+    failed: Annotated[bool, typer.Option("--failed", help="as --filter for failed or reset handshakes")] = False,
 ) -> None:
     """Analyse many captures into a Parquet dataset (flows, certificates, events, findings, files).
 
     Skips files already done (same path, size, mtime). Exit 2 when any file failed, else 0.
     """
     from .batch import run_batch
+    from .filters import FAILED, combine
 
     if scheduler is not None and engine is not Engine.dask:
         raise _fail("--scheduler needs --engine dask")
+    try:  # a bad expression is refused before any capture is read
+        flt = combine([filter_, FAILED if failed else None])
+    except InspectError as e:
+        raise _fail(f"bad --filter: {e}") from None
     try:
         summary = run_batch(inputs, output, engine=engine.value, jobs=jobs, scheduler=scheduler,
-                            force=force, quiet=quiet, ports=port or (), err_console=err)
+                            force=force, quiet=quiet, ports=port or (), err_console=err,
+                            console=err if flt is not None else None)
     except InspectError as e:
         raise _fail(str(e)) from None
     except OSError as e:
         raise _fail(f"cannot write {output}: {e.strerror or e}") from None
+    if flt is not None:
+        try:
+            _print_selected(output / "flows", flt)
+        except BrokenPipeError:
+            _quiet_broken_pipe()
+            raise typer.Exit(0) from None
     raise typer.Exit(summary.exit_code)
+
+
+def _print_selected(flows_dir: Path, flt) -> None:
+    """The flows of a batch dataset that ``flt`` matches, as JSON lines (the same rows as
+    ``report --format jsonl``: ISO times, lists, null for NA)."""
+    import pandas as pd
+
+    from .jsonl import JsonlStream
+    from .report import _jsonable
+
+    if not flows_dir.is_dir() or not any(flows_dir.glob("*.parquet")):
+        return
+    df = pd.read_parquet(flows_dir)
+    rows = df[flt.mask(df)].sort_values(["capture_path", "flow_id"]).to_dict("records")
+    JsonlStream(sys.stdout).write({k: _jsonable(list(v) if hasattr(v, "tolist") and not isinstance(v, str) else v)
+                                   for k, v in r.items()} for r in rows)
 
 
 def _version(value: bool) -> None:

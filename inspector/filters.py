@@ -295,8 +295,16 @@ class Filter:
         """A boolean pandas Series over a flows DataFrame (batch results, read_capture)."""
         import pandas as pd
 
+        from datetime import datetime
+
+        def norm(v: Any) -> Any:  # times compare as the ISO text the JSON/CSV rows carry
+            if isinstance(v, datetime):
+                return v.isoformat()
+            return list(v) if _listish(v) else v
+
         cols = [c for c in self.columns if c in df.columns]
-        rows = df[cols].to_dict("records") if cols else [{} for _ in range(len(df))]
+        rows = ([{k: norm(v) for k, v in r.items()} for r in df[cols].to_dict("records")] if cols
+                else [{} for _ in range(len(df))])
         return pd.Series([self.matches(r) for r in rows], index=df.index, dtype=bool)
 
 

@@ -203,3 +203,16 @@ def test_completion_script_names_the_commands():
     r = runner.invoke(app, ["--show-completion", "bash"], prog_name="tlsinspect",
                       env={"SHELL": "/bin/bash"})
     assert r.exit_code == 0 and "_TLSINSPECT_COMPLETE" in r.output
+
+
+def test_batch_prints_the_flows_its_filter_selects(tmp_path):
+    src = tmp_path / "caps"
+    src.mkdir()
+    for name in ("lsc_5061.pcap", "mic_2443.pcap", "lsc_rejected_unknown_ca.pcap"):
+        (src / name).write_bytes((ROOT / "pcaps" / name).read_bytes())
+    r = tl("batch", src, "-o", tmp_path / "res", "--jobs", "1", "--quiet", "--failed")
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(x) for x in r.stdout.decode().splitlines()]
+    assert [(x["capture"], x["outcome"]) for x in rows] == [("lsc_rejected_unknown_ca.pcap", "failed")]
+    bad = tl("batch", src, "-o", tmp_path / "res2", "--filter", "outcome ==")
+    assert bad.returncode == 2 and b"bad --filter" in bad.stderr and not (tmp_path / "res2").exists()

@@ -103,3 +103,11 @@ def test_mask_on_a_flows_dataframe(lab_capture):
     m = compile_filter('outcome == "failed" and alerts contains "unknown_ca"').mask(cap.flows)
     assert list(cap.flows[m].flow_id) == list(cap.flows[cap.flows.outcome == "failed"].flow_id)
     assert m.sum() >= 1
+
+
+def test_mask_compares_times_as_iso_text(lab_capture):
+    import inspector
+    flows = inspector.read_capture(lab_capture).flows
+    first = flows.ts_start.min().isoformat()
+    m = compile_filter(f'ts_start > "{first}"').mask(flows)
+    assert m.sum() == (flows.ts_start > flows.ts_start.min()).sum() and m.sum() >= 1
