@@ -353,6 +353,12 @@ def main(argv: list[str] | None = None) -> None:
     except BrokenPipeError:
         _quiet_broken_pipe()
         sys.exit(0)
+    except SystemExit as e:
+        # typer turns a closed pipe in any command into exit 1: it is a normal end (0)
+        if isinstance(e.__context__, BrokenPipeError):
+            _quiet_broken_pipe()
+            sys.exit(0)
+        raise
     except Exception as e:  # a bug of ours: one line, exit 3 (TLSINSPECT_DEBUG=1 shows the traceback)
         if os.environ.get("TLSINSPECT_DEBUG"):
             raise

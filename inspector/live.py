@@ -300,6 +300,8 @@ def register(app: typer.Typer) -> None:
                             duration=duration, packets=count, quiet=quiet)
         except InspectError as e:
             raise _fail(str(e)) from None
+        except BrokenPipeError:  # `| head`: quiet, exit 0 (the capture was stopped)
+            raise
         except OSError as e:
             raise _fail(f"cannot write {write}: {e.strerror or e}") from None
         raise typer.Exit(code)
