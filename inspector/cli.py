@@ -194,7 +194,8 @@ def report(
                         worst = max(worst, _one(sink, [inp.path], merge=False, ports=port or (),
                                                 keylog=keylog, limits=limits, engine=engine, trust=trust,
                                                 trust_set=trust_set, stream=stream or
-                                                (format is Format.jsonl and inp.is_stream)))
+                                                (format is Format.jsonl and inp.is_stream and not trust
+                                                 and not trust_set and engine is AnalysisEngine.native)))
                     except InspectError as e:
                         label = "" if len(inputs) == 1 else f"{inp.label}: "
                         err.print(f"tlsinspect: {label}{e}", markup=False)
@@ -227,8 +228,7 @@ def _one(sink, paths: list[Path], *, merge: bool, ports, keylog, limits, engine,
 
     if stream:
         if trust or trust_set or engine is not AnalysisEngine.native:
-            raise InspectError("--stream (and jsonl from a pipe) judges chains without --trust and "
-                               "runs the native engine only")
+            raise InspectError("--stream judges chains without --trust and runs the native engine only")
         on_rows = sink.stream_rows()
         cap = stream_capture(paths[0], on_rows, ports=ports, keylog=keylog, limits=limits,
                              batch_size=1 if not paths[0].is_file() else 1000)

@@ -92,8 +92,13 @@ class _Tee:
         self.copy.close()
 
 
+_CHATTER = ("Capturing on ", "File: ", "Packets captured", "Packets received", "tcpdump: listening on")
+
+
 def _explain_failure(stderr: str, cmd: list[str]) -> str:
-    text = " ".join(stderr.split())
+    """The capture tool's own complaint, in one line (its progress chatter left out)."""
+    lines = [ln for ln in stderr.splitlines() if ln.strip() and not ln.startswith(_CHATTER)]
+    text = " ".join(" ".join(lines).split())
     low = text.lower()
     tool = Path(cmd[0]).name
     if any(h in low for h in PERMISSION_HINTS):

@@ -221,3 +221,15 @@ def test_missing_permission_for_real():
     proc = subprocess.run([sys.executable, "-m", "inspector", "live", "-i", "lo", "--duration", "1"],
                           capture_output=True, text=True, env=ENV, cwd=ROOT, timeout=60)
     assert proc.returncode == 2 and "permission" in proc.stderr
+
+
+@pytest.mark.skipif(shutil.which("dumpcap") is None, reason="needs dumpcap")
+def test_unknown_interface_and_bad_capture_filter_are_dumpcaps_own_words():
+    r = subprocess.run([sys.executable, "-m", "inspector", "live", "-i", "nosuch0", "-q"], capture_output=True,
+                       text=True, env=ENV, cwd=ROOT, timeout=60)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1
+    assert "nosuch0" in r.stderr and "Capturing on" not in r.stderr
+    if os.geteuid() == 0:
+        r = subprocess.run([sys.executable, "-m", "inspector", "live", "-i", "lo", "-f", "tcp port ((", "-q"],
+                           capture_output=True, text=True, env=ENV, cwd=ROOT, timeout=60)
+        assert r.returncode == 2 and "Invalid capture filter" in r.stderr
