@@ -20,7 +20,7 @@ from typing import Annotated, Iterable, Optional
 
 import typer
 
-from .errors import CaptureError, InspectError
+from .errors import CaptureError
 
 STDIN = Path("/dev/stdin")
 
@@ -93,6 +93,3 @@ def read_merged(paths: list[Path], *, ports=(), limits=None, keylog=None, trust=
     return Capture(Path(name), analysis, format="+".join(formats),
                    bytes_read=sum(r.bytes_read for r in readers), trust=trust)
 
-
-class InputError(InspectError):
-    """An argument that names no readable capture."""

@@ -15,11 +15,9 @@ in one line and exits 2.
 from __future__ import annotations
 
 import enum
-import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 from collections import Counter
 from pathlib import Path

@@ -20,9 +20,6 @@ from rich.console import Console
 from . import report as render
 from .filters import Filter
 
-_ORDER = {"info": 0, "warning": 1, "error": 2, "critical": 3}
-
-
 def _severity(name: str) -> int:
     from .diagnose import Severity
     return int(Severity[name])
