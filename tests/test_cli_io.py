@@ -224,3 +224,27 @@ def test_batch_prints_the_flows_its_filter_selects(tmp_path):
     assert [(x["capture"], x["outcome"]) for x in rows] == [("lsc_rejected_unknown_ca.pcap", "failed")]
     bad = tl("batch", src, "-o", tmp_path / "res2", "--filter", "outcome ==")
     assert bad.returncode == 2 and b"bad --filter" in bad.stderr and not (tmp_path / "res2").exists()
+
+
+def test_a_pipe_is_reported_as_it_comes_not_at_its_end(mix):
+    """jsonl from a pipe that stays open: the flows whose handshake is over are printed before
+    the writer closes the pipe (nothing waits for a 4 MiB chunk or for the end of the stream)."""
+    import threading
+    proc = subprocess.Popen([sys.executable, "-m", "inspector", "-", "--format", "jsonl"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV, cwd=ROOT)
+    first: list[bytes] = []
+    reader = threading.Thread(target=lambda: first.append(proc.stdout.readline()), daemon=True)
+    reader.start()
+    try:
+        proc.stdin.write(MIX.read_bytes())
+        proc.stdin.flush()  # the pipe stays open
+        reader.join(timeout=60)
+        assert first and first[0], "no flow printed while the pipe was still open"
+        row = json.loads(first[0])
+        assert row["capture"] == "stdin" and row["outcome"] in ("established", "failed")
+    finally:
+        proc.stdin.close()
+        rest = proc.stdout.read()
+        proc.wait(timeout=60)
+    assert proc.returncode == 0
+    assert 1 + len(rest.splitlines()) == len(mix.flows)
