@@ -233,3 +233,21 @@ def test_unknown_interface_and_bad_capture_filter_are_dumpcaps_own_words():
         r = subprocess.run([sys.executable, "-m", "inspector", "live", "-i", "lo", "-f", "tcp port ((", "-q"],
                            capture_output=True, text=True, env=ENV, cwd=ROOT, timeout=60)
         assert r.returncode == 2 and "Invalid capture filter" in r.stderr
+
+
+def test_tcpdump_is_the_fallback_and_its_pcap_stream_is_read(tmp_path):
+    """Only tcpdump on PATH: live runs it (-U -w -) and reads its pcap from the pipe.  The stand-in
+    tcpdump records its arguments and writes the bundled sample, as tcpdump -w - would."""
+    fake = tmp_path / "tcpdump"
+    fake.write_text(f"#!/bin/sh\necho \"$@\" > {tmp_path}/args\nexec /bin/cat {ROOT}/pcaps/cisco_lab_mix.pcapng\n")
+    fake.chmod(0o755)
+    r = subprocess.run([sys.executable, "-m", "inspector", "live", "-i", "eth9", "-f", "tcp port 5061",
+                        "--format", "jsonl"], capture_output=True, text=True, env={**ENV, "PATH": str(tmp_path)},
+                       cwd=ROOT, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "args").read_text().split() == ["-i", "eth9", "-U", "-s", "0", "-w", "-", "tcp", "port", "5061"]
+    rows = [json.loads(x) for x in r.stdout.splitlines()]
+    assert len(rows) == 11 and {x["outcome"] for x in rows} == {"established", "failed", "reset"}
+    lsc = next(x for x in rows if x["server_port"] == 5061 and x["outcome"] == "failed")
+    assert [f["code"] for f in lsc["findings"]][0] == "unknown_ca"
+    assert "11 TLS flows" in r.stderr  # the summary
