@@ -280,7 +280,7 @@ def register(app: typer.Typer) -> None:
         port: PortOption = None,
         format: Annotated[LiveFormat, typer.Option("--format", help="a line per flow, or JSON lines")] = LiveFormat.text,
         write: Annotated[Optional[Path], typer.Option("--write", "-w", metavar="FILE",
-                                                      help="also keep the capture (pcapng) in FILE")] = None,
+                                                      help="also keep the capture in FILE (pcapng; pcap with tcpdump)")] = None,
         filter_: Annotated[Optional[str], typer.Option("--filter", metavar="EXPR",
                                                        help="only print flows matching EXPR")] = None,
         failed: Annotated[bool, typer.Option("--failed", help="only print failed or reset handshakes")] = False,
