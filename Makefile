@@ -17,7 +17,7 @@ RUST_SRC := $(shell find rust -path rust/target -prune -o \( -name '*.rs' -o -na
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[all,test]'  # all: what the README's examples need (notebook, DuckDB, Dask)
 	touch $(STAMP)
 
 tshark:

@@ -160,7 +160,7 @@ def read_capture(path: str | os.PathLike, *, ports: Iterable[int] = (),
         raise InspectError(f"unknown engine {engine!r} (native or tshark)")
     path = Path(path)
     reader = CaptureReader(path)
-    analyzer = Analyzer(path.name, ports=ports, limits=limits, keylog=_read_keylog(keylog))
+    analyzer = Analyzer(path.name, ports=ports, limits=limits, keylog=_read_keylog(keylog, limits, path))
     analysis = _run(reader, analyzer)
     unsupported = {k: v for k, v in analysis.stats.items() if k.startswith("skipped_unsupported_linktype_")}
     if analysis.stats["frames"] and sum(unsupported.values()) == analysis.stats["frames"]:
@@ -185,17 +185,103 @@ def _run(reader: CaptureReader, analyzer: Analyzer) -> Analysis:
     return analyzer.finish((w.code, w.detail) for w in reader.warnings)
 
 
-def _read_keylog(path: str | os.PathLike | None):
+#: Key logs looked for beside a capture FILE when none is given: FILE.keys, FILE.keylog,
+#: FILE.sslkeylog (``lab.pcapng.keys`` for ``lab.pcapng``).
+KEYLOG_SUFFIXES = (".keys", ".keylog", ".sslkeylog")
+
+
+def keylog_beside(capture: str | os.PathLike) -> Path | None:
+    """The key log lying beside ``capture`` (see `KEYLOG_SUFFIXES`), or None."""
+    for suffix in KEYLOG_SUFFIXES:
+        p = Path(str(capture) + suffix)
+        if p.is_file():
+            return p
+    return None
+
+
+def _read_keylog(path: str | os.PathLike | None, limits: Limits | None = None,
+                 capture: str | os.PathLike | None = None):
+    """Read a key log, streamed in chunks, into a `KeyLog` (its ``warnings`` become capture
+    warnings).  Without ``path``, a key log beside ``capture`` is used.  A regular file over
+    ``limits.max_keylog_bytes`` is read from its end (browsers append: the newest secrets are
+    last); a FIFO is read until ``limits.keylog_timeout`` seconds pass without data; a device,
+    socket or directory is refused.  Raises `InspectError` (one line) when it cannot be read."""
+    import select
+    import stat
+    import time
+
+    from .tls.decrypt import KeyLogParser
+
+    warnings: list[tuple[str, str]] = []
     if path is None:
-        return None
-    from .tls.decrypt import parse_keylog
+        path = keylog_beside(capture) if capture is not None else None
+        if path is None:
+            return None
+        warnings.append(("keylog_beside", f"using the key log {path}, found beside the capture"))
+    limits = limits or Limits()
+    cap = limits.max_keylog_bytes
+    parser = KeyLogParser(str(path))
     try:
-        text = Path(path).read_text(encoding="ascii", errors="replace")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except IsADirectoryError:
+        raise InspectError(f"key log {path} is a directory, not a file") from None
     except OSError as e:
         raise InspectError(f"cannot read key log {path}: {e.strerror or e}") from None
-    log = parse_keylog(text)
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise InspectError(f"key log {path} is a directory, not a file")
+        got = 0
+        if stat.S_ISREG(st.st_mode):
+            os.set_blocking(fd, True)
+            if st.st_size > cap:
+                os.lseek(fd, st.st_size - cap, os.SEEK_SET)
+                parser.skip_partial_line()
+                warnings.append(("keylog_truncated", f"the key log {path} is {st.st_size} bytes, over the limit "
+                                 f"of {cap}: only its last {cap} bytes were read"))
+            while got < cap:
+                chunk = os.read(fd, min(1 << 20, cap - got))
+                if not chunk:
+                    break
+                got += len(chunk)
+                parser.feed(chunk)
+        elif stat.S_ISFIFO(st.st_mode):
+            idle = limits.keylog_timeout
+            deadline = time.monotonic() + 6 * idle
+            while True:
+                try:
+                    chunk = os.read(fd, 1 << 16)  # b"" at once when no writer holds the FIFO
+                except BlockingIOError:  # a writer holds it, silent so far
+                    ready, _, _ = select.select([fd], [], [], idle)
+                    if not ready:
+                        raise InspectError(f"key log {path}: no data for {idle:g} s (a FIFO whose writer "
+                                           "sends nothing)") from None
+                    continue
+                if not chunk:
+                    break
+                got += len(chunk)
+                parser.feed(chunk)
+                if got >= cap:
+                    warnings.append(("keylog_truncated", f"the key log {path} sent more than {cap} bytes: "
+                                     "reading stopped there"))
+                    break
+                if time.monotonic() > deadline:
+                    raise InspectError(f"key log {path}: still sending after {6 * idle:g} s; "
+                                       "write it to a file and give that")
+        else:
+            raise InspectError(f"key log {path} is a device or socket, not a file")
+    except OSError as e:
+        raise InspectError(f"cannot read key log {path}: {e.strerror or e}") from None
+    finally:
+        os.close(fd)
+    log = parser.close()
     if not len(log):
-        raise InspectError(f"{path} holds no key log lines (NSS key log format expected)")
+        warnings.append(("keylog_empty", f"{path} holds no key log lines (NSS key log format expected): "
+                         "nothing was decrypted"))
+    elif log.bad_lines:
+        warnings.append(("keylog_bad_lines", f"{log.bad_lines} lines of {path} are not key log lines "
+                         "and were skipped"))
+    log.warnings = warnings + log.warnings
     return log
 
 
@@ -234,7 +320,7 @@ def stream_capture(path: str | os.PathLike, on_rows: Callable[[str, list[dict]],
             flush()
 
     reader = CaptureReader(path)
-    analyzer = Analyzer(path.name, ports=ports, limits=limits, keylog=_read_keylog(keylog),
+    analyzer = Analyzer(path.name, ports=ports, limits=limits, keylog=_read_keylog(keylog, limits, path),
                         on_flow=on_flow)
     analysis = _run(reader, analyzer)
     flush()

@@ -265,6 +265,8 @@ def looks_like_capture(path: str) -> bool:
 
 def _name_matches(name: str) -> bool:
     low = name.lower()
+    if low.endswith((".keys", ".keylog", ".sslkeylog")):  # api.KEYLOG_SUFFIXES: the key log beside a capture
+        return False
     return any(fnmatch.fnmatchcase(low, p) for p in NAME_PATTERNS)
 
 

@@ -9,7 +9,6 @@ stream with a warning (``capture_truncated``) after the last complete packet.
 
 from __future__ import annotations
 
-import gzip
 import os
 import stat
 import struct
@@ -29,6 +28,11 @@ MAX_CAPLEN = 262144  # Wireshark's WTAP_MAX_PACKET_SIZE_STANDARD
 MAX_TS = 9_223_372_035.0  # the last second pandas (datetime64[ns]) can hold, in 2262
 MAX_BLOCK = 16 * 1024 * 1024 + 1024  # largest pcapng block we accept
 CHUNK = 4 * 1024 * 1024
+MAX_EMPTY_RECORDS = 1_000_000  # consecutive records without packet data before reading stops
+GZIP_IN_CHUNK = 256 * 1024  # compressed bytes read at a time
+MAX_GUNZIP_BYTES = 64 * 1024 ** 3  # decompressed bytes read from one .gz capture
+MAX_GUNZIP_RATIO = 500  # decompressed : compressed, once past GUNZIP_RATIO_FLOOR
+GUNZIP_RATIO_FLOOR = 256 * 1024 * 1024
 
 PCAP_MAGICS = {
     b"\xd4\xc3\xb2\xa1": ("<", 1e-6),
@@ -79,6 +83,119 @@ def _describe_unknown(head: bytes) -> str:
     return f"unknown magic 0x{head[:4].hex()}"
 
 
+class Gunzip:
+    """A gzip stream (one or several members) read incrementally through `zlib`, never losing
+    what was decoded: a stream cut short or damaged ends the data with ``problem`` set (the bytes
+    decoded before the damage are returned first), and so does a stream that inflates past
+    ``max_bytes`` or, once past ``ratio_floor`` decompressed bytes, past ``max_ratio`` times its
+    compressed size (a decompression bomb).  ``problem`` is then a `CaptureWarning`.
+    """
+
+    def __init__(self, raw: BinaryIO, *, max_bytes: int = MAX_GUNZIP_BYTES, max_ratio: int = MAX_GUNZIP_RATIO,
+                 ratio_floor: int = GUNZIP_RATIO_FLOOR) -> None:
+        self.raw = raw
+        self.max_bytes = max_bytes
+        self.max_ratio = max_ratio
+        self.ratio_floor = ratio_floor
+        self.bytes_in = 0
+        self.bytes_out = 0
+        self.problem: CaptureWarning | None = None
+        self._d = zlib.decompressobj(31)
+        self._pending = b""  # compressed bytes not yet given to the decompressor
+        self._in_member = False
+        self._done = False
+        self._surplus = b""  # decoded bytes beyond what the last read asked for
+
+    def read(self, size: int) -> bytes:
+        out: list[bytes] = []
+        n = 0
+        if self._surplus:
+            out.append(self._surplus[:size])
+            n = len(out[0])
+            self._surplus = self._surplus[size:]
+        while n < size and not self._done:
+            data = self._d.unconsumed_tail or self._pending
+            self._pending = b""
+            if not data:
+                data = self.raw.read(GZIP_IN_CHUNK)
+                self.bytes_in += len(data)
+                if not data:
+                    self._done = True
+                    if self._in_member:
+                        self._stop("capture_truncated", "the gzip stream is cut short after "
+                                   f"{self.bytes_out} decompressed bytes; the packets before the cut are kept")
+                    break
+            if not self._in_member:
+                data = data.lstrip(b"\0")  # zero padding after the last member (tape, dd)
+                if not data:
+                    continue
+                self._in_member = True
+            saved = self._d.copy()
+            try:
+                piece = self._d.decompress(data, size - n)
+            except zlib.error as e:
+                piece = self._salvage(saved, data)
+                self._stop("capture_truncated", f"the gzip stream is damaged after {self.bytes_out + len(piece)} "
+                           f"decompressed bytes ({e}); the packets before the damage are kept")
+            if piece:
+                self.bytes_out += len(piece)
+                if n + len(piece) > size:  # only a salvaged piece can be longer than asked
+                    self._surplus = piece[size - n:]
+                    piece = piece[:size - n]
+                out.append(piece)
+                n += len(piece)
+            if self._done:
+                break
+            if self._d.eof:  # end of a member: another may follow (cat a.gz b.gz)
+                self._pending = self._d.unused_data
+                self._d = zlib.decompressobj(31)
+                self._in_member = False
+            if self.bytes_out > self.max_bytes:
+                self._stop("decompression_limit", f"reading stopped after {self.bytes_out} decompressed bytes "
+                           f"(the limit for a compressed capture is {self.max_bytes})")
+            elif self.bytes_out > self.ratio_floor and self.bytes_out > self.max_ratio * max(1, self.bytes_in):
+                self._stop("decompression_limit", f"reading stopped: {self.bytes_in} compressed bytes inflated "
+                           f"to {self.bytes_out}, more than {self.max_ratio} times (a decompression bomb?)")
+        return b"".join(out)
+
+    def _salvage(self, d, data: bytes) -> bytes:
+        """The output of ``data`` up to the point where it is damaged (zlib drops the output of a
+        call that fails): fed again from the state before it, in small steps."""
+        out = []
+        got = 0
+        step = 512
+        i = 0
+        while i < len(data):
+            before = d.copy()
+            try:
+                piece = d.decompress(data[i:i + step], GZIP_IN_CHUNK * 4 - got)
+            except zlib.error:
+                if step == 1:
+                    break
+                d, step = before, 1  # the damage is in these bytes: find it byte by byte
+                continue
+            i += step
+            out.append(piece)
+            got += len(piece)
+            if d.unconsumed_tail or got >= GZIP_IN_CHUNK * 4:
+                break  # output bounded: a bomb's damaged tail is not inflated in full
+        return b"".join(out)
+
+    def _stop(self, code: str, detail: str) -> None:
+        self._done = True
+        self.problem = CaptureWarning(code, detail, self.bytes_out)
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def _flood(parser: "PcapParser | PcapngParser", where: int) -> None:
+    parser.flooded = True
+    parser.warnings.append(CaptureWarning(
+        "empty_record_flood", f"more than {parser.max_empty_records} consecutive records carry no packet "
+        "data; reading stopped there", where))
+
+
 class PcapParser:
     """Classic libpcap format, either byte order, micro- or nanosecond timestamps."""
 
@@ -98,8 +215,13 @@ class PcapParser:
         self._warned_snaplen = False
         self.skipped = 0
         self.error: CaptureError | None = None  # set when framing broke; packets before it stand
+        self.max_empty_records = MAX_EMPTY_RECORDS
+        self._empty = 0  # consecutive records without packet data
+        self.flooded = False  # set when more than max_empty_records came in a row: stop reading
 
     def feed(self, chunk: bytes) -> list[Packet]:
+        if self.flooded:
+            return []
         buf = self._buf + chunk if self._buf else chunk
         n = len(buf)
         off = 0
@@ -120,7 +242,13 @@ class PcapParser:
                 break
             if incl == 0:
                 self.skipped += 1
+                self._empty += 1
+                if self._empty > self.max_empty_records:
+                    _flood(self, self.offset + off)
+                    off = end
+                    break
             else:
+                self._empty = 0
                 if incl > self.snaplen and not self._warned_snaplen and self.snaplen:
                     self._warned_snaplen = True
                     self.warnings.append(CaptureWarning(
@@ -137,7 +265,7 @@ class PcapParser:
         return out
 
     def close(self) -> None:
-        if self._buf:
+        if self._buf and not self.flooded:
             self.warnings.append(CaptureWarning(
                 "capture_truncated",
                 f"the capture is cut short in the middle of a packet ({len(self._buf)} bytes left over)",
@@ -175,6 +303,9 @@ class PcapngParser:
         self.skipped = 0
         self._seen_shb = False
         self.error: CaptureError | None = None
+        self.max_empty_records = MAX_EMPTY_RECORDS
+        self._empty = 0  # consecutive blocks without packet data
+        self.flooded = False
 
     def _warn_once(self, code: str, detail: str, offset: int) -> None:
         if code not in self._warned:
@@ -183,6 +314,8 @@ class PcapngParser:
 
     def feed(self, chunk: bytes) -> list[Packet]:
         out: list[Packet] = []
+        if self.flooded:
+            return out
         try:
             self._feed(chunk, out)
         except CaptureError as e:
@@ -226,9 +359,15 @@ class PcapngParser:
             except (struct.error, IndexError):
                 raise CaptureError(f"pcapng block of type {btype:#x} is malformed",
                                    self.offset + off) from None
+            off += blen
             if pkt is not None:
                 out.append(pkt)
-            off += blen
+                self._empty = 0
+            else:
+                self._empty += 1
+                if self._empty > self.max_empty_records:
+                    _flood(self, self.offset + off - blen)
+                    break
         self._buf = buf[off:]
         self.offset += off
 
@@ -307,7 +446,7 @@ class PcapngParser:
             i += 4 + ((length + 3) & ~3)
 
     def close(self) -> None:
-        if self._buf:
+        if self._buf and not self.flooded:
             self.warnings.append(CaptureWarning(
                 "capture_truncated",
                 f"the capture is cut short in the middle of a block ({len(self._buf)} bytes left over)",
@@ -324,6 +463,38 @@ def parser_for(head: bytes) -> PcapParser | PcapngParser:
     raise CaptureError(f"not a pcap or pcapng capture: {_describe_unknown(head)}", 0)
 
 
+class _Stream:
+    """A pipe or stream: ``read(n)`` returns what one read gives (not n bytes, which would wait
+    for n; a header of up to 64 bytes is read whole), and the first bytes can be looked at
+    (``head``) and are read again."""
+
+    def __init__(self, raw) -> None:
+        self.raw = raw
+        self.pending = b""
+        self._read1 = getattr(raw, "read1", raw.read)
+
+    def head(self, n: int) -> bytes:
+        while len(self.pending) < n:
+            more = self._read1(n - len(self.pending))
+            if not more:
+                break
+            self.pending += more
+        return self.pending[:n]
+
+    def read(self, n: int = -1) -> bytes:
+        if 0 < n <= 64:  # a header: exactly n bytes unless the stream ends
+            out = self.head(n)
+            self.pending = self.pending[len(out):]
+            return out
+        if self.pending:
+            out, self.pending = self.pending, b""
+            return out
+        return self._read1(n if n and n > 0 else CHUNK)
+
+    def close(self) -> None:
+        self.raw.close()
+
+
 @dataclass
 class CaptureReader:
     """Streams the packets of one capture file (pcap, pcapng, either gzip-compressed).
@@ -332,34 +503,48 @@ class CaptureReader:
     holds framing warnings (including ``capture_truncated``) and ``bytes_read`` the bytes consumed.
     """
 
-    path: Path
+    path: "Path | BinaryIO"  # a path, or a binary file object read as a stream
     chunk_size: int = CHUNK
     format: str = ""
     compressed: bool = False
     warnings: list[CaptureWarning] = field(default_factory=list)
     skipped_packets: int = 0
     bytes_read: int = 0
+    max_gunzip_bytes: int = MAX_GUNZIP_BYTES
+    max_gunzip_ratio: int = MAX_GUNZIP_RATIO
+    gunzip_ratio_floor: int = GUNZIP_RATIO_FLOOR
+    stopped_early: bool = False  # a decompression limit ended the data
 
     def _open(self) -> BinaryIO:
-        try:
-            mode = os.stat(self.path).st_mode
-        except OSError as e:
-            raise CaptureError(f"cannot open {self.path}: {e.strerror or e}") from None
-        if stat.S_ISDIR(mode):
-            raise CaptureError(f"{self.path} is a directory, not a capture file")
-        if not stat.S_ISREG(mode):
-            raise CaptureError(f"{self.path} is not a regular file (FIFO, device or socket)")
-        try:
-            f = open(self.path, "rb")
-        except IsADirectoryError:
-            raise CaptureError(f"{self.path} is a directory, not a capture file") from None
-        except OSError as e:
-            raise CaptureError(f"cannot open {self.path}: {e.strerror or e}") from None
-        if f.read(2) == GZIP_MAGIC:
+        """A binary file object (read as a stream), a regular file or a FIFO (a pipe, `-`,
+        ``/dev/stdin``, process substitution: read as it comes, never rewound)."""
+        if hasattr(self.path, "read"):
+            f = self.path
+        else:
+            try:
+                mode = os.stat(self.path).st_mode
+            except OSError as e:
+                raise CaptureError(f"cannot open {self.path}: {e.strerror or e}") from None
+            if stat.S_ISDIR(mode):
+                raise CaptureError(f"{self.path} is a directory, not a capture file")
+            if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
+                raise CaptureError(f"{self.path} is not a regular file or a pipe (device or socket)")
+            try:
+                f = open(self.path, "rb", buffering=-1 if stat.S_ISREG(mode) else 0)
+            except IsADirectoryError:
+                raise CaptureError(f"{self.path} is a directory, not a capture file") from None
+            except OSError as e:
+                raise CaptureError(f"cannot open {self.path}: {e.strerror or e}") from None
+        if not f.seekable():  # a stream: read as it comes (a pipe's bytes are handed on at once)
+            f = _Stream(f)
+            head = f.head(2)
+        else:
+            head = f.read(2)
             f.seek(0)
+        if head == GZIP_MAGIC:
             self.compressed = True
-            return gzip.GzipFile(fileobj=f, mode="rb")  # type: ignore[return-value]
-        f.seek(0)
+            return Gunzip(f, max_bytes=self.max_gunzip_bytes, max_ratio=self.max_gunzip_ratio,  # type: ignore[return-value]
+                          ratio_floor=self.gunzip_ratio_floor)
         return f
 
     def packets(self) -> Iterator[Packet]:
@@ -378,12 +563,14 @@ class CaptureReader:
         """Read up to size bytes; a damaged gzip stream ends the data with a warning."""
         try:
             data = f.read(size)
-        except (EOFError, zlib.error, gzip.BadGzipFile) as e:
-            self.warnings.append(CaptureWarning(
-                "capture_truncated", f"the gzip stream is damaged or cut short ({e})"))
-            return b"", True
         except OSError as e:
             raise CaptureError(f"read error on {self.path}: {e.strerror or e}") from None
+        problem = getattr(f, "problem", None)  # a Gunzip stream that ended early keeps its data
+        if problem is not None and not data:
+            self.warnings.append(problem)
+            self.stopped_early = problem.code != "capture_truncated"
+            f.problem = None  # type: ignore[attr-defined]
+            return b"", True
         return data, False
 
     def _stream(self, f: BinaryIO) -> Iterator[list[Packet]]:
@@ -399,7 +586,7 @@ class CaptureReader:
         try:
             if pending:
                 yield parser.feed(pending)
-            while not broken and parser.error is None:
+            while not broken and parser.error is None and not parser.flooded:
                 chunk, broken = self._read(f, self.chunk_size)
                 if not chunk:
                     break
@@ -407,6 +594,8 @@ class CaptureReader:
                 yield parser.feed(chunk)
             if parser.error is not None:
                 raise parser.error
+            if self.stopped_early:  # a limit stopped reading: the packet it cut is not "truncation"
+                parser._buf = b""
             parser.close()
         finally:
             self.warnings.extend(parser.warnings)

@@ -11,7 +11,9 @@ from __future__ import annotations
 import enum
 import os
 import re
+import secrets
 import ssl
+import stat
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -25,6 +27,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .errors import InspectError
+from .textsafe import visible
 
 STATUS_STYLE = {"ok": "green", "ok_by_name": "green", "self_signed": "bold red", "unknown_issuer": "bold red",
                 "expired": "red", "not_yet_valid": "red", "bad_signature": "bold red", "name_mismatch": "red",
@@ -54,17 +57,41 @@ def cert_file_name(cn: str | None, sha256: str) -> str:
 
 def write_inside(directory: Path, name: str, data: bytes) -> Path:
     """Write ``data`` to ``directory/name``, refusing any name that is not a plain file name inside
-    ``directory`` and never following a link planted there."""
+    ``directory``, and never writing through anything planted there.
+
+    The bytes go to a new temporary file (``O_CREAT | O_EXCL | O_NOFOLLOW``, so nothing that
+    exists is opened), which is then renamed over ``name``.  A rename replaces the directory entry
+    and never writes into what it pointed to: a planted hard link keeps its old content outside.
+    A target that exists and is not a regular file (symbolic link, FIFO, device, directory) is
+    refused, before anything is opened, so a planted FIFO cannot block the export."""
     if not name or name in (".", "..") or name != os.path.basename(name) or "\\" in name or "\x00" in name:
         raise ValueError(f"unsafe file name {name!r}")
     root = directory.resolve()
     target = root / name
-    if target.resolve().parent != root:
-        raise ValueError(f"{name!r} would land outside {root}")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(target, flags, 0o644)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
+    dfd = os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        try:
+            st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
+        except FileNotFoundError:
+            st = None
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            raise ValueError(f"{target} exists and is not a regular file (a link, FIFO, device or "
+                             "directory): not overwritten")
+        tmp = f".{name}.{secrets.token_hex(6)}.tmp"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(tmp, flags, 0o644, dir_fd=dfd)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
+        except BaseException:
+            try:
+                os.unlink(tmp, dir_fd=dfd)
+            except OSError:
+                pass
+            raise
+    finally:
+        os.close(dfd)
     return target
 
 
@@ -195,8 +222,9 @@ def _box(console: Console):
 
 
 def _show(text: object) -> str:
-    """Printable text: control characters (a hostile CN's ANSI escapes) shown as \\xNN."""
-    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in str(text))
+    """Printable text: control characters and bidi overrides (a hostile CN's ANSI escapes) shown as
+    visible escapes, by the one rule of `inspector.textsafe`."""
+    return visible(text)
 
 
 def _cell(text: object, style: str = "") -> Text:

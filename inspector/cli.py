@@ -1,12 +1,15 @@
 """The `tlsinspect` command: load -> analyse -> render.  Thin by design.
 
-``tlsinspect FILE`` is short for ``tlsinspect report FILE``.  Exit codes: 0 the capture was read,
-1 a finding reached ``--fail-on``, 2 unusable input, 3 an internal error (a bug: one line, no traceback) (one line on stderr, never a traceback).
+``tlsinspect FILE...`` is short for ``tlsinspect report FILE...``.  Exit codes (README "Exit
+codes"): 0 the captures were read, 1 a finding reached ``--fail-on``, 2 unusable input or a bad
+option (one line on stderr, never a traceback), 3 an internal error (a bug: one line).  A closed
+pipe (``| head``) ends quietly with 0.
 """
 
 from __future__ import annotations
 
 import enum
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -16,19 +19,24 @@ from rich.console import Console
 
 from .errors import InspectError
 from .flows import Limits
+from .inputs import PortOption
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+app = typer.Typer(add_completion=True, no_args_is_help=True, pretty_exceptions_enable=False,
+                  rich_markup_mode=None,
                   help="Every TLS handshake in a packet capture, flow by flow, and why it failed.")
 DEFAULT_LIMITS = Limits()
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+
 class Format(str, enum.Enum):
     table = "table"
     json = "json"
+    jsonl = "jsonl"
     csv = "csv"
     parquet = "parquet"
     html = "html"
+    zeek = "zeek"
 
 
 class TableName(str, enum.Enum):
@@ -50,27 +58,79 @@ class FailOn(str, enum.Enum):
     critical = "critical"
 
 
+#: which --table each format can write (table and json always show every table)
+FORMAT_TABLES = {
+    Format.table: {TableName.flows}, Format.json: {TableName.flows},
+    Format.jsonl: set(TableName), Format.csv: set(TableName), Format.parquet: set(TableName),
+    Format.zeek: {TableName.flows, TableName.certificates}, Format.html: {TableName.flows},
+}
+
+
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"tlsinspect: {message}", markup=False)
+    from .report import cell
+    err.print(f"tlsinspect: {cell(message)}", markup=False)
     return typer.Exit(code)
+
+
+def _quiet_broken_pipe() -> None:
+    """The reader went away (``| head``): stop writing, exit 0 like other Unix tools."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+class PipeConsole(Console):
+    """A rich console whose closed pipe raises BrokenPipeError (rich's own default exits 1)."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError
+
+
+def table_console(output_file=None) -> Console:
+    """The console for the table report: the terminal's width; piped or to a file, ``COLUMNS``
+    when set (else 200 piped, 160 to a file)."""
+    columns = os.environ.get("COLUMNS", "")
+    width = int(columns) if columns.isdigit() and int(columns) >= 20 else None
+    if output_file is not None:
+        return PipeConsole(file=output_file, width=width or 160)
+    console = PipeConsole()
+    if not console.is_terminal:
+        console = PipeConsole(width=width or 200)
+    return console
 
 
 @app.command()
 def report(
-    file: Annotated[Path, typer.Argument(help="pcap or pcapng file, optionally gzip-compressed")],
+    files: Annotated[list[str], typer.Argument(
+        metavar="FILE", help="pcap/pcapng files (gzip ok), globs, FIFOs, or - for standard input")],
     format: Annotated[Format, typer.Option("--format", "-f", help="output format")] = Format.table,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="write to this file")] = None,
-    port: Annotated[Optional[list[int]], typer.Option("--port", "-p", help="extra TLS port (repeatable)")] = None,
-    table: Annotated[TableName, typer.Option("--table", help="table for csv/parquet")] = TableName.flows,
+    output: Annotated[Optional[Path], typer.Option(
+        "--output", "-o", metavar="PATH", help="write to this file (a directory for --format zeek)")] = None,
+    port: PortOption = None,
+    table: Annotated[Optional[TableName], typer.Option(
+        "--table", help="table to write: any with jsonl/csv/parquet; flows (ssl.log) or certificates "
+        "(x509.log) with zeek to stdout; table and json show them all  [default: flows]")] = None,
+    filter_: Annotated[Optional[str], typer.Option(
+        "--filter", metavar="EXPR", help='only flows matching EXPR, e.g. \'outcome == "failed" and '
+        'server_port == 5061\' (README "Filters")')] = None,
+    failed: Annotated[bool, typer.Option("--failed", help='only failed or reset handshakes '
+                                          '(outcome in ["failed", "reset"])')] = False,
+    merge: Annotated[bool, typer.Option(
+        "--merge", help="read all FILEs as one capture, packets in time order (like mergecap)")] = False,
+    zeek_json: Annotated[bool, typer.Option("--zeek-json", help="--format zeek as JSON lines")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no warnings on stderr")] = False,
     max_flows: Annotated[int, typer.Option(
-        "--max-flows", min=1, help="connections in flight before the oldest is evicted (still reported)")] = DEFAULT_LIMITS.max_flows,
+        "--max-flows", min=1, metavar="N",
+        help="connections in flight before the oldest is evicted (still reported)")] = DEFAULT_LIMITS.max_flows,
     max_handshake_bytes: Annotated[int, typer.Option(
-        "--max-handshake-bytes", min=1024, help="largest handshake message accepted")] = DEFAULT_LIMITS.max_handshake_bytes,
+        "--max-handshake-bytes", min=1024, metavar="BYTES", help="largest handshake message accepted")
+    ] = DEFAULT_LIMITS.max_handshake_bytes,
     max_certs: Annotated[int, typer.Option(
-        "--max-certs", min=1, help="certificates parsed per chain")] = DEFAULT_LIMITS.max_certs,
+        "--max-certs", min=1, metavar="N", help="certificates parsed per chain")] = DEFAULT_LIMITS.max_certs,
     keylog: Annotated[Optional[Path], typer.Option(
-        "--keylog", help="NSS key log file (SSLKEYLOGFILE) to decrypt TLS 1.3 handshakes")] = None,
+        "--keylog", metavar="FILE", help="NSS key log file (SSLKEYLOGFILE) to decrypt TLS 1.3 handshakes")] = None,
     trust: Annotated[Optional[list[Path]], typer.Option(
         "--trust", metavar="FILE|DIR", help="trust store judging the chains (PEM, DER, directory, "
         "CUCM/Expressway export); repeatable")] = None,
@@ -80,79 +140,111 @@ def report(
         "--engine", help="native parser, or Wireshark's dissectors via tshark/pyshark (slower)")
     ] = AnalysisEngine.native,
     stream: Annotated[bool, typer.Option(
-        "--stream", help="csv only: write rows as flows end, memory bounded by flows in flight "
+        "--stream", help="csv/jsonl: write rows as flows end, memory bounded by flows in flight "
         "(flow ids then follow the order flows end)")] = False,
     fail_on: Annotated[Optional[FailOn], typer.Option(
-        "--fail-on", help="exit 1 when a finding reaches this severity (for scripted lab checks)")] = None,
+        "--fail-on", help="exit 1 when a finding of a reported flow reaches this severity")] = None,
 ) -> None:
-    """Report every TLS flow in FILE: endpoints, version, cipher, SNI, chains, alerts, outcome."""
-    from . import report as render
-    from .api import read_capture
+    """Report every TLS flow in each FILE: endpoints, version, cipher, SNI, chains, alerts, outcome."""
+    from .filters import FAILED, combine
+    from .inputs import expand
 
-    try:
-        limits = Limits(max_flows=max_flows, max_handshake_bytes=max_handshake_bytes, max_certs=max_certs)
-        if stream:
-            if format is not Format.csv:
-                raise _fail("--stream works with --format csv")
-            _stream_csv(file, table.value, output, ports=port or (), keylog=keylog, limits=limits,
-                        quiet=quiet, fail_on=fail_on)
-            return
-        from .trust import combined_store
-        store = combined_store(trust or (), trust_set or ())
-        cap = read_capture(file, ports=port or (), keylog=keylog, limits=limits, engine=engine.value,
-                           trust=store)
-    except InspectError as e:
-        raise _fail(str(e)) from None
+    chosen = table or TableName.flows
+    if chosen not in FORMAT_TABLES[format]:
+        raise _fail(f"--table {chosen.value} does not apply to --format {format.value} "
+                    f"(it takes: {', '.join(sorted(t.value for t in FORMAT_TABLES[format]))})")
+    if zeek_json and format is not Format.zeek:
+        raise _fail("--zeek-json needs --format zeek")
+    if stream and format not in (Format.csv, Format.jsonl):
+        raise _fail("--stream works with --format csv or jsonl")
     if format is Format.parquet and output is None:
         raise _fail("--format parquet needs --output FILE")
-    if not quiet:
-        for w in cap.warnings:
-            if format is not Format.table:
-                err.print(f"tlsinspect: warning: {w}", markup=False)
+    if format is Format.zeek and output is None and table is None:
+        raise _fail("--format zeek needs --output DIR (ssl.log and x509.log), or --table flows|certificates for stdout")
+    if merge and stream:
+        raise _fail("--merge and --stream do not go together")
     try:
-        if format is Format.table:
-            if output is not None:
-                with open(output, "w", encoding="utf-8") as fh:
-                    render.render_table(cap, Console(file=fh, width=160), quiet=quiet)
-            else:
-                console = Console()
-                if not console.is_terminal:
-                    console = Console(width=200)
-                render.render_table(cap, console, quiet=quiet)
-        elif format is Format.json:
-            text = render.to_json(cap)
-            if output is not None:
-                output.write_text(text + "\n", encoding="utf-8")
-            else:
-                sys.stdout.write(text + "\n")
-        elif format is Format.csv:
-            rows = render.table_rows(cap, table.value)
-            if output is not None:
-                with open(output, "w", encoding="utf-8", newline="") as fh:
-                    render.write_csv(rows, fh)
-            else:
-                render.write_csv(rows, sys.stdout)
-        elif format is Format.html:
-            _write_html(cap, output)
-        else:
-            render.write_parquet(getattr(cap, table.value), output)
+        flt = combine([filter_, FAILED if failed else None])
+    except InspectError as e:
+        raise _fail(f"bad --filter: {e}") from None
+    inputs = expand(files)
+    limits = Limits(max_flows=max_flows, max_handshake_bytes=max_handshake_bytes, max_certs=max_certs)
+    from .output import Sink
+    code = 0
+    try:
+        sink = Sink.open(format, chosen.value, output, zeek_json=zeek_json, flt=flt, quiet=quiet)
     except OSError as e:
         raise _fail(f"cannot write {output}: {e.strerror or e}") from None
+    worst = -1
+    try:
+        try:
+            good = []
+            for inp in inputs:
+                if inp.error:
+                    err.print(f"tlsinspect: {inp.error}", markup=False)
+                    code = 2
+                else:
+                    good.append(inp)
+            if merge and good:
+                worst = max(worst, _one(sink, [i.path for i in good], merge=True, ports=port or (),
+                                        keylog=keylog, limits=limits, engine=engine, trust=trust,
+                                        trust_set=trust_set, stream=False))
+            else:
+                for inp in good:
+                    try:
+                        worst = max(worst, _one(sink, [inp.path], merge=False, ports=port or (),
+                                                keylog=keylog, limits=limits, engine=engine, trust=trust,
+                                                trust_set=trust_set, stream=stream or
+                                                (format is Format.jsonl and inp.is_stream and not trust
+                                                 and not trust_set and engine is AnalysisEngine.native)))
+                    except InspectError as e:
+                        label = "" if len(inputs) == 1 else f"{inp.label}: "
+                        err.print(f"tlsinspect: {label}{e}", markup=False)
+                        code = 2
+            sink.close()
+        except InspectError as e:
+            sink.abort()
+            raise _fail(str(e)) from None
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            sink.abort()
+            raise _fail(f"cannot write {output}: {e.strerror or e}") from None
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+        raise typer.Exit(0) from None
+    if code:
+        raise typer.Exit(code)
     if fail_on is not None:
         from .diagnose import Severity
-        threshold = Severity[fail_on.value]
-        if any(Severity[r["severity"]] >= threshold for r in render.table_rows(cap, "findings")):
+        if worst >= Severity[fail_on.value]:
             raise typer.Exit(1)
 
 
-def _write_html(cap, output: Optional[Path]) -> None:
-    """``--format html``: the self-contained report page (inspector.htmlreport)."""
-    from .htmlreport import render_report
-    page = render_report(cap)
-    if output is not None:
-        output.write_text(page, encoding="utf-8")
+def _one(sink, paths: list[Path], *, merge: bool, ports, keylog, limits, engine, trust, trust_set,
+         stream: bool) -> int:
+    """Analyse one input (or the merged inputs) into the sink; the worst finding severity seen."""
+    from .api import read_capture, stream_capture
+    from .trust import combined_store
+
+    if stream:
+        if trust or trust_set or engine is not AnalysisEngine.native:
+            raise InspectError("--stream judges chains without --trust and runs the native engine only")
+        on_rows = sink.stream_rows()
+        cap = stream_capture(paths[0], on_rows, ports=ports, keylog=keylog, limits=limits,
+                             batch_size=1 if not paths[0].is_file() else 1000)
+        sink.stream_done(cap)
+        return sink.stream_worst
+    store = combined_store(trust or (), trust_set or ())
+    if merge:
+        from .inputs import read_merged
+        if engine is not AnalysisEngine.native:
+            raise InspectError("--merge runs the native engine only")
+        cap = read_merged(paths, ports=ports, limits=limits, keylog=keylog, trust=store)
     else:
-        sys.stdout.write(page)
+        cap = read_capture(paths[0], ports=ports, keylog=keylog, limits=limits, engine=engine.value,
+                           trust=store)
+    return sink.add(cap)
 
 
 class Engine(str, enum.Enum):
@@ -171,28 +263,44 @@ def batch(
     scheduler: Annotated[Optional[str], typer.Option(
         "--scheduler", help="Dask scheduler address (default with --engine dask: a LocalCluster)")] = None,
     force: Annotated[bool, typer.Option("--force", help="redo files already in the results")] = False,
-    port: Annotated[Optional[list[int]], typer.Option("--port", "-p", help="extra TLS port (repeatable)")] = None,
+    port: PortOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
     report_html: Annotated[Optional[Path], typer.Option(
         "--report", metavar="FILE.html", help="also write the fleet summary page (as `summary --format html`)")] = None,
+    filter_: Annotated[Optional[str], typer.Option(
+        "--filter", metavar="EXPR", help="afterwards, print the dataset's flows matching EXPR as "
+        "JSON lines on stdout (the summary then goes to stderr)")] = None,
+    failed: Annotated[bool, typer.Option("--failed", help="as --filter for failed or reset handshakes")] = False,
 ) -> None:
     """Analyse many captures into a Parquet dataset (flows, certificates, events, findings, messages, files).
 
     Skips files already done (same path, size, mtime). Exit 2 when any file failed, else 0.
     """
     from .batch import run_batch
+    from .filters import FAILED, combine
 
     if scheduler is not None and engine is not Engine.dask:
         raise _fail("--scheduler needs --engine dask")
+    try:  # a bad expression is refused before any capture is read
+        flt = combine([filter_, FAILED if failed else None])
+    except InspectError as e:
+        raise _fail(f"bad --filter: {e}") from None
     try:
         summary = run_batch(inputs, output, engine=engine.value, jobs=jobs, scheduler=scheduler,
-                            force=force, quiet=quiet, ports=port or (), err_console=err)
+                            force=force, quiet=quiet, ports=port or (), err_console=err,
+                            console=err if flt is not None else None)
     except InspectError as e:
         raise _fail(str(e)) from None
     except OSError as e:
         raise _fail(f"cannot write {output}: {e.strerror or e}") from None
     if report_html is not None:
         _fleet_report(output, report_html)
+    if flt is not None:
+        try:
+            _print_selected(output / "flows", flt)
+        except BrokenPipeError:
+            _quiet_broken_pipe()
+            raise typer.Exit(0) from None
     raise typer.Exit(summary.exit_code)
 
 
@@ -238,50 +346,45 @@ def summary(
     _fleet_report(results, output, format)
 
 
-def _stream_csv(file: Path, table: str, output: Optional[Path], *, ports, keylog, limits, quiet: bool,
-                fail_on: Optional[FailOn]) -> None:
-    """``report --stream --format csv``: one table written batch by batch as flows end."""
-    import contextlib
+def _print_selected(flows_dir: Path, flt) -> None:
+    """The flows of a batch dataset that ``flt`` matches, as JSON lines (the same rows as
+    ``report --format jsonl``: ISO times, lists, null for NA)."""
+    import pandas as pd
 
-    from . import report as render
-    from .api import stream_capture
+    from .jsonl import JsonlStream
+    from .report import _jsonable
 
-    worst = -1
-    with contextlib.ExitStack() as stack:
-        fh = sys.stdout if output is None else stack.enter_context(
-            open(output, "w", encoding="utf-8", newline=""))
-        writer = render.CsvStream(fh)
+    if not flows_dir.is_dir() or not any(flows_dir.glob("*.parquet")):
+        return
+    df = pd.read_parquet(flows_dir)
+    rows = df[flt.mask(df)].sort_values(["capture_path", "flow_id"]).to_dict("records")
+    JsonlStream(sys.stdout).write({k: _jsonable(list(v) if hasattr(v, "tolist") and not isinstance(v, str) else v)
+                                   for k, v in r.items()} for r in rows)
 
-        def on_rows(name: str, rows: list[dict]) -> None:
-            nonlocal worst
-            if name == "findings" and rows:
-                from .diagnose import Severity
-                worst = max(worst, max(Severity[r["severity"]] for r in rows))
-            if name == table:
-                writer.write([render.plain(r, drop=("der",)) for r in rows])
 
-        try:
-            cap = stream_capture(file, on_rows, ports=ports, keylog=keylog, limits=limits)
-        except InspectError as e:
-            raise _fail(str(e)) from None
-    if not quiet:
-        for w in cap.warnings:
-            err.print(f"tlsinspect: warning: {w}", markup=False)
-    if fail_on is not None:
-        from .diagnose import Severity
-        if worst >= Severity[fail_on.value]:
-            raise typer.Exit(1)
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+        print(f"tlsinspect {__version__}")
+        raise typer.Exit(0)
 
 
 @app.callback()
-def _root() -> None:
-    """Every TLS handshake in a packet capture, flow by flow, and why it failed."""
+def _root(version: Annotated[bool, typer.Option(
+        "--version", is_eager=True, callback=_version, help="show the version and exit")] = False) -> None:
+    """Every TLS handshake in a packet capture, flow by flow, and why it failed.
+
+    tlsinspect FILE... is short for tlsinspect report FILE...  Exit codes: 0 read, 1 --fail-on
+    reached, 2 unusable input or bad option, 3 internal error."""
 
 
 from .certs_cmd import register as _register_certs  # noqa: E402
+from .live import register as _register_live  # noqa: E402
 
 _register_certs(app)
-COMMANDS = {"report", "batch", "certs", "summary"}
+_register_live(app)
+COMMANDS = {"report", "batch", "certs", "live", "summary"}
+ROOT_OPTIONS = {"--help", "-h", "--version", "--install-completion", "--show-completion", "--explain"}
 
 
 def _explain(code: str) -> None:
@@ -297,24 +400,27 @@ def _explain(code: str) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: ``tlsinspect FILE`` runs ``report``."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if args and args[0] not in COMMANDS and args[0] not in ("--help", "-h", "--version", "--explain") \
+    if args and args[0] not in COMMANDS and args[0] not in ROOT_OPTIONS \
             and not args[0].startswith("--explain="):
         args.insert(0, "report")
     if args[:1] == ["--explain"] or (args[:1] and args[0].startswith("--explain=")):
         _explain(args[0].partition("=")[2] or (args[1] if len(args) > 1 else ""))
-        return
-    if args[:1] == ["--version"]:
-        from . import __version__
-        print(f"tlsinspect {__version__}")
         return
     try:
         app(args=args, prog_name="tlsinspect")
     except KeyboardInterrupt:
         err.print("tlsinspect: interrupted")
         sys.exit(130)
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+        sys.exit(0)
+    except SystemExit as e:
+        # typer turns a closed pipe in any command into exit 1: it is a normal end (0)
+        if isinstance(e.__context__, BrokenPipeError):
+            _quiet_broken_pipe()
+            sys.exit(0)
+        raise
     except Exception as e:  # a bug of ours: one line, exit 3 (TLSINSPECT_DEBUG=1 shows the traceback)
-        import os
-
         if os.environ.get("TLSINSPECT_DEBUG"):
             raise
         err.print(f"tlsinspect: internal error: {type(e).__name__}: {e} (please report it with the "

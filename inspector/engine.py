@@ -24,7 +24,7 @@ from .capture import Packet
 from .certs import CertInfo, parse_certificate_cached
 from .flows import (DEFAULT_TLS_PORTS, Connection, EventRecord, FlowRecord, Limits, MessageRecord,
                     build_flow)
-from .link import LinkDecoder, ip_to_str
+from .link import FRAGMENT_WARNINGS, LinkDecoder, ip_to_str
 from .tcp import TCP_ACK, TCP_RST, TCP_SYN
 from .tls.decrypt import KeyLog
 
@@ -70,13 +70,15 @@ class Analyzer:
         """``on_flow``: streaming mode.  Each flow is handed over as it ends, with its events, and
         not kept: memory then depends on the flows in flight, not on the capture's length.  Flow
         ids number flows in the order they end (the default mode numbers them by start time)."""
-        self.keylog = keylog
+        self.keylog_read = keylog  # for its warnings; an empty key log decrypts nothing
+        self.keylog = keylog if keylog is not None and len(keylog) else None
         self.on_flow = on_flow
         self.emitted = 0
         self.capture = capture
         self.tls_ports = DEFAULT_TLS_PORTS | frozenset(ports)
         self.limits = limits or Limits()
-        self.decoder = LinkDecoder()
+        self.decoder = LinkDecoder(max_datagrams=self.limits.max_frag_datagrams,
+                                   max_bytes=self.limits.max_frag_bytes, timeout=self.limits.frag_timeout)
         self.table: dict[bytes, Connection | _Done] = {}
         self.active: dict[bytes, Connection] = {}  # key_a -> connection, oldest first
         self.tombstones: deque[bytes] = deque()
@@ -139,7 +141,7 @@ class Analyzer:
                     buf = data
                     t = 34
                 else:
-                    d = decode(lt, data)
+                    d = decode(lt, data, ts)
                     if d is None:
                         continue
                     src, dst, buf, t, end = d
@@ -287,12 +289,26 @@ class Analyzer:
             for seen in self.certs.values():
                 seen.flow_ids = sorted(renumber[i] for i in seen.flow_ids)
         self.events.sort(key=lambda e: (e.flow_id or 0, e.frame or 0))
+        if self.keylog_read is not None:
+            log = self.keylog_read
+            kw = list(log.warnings)
+            if len(log) and not log.hits and self.emitted:
+                kw.append(("keylog_unmatched", f"the key log {log.source} holds secrets for {len(log)} connections, "
+                           "none of them a TLS flow of this capture: nothing was decrypted"))
+            capture_warnings = chain(capture_warnings, kw)
         warnings = []
         for code, detail in capture_warnings:
             warnings.append(f"{code}: {detail}")
             self.events.append(EventRecord(self.capture, None, None, None, "warning", None, code, detail))
+        self.decoder.finish()
         for reason, n in sorted(self.decoder.skipped.items()):
             self.stats[f"skipped_{reason}"] += n
+            if reason in FRAGMENT_WARNINGS:
+                lim = self.limits
+                detail = FRAGMENT_WARNINGS[reason].format(n=n, limit=lim.max_frag_datagrams,
+                                                          timeout=lim.frag_timeout, max_bytes=lim.max_frag_bytes)
+                warnings.append(f"{reason}: {detail}")
+                self.events.append(EventRecord(self.capture, None, None, None, "warning", None, reason, detail))
             if reason.startswith("unsupported_linktype_"):
                 lt = reason.rsplit("_", 1)[1]
                 detail = f"link type {lt} is not supported: {n} packets skipped"

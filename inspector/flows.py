@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .certs import CertInfo, client_cert_kind
-from .link import ip_to_str
+from .link import FRAG_TIMEOUT, MAX_FRAG_BYTES, MAX_FRAG_DATAGRAMS, ip_to_str
 from .tcp import TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, StreamReassembler
 from .tls import fingerprint
 from .tls import messages as m
@@ -36,6 +36,11 @@ class Limits:
     max_pending_bytes: int = 256 * 1024  # out-of-order bytes kept above a hole, per direction
     max_certs: int = 32  # certificates parsed per chain
     max_tombstones: int = 500_000  # finished connections remembered (to skip their packets)
+    max_frag_datagrams: int = MAX_FRAG_DATAGRAMS  # IPv4 datagrams being reassembled (oldest evicted)
+    max_frag_bytes: int = MAX_FRAG_BYTES  # bytes per reassembled IPv4 datagram
+    frag_timeout: float = FRAG_TIMEOUT  # seconds of capture time to complete a fragmented datagram
+    max_keylog_bytes: int = 256 * 1024 * 1024  # key log bytes read (a bigger file is read from its end)
+    keylog_timeout: float = 10.0  # seconds a key log FIFO may stay silent
 
 
 @dataclass(slots=True)

@@ -1,6 +1,6 @@
 """Link and IP layers: a captured frame -> where its TCP header is.
 
-`LinkDecoder.decode(linktype, data)` returns ``(src, dst, buf, tcp_off, end)`` for a TCP packet —
+`LinkDecoder.decode(linktype, data, ts)` returns ``(src, dst, buf, tcp_off, end)`` for a TCP packet —
 the IP addresses as raw bytes (4 or 16), the buffer holding the IP datagram (the frame itself, or a
 reassembled datagram for IPv4 fragments), the offset of the TCP header and the end of the IP
 payload — or ``None`` for anything that is not TCP, counting why in ``skipped``.  It never raises
@@ -10,6 +10,8 @@ on malformed frames: a frame too short or inconsistent for its headers is counte
 from __future__ import annotations
 
 import socket
+from array import array
+from bisect import bisect_left, bisect_right
 from collections import Counter, OrderedDict
 
 # Link types (tcpdump.org/linktypes.html).
@@ -45,20 +47,77 @@ IPV6_FRAGMENT = 44
 MAX_IPV6_EXT = 16
 MAX_TUNNEL_DEPTH = 4
 
-MAX_FRAG_DATAGRAMS = 1024
-MAX_FRAG_BYTES = 65535 + 60
+# IPv4 fragment reassembly bounds (the defaults of `Limits.max_frag_datagrams` & co.).
+MAX_FRAG_DATAGRAMS = 1024  # datagrams in progress; the oldest is evicted
+MAX_FRAG_BYTES = 65535  # bytes per reassembled datagram, IP header included
+FRAG_TIMEOUT = 30.0  # seconds of capture time from a datagram's first fragment
+
+#: The ``LinkDecoder.skipped`` reasons (and capture warnings) of fragment reassembly.
+FRAGMENT_WARNINGS = {
+    "ip_fragment_table_full": "{n} fragmented IPv4 datagrams were dropped: more than {limit} were in "
+                              "progress at once (the oldest is evicted)",
+    "ip_fragment_expired": "{n} fragmented IPv4 datagrams never completed (a fragment missing after "
+                           "{timeout:g} s of capture time, or at the end of the capture)",
+    "ip_fragment_too_large": "{n} IPv4 fragments were dropped: their datagram would exceed {max_bytes} "
+                             "bytes",
+}
 
 Decoded = tuple[bytes, bytes, bytes, int, int]
 
 
+class _Datagram:
+    """One IPv4 datagram being reassembled."""
+
+    __slots__ = ("first_ts", "buf", "cover", "total", "header", "dead")
+
+    def __init__(self, ts: float) -> None:
+        self.first_ts = ts
+        self.buf = bytearray()
+        self.cover = array("I")  # covered intervals, flattened: s0, e0, s1, e1, ... (s0 < e0 < s1 ...)
+        self.total: int | None = None  # payload length, once the last fragment (MF=0) is seen
+        self.header: bytes | None = None  # the first fragment's IP header
+        self.dead = False  # over the size bound: its fragments are dropped
+
+    def add(self, data: bytes, base: int, s: int, e: int) -> None:
+        """Copy the holes of [s, e) from ``data[base + s:base + e]``; merge the intervals touched."""
+        cover = self.cover
+        buf = self.buf
+        if e > len(buf):
+            buf.extend(bytes(e - len(buf)))
+        i = bisect_left(cover, s)
+        lo = i - 1 if i & 1 else i  # odd: s lies in (or at the end of) interval (i-1)//2
+        j = bisect_right(cover, e)
+        hi = j + 1 if j & 1 else j  # odd: e lies inside interval (j-1)//2
+        mv = memoryview(data)
+        cur = s
+        for k in range(lo, hi, 2):
+            a, b = cover[k], cover[k + 1]
+            if a > cur:
+                buf[cur:a] = mv[base + cur:base + a]
+            if b > cur:
+                cur = b
+        if cur < e:
+            buf[cur:e] = mv[base + cur:base + e]
+        new_s = cover[lo] if lo < hi and cover[lo] < s else s
+        new_e = cover[hi - 1] if lo < hi and cover[hi - 1] > e else e
+        cover[lo:hi] = array("I", (new_s, new_e))
+
+
 class LinkDecoder:
-    """Stateful only for IPv4 fragment reassembly (bounded: 1024 datagrams in progress)."""
+    """Stateful only for IPv4 fragment reassembly, bounded by the three limits below (the
+    `Limits.max_frag_datagrams`, `max_frag_bytes` and `frag_timeout` options)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, max_datagrams: int = MAX_FRAG_DATAGRAMS, max_bytes: int = MAX_FRAG_BYTES,
+                 timeout: float = FRAG_TIMEOUT) -> None:
         self.skipped: Counter[str] = Counter()
-        self._frags: OrderedDict[tuple, dict] = OrderedDict()
+        self.max_datagrams = max(1, max_datagrams)
+        self.max_bytes = max_bytes
+        self.timeout = timeout
+        self._frags: OrderedDict[tuple, _Datagram] = OrderedDict()
+        self._ts = 0.0
 
-    def decode(self, linktype: int, data: bytes) -> Decoded | None:
+    def decode(self, linktype: int, data: bytes, ts: float = 0.0) -> Decoded | None:
+        self._ts = ts
         n = len(data)
         if linktype == DLT_EN10MB:
             if n < 14:
@@ -170,46 +229,69 @@ class LinkDecoder:
         return None
 
     def _fragment(self, data: bytes, off: int, ihl: int, end: int, depth: int) -> Decoded | None:
-        """Reassemble IPv4 fragments (first copy wins on overlap; bounded state)."""
+        """Reassemble IPv4 fragments: linear in the fragments received, first copy wins on overlap.
+
+        Each datagram in progress is a `_Datagram`: a buffer that grows to the highest offset seen
+        (at most ``max_bytes``) and a flat sorted array of the covered intervals.  A fragment fills
+        only the holes it covers, so each byte is copied once; the intervals it touches merge into
+        one.  Bounds: ``max_datagrams`` in progress (the oldest is evicted:
+        ``ip_fragment_table_full``), ``max_bytes`` per datagram (``ip_fragment_too_large``), and
+        ``timeout`` seconds of capture time from a datagram's first fragment
+        (``ip_fragment_expired``, also for datagrams still incomplete at `finish`).
+        """
         more = data[off + 6] & 0x20
         foff = (((data[off + 6] & 0x1F) << 8) | data[off + 7]) * 8
         key = (data[off + 12:off + 20], data[off + 4:off + 6], data[off + 9])
-        st = self._frags.get(key)
+        frags = self._frags
+        ts = self._ts
+        while frags:  # expire from the oldest (first fragments arrive in capture order)
+            oldest = next(iter(frags.values()))
+            if ts - oldest.first_ts <= self.timeout:
+                break
+            self._drop(frags.popitem(last=False)[1], "ip_fragment_expired")
+        st = frags.get(key)
         if st is None:
-            if len(self._frags) >= MAX_FRAG_DATAGRAMS:
-                self._frags.popitem(last=False)
-                self.skipped["ip_fragments_evicted"] += 1
-            st = self._frags[key] = {"parts": {}, "total": None, "header": None}
-        payload = data[off + ihl:end]
-        if foff + len(payload) > MAX_FRAG_BYTES:
+            if len(frags) >= self.max_datagrams:
+                self._drop(frags.popitem(last=False)[1], "ip_fragment_table_full")
+            st = frags[key] = _Datagram(ts)
+        if st.dead:
             self.skipped["ip_fragment_too_large"] += 1
-            del self._frags[key]
             return None
-        st["parts"].setdefault(foff, payload)
-        if foff == 0:
-            st["header"] = data[off:off + ihl]
-        if not more:
-            st["total"] = foff + len(payload)
-        total = st["total"]
-        if total is None or st["header"] is None:
-            self.skipped["ip_fragment_pending"] += 1
+        stop = foff + (end - off - ihl)
+        if ihl + stop > self.max_bytes:
+            st.dead = True  # later fragments of the same datagram are dropped, not restarted
+            st.buf = bytearray()
+            st.cover = array("I")
+            self.skipped["ip_fragment_too_large"] += 1
             return None
-        buf = bytearray(total)
-        have = bytearray(total)
-        for o, p in st["parts"].items():
-            p = p[: max(0, total - o)]
-            buf[o:o + len(p)] = p
-            have[o:o + len(p)] = b"\x01" * len(p)
-        if b"\x00" in have:
-            self.skipped["ip_fragment_pending"] += 1
+        if foff == 0 and st.header is None:
+            st.header = data[off:off + ihl]
+        if not more and st.total is None:
+            st.total = stop
+        total = st.total
+        if total is not None and stop > total:
+            stop = total  # bytes past the last fragment's end are not part of the datagram
+        if stop > foff:
+            st.add(data, off + ihl - foff, foff, stop)
+        cover = st.cover
+        if total is None or st.header is None or len(cover) != 2 or cover[0] != 0 or cover[1] < total:
             return None
-        del self._frags[key]
-        header = bytearray(st["header"])
+        del frags[key]
+        header = bytearray(st.header)
         header[6] = header[7] = 0
-        hl = len(header)
-        header[2:4] = (hl + total).to_bytes(2, "big")
-        datagram = bytes(header) + bytes(buf)
+        header[2:4] = (len(header) + total).to_bytes(2, "big")
+        datagram = bytes(header) + bytes(memoryview(st.buf)[:total])
         return self._ipv4(datagram, 0, depth)
+
+    def _drop(self, st: "_Datagram", reason: str) -> None:
+        if not st.dead:
+            self.skipped[reason] += 1
+
+    def finish(self) -> None:
+        """The capture has ended: datagrams still incomplete count as ``ip_fragment_expired``."""
+        for st in self._frags.values():
+            self._drop(st, "ip_fragment_expired")
+        self._frags.clear()
 
     def _ipv6(self, data: bytes, off: int, depth: int) -> Decoded | None:
         n = len(data)

@@ -26,6 +26,8 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import pandas as pd
 
+from .textsafe import visible
+
 __all__ = ["CaptureSummary", "CertView", "ChainView", "FlowView", "validity_state"]
 
 # ---- fixed tables (the only sources of style values) --------------------------------------------
@@ -283,9 +285,9 @@ class CertView:
         c = self.cert
         extra = "".join(f" [{b}]" for b in self.badges())
         note = f" ({c.get('known_ca')})" if not _na(c.get("known_ca")) else ""
-        return (f"<CertView {self.subject_cn} <- {self.issuer_cn}, {self._key()}, valid "
-                f"{_date(_ts(c.get('not_before')))}..{_date(_ts(c.get('not_after')))}"
-                f"{extra}{note} sha256 {self.sha256[:16]}>")
+        return visible(f"<CertView {self.subject_cn} <- {self.issuer_cn}, {self._key()}, valid "
+                       f"{_date(_ts(c.get('not_before')))}..{_date(_ts(c.get('not_after')))}"
+                       f"{extra}{note} sha256 {self.sha256[:16]}>")
 
     def card_html(self) -> str:
         c = self.cert
@@ -419,7 +421,7 @@ class ChainView:
         if missing:
             cn, note, _ = missing
             lines.append(f"  (not sent) issuer {cn}" + (f": {note}" if note else ""))
-        return "\n".join(lines) + ">"
+        return "\n".join(map(visible, lines)) + ">"
 
     def _fp(self, i: int) -> str:
         return self.fingerprints[i] if self.fingerprints and i < len(self.fingerprints) else ""
@@ -554,7 +556,7 @@ class FlowView:
             lines.append(f"  {str(x.severity).upper()} {x.code}: {x.message}")
             if not _na(x.fix):
                 lines.append(f"    fix: {x.fix}")
-        return "\n".join(lines) + ">"
+        return "\n".join(map(visible, lines)) + ">"
 
     def _repr_html_(self) -> str:
         f = self.flow

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ from rich.tree import Tree
 
 from .api import Capture
 from .schema import cert_rows, event_rows, finding_rows, flow_rows
+from .textsafe import csv_cell, visible
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -80,27 +82,123 @@ def role_of(port: int, flow: Any = None, certs: "pd.DataFrame | None" = None) ->
     return role
 
 
-def render_table(cap: Capture, console: Console, *, quiet: bool = False) -> None:
+def cell(v: Any) -> str:
+    """Every string that reaches the terminal goes through here (table cells, tree lines, titles,
+    live lines): control characters and bidi overrides from the capture as visible escapes
+    (`inspector.textsafe.visible`).  Cells are passed to rich as Text, never parsed as markup."""
+    return visible(v)
+
+
+def _failing_side(f: Any) -> str:
+    """Who ended a failed handshake, in a few words: "server unknown_ca", "client RST"."""
+    alerts = [] if _na(f.alerts) else list(f.alerts)
+    fatal = [a for a in alerts if ":fatal:" in a or ":encrypted" in a] or alerts
+    if fatal:
+        who, _level, what = (fatal[-1].split(":", 2) + ["", ""])[:3]
+        return f"{who} {what}".strip()
+    m = re.match(r"(client|server) (\w+)", _s(f.outcome_detail, ""))
+    return f"{m.group(1)} {m.group(2)}" if m else ""
+
+
+#: the flow table's columns: (header, short header, priority); lower priority shows first as the
+#: terminal narrows.  "#", client, server and outcome are always shown.
+FLOW_TABLE_COLUMNS = (
+    ("#", "#", 0), ("client", "client", 0), ("server", "server", 0), ("service", "svc", 3),
+    ("version", "ver", 1), ("cipher", "cipher", 5), ("SNI", "SNI", 2), ("server cert", "server cert", 4),
+    ("client cert", "client cert", 6), ("outcome", "outcome", 0),
+)
+_CAP = {"cipher": 26, "SNI": 24, "server cert": 24, "client cert": 24, "outcome": 26}
+_SQUEEZE = 16  # an optional column is taken when this much of it fits (rich folds the rest)
+
+
+def _flow_cells(f: Any, certs: Any) -> dict[str, Text]:
+    kind = "" if _na(f.client_cert_kind) else f" [{f.client_cert_kind}]"
+    outcome = Text(cell(f.outcome), style=OUTCOME_STYLE.get(f.outcome, ""))
+    if f.outcome in ("failed", "reset"):
+        side = _failing_side(f)
+        if side:
+            outcome.append(": " + cell(side))
+    elif not f.certs_visible and f.outcome == "established" and not _na(f.tls_version):
+        outcome.append(", certs hidden", style="dim")
+    version = _s(f.tls_version)
+    return {
+        "#": Text(str(f.flow_id)),
+        "client": Text(cell(endpoint(f.client_ip, f.client_port))),
+        "server": Text(cell(endpoint(f.server_ip, f.server_port))),
+        "service": Text(cell(role_of(f.server_port, f, certs))),
+        "version": Text(cell(version.replace("TLS ", "") if version.startswith("TLS ") else version)),
+        "cipher": Text(cell(_short_cipher(f.cipher))),
+        "SNI": Text(cell(_s(f.sni))),
+        "server cert": Text(cell(_cn(f.server_subject))),
+        "client cert": Text(cell(_cn(f.client_subject) + kind if not _na(f.client_subject) else "-")),
+        "outcome": outcome,
+    }
+
+
+def choose_columns(rows: list[dict[str, Text]], width: int) -> list[tuple[str, str, int]]:
+    """The columns that fit ``width``: (name, header, width wanted), in display order.
+
+    The always-shown columns come first; the others join by priority while their natural width
+    (longest cell, capped) still fits, so at 80 columns a user sees the endpoints and the outcome
+    with the failing side, and wide terminals get everything.  A column shown is never narrower
+    than its header, so headers never break; long cells wrap (fold) instead of vanishing."""
+    def natural(name: str, header: str) -> int:
+        longest = max((rows_cell.cell_len for r in rows if (rows_cell := r[name]) is not None), default=1)
+        return max(len(header), min(longest, _CAP.get(name, 60)))
+
+    chosen: dict[str, tuple[str, int]] = {}
+    used = 1  # the table's left border
+    for name, short, prio in sorted(FLOW_TABLE_COLUMNS, key=lambda c: c[2]):
+        header = name if width >= 120 else short
+        w = natural(name, header)
+        if prio == 0:
+            chosen[name] = (header, w)
+            used += w + 3
+        elif used + min(w, max(_SQUEEZE, len(header))) + 3 <= width:
+            chosen[name] = (header, w)
+            used += min(w, max(_SQUEEZE, len(header))) + 3
+    return [(n, *chosen[n]) for n, _s2, _p in FLOW_TABLE_COLUMNS if n in chosen]
+
+
+def fit_widths(columns: list[tuple[str, str, int]], width: int) -> list[int]:
+    """Each column's width so that the table fits ``width``: the optional columns give way first
+    (down to their header, or 8), then the endpoints and the outcome (down to their header)."""
+    required = {n for n, _h, p in FLOW_TABLE_COLUMNS if p == 0}
+    widths = [w for _n, _h, w in columns]
+    floors = [len(h) if n in required else max(len(h), min(w, 8)) for n, h, w in columns]
+    excess = sum(widths) + 1 + 3 * len(columns) - width
+    for group in (False, True):
+        idx = [i for i, (n, _h, _w) in enumerate(columns) if (n in required) == group]
+        while excess > 0:
+            i = max(idx, key=lambda j: widths[j] - floors[j], default=None)
+            if i is None or widths[i] <= floors[i]:
+                break
+            widths[i] -= 1
+            excess -= 1
+    return widths
+
+
+def render_table(cap: Capture, console: Console, *, quiet: bool = False,
+                 flow_ids: "set[int] | None" = None) -> None:
+    """The flow table (columns chosen by ``console.width``), a tree for each failed flow, the
+    other findings.  ``flow_ids``: only these flows (``--filter``)."""
     flows = cap.flows
+    findings = cap.findings
+    if flow_ids is not None:
+        flows = flows[flows.flow_id.isin(flow_ids)]
+        findings = findings[findings.flow_id.isin(flow_ids)]
     certs = cap.certificates.set_index("sha256") if len(cap.certificates) else None
-    title = f"{cap.name}: {len(flows)} TLS flow{'s' if len(flows) != 1 else ''}"
+    shown_of = f" (of {len(cap.flows)})" if flow_ids is not None else ""
+    title = f"{cell(cap.name)}: {len(flows)} TLS flow{'s' if len(flows) != 1 else ''}{shown_of}"
+    rows = [_flow_cells(f, certs) for f in flows.itertuples(index=False)]
+    columns = choose_columns(rows, console.width)
     table = Table(title=title, title_justify="left", show_lines=False, expand=False)
-    for col in ("#", "client", "server", "service", "version", "cipher", "SNI", "server cert",
-                "client cert", "outcome"):
-        table.add_column(col, overflow="fold", no_wrap=col in ("client", "server", "#"))
-    for f in flows.itertuples(index=False):
-        kind = "" if _na(f.client_cert_kind) else f" [{f.client_cert_kind}]"
-        outcome = Text(f.outcome, style=OUTCOME_STYLE.get(f.outcome, ""))
-        if not f.certs_visible and f.outcome == "established" and not _na(f.tls_version):
-            outcome.append(" (certs not visible)", style="dim")
-        table.add_row(
-            str(f.flow_id), endpoint(f.client_ip, f.client_port), endpoint(f.server_ip, f.server_port),
-            role_of(f.server_port, f, certs), _s(f.tls_version), _short_cipher(f.cipher), _s(f.sni),
-            _cn(f.server_subject), _cn(f.client_subject) + kind if not _na(f.client_subject) else "-",
-            outcome)
+    for (name, header, _w), w in zip(columns, fit_widths(columns, console.width)):
+        table.add_column(header, overflow="fold", width=w, no_wrap=name == "#")
+    for r in rows:
+        table.add_row(*(r[name] for name, _h, _w in columns))
     table.caption = summary_line(cap)
     console.print(table)
-    findings = cap.findings
     by_flow: dict[int, list] = {}
     for x in findings.itertuples(index=False):
         for i in _flows_of(x):
@@ -109,25 +207,25 @@ def render_table(cap: Capture, console: Console, *, quiet: bool = False) -> None
     for f in failed.itertuples(index=False):
         console.print()
         tree = Tree(Text.assemble((f"Flow {f.flow_id} ", "bold"),
-                                  f"{endpoint(f.client_ip, f.client_port)} -> {endpoint(f.server_ip, f.server_port)} ",
-                                  (role_of(f.server_port, f, certs), "cyan"), "  ",
-                                  (f.outcome, OUTCOME_STYLE.get(f.outcome, "")), ": ",
-                                  _s(f.outcome_detail, "")))
+                                  cell(f"{endpoint(f.client_ip, f.client_port)} -> {endpoint(f.server_ip, f.server_port)} "),
+                                  (cell(role_of(f.server_port, f, certs)), "cyan"), "  ",
+                                  (cell(f.outcome), OUTCOME_STYLE.get(f.outcome, "")), ": ",
+                                  cell(_s(f.outcome_detail, ""))))
         for label, chain in (("server chain", f.server_chain_sha256), ("client chain", f.client_chain_sha256)):
             if chain:
                 node = tree.add(label)
                 for fp in chain:
-                    node.add(_cert_line(certs, fp))
+                    node.add(Text(cell(_cert_line(certs, fp))))
         if f.alerts:
-            tree.add("alerts: " + ", ".join(f.alerts))
+            tree.add(Text(cell("alerts: " + ", ".join(f.alerts))))
         if f.client_cert_requested:
             names = f.requested_ca_names or []
             tree.add(f"server asked for a client certificate ({len(names)} CA names listed)")
         for x in by_flow.get(f.flow_id, []):
             if x.severity in ("critical", "error"):
                 node = tree.add(Text.assemble((f"{x.severity.upper()} {x.code}: ", SEVERITY_STYLE[x.severity]),
-                                              x.message))
-                node.add(Text.assemble(("fix: ", "bold"), x.fix))
+                                              cell(x.message)))
+                node.add(Text.assemble(("fix: ", "bold"), cell(x.fix)))
         console.print(tree)
     # the critical/error findings of failed flows are in their trees above: list the others once
     failed_ids = set(failed.flow_id)
@@ -137,7 +235,7 @@ def render_table(cap: Capture, console: Console, *, quiet: bool = False) -> None
                     title="Findings" if not shown.any() else "Other findings")
     if not quiet:
         for w in cap.warnings:
-            console.print(f"[yellow]warning:[/] {w}")
+            console.print(Text.assemble(("warning:", "yellow"), " ", cell(w)))
 
 
 def summary_line(cap: Capture) -> str:
@@ -161,10 +259,10 @@ def render_findings(findings: pd.DataFrame, console: Console, title: str = "Find
     console.print()
     table = Table(title=title, title_justify="left")
     for col in ("severity", "flow", "code", "finding", "fix"):
-        table.add_column(col, overflow="fold")
+        table.add_column(col, overflow="fold", min_width=len(col), ratio=3 if col in ("finding", "fix") else None)
     for x in findings.itertuples(index=False):
         table.add_row(Text(x.severity, style=SEVERITY_STYLE.get(x.severity, "")),
-                      _flows_cell(x), x.code, x.message, x.fix)
+                      _flows_cell(x), Text(cell(x.code)), Text(cell(x.message)), Text(cell(x.fix)))
     console.print(table)
 
 
@@ -245,26 +343,31 @@ def table_rows(cap: Capture, table: str) -> list[dict[str, Any]]:
     return [plain(r) for r in finding_rows(a)]
 
 
-def to_json(cap: Capture) -> str:
-    doc = {
+def json_doc(cap: Capture, rows: dict[str, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
+    """The JSON document of one capture; ``rows``: its tables, when already selected (--filter)."""
+    rows = rows or {t: table_rows(cap, t) for t in ("flows", "certificates", "events", "findings")}
+    return {
         "capture": cap.name,
         "format": cap.format,
         "frames": cap.stats.get("frames", 0),
         "warnings": cap.warnings,
-        "flows": table_rows(cap, "flows"),
-        "certificates": table_rows(cap, "certificates"),
-        "events": table_rows(cap, "events"),
-        "findings": [{**r, "evidence": json.loads(r["evidence"])} for r in table_rows(cap, "findings")],
+        "flows": rows["flows"],
+        "certificates": rows["certificates"],
+        "events": rows["events"],
+        "findings": [{**r, "evidence": json.loads(r["evidence"])} for r in rows["findings"]],
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False)
+
+
+def to_json(cap: Capture) -> str:
+    return json.dumps(json_doc(cap), indent=2, ensure_ascii=False)
 
 
 def _csv_safe(v: Any) -> Any:
     if isinstance(v, list):
         v = ";".join(str(x) for x in v)
     if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + v
-    return v
+        v = "'" + v
+    return csv_cell(v)
 
 
 class CsvStream:

@@ -26,3 +26,10 @@ def lab_capture(tmp_path_factory):
     path = tmp_path_factory.mktemp("lab") / "lab.pcapng"
     write_capture(path, packets)
     return path
+
+
+@pytest.fixture(autouse=True)
+def _no_inherited_columns(monkeypatch):
+    """pytest-xdist workers inherit COLUMNS=80, which the table report honours when piped (as a
+    user would want): tests that need a width set it themselves."""
+    monkeypatch.delenv("COLUMNS", raising=False)

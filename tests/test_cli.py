@@ -80,13 +80,23 @@ def test_options_before_the_file(lab_capture, capsys):
     assert json.loads(capsys.readouterr().out)["flows"]
 
 
-def test_fifo_is_refused_not_waited_on(tmp_path):
+def test_fifo_is_read_as_a_stream(tmp_path, lab_capture, lab_expect):
+    """A FIFO (like process substitution) is read as it comes, not refused."""
     import os
+    import threading
     fifo = tmp_path / "capture.pcap"
     os.mkfifo(fifo)
-    proc = subprocess.run([sys.executable, "-m", "inspector", str(fifo)], capture_output=True,
-                          text=True, timeout=60)
-    assert proc.returncode == 2 and "not a regular file" in proc.stderr
+
+    def feed():
+        with open(fifo, "wb") as w:
+            w.write(lab_capture.read_bytes())
+    t = threading.Thread(target=feed)
+    t.start()
+    proc = subprocess.run([sys.executable, "-m", "inspector", str(fifo), "--format", "json"],
+                          capture_output=True, text=True, timeout=120)
+    t.join()
+    assert proc.returncode == 0, proc.stderr
+    assert len(json.loads(proc.stdout)["flows"]) == len(lab_expect)
 
 
 def test_limits_are_options_and_hitting_one_is_a_warning(tmp_path):

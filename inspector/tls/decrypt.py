@@ -1,6 +1,6 @@
 """TLS 1.3 record decryption from an NSS key log (SSLKEYLOGFILE), with `cryptography`.
 
-Sans-I/O: `parse_keylog(text)` turns key log lines into a `KeyLog`; `RecordDecryptor` decrypts
+Sans-I/O: `KeyLogParser` (streaming) and `parse_keylog(text)` turn key log lines into a `KeyLog`; `RecordDecryptor` decrypts
 the records of one direction under one traffic secret (RFC 8446 section 5.2/5.3 and 7.1:
 HKDF-Expand-Label for key and IV, per-record nonce = IV xor sequence number, AAD = the record
 header).  Used by `TLSSession` to reveal the encrypted handshake: Certificate, CertificateRequest,
@@ -30,41 +30,112 @@ LABELS = ("CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET",
           "CLIENT_EARLY_TRAFFIC_SECRET", "EXPORTER_SECRET")
 
 
+MAX_KEYLOG_LINE = 1024  # longer lines are not key log lines (the longest valid one is ~230 bytes)
+_LABEL_SET = frozenset(LABELS)
+
+
 @dataclass(slots=True)
 class KeyLog:
-    """client_random -> {label: secret}."""
+    """client_random -> {label: secret}, and what reading it met (``warnings``: (code, detail))."""
 
     secrets: dict[bytes, dict[str, bytes]] = field(default_factory=dict)
     bad_lines: int = 0
+    lines: int = 0  # key log lines kept
+    hits: int = 0  # lookups that found a secret (0 at the end: the key log matched no flow)
+    source: str = ""
+    warnings: list[tuple[str, str]] = field(default_factory=list)
 
     def get(self, client_random: bytes) -> dict[str, bytes] | None:
-        return self.secrets.get(client_random)
+        found = self.secrets.get(client_random)
+        if found is not None:
+            self.hits += 1
+        return found
 
     def __len__(self) -> int:
         return len(self.secrets)
 
 
-def parse_keylog(text: str) -> KeyLog:
-    """NSS key log format: ``LABEL <client_random hex> <secret hex>`` per line; ``#`` comments."""
-    log = KeyLog()
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
+class KeyLogParser:
+    """Sans-I/O, streaming: `feed` chunks of bytes, then `close` for the `KeyLog`.
+
+    Memory is the secrets kept, never the file: a partial line is carried over only up to
+    `MAX_KEYLOG_LINE` bytes (a longer run without a newline is junk, dropped as it comes), and
+    comments, blank and bad lines cost nothing.
+    """
+
+    def __init__(self, source: str = "") -> None:
+        self.log = KeyLog(source=source)
+        self._carry = b""
+        self._junk = False  # inside an over-long line: skip to the next newline
+
+    def skip_partial_line(self) -> None:
+        """The next bytes start mid-line (reading from an offset): drop them up to a newline."""
+        self._carry = b""
+        self._junk = True
+
+    def feed(self, chunk: bytes) -> None:
+        start = 0
+        n = len(chunk)
+        while start < n:
+            nl = chunk.find(b"\n", start)
+            if nl < 0:
+                if not self._junk:
+                    if len(self._carry) + n - start > MAX_KEYLOG_LINE:
+                        self._junk = True
+                        self._carry = b""
+                        self.log.bad_lines += 1
+                    else:
+                        self._carry += chunk[start:]
+                return
+            if self._junk:
+                self._junk = False
+            elif self._carry or nl - start <= MAX_KEYLOG_LINE:
+                line = self._carry + chunk[start:nl]
+                self._carry = b""
+                if len(line) <= MAX_KEYLOG_LINE:
+                    self._line(line)
+                else:
+                    self.log.bad_lines += 1
+            else:
+                self.log.bad_lines += 1
+            start = nl + 1
+
+    def _line(self, raw: bytes) -> None:
+        line = raw.strip()
+        if not line or line.startswith(b"#"):
+            return
         parts = line.split()
-        if len(parts) != 3 or parts[0] not in LABELS:
+        log = self.log
+        if len(parts) != 3:
             log.bad_lines += 1
-            continue
+            return
+        label = parts[0].decode("ascii", "replace")
+        if label not in _LABEL_SET:
+            log.bad_lines += 1
+            return
         try:
-            cr, secret = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
-        except ValueError:
+            cr, secret = bytes.fromhex(parts[1].decode("ascii")), bytes.fromhex(parts[2].decode("ascii"))
+        except (ValueError, UnicodeDecodeError):
             log.bad_lines += 1
-            continue
-        if len(cr) != 32:
+            return
+        if len(cr) != 32 or not secret:
             log.bad_lines += 1
-            continue
-        log.secrets.setdefault(cr, {})[parts[0]] = secret
-    return log
+            return
+        log.secrets.setdefault(cr, {})[label] = secret
+        log.lines += 1
+
+    def close(self) -> KeyLog:
+        if self._carry and not self._junk:
+            self._line(self._carry)
+        self._carry = b""
+        return self.log
+
+
+def parse_keylog(text: str | bytes) -> KeyLog:
+    """NSS key log format: ``LABEL <client_random hex> <secret hex>`` per line; ``#`` comments."""
+    p = KeyLogParser()
+    p.feed(text.encode("ascii", "replace") if isinstance(text, str) else text)
+    return p.close()
 
 
 def hkdf_expand_label(secret: bytes, label: bytes, context: bytes, length: int,

@@ -1,0 +1,34 @@
+"""JSON lines: one row (a flow, a certificate, an event, a finding) per line, written as it comes.
+
+The rows are those of `inspector.report.table_rows` / `plain` (ISO 8601 UTC times, lists as
+arrays, NA as null); a finding's ``evidence`` is an object, not a string.  Each line is flushed,
+so ``tlsinspect - --format jsonl | jq`` and ``tlsinspect live --format jsonl`` show flows as they end.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable, TextIO
+
+
+def line(row: dict[str, Any]) -> str:
+    if isinstance(row.get("evidence"), str):
+        try:
+            row = {**row, "evidence": json.loads(row["evidence"])}
+        except ValueError:
+            pass
+    return json.dumps(row, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+class JsonlStream:
+    """Rows in batches -> lines; ``flush`` after each batch (a pipe reader sees them at once)."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.rows = 0
+
+    def write(self, rows: Iterable[dict[str, Any]]) -> None:
+        for r in rows:
+            self.out.write(line(r) + "\n")
+            self.rows += 1
+        self.out.flush()
