@@ -109,7 +109,7 @@ class Analyzer:
         thresholds = gc.get_threshold()
         gc.set_threshold(max(thresholds[0], 20_000), *thresholds[1:])
         try:
-            for ts, lt, data, _olen in chain((first,), it):
+            for ts, lt, data, olen in chain((first,), it):
                 frame += 1
                 # Fast path: Ethernet II, IPv4 without options or fragmentation, TCP.  The 4-tuple
                 # is one slice (addresses and ports are contiguous), so a packet of a judged
@@ -152,10 +152,15 @@ class Analyzer:
                             continue
                         c = None
                 doff = (buf[t + 12] >> 4) * 4
+                cut = olen > len(data) and end == len(data) and buf is data  # the snaplen cut this packet
                 if doff < 20 or t + doff > end:
-                    stats["bad_tcp_header_length"] += 1
-                    continue
-                payload = buf[t + doff:end]
+                    if not (cut and doff >= 20):
+                        stats["bad_tcp_header_length"] += 1
+                        continue
+                    payload = b""  # the snaplen cut the TCP options: seq and flags still count
+                else:
+                    payload = buf[t + doff:end]
+                    cut = cut and bool(payload)
                 if c is None:
                     if flags & TCP_RST or not (payload or flags & TCP_SYN):
                         continue
@@ -164,6 +169,8 @@ class Analyzer:
                         and c.isn_a is not None and unpack_seq(buf, t + 4)[0] != c.isn_a:
                     self._close(c)  # port reuse: a new SYN with a new ISN
                     c = self._open(key, src, dst, buf, t, flags, frame, ts)
+                if cut and len(data) > c.snaplen:
+                    c.snaplen = len(data)
                 side = "a" if key == c.key_a else "b"
                 c.packet(side, unpack_seq(buf, t + 4)[0], flags, payload, frame, ts, tls_ports,
                          unpack_seq(buf, t + 8)[0] if flags & TCP_SYN else 0)
@@ -214,7 +221,8 @@ class Analyzer:
                 del self.table[k]
 
     def _emit(self, c: Connection) -> None:
-        if not c.is_tls:
+        cut_tls = c.snaplen and c.state != "not_tls" and (c.session.started or c.a_port in self.tls_ports or c.b_port in self.tls_ports)
+        if not c.is_tls and not cut_tls:
             kind = "not_tls" if c.state == "not_tls" or not c.session.started else "tls_without_handshake"
             self.stats[kind] += 1
             on_tls_port = c.a_port in self.tls_ports or c.b_port in self.tls_ports
@@ -254,8 +262,10 @@ class Analyzer:
             events.append(EventRecord(self.capture, flow_id, an.frame, an.ts, "warning", who,
                                       an.code, an.detail))
         for code in c.tcp_anomalies() + c.warnings:
-            events.append(EventRecord(self.capture, flow_id, None, None, "warning", None, code,
-                                      _TCP_DETAILS.get(code, code)))
+            detail = _TCP_DETAILS.get(code, code)
+            if code == "snaplen_truncated":
+                detail = detail.format(snaplen=c.snaplen)
+            events.append(EventRecord(self.capture, flow_id, None, None, "warning", None, code, detail))
         if self.on_flow is not None:
             self.on_flow(rec, events)
 
@@ -320,4 +330,6 @@ _TCP_DETAILS = {
     "content_gap": "bytes are missing from the capture (a TCP gap); parsing resumed where it could",
     "overlap_different_data": "overlapping TCP segments carry different bytes; the first copy was used",
     "evicted_flow_table_full": "the flow table was full; this flow was reported before its end",
+    "snaplen_truncated": "the capture kept only the first {snaplen} bytes of this flow's handshake packets "
+                         "(snaplen {snaplen}): the handshake cannot be read in full; capture with -s 0",
 }
