@@ -169,6 +169,10 @@ def batch(
 
     if scheduler is not None and engine is not Engine.dask:
         raise _fail("--scheduler needs --engine dask")
+    if engine is Engine.dask:  # before anything is written: no error rows for a missing engine
+        import importlib.util
+        if importlib.util.find_spec("distributed") is None:
+            raise _fail("--engine dask needs Dask: pip install 'tlsinspect[dask]'")
     try:
         summary = run_batch(inputs, output, engine=engine.value, jobs=jobs, scheduler=scheduler,
                             force=force, quiet=quiet, ports=port or (), err_console=err)
@@ -225,6 +229,22 @@ _register_certs(app)
 COMMANDS = {"report", "batch", "certs"}
 
 
+def _click_exceptions() -> tuple[tuple[type, ...], tuple[type, ...]]:
+    """(usage errors, aborts) of click and of the click Typer vendors (typer._click, Typer >= 0.2x)."""
+    import importlib
+
+    usage, abort = [], []
+    for name in ("click.exceptions", "typer._click.exceptions"):
+        try:
+            mod = importlib.import_module(name)
+        except ImportError:
+            continue
+        usage.append(mod.ClickException)
+        if hasattr(mod, "Abort"):
+            abort.append(mod.Abort)
+    return tuple(usage), tuple(abort)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: ``tlsinspect FILE`` runs ``report``."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -234,9 +254,13 @@ def main(argv: list[str] | None = None) -> None:
         from . import __version__
         print(f"tlsinspect {__version__}")
         return
+    usage, abort = _click_exceptions()
     try:
-        app(args=args, prog_name="tlsinspect")
-    except KeyboardInterrupt:
+        code = app(args=args, prog_name="tlsinspect", standalone_mode=False)
+    except usage as e:  # a usage error: one line, exit 2 (not Typer's box)
+        err.print(f"tlsinspect: {e.format_message()}", markup=False)
+        sys.exit(2)
+    except (KeyboardInterrupt, *abort):
         err.print("tlsinspect: interrupted")
         sys.exit(130)
     except Exception as e:  # a bug of ours: one line, exit 3 (TLSINSPECT_DEBUG=1 shows the traceback)
@@ -247,6 +271,8 @@ def main(argv: list[str] | None = None) -> None:
         err.print(f"tlsinspect: internal error: {type(e).__name__}: {e} (please report it with the "
                   f"capture; TLSINSPECT_DEBUG=1 shows the traceback)", markup=False)
         sys.exit(3)
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 if __name__ == "__main__":
