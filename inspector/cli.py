@@ -271,8 +271,7 @@ def main(argv: list[str] | None = None) -> None:
         err.print(f"tlsinspect: internal error: {type(e).__name__}: {e} (please report it with the "
                   f"capture; TLSINSPECT_DEBUG=1 shows the traceback)", markup=False)
         sys.exit(3)
-    if isinstance(code, int) and code:
-        sys.exit(code)
+    sys.exit(code if isinstance(code, int) else 0)  # as Typer's standalone mode did
 
 
 if __name__ == "__main__":
