@@ -127,7 +127,8 @@ class Analyzer:
                             continue
                         c = None  # a new connection reuses a finished 4-tuple
                     end = 14 + ((data[16] << 8) | data[17])
-                    if end > len(data) or end == 14:  # cut by the snaplen; 0 = not filled in (TSO)
+                    cut = end > len(data)  # the IP datagram is longer than what was captured
+                    if cut or end == 14:  # cut by the snaplen; 0 = not filled in (TSO)
                         end = len(data)
                     elif end < 54:
                         stats["truncated_tcp"] += 1
@@ -141,6 +142,7 @@ class Analyzer:
                     if d is None:
                         continue
                     src, dst, buf, t, end = d
+                    cut = self.decoder.cut
                     if t + 20 > end:
                         stats["truncated_tcp"] += 1
                         continue
@@ -152,7 +154,7 @@ class Analyzer:
                             continue
                         c = None
                 doff = (buf[t + 12] >> 4) * 4
-                cut = olen > len(data) and end == len(data) and buf is data  # the snaplen cut this packet
+                cut = cut and olen > len(data)  # the snaplen cut this packet (not just its padding or FCS)
                 if doff < 20 or t + doff > end:
                     if not (cut and doff >= 20):
                         stats["bad_tcp_header_length"] += 1

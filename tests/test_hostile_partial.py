@@ -60,6 +60,22 @@ def test_whole_packets_have_no_snaplen_warning():
     assert "snaplen" not in str(f.outcome_detail)
 
 
+def test_an_uncaptured_fcs_is_not_a_snaplen_cut(tmp_path):
+    """Original length = captured length + 4 (the Ethernet FCS, not captured): nothing of the IP
+    datagram is missing, so no warning."""
+    data = SAMPLE.read_bytes()
+    assert data[:4] == b"\xd4\xc3\xb2\xa1"
+    out, pos = bytearray(data[:24]), 24
+    while pos + 16 <= len(data):
+        sec, usec, incl, orig = struct.unpack_from("<IIII", data, pos)
+        out += struct.pack("<IIII", sec, usec, incl, incl + 4) + data[pos + 16:pos + 16 + incl]
+        pos += 16 + incl
+    path = tmp_path / "fcs.pcap"
+    path.write_bytes(bytes(out))
+    f = inspector.read_capture(path).flows.iloc[0]
+    assert f.outcome == "established" and "snaplen_truncated" not in f.warnings
+
+
 def test_a_snaplen_above_every_frame_is_not_a_cut(tmp_path):
     """A snaplen above every frame cuts nothing: no warning."""
     cap = inspector.read_capture(sliced(tmp_path, 1514))
