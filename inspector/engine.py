@@ -79,6 +79,7 @@ class Analyzer:
         self.table: dict[bytes, Connection | _Done] = {}
         self.active: dict[bytes, Connection] = {}  # key_a -> connection, oldest first
         self.tombstones: deque[bytes] = deque()
+        self.buffered = 0  # sum of Connection.held over the flows in flight
         self.flows: list[FlowRecord] = []
         self.events: list[EventRecord] = []
         self.certs: dict[str, CertSeen] = {}
@@ -176,6 +177,12 @@ class Analyzer:
                 side = "a" if key == c.key_a else "b"
                 c.packet(side, unpack_seq(buf, t + 4)[0], flags, payload, frame, ts, tls_ports,
                          unpack_seq(buf, t + 8)[0] if flags & TCP_SYN else 0)
+                if payload:  # the bytes buffered by all flows in flight stay within the budget
+                    held = c.buffered()
+                    self.buffered += held - c.held
+                    c.held = held
+                    if self.buffered > self.limits.max_buffered_bytes:
+                        self._shed()
                 if c.state == "done" or c.state == "not_tls":
                     self._close(c)
         finally:
@@ -206,10 +213,23 @@ class Analyzer:
             self._close(oldest)
         return c
 
+    def _shed(self) -> None:
+        """Over the buffered-bytes budget: evict the flows holding the most (still reported)."""
+        while self.buffered > self.limits.max_buffered_bytes and self.active:
+            big = max(self.active.values(), key=lambda x: x.held)
+            if not big.held:
+                break
+            big.evicted = "memory"
+            big.warnings.append("evicted_memory_budget")
+            self.stats["flows_evicted_memory"] += 1
+            self._close(big)
+
     def _close(self, c: Connection) -> None:
         """The connection is judged: emit its row (if TLS) and remember its 4-tuple as done."""
         if self.active.pop(c.key_a, None) is None:
             return
+        self.buffered -= c.held
+        c.held = 0
         c.finish()
         self._emit(c)
         a_port, b_port = struct.pack("!H", c.a_port), struct.pack("!H", c.b_port)
@@ -332,6 +352,8 @@ _TCP_DETAILS = {
     "content_gap": "bytes are missing from the capture (a TCP gap); parsing resumed where it could",
     "overlap_different_data": "overlapping TCP segments carry different bytes; the first copy was used",
     "evicted_flow_table_full": "the flow table was full; this flow was reported before its end",
+    "evicted_memory_budget": "the flows in flight buffered more than Limits.max_buffered_bytes; this flow, "
+                             "holding the most, was reported before its end",
     "snaplen_truncated": "the capture kept only the first {snaplen} bytes of this flow's handshake packets "
                          "(snaplen {snaplen}): the handshake cannot be read in full; capture with -s 0",
 }

@@ -41,6 +41,7 @@ class Limits:
     frag_timeout: float = FRAG_TIMEOUT  # seconds of capture time to complete a fragmented datagram
     max_keylog_bytes: int = 256 * 1024 * 1024  # key log bytes read (a bigger file is read from its end)
     keylog_timeout: float = 10.0  # seconds a key log FIFO may stay silent
+    max_buffered_bytes: int = 512 * 1024 * 1024  # handshake bytes buffered by all flows in flight
 
 
 @dataclass(slots=True)
@@ -110,7 +111,7 @@ class Connection:
     __slots__ = ("key_a", "a_ip", "b_ip", "a_port", "b_port", "ip_version", "first_ts", "last_ts",
                  "first_frame", "last_frame", "syn", "reasm", "readers", "session", "state",
                  "closed_by", "close_kind", "close_frame", "packets", "warnings", "evicted",
-                 "isn_a", "snaplen")
+                 "isn_a", "snaplen", "held")
 
     def __init__(self, key_a: bytes, a_ip: bytes, b_ip: bytes, a_port: int, b_port: int,
                  frame: int, ts: float, limits: Limits, keylog: KeyLog | None = None) -> None:
@@ -137,12 +138,23 @@ class Connection:
         self.evicted = False
         self.isn_a: int | None = None
         self.snaplen = 0  # longest captured frame among this flow's packets that the snaplen cut
+        self.held = 0  # bytes this flow buffers, as last counted by the engine (`buffered`)
 
     @property
     def is_tls(self) -> bool:
         s = self.session
         return bool(s.started) and (s.client_hello is not None or s.server_hello is not None
                                     or bool(s.history) or bool(s.alerts) or self.partial_hello() is not None)
+
+    def buffered(self) -> int:
+        """Bytes this connection holds: partial records and messages, data above holes, and the
+        retransmission window of each direction."""
+        n = 0
+        for r in self.readers.values():
+            n += len(r.buf) + len(r.hs)
+        for t in self.reasm.values():
+            n += t.pending_bytes + len(t._recent)
+        return n
 
     def partial_hello(self) -> tuple[str, int, int | None] | None:
         """(``"ClientHello"``/``"ServerHello"``, bytes seen, bytes announced or None) for a hello
@@ -313,7 +325,8 @@ def _outcome(conn: Connection, client: str) -> tuple[str, str | None]:
         how = "reset" if conn.close_kind == "rst" else "closed"
         return "reset", f"{who} {how} the connection{after} without an alert"
     if conn.evicted:
-        return "incomplete", "flow evicted before the handshake ended (flow table full)"
+        why = "memory budget for buffered handshakes reached" if conn.evicted == "memory" else "flow table full"
+        return "incomplete", f"flow evicted before the handshake ended ({why})"
     return "incomplete", "the capture ends before the handshake does"
 
 

@@ -51,3 +51,46 @@ def test_tombstones_hold_at_ten_times_their_bound():
     peak, a, _ = _peak(20 * bound, Limits(max_tombstones=bound), b"GET / HTTP/1.1\r\n\r\n", 80)
     assert not a.active and len(a.tombstones) <= 2 * bound and len(a.table) <= 2 * bound
     assert peak < 1_500_000, peak  # unbounded, the same input holds ~5 MB
+
+
+def _hog_packets(n: int):
+    """n connections, each sending a ClientHello and then ~1 MB of a handshake message that never
+    ends (61 records of 16,000 bytes under a 1,000,000-byte Certificate header)."""
+    head = bytes([11]) + (1_000_000).to_bytes(3, "big")
+    first = head + bytes(16000 - 4)
+    records = [client_hello(), b"\x16\x03\x03" + len(first).to_bytes(2, "big") + first]
+    records += [b"\x16\x03\x03" + (16000).to_bytes(2, "big") + bytes(16000)] * 60
+    for i in range(n):
+        seq = 1
+        for r in records:
+            for k in range(0, len(r), 1400):
+                seg = r[k:k + 1400]
+                src, dst = bytes([10, 1, 0, i & 255]), bytes([10, 2, 0, 1])
+                tcp = struct.pack("!HHIIBBHHH", 10000 + i, 443, seq, 0, 0x50, 0x18, 65535, 0, 0)
+                ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40 + len(seg), 0, 0, 64, 6, 0, src, dst)
+                frame = b"\x00" * 12 + b"\x08\x00" + ip + tcp + seg
+                yield (1.0 + i, 1, frame, len(frame))
+                seq += len(seg)
+
+
+def test_buffered_handshake_bytes_hold_at_ten_times_their_budget():
+    """Before: each flow in flight could buffer up to ~1 MiB of an unfinished handshake message
+    (200 such flows held 210 MB; 20,000 would hold 20 GB).  Now the flows in flight share
+    Limits.max_buffered_bytes; over it, the flow holding the most is evicted and reported."""
+    budget = 2 * 1024 * 1024
+    rows = []
+    a = Analyzer("mem", limits=Limits(max_buffered_bytes=budget), on_flow=lambda rec, ev: rows.append(rec))
+    tracemalloc.start()
+    try:
+        a.feed(_hog_packets(20))  # ~20 MB buffered if unbounded: 10x the budget
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert a.buffered <= budget
+    assert peak < 2 * budget, peak
+    assert a.stats["flows_evicted_memory"] >= 18
+    evicted = [r for r in rows if "evicted_memory_budget" in r.warnings]
+    assert len(evicted) == a.stats["flows_evicted_memory"]
+    assert evicted[0].outcome == "incomplete" and evicted[0].outcome_detail == (
+        "flow evicted before the handshake ended (memory budget for buffered handshakes reached)")
+    assert evicted[0].sni == "cucm1.example.lab"  # what was parsed before is kept
