@@ -641,6 +641,13 @@ def _worker(conn, memory_mb: int) -> None:
     import inspector.frame  # noqa: F401
     import inspector.diagnose  # noqa: F401
 
+    tmpdir = tempfile.mkdtemp(prefix="tlsinspect-fuzz-")
+    warm = sample_files()
+    if warm:  # one real case before the cap: pyarrow's allocator reserves its arenas on first use,
+        try:  # and under RLIMIT_AS that first reservation can fail ("malloc of size 64 failed")
+            run_capture(warm[0].read_bytes(), tmpdir, cli=False)
+        except Exception:  # noqa: BLE001 - the warm-up must not stop the worker
+            pass
     try:
         with open("/proc/self/status") as fh:
             vm = next(int(ln.split()[1]) * 1024 for ln in fh if ln.startswith("VmSize:"))
@@ -648,7 +655,6 @@ def _worker(conn, memory_mb: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     except (OSError, ValueError, StopIteration):
         pass
-    tmpdir = tempfile.mkdtemp(prefix="tlsinspect-fuzz-")
     try:
         while True:
             try:
