@@ -143,7 +143,8 @@ def read_capture(path: str | os.PathLike, *, ports: Iterable[int] = (),
     """Read a pcap/pcapng file (optionally gzip-compressed) and analyse every TLS flow.
 
     ``keylog`` names an NSS key log file (SSLKEYLOGFILE): TLS 1.3 handshakes whose secrets it
-    holds are decrypted, revealing their certificates, CertificateRequest and alerts.
+    holds are decrypted, revealing their certificates, CertificateRequest and alerts.  Without
+    it, a key log beside the capture (``FILE.keys``, ``FILE.keylog``, ``FILE.sslkeylog``) is used.
     ``trust`` (an `inspector.trust.TrustStore`, e.g. ``load_trust("ca.pem")``) judges each flow's
     chains for the ``server_validation`` / ``client_validation`` columns (else the chain alone).
     ``engine="tshark"`` fills the same tables from Wireshark's dissectors through pyshark (slower;

@@ -383,7 +383,7 @@ def register(app: typer.Typer) -> None:
             "--trust", metavar="FILE|DIR",
             help="trust store: PEM bundle, DER file, directory, or CUCM/Expressway trust export "
                  "(.tar/.tgz/.zip); repeatable")] = None,
-        trust_set: Annotated[Optional[list[TrustSet]], typer.Option(
+        trust_set: Annotated[Optional[list[str]], typer.Option(
             "--trust-set", metavar="mozilla|cisco-mic",
             help="built-in trust set: mozilla (certifi) or cisco-mic (Cisco manufacturing CA names); repeatable")
         ] = None,
@@ -395,7 +395,7 @@ def register(app: typer.Typer) -> None:
         at capture time; export them as PEM (--export) and say which trust store each missing CA needs."""
         err = Console(stderr=True, highlight=False, soft_wrap=True)
         try:
-            code = run_certs(file, export=export, trust=trust, trust_set=[t.value for t in trust_set or []],
+            code = run_certs(file, export=export, trust=trust, trust_set=list(trust_set or []),
                              ports=port, keylog=keylog, err=err)
         except InspectError as e:
             err.print(_show(f"tlsinspect: {e}"), markup=False)

@@ -281,6 +281,10 @@ def batch(
 
     if scheduler is not None and engine is not Engine.dask:
         raise _fail("--scheduler needs --engine dask")
+    if engine is Engine.dask:  # before anything is written: no error rows for a missing engine
+        import importlib.util
+        if importlib.util.find_spec("distributed") is None:
+            raise _fail("--engine dask needs Dask: pip install 'tlsinspect[dask]'")
     try:  # a bad expression is refused before any capture is read
         flt = combine([filter_, FAILED if failed else None])
     except InspectError as e:
@@ -397,6 +401,22 @@ def _explain(code: str) -> None:
     print(explain(code))
 
 
+def _click_exceptions() -> tuple[tuple[type, ...], tuple[type, ...]]:
+    """(usage errors, aborts) of click and of the click Typer vendors (typer._click, Typer >= 0.2x)."""
+    import importlib
+
+    usage, abort = [], []
+    for name in ("click.exceptions", "typer._click.exceptions"):
+        try:
+            mod = importlib.import_module(name)
+        except ImportError:
+            continue
+        usage.append(mod.ClickException)
+        if hasattr(mod, "Abort"):
+            abort.append(mod.Abort)
+    return tuple(usage), tuple(abort)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: ``tlsinspect FILE`` runs ``report``."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -406,9 +426,13 @@ def main(argv: list[str] | None = None) -> None:
     if args[:1] == ["--explain"] or (args[:1] and args[0].startswith("--explain=")):
         _explain(args[0].partition("=")[2] or (args[1] if len(args) > 1 else ""))
         return
+    usage, abort = _click_exceptions()
     try:
-        app(args=args, prog_name="tlsinspect")
-    except KeyboardInterrupt:
+        code = app(args=args, prog_name="tlsinspect", standalone_mode=False)
+    except usage as e:  # a usage error: one line, exit 2 (not Typer's box)
+        err.print(f"tlsinspect: {e.format_message()}", markup=False)
+        sys.exit(2)
+    except (KeyboardInterrupt, *abort):
         err.print("tlsinspect: interrupted")
         sys.exit(130)
     except BrokenPipeError:
@@ -426,6 +450,7 @@ def main(argv: list[str] | None = None) -> None:
         err.print(f"tlsinspect: internal error: {type(e).__name__}: {e} (please report it with the "
                   f"capture; TLSINSPECT_DEBUG=1 shows the traceback)", markup=False)
         sys.exit(3)
+    sys.exit(code if isinstance(code, int) else 0)  # as Typer's standalone mode did
 
 
 if __name__ == "__main__":

@@ -82,6 +82,7 @@ class Analyzer:
         self.table: dict[bytes, Connection | _Done] = {}
         self.active: dict[bytes, Connection] = {}  # key_a -> connection, oldest first
         self.tombstones: deque[bytes] = deque()
+        self.buffered = 0  # sum of Connection.held over the flows in flight
         self.flows: list[FlowRecord] = []
         self.events: list[EventRecord] = []
         self.messages: list[MessageRecord] = []
@@ -113,7 +114,7 @@ class Analyzer:
         thresholds = gc.get_threshold()
         gc.set_threshold(max(thresholds[0], 20_000), *thresholds[1:])
         try:
-            for ts, lt, data, _olen in chain((first,), it):
+            for ts, lt, data, olen in chain((first,), it):
                 frame += 1
                 # Fast path: Ethernet II, IPv4 without options or fragmentation, TCP.  The 4-tuple
                 # is one slice (addresses and ports are contiguous), so a packet of a judged
@@ -131,7 +132,8 @@ class Analyzer:
                             continue
                         c = None  # a new connection reuses a finished 4-tuple
                     end = 14 + ((data[16] << 8) | data[17])
-                    if end > len(data) or end == 14:  # cut by the snaplen; 0 = not filled in (TSO)
+                    cut = end > len(data)  # the IP datagram is longer than what was captured
+                    if cut or end == 14:  # cut by the snaplen; 0 = not filled in (TSO)
                         end = len(data)
                     elif end < 54:
                         stats["truncated_tcp"] += 1
@@ -145,6 +147,7 @@ class Analyzer:
                     if d is None:
                         continue
                     src, dst, buf, t, end = d
+                    cut = self.decoder.cut
                     if t + 20 > end:
                         stats["truncated_tcp"] += 1
                         continue
@@ -156,10 +159,15 @@ class Analyzer:
                             continue
                         c = None
                 doff = (buf[t + 12] >> 4) * 4
+                cut = cut and olen > len(data)  # the snaplen cut this packet (not just its padding or FCS)
                 if doff < 20 or t + doff > end:
-                    stats["bad_tcp_header_length"] += 1
-                    continue
-                payload = buf[t + doff:end]
+                    if not (cut and doff >= 20):
+                        stats["bad_tcp_header_length"] += 1
+                        continue
+                    payload = b""  # the snaplen cut the TCP options: seq and flags still count
+                else:
+                    payload = buf[t + doff:end]
+                    cut = cut and bool(payload)
                 if c is None:
                     if flags & TCP_RST or not (payload or flags & TCP_SYN):
                         continue
@@ -168,9 +176,17 @@ class Analyzer:
                         and c.isn_a is not None and unpack_seq(buf, t + 4)[0] != c.isn_a:
                     self._close(c)  # port reuse: a new SYN with a new ISN
                     c = self._open(key, src, dst, buf, t, flags, frame, ts)
+                if cut and len(data) > c.snaplen:
+                    c.snaplen = len(data)
                 side = "a" if key == c.key_a else "b"
                 c.packet(side, unpack_seq(buf, t + 4)[0], flags, payload, frame, ts, tls_ports,
                          unpack_seq(buf, t + 8)[0] if flags & TCP_SYN else 0)
+                if payload:  # the bytes buffered by all flows in flight stay within the budget
+                    held = c.buffered()
+                    self.buffered += held - c.held
+                    c.held = held
+                    if self.buffered > self.limits.max_buffered_bytes:
+                        self._shed()
                 if c.state == "done" or c.state == "not_tls":
                     self._close(c)
         finally:
@@ -201,10 +217,23 @@ class Analyzer:
             self._close(oldest)
         return c
 
+    def _shed(self) -> None:
+        """Over the buffered-bytes budget: evict the flows holding the most (still reported)."""
+        while self.buffered > self.limits.max_buffered_bytes and self.active:
+            big = max(self.active.values(), key=lambda x: x.held)
+            if not big.held:
+                break
+            big.evicted = "memory"
+            big.warnings.append("evicted_memory_budget")
+            self.stats["flows_evicted_memory"] += 1
+            self._close(big)
+
     def _close(self, c: Connection) -> None:
         """The connection is judged: emit its row (if TLS) and remember its 4-tuple as done."""
         if self.active.pop(c.key_a, None) is None:
             return
+        self.buffered -= c.held
+        c.held = 0
         c.finish()
         self._emit(c)
         a_port, b_port = struct.pack("!H", c.a_port), struct.pack("!H", c.b_port)
@@ -218,7 +247,8 @@ class Analyzer:
                 del self.table[k]
 
     def _emit(self, c: Connection) -> None:
-        if not c.is_tls:
+        cut_tls = c.snaplen and c.state != "not_tls" and (c.session.started or c.a_port in self.tls_ports or c.b_port in self.tls_ports)
+        if not c.is_tls and not cut_tls:
             kind = "not_tls" if c.state == "not_tls" or not c.session.started else "tls_without_handshake"
             self.stats[kind] += 1
             on_tls_port = c.a_port in self.tls_ports or c.b_port in self.tls_ports
@@ -264,8 +294,10 @@ class Analyzer:
                                           "client" if ms.side == client_side else "server", ms.kind,
                                           intern(ms.name)))  # alert names are built per alert
         for code in c.tcp_anomalies() + c.warnings:
-            events.append(EventRecord(self.capture, flow_id, None, None, "warning", None, code,
-                                      _TCP_DETAILS.get(code, code)))
+            detail = _TCP_DETAILS.get(code, code)
+            if code == "snaplen_truncated":
+                detail = detail.format(snaplen=c.snaplen)
+            events.append(EventRecord(self.capture, flow_id, None, None, "warning", None, code, detail))
         if self.on_flow is not None:
             self.on_flow(rec, events)
 
@@ -333,4 +365,8 @@ _TCP_DETAILS = {
     "content_gap": "bytes are missing from the capture (a TCP gap); parsing resumed where it could",
     "overlap_different_data": "overlapping TCP segments carry different bytes; the first copy was used",
     "evicted_flow_table_full": "the flow table was full; this flow was reported before its end",
+    "evicted_memory_budget": "the flows in flight buffered more than Limits.max_buffered_bytes; this flow, "
+                             "holding the most, was reported before its end",
+    "snaplen_truncated": "the capture kept only the first {snaplen} bytes of this flow's handshake packets "
+                         "(snaplen {snaplen}): the handshake cannot be read in full; capture with -s 0",
 }

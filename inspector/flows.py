@@ -41,6 +41,7 @@ class Limits:
     frag_timeout: float = FRAG_TIMEOUT  # seconds of capture time to complete a fragmented datagram
     max_keylog_bytes: int = 256 * 1024 * 1024  # key log bytes read (a bigger file is read from its end)
     keylog_timeout: float = 10.0  # seconds a key log FIFO may stay silent
+    max_buffered_bytes: int = 512 * 1024 * 1024  # handshake bytes buffered by all flows in flight
 
 
 @dataclass(slots=True)
@@ -124,7 +125,7 @@ class Connection:
     __slots__ = ("key_a", "a_ip", "b_ip", "a_port", "b_port", "ip_version", "first_ts", "last_ts",
                  "first_frame", "last_frame", "syn", "reasm", "readers", "session", "state",
                  "closed_by", "close_kind", "close_frame", "packets", "warnings", "evicted",
-                 "isn_a")
+                 "isn_a", "snaplen", "held")
 
     def __init__(self, key_a: bytes, a_ip: bytes, b_ip: bytes, a_port: int, b_port: int,
                  frame: int, ts: float, limits: Limits, keylog: KeyLog | None = None) -> None:
@@ -150,12 +151,43 @@ class Connection:
         self.warnings: list[str] = []
         self.evicted = False
         self.isn_a: int | None = None
+        self.snaplen = 0  # longest captured frame among this flow's packets that the snaplen cut
+        self.held = 0  # bytes this flow buffers, as last counted by the engine (`buffered`)
 
     @property
     def is_tls(self) -> bool:
         s = self.session
         return bool(s.started) and (s.client_hello is not None or s.server_hello is not None
-                                    or bool(s.history) or bool(s.alerts))
+                                    or bool(s.history) or bool(s.alerts) or self.partial_hello() is not None)
+
+    def buffered(self) -> int:
+        """Bytes this connection holds: partial records and messages, data above holes, and the
+        retransmission window of each direction."""
+        n = 0
+        for r in self.readers.values():
+            n += len(r.buf) + len(r.hs)
+        for t in self.reasm.values():
+            n += t.pending_bytes + len(t._recent)
+        return n
+
+    def partial_hello(self) -> tuple[str, int, int | None] | None:
+        """(``"ClientHello"``/``"ServerHello"``, bytes seen, bytes announced or None) for a hello
+        the capture holds only the start of (the connection ended, or the capture did, first)."""
+        for side in ("a", "b"):
+            r = self.readers[side]
+            hs, b = r.hs, r.buf
+            rest = len(b) - 5 if len(b) > 5 and b[0] == 22 else 0  # the next record, begun
+            if hs and hs[0] in (1, 2):
+                mtype, seen = hs[0], len(hs) + rest
+                need = ((hs[1] << 16) | (hs[2] << 8) | hs[3]) + 4 if len(hs) >= 4 else None
+            elif rest and b[5] in (1, 2) and b[1] == 3:
+                mtype, seen = b[5], rest
+                need = ((b[6] << 16) | (b[7] << 8) | b[8]) + 4 if len(b) >= 9 else None
+            else:
+                continue
+            if (mtype == 1 and self.session.client_hello is None) or (mtype == 2 and self.session.server_hello is None):
+                return ("ClientHello" if mtype == 1 else "ServerHello"), seen, need
+        return None
 
     def packet(self, side: str, seq: int, flags: int, payload: bytes, frame: int, ts: float,
                tls_ports: frozenset[int], ack: int = 0) -> None:
@@ -282,6 +314,14 @@ def _outcome(conn: Connection, client: str) -> tuple[str, str | None]:
         after = f" after the {peer}'s {fatal.after}" if fatal.after else ""
         return "failed", f"{who} sent fatal {fatal.description}{after}"
     if s.client_hello is None and s.server_hello is None:
+        partial = conn.partial_hello()
+        if partial is not None:
+            name, seen, need = partial
+            of = f" of the {need}" if need is not None else ""
+            how = ""
+            if conn.close_kind is not None and conn.closed_by is not None:
+                how = f"; then the {role[conn.closed_by]} {'reset' if conn.close_kind == 'rst' else 'closed'} the connection"
+            return "incomplete", f"only {seen}{of} bytes of the {name} were seen{how}"
         return "incomplete", "the hellos are not in the capture (it starts mid-connection)"
     if s.sslv2_server is not None:
         return "established", "SSL 2.0 (obsolete and insecure); its handshake is encrypted after the ServerHello"
@@ -305,7 +345,8 @@ def _outcome(conn: Connection, client: str) -> tuple[str, str | None]:
         how = "reset" if conn.close_kind == "rst" else "closed"
         return "reset", f"{who} {how} the connection{after} without an alert"
     if conn.evicted:
-        return "incomplete", "flow evicted before the handshake ended (flow table full)"
+        why = "memory budget for buffered handshakes reached" if conn.evicted == "memory" else "flow table full"
+        return "incomplete", f"flow evicted before the handshake ended ({why})"
     return "incomplete", "the capture ends before the handshake does"
 
 
@@ -344,6 +385,16 @@ def build_flow(conn: Connection, flow_id: int, capture: str, cert_info: Callable
     role = {c: "client", sv: "server"}
     outcome, detail = _outcome(conn, c)
     warnings = conn.tcp_anomalies() + conn.warnings
+    if conn.snaplen:
+        if "snaplen_truncated" not in conn.warnings:
+            conn.warnings.append("snaplen_truncated")
+            warnings.append("snaplen_truncated")
+        cut = f"the capture cut the packets at {conn.snaplen} bytes (snaplen {conn.snaplen})"
+        if outcome == "established" or conn.session.fatal_alert() is not None:  # evidence the cut kept
+            detail = f"{detail}; {cut}" if detail else cut
+        else:
+            outcome, detail = "incomplete", f"{cut}: the handshake cannot be read in full" + (
+                f" ({detail})" if detail and conn.session.client_hello is not None else "")
     for a in s.anomalies:
         if a.code not in warnings:
             warnings.append(a.code)

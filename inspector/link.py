@@ -115,9 +115,11 @@ class LinkDecoder:
         self.timeout = timeout
         self._frags: OrderedDict[tuple, _Datagram] = OrderedDict()
         self._ts = 0.0
+        self.cut = False  # the last datagram decoded was longer than the captured bytes (snaplen)
 
     def decode(self, linktype: int, data: bytes, ts: float = 0.0) -> Decoded | None:
         self._ts = ts
+        self.cut = False
         n = len(data)
         if linktype == DLT_EN10MB:
             if n < 14:
@@ -214,6 +216,7 @@ class LinkDecoder:
         end = off + total
         if end > n:
             end = n  # snaplen cut: keep what was captured
+            self.cut = True
         if off + ihl > end:
             self.skipped["truncated_ip"] += 1
             return None
@@ -302,6 +305,7 @@ class LinkDecoder:
         end = off + 40 + plen if plen else n
         if end > n:
             end = n
+            self.cut = True
         nh = data[off + 6]
         p = off + 40
         hops = 0

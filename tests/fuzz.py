@@ -16,6 +16,15 @@ What one *case* is (chosen in turn, all deterministic from ``--seed``):
     truncation anywhere in the file).
 ``randpkt``
     ``randpkt -r -b 2000 -c 300``: random frames of random link types.
+``fragments``
+    a sample's IPv4 packets cut into fragments: random sizes, overlaps carrying other bytes,
+    duplicates, losses, disorder, lying lengths, offsets past 64 KiB (reassembly bounds).
+``gzip``
+    a sample (fragmented or not) gzip-compressed, then cut short, bit-flipped, followed by
+    garbage or another member, a damaged CRC, or a repeated member of empty records (flood).
+``keylog``
+    a mutated NSS key log (junk, NULs, over-long lines, CRLF, bad hex, cut lines) parsed whole and
+    in random chunks (the results must agree), then used on ``pcaps/tls13_443.pcap``.
 ``tshark`` (opt-in: ``--kinds ...,tshark``)
     an editcap-mutated sample through the second engine, `inspector.tshark_engine`.
 ``parser:<name>``
@@ -318,6 +327,126 @@ def mutate_capture(rng: random.Random, raw: bytes, others: list[bytes]) -> bytes
     return head + b"".join(bytes(r) for r in recs)
 
 
+def fragment_capture(rng: random.Random, raw: bytes) -> bytes:
+    """The IPv4 packets of a classic pcap as IPv4 fragments: random sizes, overlaps carrying other
+    bytes, duplicates, losses, disorder, lying offsets and sizes past 64 KiB (issue 14, item 1)."""
+    split = _split_pcap(raw)
+    if split is None:
+        return raw
+    head, order, recs = split
+    out: list[bytearray] = []
+    for rec in recs:
+        d = bytes(rec[16:])
+        if len(d) < 34 or d[12:14] != b"\x08\x00" or d[14] >> 4 != 4 or rng.random() < 0.2:
+            out.append(rec)
+            continue
+        ihl = (d[14] & 15) * 4
+        ip, payload = d[14:14 + ihl], d[14 + ihl:]
+        ident = rng.choice((d[18:20], bytes([rng.randrange(256), rng.randrange(256)])))
+        pieces, off = [], 0
+        while off < len(payload):
+            n = rng.choice((8, 16, 64, 96, 512, 1480)) if rng.random() < 0.9 else rng.randrange(1, 2000)
+            pieces.append((off, payload[off:off + n], off + n < len(payload)))
+            off += max(8, n - n % 8)
+        for _ in range(rng.choice((0, 0, 1, 3, 20))):  # overlaps with other bytes
+            o = rng.randrange(0, max(1, len(payload) // 8 + 2)) * 8
+            pieces.append((o, bytes(rng.randrange(256) for _ in range(rng.randrange(1, 200))), True))
+        if rng.random() < 0.1:
+            pieces.append((65528 - 8 * rng.randrange(4), b"x" * rng.randrange(8, 200), rng.random() < 0.5))
+        if rng.random() < 0.2 and pieces:
+            del pieces[rng.randrange(len(pieces))]
+        if rng.random() < 0.3:
+            rng.shuffle(pieces)
+        for o, part, more in pieces:
+            h = bytearray(ip)
+            h[2:4] = (ihl + len(part)).to_bytes(2, "big") if rng.random() < 0.95 else rng.randrange(65536).to_bytes(2, "big")
+            h[4:6] = ident
+            h[6:8] = (((1 if more else 0) << 13) | ((o // 8) & 0x1FFF)).to_bytes(2, "big")
+            frame = bytearray(rec[:16]) + d[:14] + h + part
+            _set_incl(frame, order)
+            out.append(frame)
+    return head + b"".join(bytes(r) for r in out)
+
+
+def gzip_capture(rng: random.Random, raw: bytes) -> bytes:
+    """A capture gzip-compressed, then cut short, damaged, followed by garbage or by more members,
+    or turned into a flood of empty records (issue 14, items 3 and 6)."""
+    import gzip as _gzip
+
+    op = rng.randrange(6)
+    if op == 5:  # a small member of empty records, repeated
+        empty = raw[:24] + b"\0" * 16 * rng.choice((1000, 70000))
+        return _gzip.compress(empty) * rng.randint(1, 20)
+    gz = bytearray(_gzip.compress(raw, compresslevel=rng.choice((1, 6, 9))))
+    if op == 0:
+        del gz[rng.randrange(2, len(gz)):]
+    elif op == 1:
+        for _ in range(rng.randint(1, 8)):
+            gz[rng.randrange(10, len(gz))] ^= 1 << rng.randrange(8)
+    elif op == 2:
+        gz += bytes(rng.randrange(256) for _ in range(rng.randrange(1, 64)))
+    elif op == 3:
+        gz += _gzip.compress(raw[24:] if raw[:4] != b"\x0a\x0d\x0d\x0a" else raw)
+    else:
+        gz[-8:] = bytes(rng.randrange(256) for _ in range(8))  # CRC and size
+    return bytes(gz)
+
+
+KEYLOG_SEED = SAMPLES / "tls13_443.keylog"
+
+
+def mutate_keylog(rng: random.Random) -> bytes:
+    """NSS key log lines from the sample, mutated: junk, NULs, over-long lines, CRLF, bad hex,
+    truncation, repeats (issue 14, item 4)."""
+    lines = KEYLOG_SEED.read_bytes().splitlines(keepends=True) if KEYLOG_SEED.exists() else [b"# none\n"]
+    out: list[bytes] = []
+    for _ in range(rng.randint(0, 40)):
+        op = rng.randrange(10)
+        line = rng.choice(lines)
+        if op == 0:
+            out.append(b"\0" * rng.choice((1, 100, 5000, 70000)))
+        elif op == 1:
+            out.append(b"CLIENT_RANDOM " + b"a" * rng.choice((63, 64, 65, 2000)) + b" " + b"b" * 96 + b"\n")
+        elif op == 2:
+            out.append(line.replace(b"\n", b"\r\n"))
+        elif op == 3:
+            out.append(mutate_bytes(rng, line, rounds=rng.randint(1, 3)))
+        elif op == 4:
+            out.append(line[:rng.randrange(len(line) + 1)])
+        elif op == 5:
+            out.append(bytes(rng.randrange(256) for _ in range(rng.randrange(1, 300))))
+        else:
+            out.append(line)
+    return b"".join(out)
+
+
+def run_keylog(data: bytes, tmpdir: str) -> str:
+    """A mutated key log: parsed whole and in random chunks (the same `KeyLog`), then used on the
+    TLS 1.3 sample; only `InspectError` may escape."""
+    import inspector
+    from inspector.tls.decrypt import KeyLogParser, parse_keylog
+
+    whole = parse_keylog(data)
+    rng = random.Random(data[:32])
+    p = KeyLogParser()
+    pos = 0
+    while pos < len(data):
+        step = rng.choice((1, 3, 100, 4096))
+        p.feed(data[pos:pos + step])
+        pos += step
+    chunked = p.close()
+    if chunked.secrets != whole.secrets or chunked.bad_lines != whole.bad_lines:
+        raise Crash(f"chunked key log differs: {len(chunked)}/{chunked.bad_lines} vs {len(whole)}/{whole.bad_lines}")
+    path = os.path.join(tmpdir, "case.keys")
+    with open(path, "wb") as fh:
+        fh.write(data)
+    try:
+        cap = inspector.read_capture(SAMPLES / "tls13_443.pcap", keylog=path)
+    except inspector.InspectError as e:
+        return f"inspect_error: {str(e)[:80]}"
+    return f"ok secrets={len(whole)} flows={len(cap.flows)} decrypted={int(cap.flows['decrypted'].sum())}"
+
+
 # ---------------------------------------------------------------------------------------------
 # running one case (in the worker)
 
@@ -485,6 +614,8 @@ def run_tshark_engine(data: bytes, tmpdir: str) -> str:
 def run_case(kind: str, data: bytes, tmpdir: str) -> str:
     if kind == "capture":
         return run_capture(data, tmpdir)
+    if kind == "keylog":
+        return run_keylog(data, tmpdir)
     if kind == "capture_tshark":
         return run_tshark_engine(data, tmpdir)
     return run_parser(kind, data)
@@ -510,6 +641,13 @@ def _worker(conn, memory_mb: int) -> None:
     import inspector.frame  # noqa: F401
     import inspector.diagnose  # noqa: F401
 
+    tmpdir = tempfile.mkdtemp(prefix="tlsinspect-fuzz-")
+    warm = sample_files()
+    if warm:  # one real case before the cap: pyarrow's allocator reserves its arenas on first use,
+        try:  # and under RLIMIT_AS that first reservation can fail ("malloc of size 64 failed")
+            run_capture(warm[0].read_bytes(), tmpdir, cli=False)
+        except Exception:  # noqa: BLE001 - the warm-up must not stop the worker
+            pass
     try:
         with open("/proc/self/status") as fh:
             vm = next(int(ln.split()[1]) * 1024 for ln in fh if ln.startswith("VmSize:"))
@@ -517,7 +655,6 @@ def _worker(conn, memory_mb: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     except (OSError, ValueError, StopIteration):
         pass
-    tmpdir = tempfile.mkdtemp(prefix="tlsinspect-fuzz-")
     try:
         while True:
             try:
@@ -662,7 +799,8 @@ def _randpkt(dst: Path, seed: int) -> bool:
 
 
 def fuzz(seconds: float, seed: int = 0, *, crash_dir: Path = DEFAULT_CRASH_DIR, timeout: float = 10.0,
-         memory_mb: int = 1024, kinds: tuple[str, ...] = ("editcap", "bytes", "randpkt", "parser"),
+         memory_mb: int = 1024,
+         kinds: tuple[str, ...] = ("editcap", "bytes", "randpkt", "parser", "fragments", "gzip", "keylog"),
          max_cases: int | None = None, verbose: bool = False) -> Summary:
     """Run mutated cases for ``seconds`` (or ``max_cases``); returns the `Summary`."""
     rng = random.Random(seed)
@@ -672,7 +810,7 @@ def fuzz(seconds: float, seed: int = 0, *, crash_dir: Path = DEFAULT_CRASH_DIR, 
     have_editcap = shutil.which("editcap") is not None
     have_randpkt = shutil.which("randpkt") is not None
     weights = {"editcap": 4 if have_editcap else 0, "bytes": 4, "randpkt": 1 if have_randpkt else 0,
-               "parser": 6, "tshark": 1 if have_editcap else 0}
+               "parser": 6, "tshark": 1 if have_editcap else 0, "fragments": 2, "gzip": 2, "keylog": 2}
     choices = [k for k in kinds if weights.get(k)]
     wts = [weights[k] for k in choices]
     parser_targets = [t for t in PARSER_TARGETS if seeds.messages.get(t)]
@@ -702,6 +840,19 @@ def fuzz(seconds: float, seed: int = 0, *, crash_dir: Path = DEFAULT_CRASH_DIR, 
                 crng = random.Random(case_seed)
                 data = mutate_capture(crng, seeds.captures[name], list(seeds.captures.values()))
                 origin = f"python mutation seed {case_seed} of {name}"
+            elif kind in ("fragments", "gzip"):
+                pcaps = sorted(k for k, v in seeds.captures.items() if _split_pcap(v) is not None)
+                name = pcaps[case_seed % len(pcaps)]
+                crng = random.Random(case_seed)
+                raw = seeds.captures[name]
+                if kind == "gzip" and crng.random() < 0.5:
+                    raw = fragment_capture(crng, raw)
+                data = fragment_capture(crng, raw) if kind == "fragments" else gzip_capture(crng, raw)
+                origin = f"{kind} seed {case_seed} of {name}"
+            elif kind == "keylog":
+                data = mutate_keylog(random.Random(case_seed))
+                run_kind = "keylog"
+                origin = f"key log mutation seed {case_seed}"
             elif kind == "randpkt":
                 out = tmp / "randpkt.pcap"
                 if not _randpkt(out, case_seed):
@@ -838,7 +989,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--crash-dir", type=Path, default=DEFAULT_CRASH_DIR)
     ap.add_argument("--timeout", type=float, default=10.0, help="seconds per case")
     ap.add_argument("--memory-mb", type=int, default=1024, help="address space per case above the imports")
-    ap.add_argument("--kinds", default="editcap,bytes,randpkt,parser",
+    ap.add_argument("--kinds", default="editcap,bytes,randpkt,parser,fragments,gzip,keylog",
                     help="comma-separated; add 'tshark' to also run the tshark engine (slow)")
     ap.add_argument("--atheris", action="store_true", help="also run the atheris targets (half the time)")
     ap.add_argument("--atheris-target", help=argparse.SUPPRESS)

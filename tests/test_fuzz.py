@@ -64,6 +64,15 @@ def test_short_seeded_fuzz_run_has_no_new_crash(tmp_path):
     assert cap.total >= 90 and par.total == 600
 
 
+def test_short_seeded_fuzz_run_of_the_hostile_shapes_has_no_crash(tmp_path):
+    """Issue 14's shapes: IPv4 fragments (overlaps, losses, lying sizes), gzip (cut, damaged,
+    floods of empty records) and key logs (junk, NULs, over-long lines; chunked == whole)."""
+    s = fuzz.fuzz(float("inf"), seed=20261202, crash_dir=tmp_path, kinds=("fragments", "gzip", "keylog"),
+                  max_cases=45, timeout=30)
+    assert s.timeouts == 0 and not s.new_crashes, s.text()
+    assert s.total == 45 and all(s.cases[k] >= 5 for k in ("fragments", "gzip", "keylog")), s.text()
+
+
 # ------------------------------------------------------------------------------------------
 # hypothesis: the sans-I/O parsers, fed mutated real inputs and raw bytes
 
