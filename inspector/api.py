@@ -122,7 +122,7 @@ class Capture:
 
 def read_capture(path: str | os.PathLike, *, ports: Iterable[int] = (),
                  limits: Limits | None = None, keylog: str | os.PathLike | None = None,
-                 engine: str = "native", trust=None) -> Capture:
+                 engine: str | None = None, trust=None) -> Capture:
     """Read a pcap/pcapng file (optionally gzip-compressed) and analyse every TLS flow.
 
     ``keylog`` names an NSS key log file (SSLKEYLOGFILE): TLS 1.3 handshakes whose secrets it
@@ -131,6 +131,8 @@ def read_capture(path: str | os.PathLike, *, ports: Iterable[int] = (),
     chains for the ``server_validation`` / ``client_validation`` columns (else the chain alone).
     ``engine="tshark"`` fills the same tables from Wireshark's dissectors through pyshark (slower;
     the second engine and oracle; limits and key logs do not apply).
+    ``engine``: ``"rust"`` (the compiled engine, `inspector._core`), ``"python"`` (the pure-Python
+    reference; ``"native"`` is an alias) or ``"tshark"``; None means `DEFAULT_ENGINE`.
     Raises `CaptureError` when the file is unusable (not a capture, broken before any packet).
     A file cut short after some packets gives the flows so far and a ``capture_truncated`` warning.
     """
@@ -139,17 +141,36 @@ def read_capture(path: str | os.PathLike, *, ports: Iterable[int] = (),
         cap = read_capture_tshark(path, ports=ports, keylog=keylog)
         cap.trust = trust
         return cap
-    if engine != "native":
-        raise InspectError(f"unknown engine {engine!r} (native or tshark)")
+    engine = _engine_name(engine)
     path = Path(path)
-    reader = CaptureReader(path)
-    analyzer = Analyzer(path.name, ports=ports, limits=limits, keylog=_read_keylog(keylog))
-    analysis = _run(reader, analyzer)
+    if engine == "rust":
+        from . import rust_engine
+        analysis, fmt, nread = rust_engine.analyze(path, ports=ports, limits=limits,
+                                                   keylog=_read_keylog_bytes(keylog))
+    else:
+        reader = CaptureReader(path)
+        analyzer = Analyzer(path.name, ports=ports, limits=limits, keylog=_read_keylog(keylog))
+        analysis = _run(reader, analyzer)
+        fmt, nread = reader.format, reader.bytes_read
     unsupported = {k: v for k, v in analysis.stats.items() if k.startswith("skipped_unsupported_linktype_")}
     if analysis.stats["frames"] and sum(unsupported.values()) == analysis.stats["frames"]:
         lts = ", ".join(k.rsplit("_", 1)[1] for k in unsupported)
         raise CaptureError(f"link type {lts} is not supported (no packet could be decoded)")
-    return Capture(path, analysis, format=reader.format, bytes_read=reader.bytes_read, trust=trust)
+    return Capture(path, analysis, format=fmt, bytes_read=nread, trust=trust)
+
+
+DEFAULT_ENGINE = "python"  # "rust" once the differential test (tests/test_rust_engine.py) agrees
+ENGINES = ("rust", "python", "native", "tshark")
+
+
+def _engine_name(engine: str | None) -> str:
+    """"rust" or "python" ("native" is the old name of the Python engine)."""
+    engine = DEFAULT_ENGINE if engine is None else engine
+    if engine == "native":
+        return "python"
+    if engine not in ("rust", "python"):
+        raise InspectError(f"unknown engine {engine!r} (rust, python or tshark)")
+    return engine
 
 
 def _warning(code: str, detail: str):
@@ -182,14 +203,27 @@ def _read_keylog(path: str | os.PathLike | None):
     return log
 
 
+def _read_keylog_bytes(path: str | os.PathLike | None) -> bytes | None:
+    """The key log file's bytes for the Rust engine, checked as `_read_keylog` checks it."""
+    if path is None:
+        return None
+    _read_keylog(path)  # same errors for an unreadable file or one without key log lines
+    return Path(path).read_bytes()
+
+
 def stream_capture(path: str | os.PathLike, on_rows: Callable[[str, list[dict]], None], *,
                    ports: Iterable[int] = (), limits: Limits | None = None,
-                   keylog: str | os.PathLike | None = None, batch_size: int = 1000) -> Capture:
+                   keylog: str | os.PathLike | None = None, batch_size: int = 1000,
+                   engine: str | None = None) -> Capture:
     """Read a capture in streaming mode: rows are handed to ``on_rows(table, rows)`` in batches as
     flows end (tables ``"flows"``, ``"events"``, ``"findings"``; ``"certificates"`` once at the
     end), and nothing per flow is kept, so memory depends on the flows in flight, not on the
     capture's length.  Flow ids number flows in the order they end.  The returned `Capture`
     has the certificates and capture-level warnings; its flows/events tables are empty.
+
+    With ``engine="rust"`` the capture is analysed whole first (one call into the compiled engine)
+    and its rows are then handed over in batches of ``batch_size`` flows: flow ids follow start
+    time as in `read_capture`, and memory holds every flow's record (a few hundred bytes each).
     """
     from .diagnose import diagnose_contexts, flow_contexts
     from .schema import cert_rows, event_rows, flow_rows
@@ -218,6 +252,23 @@ def stream_capture(path: str | os.PathLike, on_rows: Callable[[str, list[dict]],
         if len(pending) >= batch_size:
             flush()
 
+    if _engine_name(engine) == "rust":
+        from . import rust_engine
+        analysis, fmt, nread = rust_engine.analyze(path, ports=ports, limits=limits,
+                                                   keylog=_read_keylog_bytes(keylog))
+        analyzer = SimpleNamespace(capture=analysis.capture, certs=analysis.certificates)
+        by_flow: dict = {}
+        for ev in analysis.events:
+            if ev.flow_id is not None:
+                by_flow.setdefault(ev.flow_id, []).append(ev)
+        for rec in analysis.flows:
+            on_flow(rec, by_flow.get(rec.flow_id, []))
+        flush()
+        analysis.flows = []
+        analysis.events = [ev for ev in analysis.events if ev.flow_id is None]
+        on_rows("events", event_rows(analysis.events))  # capture-level warnings
+        on_rows("certificates", cert_rows(analysis))
+        return Capture(path, analysis, format=fmt, bytes_read=nread)
     reader = CaptureReader(path)
     analyzer = Analyzer(path.name, ports=ports, limits=limits, keylog=_read_keylog(keylog),
                         on_flow=on_flow)

@@ -38,7 +38,9 @@ class TableName(str, enum.Enum):
 
 
 class AnalysisEngine(str, enum.Enum):
-    native = "native"
+    rust = "rust"
+    python = "python"
+    native = "native"  # the old name of the Python engine
     tshark = "tshark"
 
 
@@ -75,9 +77,10 @@ def report(
         "CUCM/Expressway export); repeatable")] = None,
     trust_set: Annotated[Optional[list[str]], typer.Option(
         "--trust-set", metavar="mozilla|cisco-mic", help="built-in trust set; repeatable")] = None,
-    engine: Annotated[AnalysisEngine, typer.Option(
-        "--engine", help="native parser, or Wireshark's dissectors via tshark/pyshark (slower)")
-    ] = AnalysisEngine.native,
+    engine: Annotated[Optional[AnalysisEngine], typer.Option(
+        "--engine", help="rust (compiled), python (the reference; native is an alias), or "
+        "Wireshark's dissectors via tshark/pyshark (slower); default: inspector.api.DEFAULT_ENGINE")
+    ] = None,
     stream: Annotated[bool, typer.Option(
         "--stream", help="csv only: write rows as flows end, memory bounded by flows in flight "
         "(flow ids then follow the order flows end)")] = False,
@@ -94,11 +97,11 @@ def report(
             if format is not Format.csv:
                 raise _fail("--stream works with --format csv")
             _stream_csv(file, table.value, output, ports=port or (), keylog=keylog, limits=limits,
-                        quiet=quiet, fail_on=fail_on)
+                        quiet=quiet, fail_on=fail_on, engine=engine.value if engine else None)
             return
         from .trust import combined_store
         store = combined_store(trust or (), trust_set or ())
-        cap = read_capture(file, ports=port or (), keylog=keylog, limits=limits, engine=engine.value,
+        cap = read_capture(file, ports=port or (), keylog=keylog, limits=limits, engine=engine.value if engine else None,
                            trust=store)
     except InspectError as e:
         raise _fail(str(e)) from None
@@ -180,7 +183,7 @@ def batch(
 
 
 def _stream_csv(file: Path, table: str, output: Optional[Path], *, ports, keylog, limits, quiet: bool,
-                fail_on: Optional[FailOn]) -> None:
+                fail_on: Optional[FailOn], engine: Optional[str] = None) -> None:
     """``report --stream --format csv``: one table written batch by batch as flows end."""
     import contextlib
 
@@ -202,7 +205,8 @@ def _stream_csv(file: Path, table: str, output: Optional[Path], *, ports, keylog
                 writer.write([render.plain(r, drop=("der",)) for r in rows])
 
         try:
-            cap = stream_capture(file, on_rows, ports=ports, keylog=keylog, limits=limits)
+            cap = stream_capture(file, on_rows, ports=ports, keylog=keylog, limits=limits,
+                                 engine=engine)
         except InspectError as e:
             raise _fail(str(e)) from None
     if not quiet:

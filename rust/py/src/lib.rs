@@ -1,9 +1,271 @@
 //! The extension module `inspector._core`: a thin layer over `tlsinspect_core`.
+//!
+//! One call per capture (`analyze`) runs the whole engine with the GIL released and returns the
+//! flows, events and distinct certificates as pyarrow `RecordBatch`es (no Python object per
+//! packet or per field), plus counters. `inspector/_core.pyi` documents the interface and
+//! `inspector/rust_engine.py` turns it into the `inspector.engine.Analysis` the Python engine
+//! returns. Errors: `EngineError` becomes `inspector.errors.CaptureError` (same messages).
 #![forbid(unsafe_code)]
+
+use std::sync::Arc;
+
+use arrow_array::builder::{
+    BinaryBuilder, BooleanBuilder, Float64Builder, ListBuilder, StringBuilder, UInt16Builder,
+    UInt32Builder, UInt64Builder, UInt8Builder,
+};
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_pyarrow::ToPyArrow;
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+use tlsinspect_core::engine::{Analysis, CertSeen, EngineError};
+use tlsinspect_core::flow::{EventRecord, FlowRecord};
+
+/// `EngineError` -> `inspector.errors.CaptureError(reason, offset)`, the class the Python engine
+/// raises, imported from Python so `except CaptureError` catches both engines.
+fn to_py_err(py: Python<'_>, e: EngineError) -> PyErr {
+    match e {
+        EngineError::Capture { reason, offset } => {
+            match py.import("inspector.errors").and_then(|m| m.getattr("CaptureError")) {
+                Ok(cls) => match cls.call1((reason.clone(), offset)) {
+                    Ok(exc) => PyErr::from_value(exc),
+                    Err(err) => err,
+                },
+                Err(err) => err,
+            }
+        }
+    }
+}
+
+fn arrow_err(e: arrow_schema::ArrowError) -> PyErr {
+    PyValueError::new_err(format!("arrow: {e}"))
+}
+
+fn str_list<'a>(b: &mut ListBuilder<StringBuilder>, items: impl IntoIterator<Item = &'a str>) {
+    for s in items {
+        b.values().append_value(s);
+    }
+    b.append(true);
+}
+
+fn flows_batch(flows: &[FlowRecord], capture: &str) -> Result<RecordBatch, arrow_schema::ArrowError> {
+    let n = flows.len();
+    let mut capture_col = StringBuilder::with_capacity(n, n * capture.len());
+    let mut flow_id = UInt64Builder::with_capacity(n);
+    let mut ts_start = Float64Builder::with_capacity(n);
+    let mut ts_end = Float64Builder::with_capacity(n);
+    let mut first_frame = UInt64Builder::with_capacity(n);
+    let mut last_frame = UInt64Builder::with_capacity(n);
+    let mut client_ip = StringBuilder::new();
+    let mut client_port = UInt16Builder::with_capacity(n);
+    let mut server_ip = StringBuilder::new();
+    let mut server_port = UInt16Builder::with_capacity(n);
+    let mut ip_version = UInt8Builder::with_capacity(n);
+    let mut tls_version = StringBuilder::new();
+    let mut client_max_version = StringBuilder::new();
+    let mut cipher = StringBuilder::new();
+    let mut cipher_id = UInt16Builder::with_capacity(n);
+    let mut sni = StringBuilder::new();
+    let mut alpn = StringBuilder::new();
+    let mut server_chain = ListBuilder::new(StringBuilder::new());
+    let mut client_chain = ListBuilder::new(StringBuilder::new());
+    let mut requested = BooleanBuilder::with_capacity(n);
+    let mut ca_names = ListBuilder::new(BinaryBuilder::new());
+    let mut alerts = ListBuilder::new(StringBuilder::new());
+    let mut outcome = StringBuilder::new();
+    let mut outcome_detail = StringBuilder::new();
+    let mut certs_visible = BooleanBuilder::with_capacity(n);
+    let mut decrypted = BooleanBuilder::with_capacity(n);
+    let mut resumed = BooleanBuilder::with_capacity(n);
+    let mut dh_bits = UInt32Builder::with_capacity(n);
+    let mut kx_group = StringBuilder::new();
+    let mut history = StringBuilder::new();
+    let mut ja3 = StringBuilder::new();
+    let mut ja3s = StringBuilder::new();
+    let mut ja4 = StringBuilder::new();
+    let mut starttls = StringBuilder::new();
+    let mut packets = UInt64Builder::with_capacity(n);
+    let mut warnings = ListBuilder::new(StringBuilder::new());
+    for f in flows {
+        capture_col.append_value(capture);
+        flow_id.append_value(f.flow_id);
+        ts_start.append_value(f.ts_start);
+        ts_end.append_value(f.ts_end);
+        first_frame.append_value(f.first_frame);
+        last_frame.append_value(f.last_frame);
+        client_ip.append_value(&f.client_ip);
+        client_port.append_value(f.client_port);
+        server_ip.append_value(&f.server_ip);
+        server_port.append_value(f.server_port);
+        ip_version.append_value(f.ip_version);
+        tls_version.append_option(f.tls_version.as_deref());
+        client_max_version.append_option(f.client_max_version.as_deref());
+        cipher.append_option(f.cipher.as_deref());
+        cipher_id.append_option(f.cipher_id);
+        sni.append_option(f.sni.as_deref());
+        alpn.append_option(f.alpn.as_deref());
+        str_list(&mut server_chain, f.server_chain_sha256.iter().map(String::as_str));
+        str_list(&mut client_chain, f.client_chain_sha256.iter().map(String::as_str));
+        requested.append_value(f.client_cert_requested);
+        for name in &f.requested_ca_names {
+            ca_names.values().append_value(name);
+        }
+        ca_names.append(true);
+        str_list(&mut alerts, f.alerts.iter().map(String::as_str));
+        outcome.append_value(&f.outcome);
+        outcome_detail.append_option(f.outcome_detail.as_deref());
+        certs_visible.append_value(f.certs_visible);
+        decrypted.append_value(f.decrypted);
+        resumed.append_value(f.resumed);
+        dh_bits.append_option(f.dh_bits);
+        kx_group.append_option(f.kx_group.as_deref());
+        history.append_value(&f.history);
+        ja3.append_option(f.ja3.as_deref());
+        ja3s.append_option(f.ja3s.as_deref());
+        ja4.append_option(f.ja4.as_deref());
+        starttls.append_option(f.starttls.as_deref());
+        packets.append_value(f.packets);
+        str_list(&mut warnings, f.warnings.iter().map(String::as_str));
+    }
+    let cols: Vec<(&str, ArrayRef)> = vec![
+        ("capture", Arc::new(capture_col.finish())),
+        ("flow_id", Arc::new(flow_id.finish())),
+        ("ts_start", Arc::new(ts_start.finish())),
+        ("ts_end", Arc::new(ts_end.finish())),
+        ("first_frame", Arc::new(first_frame.finish())),
+        ("last_frame", Arc::new(last_frame.finish())),
+        ("client_ip", Arc::new(client_ip.finish())),
+        ("client_port", Arc::new(client_port.finish())),
+        ("server_ip", Arc::new(server_ip.finish())),
+        ("server_port", Arc::new(server_port.finish())),
+        ("ip_version", Arc::new(ip_version.finish())),
+        ("tls_version", Arc::new(tls_version.finish())),
+        ("client_max_version", Arc::new(client_max_version.finish())),
+        ("cipher", Arc::new(cipher.finish())),
+        ("cipher_id", Arc::new(cipher_id.finish())),
+        ("sni", Arc::new(sni.finish())),
+        ("alpn", Arc::new(alpn.finish())),
+        ("server_chain_sha256", Arc::new(server_chain.finish())),
+        ("client_chain_sha256", Arc::new(client_chain.finish())),
+        ("client_cert_requested", Arc::new(requested.finish())),
+        ("requested_ca_names", Arc::new(ca_names.finish())),
+        ("alerts", Arc::new(alerts.finish())),
+        ("outcome", Arc::new(outcome.finish())),
+        ("outcome_detail", Arc::new(outcome_detail.finish())),
+        ("certs_visible", Arc::new(certs_visible.finish())),
+        ("decrypted", Arc::new(decrypted.finish())),
+        ("resumed", Arc::new(resumed.finish())),
+        ("dh_bits", Arc::new(dh_bits.finish())),
+        ("kx_group", Arc::new(kx_group.finish())),
+        ("history", Arc::new(history.finish())),
+        ("ja3", Arc::new(ja3.finish())),
+        ("ja3s", Arc::new(ja3s.finish())),
+        ("ja4", Arc::new(ja4.finish())),
+        ("starttls", Arc::new(starttls.finish())),
+        ("packets", Arc::new(packets.finish())),
+        ("warnings", Arc::new(warnings.finish())),
+    ];
+    RecordBatch::try_from_iter(cols)
+}
+
+fn events_batch(events: &[EventRecord], capture: &str) -> Result<RecordBatch, arrow_schema::ArrowError> {
+    let n = events.len();
+    let mut capture_col = StringBuilder::with_capacity(n, n * capture.len());
+    let mut flow_id = UInt64Builder::with_capacity(n);
+    let mut frame = UInt64Builder::with_capacity(n);
+    let mut ts = Float64Builder::with_capacity(n);
+    let mut kind = StringBuilder::new();
+    let mut sender = StringBuilder::new();
+    let mut code = StringBuilder::new();
+    let mut detail = StringBuilder::new();
+    for e in events {
+        capture_col.append_value(capture);
+        flow_id.append_option(e.flow_id);
+        frame.append_option(e.frame);
+        ts.append_option(e.ts);
+        kind.append_value(e.kind);
+        sender.append_option(e.sender);
+        code.append_value(&e.code);
+        detail.append_value(&e.detail);
+    }
+    let cols: Vec<(&str, ArrayRef)> = vec![
+        ("capture", Arc::new(capture_col.finish())),
+        ("flow_id", Arc::new(flow_id.finish())),
+        ("frame", Arc::new(frame.finish())),
+        ("ts", Arc::new(ts.finish())),
+        ("kind", Arc::new(kind.finish())),
+        ("sender", Arc::new(sender.finish())),
+        ("code", Arc::new(code.finish())),
+        ("detail", Arc::new(detail.finish())),
+    ];
+    RecordBatch::try_from_iter(cols)
+}
+
+fn certs_batch(certs: &[CertSeen]) -> Result<RecordBatch, arrow_schema::ArrowError> {
+    let mut sha256 = StringBuilder::new();
+    let mut der = BinaryBuilder::new();
+    let mut flow_ids = ListBuilder::new(UInt64Builder::new());
+    let mut roles = ListBuilder::new(StringBuilder::new());
+    for c in certs {
+        sha256.append_value(&c.sha256);
+        der.append_value(&c.der);
+        for &id in &c.flow_ids {
+            flow_ids.values().append_value(id);
+        }
+        flow_ids.append(true);
+        str_list(&mut roles, c.roles.iter().copied());
+    }
+    let cols: Vec<(&str, ArrayRef)> = vec![
+        ("sha256", Arc::new(sha256.finish())),
+        ("der", Arc::new(der.finish())),
+        ("flow_ids", Arc::new(flow_ids.finish())),
+        ("roles", Arc::new(roles.finish())),
+    ];
+    RecordBatch::try_from_iter(cols)
+}
+
+/// The analysis as the dict `inspector._core.analyze` returns (see `_core.pyi`).
+fn to_dict<'py>(py: Python<'py>, a: &Analysis, capture: &str) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("flows", flows_batch(&a.flows, capture).map_err(arrow_err)?.to_pyarrow(py)?)?;
+    d.set_item("events", events_batch(&a.events, capture).map_err(arrow_err)?.to_pyarrow(py)?)?;
+    d.set_item("certificates", certs_batch(&a.certificates).map_err(arrow_err)?.to_pyarrow(py)?)?;
+    let stats = PyDict::new(py);
+    for (k, v) in a.stats.iter() {
+        stats.set_item(k, v)?;
+    }
+    d.set_item("stats", stats)?;
+    d.set_item("capture_warnings", PyList::new(py, &a.capture_warnings)?)?;
+    d.set_item("first_ts", a.first_ts)?;
+    d.set_item("last_ts", a.last_ts)?;
+    d.set_item("format", &a.format)?;
+    d.set_item("bytes_read", a.bytes_read)?;
+    d.set_item("frames", a.frames)?;
+    Ok(d)
+}
+
+/// A fixed analysis built in Rust, for the adapter's tests (`tests/test_rust_engine.py`): two
+/// flows (one failed with a client chain of `der`, one with every optional column empty), their
+/// events and the certificate, through the same conversion `analyze` uses.
+#[pyfunction]
+#[pyo3(signature = (der, capture = "fixture.pcap"))]
+fn _sample_analysis<'py>(py: Python<'py>, der: Vec<u8>, capture: &str) -> PyResult<Bound<'py, PyDict>> {
+    let a = py.detach(|| tlsinspect_core::engine::sample_analysis(der));
+    to_dict(py, &a, capture)
+}
+
+/// Raises the engine's error for `reason`/`offset`, for the error-mapping test.
+#[pyfunction]
+#[pyo3(signature = (reason, offset = None))]
+fn _raise_capture_error(py: Python<'_>, reason: String, offset: Option<u64>) -> PyResult<()> {
+    Err(to_py_err(py, EngineError::Capture { reason, offset }))
+}
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_function(wrap_pyfunction!(_sample_analysis, m)?)?;
+    m.add_function(wrap_pyfunction!(_raise_capture_error, m)?)?;
     Ok(())
 }
