@@ -86,3 +86,241 @@ def test_engine_error_is_the_python_capture_error():
     with pytest.raises(CaptureError) as e:
         core._raise_capture_error("pcap file header cut short", 3)
     assert str(e.value) == "pcap file header cut short at byte 3" and e.value.offset == 3
+
+
+# ---- the differential test ------------------------------------------------------------------------
+
+import os  # noqa: E402
+import random  # noqa: E402
+import sys  # noqa: E402
+
+from inspector.schema import cert_rows, event_rows, finding_rows, flow_rows  # noqa: E402
+
+HAS_ENGINE = hasattr(core, "analyze")
+needs_engine = pytest.mark.skipif(not HAS_ENGINE, reason="this inspector._core has no analyze() yet")
+FULL = os.environ.get("TLSINSPECT_FULL") == "1"
+
+
+def _corpus_dir() -> Path | None:
+    for cand in (ROOT.parent / "shared" / "corpus" / "public", Path("/work/shared/corpus/public")):
+        if cand.is_dir():
+            return cand
+    return None
+
+
+CORPUS = _corpus_dir()
+CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".cap", ".gz")
+
+#: public captures compared by plain `make test` (everything with TLSINSPECT_FULL=1): mutual TLS,
+#: alerts, TLS 1.3 and drafts, SSLv2, STARTTLS, resumption, HRR, IPv6, odd certificates, pcapng
+CORPUS_SUBSET = (
+    "zeek-zeek/client-certificate.pcap",
+    "zeek-zeek/certificate-request-failed.pcap",
+    "zeek-zeek/tls-1.2-handshake-failure.pcap",
+    "zeek-zeek/tls13draft16-ff52.a01.pcap",
+    "zeek-zeek/hrr.pcap",
+    "zeek-zeek/ssl-v2.pcap",
+    "zeek-zeek/smtp-starttls.pcap",
+    "zeek-zeek/xmpp-starttls.pcap",
+    "zeek-zeek/socks-with-ssl.pcap",
+    "zeek-zeek/psql-aws-ssl-require-15432.pcap",
+    "zeek-zeek/missing-intermediate.pcap",
+    "zeek-zeek/tls-expired-cert.pcap",
+    "zeek-zeek/tls13_psk_succesfull.pcap",
+    "zeek-zeek/tls13-ech.pcap",
+    "OISF-suricata-verify/tls-cert-issuer__tls.pcap",
+    "OISF-suricata-verify/community-id-ipv6__input.pcap",
+    "OISF-suricata-verify/tls-store-02__tls-client-auth.pcap",
+    "ntop-nDPI/tls_alert.pcap",
+    "Lekensteyn-wireshark-notes/dump.pcapng",
+)
+
+#: extra ports, as the tshark comparison gives them (the engines find TLS by content anyway)
+PORTS: dict[str, tuple[int, ...]] = {"sslv2.pcapng": (4433,), "tls_port_80.pcapng": (80,),
+                                     "irc-starttls.pcap": (6667,)}
+
+#: (case id or "*", "table.column") -> why the engines legitimately differ there.  Every entry
+#: must still be needed (a stale one fails `test_known_differences_are_still_needed`).
+KNOWN_DIFFERENCES: dict[tuple[str, str], str] = {}
+
+TABLES = ("flows", "certificates", "events", "findings")
+
+
+def _capture_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in CAPTURE_SUFFIXES)
+
+
+def corpus_cases() -> list[tuple[str, Path]]:
+    out = [(f"pcaps/{p.name}", p) for p in sorted((ROOT / "pcaps").glob("*.pcap*"))]
+    out += [(f"tests/data/{p.relative_to(ROOT / 'tests' / 'data').as_posix()}", p)
+            for p in _capture_files(ROOT / "tests" / "data")]
+    if CORPUS is not None:
+        files = _capture_files(CORPUS) if FULL else [CORPUS / r for r in CORPUS_SUBSET]
+        out += [(f"corpus/{p.relative_to(CORPUS).as_posix()}", p) for p in files if p.is_file()]
+    return out
+
+
+def _tables(path: Path, engine: str, ports=(), keylog=None) -> dict[str, list] | str:
+    """The four tables' rows, or "CaptureError: message" when the capture is refused."""
+    try:
+        cap = inspector.read_capture(path, ports=ports, keylog=keylog, engine=engine)
+    except CaptureError as e:
+        return f"CaptureError: {e}"
+    a = cap.analysis
+    return {"flows": flow_rows(a.flows), "certificates": cert_rows(a),
+            "events": event_rows(a.events), "findings": finding_rows(a),
+            "capture": dict(warnings=a.capture_warnings, first_ts=a.first_ts, last_ts=a.last_ts,
+                            format=cap.format, bytes_read=cap.bytes_read)}
+
+
+def differences(py, rs) -> list[tuple[str, str]]:
+    """[("table.column", detail)] where the Rust engine's rows differ from the Python engine's."""
+    if isinstance(py, str) or isinstance(rs, str):
+        return [] if py == rs else [("error", f"python {str(py)[:200]!r} / rust {str(rs)[:200]!r}")]
+    out = []
+    for k in py["capture"]:
+        if py["capture"][k] != rs["capture"][k]:
+            out.append((f"capture.{k}", f"python {py['capture'][k]!r} / rust {rs['capture'][k]!r}"))
+    for table in TABLES:
+        a, b = py[table], rs[table]
+        if len(a) != len(b):
+            out.append((f"{table}.rows", f"python {len(a)} rows / rust {len(b)} rows"))
+        for i, (ra, rb) in enumerate(zip(a, b)):
+            for col in ra:
+                if ra[col] != rb.get(col):
+                    va, vb = repr(ra[col])[:160], repr(rb.get(col))[:160]
+                    out.append((f"{table}.{col}", f"row {i}: python {va} / rust {vb}"))
+    return out
+
+
+_used_known: set[tuple[str, str]] = set()
+
+
+def check_same(case: str, path: Path, ports=(), keylog=None) -> None:
+    py = _tables(path, "python", ports, keylog)
+    rs = _tables(path, "rust", ports, keylog)
+    unexplained = []
+    for col, detail in differences(py, rs):
+        for key in ((case, col), ("*", col)):
+            if key in KNOWN_DIFFERENCES:
+                _used_known.add(key)
+                break
+        else:
+            unexplained.append(f"  [{col}] {detail}")
+    assert not unexplained, f"{case}: the engines differ:\n" + "\n".join(unexplained[:40])
+
+
+@needs_engine
+@pytest.mark.parametrize("case,path", corpus_cases(), ids=[c for c, _ in corpus_cases()])
+def test_same_tables_on_captures(case, path):
+    check_same(case, path, ports=PORTS.get(path.name, ()))
+
+
+@needs_engine
+def test_same_tables_with_a_key_log():
+    check_same("pcaps/tls13_443.pcap+keylog", ROOT / "pcaps" / "tls13_443.pcap",
+               keylog=ROOT / "pcaps" / "tls13_443.keylog")
+
+
+# synth scenarios x framings, as tests/test_scenarios.py builds them
+sys.path.insert(0, str(ROOT / "tests"))
+from test_scenarios import FRAMINGS, NAMES  # noqa: E402
+
+
+@functools.lru_cache(maxsize=None)
+def _scenario(name):
+    from inspector.synth import scenarios as sc
+    return getattr(sc, name)()
+
+
+@needs_engine
+@pytest.mark.parametrize("framing", list(FRAMINGS))
+@pytest.mark.parametrize("name", NAMES)
+def test_same_tables_on_scenarios(tmp_path, name, framing):
+    from inspector.synth import scenarios as sc
+    from inspector.synth.pcapio import write_capture
+
+    path = tmp_path / f"{name}.{framing}.pcap"
+    write_capture(path, sc.build_capture(_scenario(name), **FRAMINGS[framing]))
+    check_same(f"synth/{name}/{framing}", path)
+
+
+@needs_engine
+@pytest.mark.parametrize("fmt", ["pcapng", "pcapng.gz", "pcap.gz"])
+def test_same_tables_on_all_scenarios_in_one_capture(tmp_path, fmt):
+    from inspector.synth import scenarios as sc
+    from inspector.synth.pcapio import write_capture
+
+    packets = []
+    for i, name in enumerate(NAMES):
+        packets += sc.build_capture(_scenario(name), port_offset=i * 10, t0=1_700_000_000 + i * 10,
+                                    link="vlan" if i % 2 else "ether")
+    packets.sort(key=lambda p: p.ts)
+    path = tmp_path / f"mix.{fmt}"
+    write_capture(path, packets, big_endian=fmt.endswith("gz"))
+    check_same(f"synth/mix.{fmt}", path)
+
+
+# seeded mutation corpus: bit flips, truncations and structure-aware damage, as tests/fuzz.py does
+MUTATION_SEEDS = range(200 if FULL else 48)
+MUTATION_SOURCES = ("lsc_rejected_unknown_ca.pcap", "tls13_443.pcap", "ca_chain_8443.pcap",
+                    "resumption_8443.pcap", "cisco_lab_mix.pcapng", "dhe1024_443.pcap")
+
+
+def mutant(seed: int) -> bytes:
+    import fuzz  # tests/fuzz.py
+
+    rng = random.Random(seed)
+    raws = [(ROOT / "pcaps" / n).read_bytes() for n in MUTATION_SOURCES]
+    raw = raws[seed % len(raws)]
+    kind = seed % 4
+    if kind == 0:  # truncation
+        return raw[:rng.randrange(len(raw))]
+    if kind == 1:  # bit flips anywhere after the file header
+        data = bytearray(raw)
+        for _ in range(rng.randint(1, 8)):
+            i = rng.randrange(24, len(data))
+            data[i] ^= 1 << rng.randrange(8)
+        return bytes(data)
+    return fuzz.mutate_capture(rng, raw, raws)
+
+
+@needs_engine
+@pytest.mark.parametrize("seed", MUTATION_SEEDS)
+def test_same_tables_on_mutants(tmp_path, seed):
+    path = tmp_path / f"mutant{seed}.pcap"
+    path.write_bytes(mutant(seed))
+    check_same(f"mutant/{seed}", path)
+
+
+@needs_engine
+def test_rust_engine_raises_only_capture_error_on_mutants(tmp_path):
+    from inspector import rust_engine
+
+    refused = 0
+    for seed in range(300):
+        path = tmp_path / "m.pcap"
+        path.write_bytes(mutant(seed))
+        try:
+            a, _, _ = rust_engine.analyze(path)
+        except CaptureError:
+            refused += 1
+        else:
+            assert a.stats["frames"] >= 0
+    assert refused < 300  # most mutants still hold packets
+
+
+@needs_engine
+def test_rust_engine_refuses_what_python_refuses(tmp_path):
+    cases = {"empty": b"", "text": b"hello world, not a capture\n", "cut": b"\xd4\xc3\xb2\xa1\x02\x00"}
+    for name, data in cases.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        msgs = []
+        for engine in ("python", "rust"):
+            with pytest.raises(CaptureError) as e:
+                inspector.read_capture(path, engine=engine)
+            msgs.append(str(e.value))
+        assert msgs[0] == msgs[1], name
+    with pytest.raises(CaptureError, match="is a directory"):
+        inspector.read_capture(tmp_path, engine="rust")
