@@ -91,11 +91,16 @@ def tool_name(engine: str) -> str:
     return "tlsinspect" if engine == "python" else f"tlsinspect-{engine}"
 
 
+def _engine_csv(out_csv: Path, engine: str) -> str:
+    """bench/data/out-SIZE-tlsinspect.csv -> the same name with the engine's tool name."""
+    return str(out_csv.with_name(out_csv.name.replace("tlsinspect", tool_name(engine))))
+
+
 def commands(capture: Path, tshark: str | None, out_csv: str, out_tsv: str,
              engines: tuple[str, ...] = ("python",)) -> dict[str, list[str]]:
     cmds = {"cat": ["cat", str(capture)]}  # stdout -> /dev/null
     for engine in engines:
-        out = out_csv if out_csv == os.devnull else out_csv.replace("tlsinspect", tool_name(engine))
+        out = out_csv if out_csv == os.devnull else _engine_csv(Path(out_csv), engine)
         cmds[tool_name(engine)] = [tlsinspect_bin(), str(capture), "--format", "csv", "-o", out,
                                    "--quiet", "--engine", engine]
     if tshark:
@@ -201,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     err_dir = gen.DATA_DIR
     first = commands(capture, tshark, str(out_csv), str(out_tsv), engines)
     later = commands(capture, tshark, os.devnull, os.devnull, engines)
-    out_csvs = {tool_name(e): Path(str(out_csv).replace("tlsinspect", tool_name(e))) for e in engines}
+    out_csvs = {tool_name(e): Path(_engine_csv(out_csv, e)) for e in engines}
     stdout_first = {tool: os.devnull for tool in first}
     stdout_first["tshark"] = str(out_tsv)
 
