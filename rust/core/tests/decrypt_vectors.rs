@@ -341,12 +341,12 @@ fn overlong_lines_are_bounded_and_counted() {
     let cr = "44".repeat(32);
     let mut text = Vec::new();
     text.extend_from_slice(format!("CLIENT_RANDOM {cr} ").as_bytes());
-    text.extend(std::iter::repeat(b'a').take(MAX_LINE + 10)); // a runaway line: a bad line
+    text.extend(std::iter::repeat_n(b'a', MAX_LINE + 10)); // a runaway line: a bad line
     text.push(b'\n');
     text.push(b'#');
-    text.extend(std::iter::repeat(b'x').take(MAX_LINE * 2)); // a runaway comment: skipped
+    text.extend(std::iter::repeat_n(b'x', MAX_LINE * 2)); // a runaway comment: skipped
     text.push(b'\n');
-    text.extend(std::iter::repeat(b' ').take(MAX_LINE * 2)); // only whitespace: skipped
+    text.extend(std::iter::repeat_n(b' ', MAX_LINE * 2)); // only whitespace: skipped
     text.push(b'\n');
     text.extend_from_slice(line("CLIENT_RANDOM", &cr, "0102").as_bytes());
     let log = read_keylog(std::io::Cursor::new(&text), u64::MAX).unwrap();
@@ -376,7 +376,7 @@ fn the_bundled_tls13_keylog_parses() {
     let text = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../pcaps/tls13_443.keylog")).unwrap();
     let log = parse_keylog(&text);
     assert_eq!(log.bad_lines, 0);
-    assert!(log.len() >= 1);
+    assert!(!log.is_empty());
     let secrets = log.secrets.values().next().unwrap();
     for label in [Label::ClientHandshakeTrafficSecret, Label::ServerHandshakeTrafficSecret,
                   Label::ClientTrafficSecret0, Label::ServerTrafficSecret0] {

@@ -200,7 +200,7 @@ fn from_hex(s: &[u8]) -> Option<Vec<u8>> {
             _ => None,
         }
     }
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     s.chunks_exact(2).map(|p| Some(nibble(p[0])? << 4 | nibble(p[1])?)).collect()
@@ -354,7 +354,7 @@ pub enum HashAlg {
 
 impl HashAlg {
     /// Output length in bytes.
-    pub fn len(self) -> usize {
+    pub fn output_len(self) -> usize {
         match self {
             HashAlg::Sha256 => 32,
             HashAlg::Sha384 => 48,
@@ -381,10 +381,10 @@ fn hmac(hash: HashAlg, key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
 /// HKDF-Expand (RFC 5869) with `prk` used as the HMAC key whatever its length (as
 /// `cryptography`'s `HKDFExpand`); `None` when `length` exceeds 255 hash lengths.
 fn hkdf_expand(hash: HashAlg, prk: &[u8], info: &[u8], length: usize) -> Option<Vec<u8>> {
-    if length > 255 * hash.len() {
+    if length > 255 * hash.output_len() {
         return None;
     }
-    let mut out = Vec::with_capacity(length + hash.len());
+    let mut out = Vec::with_capacity(length + hash.output_len());
     let mut t: Vec<u8> = Vec::new();
     let mut counter: u8 = 1;
     while out.len() < length {
@@ -537,7 +537,7 @@ pub fn tls12_prf(secret: &[u8], label: &[u8], seed: &[u8], length: usize, hash: 
     let mut full_seed = Vec::with_capacity(label.len() + seed.len());
     full_seed.extend_from_slice(label);
     full_seed.extend_from_slice(seed);
-    let mut out = Vec::with_capacity(length + hash.len());
+    let mut out = Vec::with_capacity(length + hash.output_len());
     let mut a = full_seed.clone();
     while out.len() < length {
         a = hmac(hash, secret, &[&a]);
