@@ -1,9 +1,28 @@
 //! The pipeline: packets -> TCP connections -> TLS flows, certificates and events
 //! (port of `inspector/engine.py`).
+//!
+//! `Analyzer` is sans-I/O: `packet(ts, linktype, data)` for each packet from any source, then
+//! `finish()` returns an `Analysis`. The per-packet loop is the hot path: an Ethernet/IPv4/TCP
+//! fast path (else `LinkDecoder`), then one hash lookup of the 4-tuple. Packets of connections
+//! already judged (handshake over, or not TLS) are skipped after that lookup unless they open a
+//! new connection on the same 4-tuple (SYN); only packets of connections whose handshake is in
+//! progress go on to TCP reassembly and TLS parsing. No allocation per skipped packet. State is
+//! bounded: at most `Limits::max_flows` connections in flight (the oldest is evicted and still
+//! reported), and at most `Limits::max_tombstones` finished 4-tuples remembered.
+//! `analyze_reader` drives a `CaptureReader` through it, as `inspector.api._run` does.
 
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 
-use crate::flow::{EventRecord, FlowRecord};
+use crate::capture::{CaptureError, CaptureReader};
+use crate::flow::{build_flow, ConnState, ConnWarning, Connection, EventRecord, FlowRecord, Limits,
+                  DEFAULT_TLS_PORTS};
+use crate::link::{ip_to_string, LinkDecoder};
+use crate::tcp::{TCP_ACK, TCP_RST, TCP_SYN};
+use crate::tls::decrypt::KeyLog;
+use crate::tls::session::Side;
 
 /// A distinct certificate: its DER crosses to Python once, with the flows that sent it.
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -183,6 +202,572 @@ pub fn sample_analysis(der: Vec<u8>) -> Analysis {
         frames: 10,
         format: "pcapng".into(),
         bytes_read: 4096,
+    }
+}
+
+// ---- the connection table ------------------------------------------------------------------
+
+/// A 4-tuple as the wire has it: source address, destination address, source and destination
+/// port (12 bytes for IPv4, 36 for IPv6).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Key {
+    n: u8,
+    b: [u8; 36],
+}
+
+impl Key {
+    #[inline]
+    fn new(src: &[u8], dst: &[u8], ports: &[u8]) -> Key {
+        let mut b = [0u8; 36];
+        let (s, d) = (src.len(), dst.len());
+        b[..s].copy_from_slice(src);
+        b[s..s + d].copy_from_slice(dst);
+        b[s + d..s + d + 4].copy_from_slice(&ports[..4]);
+        Key { n: (s + d + 4) as u8, b }
+    }
+}
+
+/// FxHash (rustc's): a multiply-rotate hash, plenty for 4-tuples and much cheaper than SipHash.
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher {
+    hash: u64,
+}
+
+const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(FX_SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+type FxBuild = BuildHasherDefault<FxHasher>;
+
+/// What the table holds for a 4-tuple: a connection in flight, or a judged one (tombstone).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Slot {
+    Conn(usize),
+    Done,
+}
+
+struct Entry {
+    conn: Box<Connection>,
+    key_a: Key,
+    order: u64,
+}
+
+/// Flow/event detail texts of the connection-level warnings.
+fn tcp_detail(code: &str) -> &str {
+    match code {
+        "midstream" => "the capture starts in the middle of this connection (no SYN seen)",
+        "content_gap" => "bytes are missing from the capture (a TCP gap); parsing resumed where it could",
+        "overlap_different_data" => "overlapping TCP segments carry different bytes; the first copy was used",
+        "evicted_flow_table_full" => "the flow table was full; this flow was reported before its end",
+        other => other,
+    }
+}
+
+/// The analysis of one capture in progress.
+pub struct Analyzer {
+    tls_ports: Vec<u16>,
+    limits: Limits,
+    keylog: Option<Arc<KeyLog>>,
+    decoder: LinkDecoder,
+    state: Table,
+}
+
+/// Everything but the link decoder (so a decoded packet, which borrows the decoder, can be
+/// handed to it).
+struct Table {
+    map: HashMap<Key, Slot, FxBuild>,
+    slab: Vec<Option<Entry>>,
+    free: Vec<usize>,
+    active: BTreeMap<u64, usize>,
+    opened: u64,
+    tombstones: VecDeque<Key>,
+    flows: Vec<FlowRecord>,
+    events: Vec<EventRecord>,
+    certs: Vec<CertSeen>,
+    cert_index: HashMap<String, usize>,
+    stats: Stats,
+    emitted: u64,
+    frame: u64,
+    first_ts: Option<f64>,
+    last_ts: Option<f64>,
+}
+
+impl Analyzer {
+    /// `ports`: TLS ports beyond `DEFAULT_TLS_PORTS`, decoded even mid-connection.
+    pub fn new(ports: &[u16], limits: Limits, keylog: Option<Arc<KeyLog>>) -> Analyzer {
+        let mut tls_ports: Vec<u16> = DEFAULT_TLS_PORTS.to_vec();
+        for p in ports {
+            if !tls_ports.contains(p) {
+                tls_ports.push(*p);
+            }
+        }
+        Analyzer {
+            tls_ports,
+            limits,
+            keylog,
+            decoder: LinkDecoder::new(),
+            state: Table {
+                map: HashMap::default(),
+                slab: Vec::new(),
+                free: Vec::new(),
+                active: BTreeMap::new(),
+                opened: 0,
+                tombstones: VecDeque::new(),
+                flows: Vec::new(),
+                events: Vec::new(),
+                certs: Vec::new(),
+                cert_index: HashMap::new(),
+                stats: Stats::default(),
+                emitted: 0,
+                frame: 0,
+                first_ts: None,
+                last_ts: None,
+            },
+        }
+    }
+
+    /// Frames fed so far.
+    pub fn frames(&self) -> u64 {
+        self.state.frame
+    }
+
+    /// One packet: `data` is the frame as captured, of link type `linktype`.
+    pub fn packet(&mut self, ts: f64, linktype: u32, data: &[u8]) {
+        let t = &mut self.state;
+        t.frame += 1;
+        if t.first_ts.is_none() {
+            t.first_ts = Some(ts);
+        }
+        t.last_ts = Some(ts);
+        let frame = t.frame;
+        let ctx = Ctx { tls_ports: &self.tls_ports, limits: &self.limits, keylog: &self.keylog };
+        // Fast path: Ethernet II, IPv4 without options or fragmentation, TCP. A packet of a judged
+        // connection costs a few index operations and one hash lookup.
+        if linktype == 1 && data.len() >= 54 && data[12] == 8 && data[13] == 0 && data[14] == 0x45
+            && data[20] & 0x3F == 0 && data[21] == 0
+        {
+            if data[23] != 6 {
+                return;
+            }
+            let key = Key::new(&data[26..30], &data[30..34], &data[34..38]);
+            let slot = t.map.get(&key).copied();
+            let flags = data[47];
+            let slot = match slot {
+                Some(Slot::Done) => {
+                    if flags & TCP_SYN == 0 || flags & TCP_ACK != 0 {
+                        return;
+                    }
+                    None // a new connection reuses a finished 4-tuple
+                }
+                other => other,
+            };
+            let mut end = 14 + ((usize::from(data[16]) << 8) | usize::from(data[17]));
+            if end > data.len() || end == 14 {
+                end = data.len(); // cut by the snaplen; 0 = not filled in (TSO)
+            } else if end < 54 {
+                t.stats.add("truncated_tcp", 1);
+                return;
+            }
+            t.tcp(&ctx, key, slot, &data[26..30], &data[30..34], data, 34, end, flags, frame, ts);
+            return;
+        }
+        let d = match self.decoder.decode_at(ts, linktype, data) {
+            Some(d) => d,
+            None => return,
+        };
+        let (buf, l4, end) = (d.buf, d.l4, d.end);
+        if l4 + 20 > end || end > buf.len() {
+            t.stats.add("truncated_tcp", 1);
+            return;
+        }
+        let key = Key::new(d.src, d.dst, &buf[l4..l4 + 4]);
+        let flags = buf[l4 + 13];
+        let slot = match t.map.get(&key).copied() {
+            Some(Slot::Done) => {
+                if flags & TCP_SYN == 0 || flags & TCP_ACK != 0 {
+                    return;
+                }
+                None
+            }
+            other => other,
+        };
+        t.tcp(&ctx, key, slot, d.src, d.dst, buf, l4, end, flags, frame, ts);
+    }
+
+    /// The end of the capture: every connection still in flight is judged and reported, flows
+    /// are numbered by start time. `capture_warnings` are the reader's (code, detail).
+    pub fn finish(mut self, capture_warnings: &[(String, String)]) -> Analysis {
+        let ctx = Ctx { tls_ports: &self.tls_ports, limits: &self.limits, keylog: &self.keylog };
+        let t = &mut self.state;
+        let ids: Vec<usize> = t.active.values().copied().collect();
+        for id in ids {
+            t.close(&ctx, id);
+        }
+        t.map = HashMap::default(); // the remembered 4-tuples are of no use once the capture has ended
+        t.tombstones.clear();
+        // number flows by start time
+        t.flows.sort_by(|a, b| {
+            a.ts_start.partial_cmp(&b.ts_start).unwrap_or(std::cmp::Ordering::Equal)
+                .then(a.first_frame.cmp(&b.first_frame))
+        });
+        let mut renumber = vec![0u64; t.flows.len() + 1];
+        for (i, f) in t.flows.iter_mut().enumerate() {
+            renumber[f.flow_id as usize] = i as u64 + 1;
+            f.flow_id = i as u64 + 1;
+        }
+        for e in t.events.iter_mut() {
+            if let Some(id) = e.flow_id {
+                e.flow_id = Some(renumber[id as usize]);
+            }
+        }
+        for c in t.certs.iter_mut() {
+            for id in c.flow_ids.iter_mut() {
+                *id = renumber[*id as usize];
+            }
+            c.flow_ids.sort_unstable();
+        }
+        t.events.sort_by_key(|e| (e.flow_id.unwrap_or(0), e.frame.unwrap_or(0)));
+        let mut warnings = Vec::new();
+        for (code, detail) in capture_warnings {
+            warnings.push(format!("{code}: {detail}"));
+            t.events.push(EventRecord { kind: "warning", code: code.clone(), detail: detail.clone(),
+                                        ..EventRecord::default() });
+        }
+        self.decoder.finish();
+        for (reason, n) in &self.decoder.skipped {
+            t.stats.add(&format!("skipped_{reason}"), *n);
+            if let Some(lt) = reason.strip_prefix("unsupported_linktype_") {
+                let detail = format!("link type {lt} is not supported: {n} packets skipped");
+                warnings.push(format!("unsupported_linktype: {detail}"));
+                t.events.push(EventRecord { kind: "warning", code: "unsupported_linktype".into(),
+                                            detail, ..EventRecord::default() });
+            }
+        }
+        t.stats.set("frames", t.frame);
+        Analysis {
+            flows: std::mem::take(&mut t.flows),
+            certificates: std::mem::take(&mut t.certs),
+            events: std::mem::take(&mut t.events),
+            stats: std::mem::take(&mut t.stats),
+            capture_warnings: warnings,
+            first_ts: t.first_ts,
+            last_ts: t.last_ts,
+            frames: t.frame,
+            format: String::new(),
+            bytes_read: 0,
+        }
+    }
+}
+
+/// The read-only settings the table needs.
+struct Ctx<'a> {
+    tls_ports: &'a [u16],
+    limits: &'a Limits,
+    keylog: &'a Option<Arc<KeyLog>>,
+}
+
+#[inline]
+fn be32(b: &[u8], i: usize) -> u32 {
+    u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]])
+}
+
+impl Table {
+    /// A TCP segment whose header starts at `buf[t]` and whose IP payload ends at `end`.
+    #[allow(clippy::too_many_arguments)]
+    fn tcp(&mut self, ctx: &Ctx<'_>, key: Key, slot: Option<Slot>, src: &[u8], dst: &[u8],
+           buf: &[u8], t: usize, end: usize, flags: u8, frame: u64, ts: f64) {
+        let doff = usize::from(buf[t + 12] >> 4) * 4;
+        if doff < 20 || t + doff > end {
+            self.stats.add("bad_tcp_header_length", 1);
+            return;
+        }
+        let payload = &buf[t + doff..end];
+        let seq = be32(buf, t + 4);
+        let id = match slot {
+            None => {
+                if flags & TCP_RST != 0 || (payload.is_empty() && flags & TCP_SYN == 0) {
+                    return;
+                }
+                self.open(ctx, key, src, dst, buf, t, flags, seq, frame, ts)
+            }
+            Some(Slot::Conn(id)) => {
+                let e = self.slab[id].as_ref().expect("table points at a live connection");
+                if flags & TCP_SYN != 0 && flags & TCP_ACK == 0 && key == e.key_a
+                    && e.conn.isn_a.is_some_and(|isn| isn != seq)
+                {
+                    self.close(ctx, id); // port reuse: a new SYN with a new ISN
+                    self.open(ctx, key, src, dst, buf, t, flags, seq, frame, ts)
+                } else {
+                    id
+                }
+            }
+            Some(Slot::Done) => unreachable!("handled by the caller"),
+        };
+        let e = self.slab[id].as_mut().expect("just opened or looked up");
+        let side = if key == e.key_a { Side::A } else { Side::B };
+        let ack = if flags & TCP_SYN != 0 { be32(buf, t + 8) } else { 0 };
+        e.conn.packet(side, seq, flags, payload, frame, ts, ctx.tls_ports, ack);
+        if e.conn.judged() {
+            self.close(ctx, id);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn open(&mut self, ctx: &Ctx<'_>, key: Key, src: &[u8], dst: &[u8], buf: &[u8], t: usize,
+            flags: u8, seq: u32, frame: u64, ts: f64) -> usize {
+        let sport = u16::from_be_bytes([buf[t], buf[t + 1]]);
+        let dport = u16::from_be_bytes([buf[t + 2], buf[t + 3]]);
+        let rports = [buf[t + 2], buf[t + 3], buf[t], buf[t + 1]];
+        let rkey = Key::new(dst, src, &rports);
+        let (conn, key_a) = if flags & TCP_SYN != 0 && flags & TCP_ACK != 0 {
+            // the first packet seen is the responder's
+            (Connection::new(dst, src, dport, sport, frame, ts, ctx.limits, ctx.keylog.clone()), rkey)
+        } else {
+            let mut c = Connection::new(src, dst, sport, dport, frame, ts, ctx.limits, ctx.keylog.clone());
+            if flags & TCP_SYN != 0 {
+                c.isn_a = Some(seq);
+            }
+            (c, key)
+        };
+        self.opened += 1;
+        let entry = Entry { conn: Box::new(conn), key_a, order: self.opened };
+        let id = match self.free.pop() {
+            Some(id) => {
+                self.slab[id] = Some(entry);
+                id
+            }
+            None => {
+                self.slab.push(Some(entry));
+                self.slab.len() - 1
+            }
+        };
+        self.map.insert(key, Slot::Conn(id));
+        self.map.insert(rkey, Slot::Conn(id));
+        self.active.insert(self.opened, id);
+        self.stats.add("tcp_connections", 1);
+        if self.active.len() > ctx.limits.max_flows {
+            if let Some((_, &oldest)) = self.active.first_key_value() {
+                if let Some(e) = self.slab[oldest].as_mut() {
+                    e.conn.evicted = true;
+                    e.conn.warnings.push(ConnWarning::EvictedFlowTableFull);
+                }
+                self.stats.add("flows_evicted", 1);
+                self.close(ctx, oldest);
+            }
+        }
+        id
+    }
+
+    /// The connection is judged: emit its row (if TLS) and remember its 4-tuple as done.
+    fn close(&mut self, ctx: &Ctx<'_>, id: usize) {
+        let order = match self.slab[id].as_ref() {
+            Some(e) => e.order,
+            None => return,
+        };
+        if self.active.remove(&order).is_none() {
+            return;
+        }
+        let mut e = self.slab[id].take().expect("checked above");
+        self.free.push(id);
+        e.conn.finish();
+        self.emit(ctx, &e.conn);
+        let c = &e.conn;
+        let ab = [(c.a_port >> 8) as u8, c.a_port as u8, (c.b_port >> 8) as u8, c.b_port as u8];
+        let ba = [ab[2], ab[3], ab[0], ab[1]];
+        for k in [Key::new(&c.a_ip, &c.b_ip, &ab), Key::new(&c.b_ip, &c.a_ip, &ba)] {
+            if let Some(slot) = self.map.get_mut(&k) {
+                if *slot == Slot::Conn(id) {
+                    *slot = Slot::Done;
+                    self.tombstones.push_back(k);
+                }
+            }
+        }
+        while self.tombstones.len() > 2 * ctx.limits.max_tombstones {
+            if let Some(k) = self.tombstones.pop_front() {
+                if self.map.get(&k) == Some(&Slot::Done) {
+                    self.map.remove(&k);
+                }
+            }
+        }
+    }
+
+    fn emit(&mut self, ctx: &Ctx<'_>, c: &Connection) {
+        if !c.is_tls() {
+            let kind = if c.state == ConnState::NotTls || c.session.started.is_empty() {
+                "not_tls"
+            } else {
+                "tls_without_handshake"
+            };
+            self.stats.add(kind, 1);
+            let on_tls_port = ctx.tls_ports.contains(&c.a_port) || ctx.tls_ports.contains(&c.b_port);
+            let reported = if kind == "not_tls" { "not_tls_reported" } else { "tls_without_handshake_reported" };
+            if on_tls_port && c.state == ConnState::NotTls && self.stats.get(reported) < 1000 {
+                self.stats.add(reported, 1);
+                let (a, b) = (ip_to_string(&c.a_ip), ip_to_string(&c.b_ip));
+                self.events.push(EventRecord {
+                    flow_id: None,
+                    frame: Some(c.first_frame),
+                    ts: Some(c.first_ts),
+                    kind: "warning",
+                    sender: None,
+                    code: "not_tls".into(),
+                    detail: format!("{a}:{} -> {b}:{} uses a TLS port but carries no TLS", c.a_port, c.b_port),
+                });
+            }
+            return;
+        }
+        self.emitted += 1;
+        let flow_id = self.emitted;
+        let rec = build_flow(c, flow_id, ctx.tls_ports);
+        let s = &c.session;
+        // which side is which, as inspector.engine._emit and _side_of decide it
+        let by_ports = if rec.client_port == c.a_port && rec.server_port == c.b_port { Side::A } else { Side::B };
+        let client_for_certs = s.client_side.unwrap_or(by_ports);
+        for (role, fps) in [("server", &rec.server_chain_sha256), ("client", &rec.client_chain_sha256)] {
+            let side = if role == "client" {
+                client_for_certs
+            } else if client_for_certs == Side::A {
+                Side::B
+            } else {
+                Side::A
+            };
+            for (pos, fp) in fps.iter().enumerate() {
+                let i = match self.cert_index.get(fp) {
+                    Some(&i) => i,
+                    None => {
+                        let der = s.chains.get(side).and_then(|ch| ch.get(pos)).cloned().unwrap_or_default();
+                        self.certs.push(CertSeen { der, sha256: fp.clone(), flow_ids: Vec::new(), roles: Vec::new() });
+                        self.cert_index.insert(fp.clone(), self.certs.len() - 1);
+                        self.certs.len() - 1
+                    }
+                };
+                let seen = &mut self.certs[i];
+                if seen.flow_ids.last() != Some(&flow_id) {
+                    seen.flow_ids.push(flow_id);
+                }
+                let label = match (role, pos) {
+                    ("server", 0) => "server",
+                    ("server", _) => "server_chain",
+                    (_, 0) => "client",
+                    _ => "client_chain",
+                };
+                if !seen.roles.contains(&label) {
+                    seen.roles.push(label);
+                }
+            }
+        }
+        let by_port = if rec.client_port == c.a_port { Side::A } else { Side::B };
+        let client_side = s.client_side.unwrap_or(by_port);
+        let who = |side: Side| if side == client_side { "client" } else { "server" };
+        for a in &s.alerts {
+            let detail = match &a.after {
+                Some(after) if !after.is_empty() => format!("{} {} after the peer's {after}", a.level, a.description),
+                _ => format!("{} {}", a.level, a.description),
+            };
+            self.events.push(EventRecord {
+                flow_id: Some(flow_id),
+                frame: Some(a.frame),
+                ts: Some(a.ts),
+                kind: "alert",
+                sender: Some(who(a.side)),
+                code: a.description.to_string(),
+                detail,
+            });
+        }
+        for an in &s.anomalies {
+            self.events.push(EventRecord {
+                flow_id: Some(flow_id),
+                frame: Some(an.frame),
+                ts: Some(an.ts),
+                kind: "warning",
+                sender: an.side.map(who),
+                code: an.code.to_string(),
+                detail: an.detail.to_string(),
+            });
+        }
+        let codes = c.tcp_anomalies().into_iter().chain(c.warnings.iter().map(|w| w.code()));
+        for code in codes {
+            self.events.push(EventRecord {
+                flow_id: Some(flow_id),
+                kind: "warning",
+                code: code.to_string(),
+                detail: tcp_detail(code).to_string(),
+                ..EventRecord::default()
+            });
+        }
+        self.flows.push(rec);
+    }
+}
+
+/// A capture through the engine, as `inspector.api._run` does it: a capture broken after some
+/// packets keeps them, with a `capture_truncated` warning; broken before any is an error.
+pub fn analyze_reader(mut reader: CaptureReader, ports: &[u16], limits: Limits,
+                      keylog: Option<Arc<KeyLog>>) -> Result<Analysis, EngineError> {
+    let mut analyzer = Analyzer::new(ports, limits, keylog);
+    let mut truncated: Option<CaptureError> = None;
+    loop {
+        match reader.next_packet() {
+            Ok(Some(p)) => analyzer.packet(p.ts, p.linktype, p.data),
+            Ok(None) => break,
+            Err(e) => {
+                if analyzer.frames() == 0 {
+                    return Err(EngineError::from(e));
+                }
+                truncated = Some(e);
+                break;
+            }
+        }
+    }
+    let mut warnings: Vec<(String, String)> =
+        reader.warnings.iter().map(|w| (w.code.clone(), w.detail.clone())).collect();
+    if let Some(e) = truncated {
+        warnings.push(("capture_truncated".into(), format!("reading stopped: {}", e.message)));
+    }
+    let mut a = analyzer.finish(&warnings);
+    a.format = reader.format.clone();
+    a.bytes_read = reader.bytes_read;
+    Ok(a)
+}
+
+impl From<CaptureError> for EngineError {
+    /// The reader's message is the whole text ("REASON at byte N" when the offset is known).
+    fn from(e: CaptureError) -> EngineError {
+        let suffix = format!(" at byte {}", e.offset);
+        match e.message.strip_suffix(&suffix) {
+            Some(reason) => EngineError::Capture { reason: reason.to_string(), offset: Some(e.offset) },
+            None => EngineError::Capture { reason: e.message, offset: None },
+        }
     }
 }
 

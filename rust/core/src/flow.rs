@@ -51,7 +51,8 @@ pub struct FlowRecord {
     pub tls_version: Option<String>,
     pub client_max_version: Option<String>,
     pub cipher: Option<String>,
-    pub cipher_id: Option<u16>,
+    /// u32: an SSLv2 cipher kind has three bytes.
+    pub cipher_id: Option<u32>,
     pub sni: Option<String>,
     pub alpn: Option<String>,
     pub server_chain_sha256: Vec<String>,
@@ -89,4 +90,491 @@ pub struct EventRecord {
     pub sender: Option<&'static str>,
     pub code: String,
     pub detail: String,
+}
+
+// ---- one TCP connection in flight ---------------------------------------------------------------
+
+use std::sync::Arc;
+
+use crate::link::ip_to_string;
+use crate::tcp::{StreamReassembler, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN};
+use crate::tls::decrypt::KeyLog;
+use crate::tls::detect::{classify_start, prelude_protocol, StartKind};
+use crate::tls::fingerprint;
+use crate::tls::names::{cipher_name, group_name, version_name};
+use crate::tls::records::{RecordReader, State as ReaderState, DEFAULT_MAX_RECORDS};
+use crate::tls::session::{Side, TLSSession};
+
+/// Where a connection is: `New -> Tls -> Done`, or `New -> NotTls`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnState {
+    New,
+    Tls,
+    Done,
+    NotTls,
+}
+
+/// How the connection was closed first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CloseKind {
+    Rst,
+    Fin,
+}
+
+/// A connection-level warning (beside the TCP and TLS anomalies).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnWarning {
+    EvictedFlowTableFull,
+}
+
+impl ConnWarning {
+    pub fn code(self) -> &'static str {
+        match self {
+            ConnWarning::EvictedFlowTableFull => "evicted_flow_table_full",
+        }
+    }
+}
+
+#[inline]
+fn idx(side: Side) -> usize {
+    match side {
+        Side::A => 0,
+        Side::B => 1,
+    }
+}
+
+#[inline]
+fn other(side: Side) -> Side {
+    match side {
+        Side::A => Side::B,
+        Side::B => Side::A,
+    }
+}
+
+/// One TCP connection in flight. `a` sent the first packet seen (or the SYN).
+#[derive(Debug)]
+pub struct Connection {
+    pub a_ip: Vec<u8>,
+    pub b_ip: Vec<u8>,
+    pub a_port: u16,
+    pub b_port: u16,
+    pub ip_version: u8,
+    pub first_ts: f64,
+    pub last_ts: f64,
+    pub first_frame: u64,
+    pub last_frame: u64,
+    pub syn: [bool; 2],
+    pub reasm: [StreamReassembler; 2],
+    pub readers: [RecordReader; 2],
+    pub session: TLSSession,
+    pub state: ConnState,
+    pub closed_by: Option<Side>,
+    pub close_kind: Option<CloseKind>,
+    pub close_frame: Option<u64>,
+    pub packets: u64,
+    pub warnings: Vec<ConnWarning>,
+    pub evicted: bool,
+    pub isn_a: Option<u32>,
+}
+
+impl Connection {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(a_ip: &[u8], b_ip: &[u8], a_port: u16, b_port: u16, frame: u64, ts: f64,
+               limits: &Limits, keylog: Option<Arc<KeyLog>>) -> Connection {
+        let keep = keylog.is_some();
+        let mut readers = [
+            RecordReader::new(limits.max_handshake_bytes, DEFAULT_MAX_RECORDS),
+            RecordReader::new(limits.max_handshake_bytes, DEFAULT_MAX_RECORDS),
+        ];
+        if keep {
+            for r in readers.iter_mut() {
+                r.keep_payload = true;
+            }
+        }
+        Connection {
+            a_ip: a_ip.to_vec(),
+            b_ip: b_ip.to_vec(),
+            a_port,
+            b_port,
+            ip_version: if a_ip.len() == 4 { 4 } else { 6 },
+            first_ts: ts,
+            last_ts: ts,
+            first_frame: frame,
+            last_frame: frame,
+            syn: [false; 2],
+            reasm: [
+                StreamReassembler::new(limits.max_pending_bytes),
+                StreamReassembler::new(limits.max_pending_bytes),
+            ],
+            readers,
+            session: TLSSession::new(keylog, limits.max_certs),
+            state: ConnState::New,
+            closed_by: None,
+            close_kind: None,
+            close_frame: None,
+            packets: 0,
+            warnings: Vec::new(),
+            evicted: false,
+            isn_a: None,
+        }
+    }
+
+    /// Judged: the handshake is over, or the connection carries no TLS.
+    #[inline]
+    pub fn judged(&self) -> bool {
+        matches!(self.state, ConnState::Done | ConnState::NotTls)
+    }
+
+    pub fn is_tls(&self) -> bool {
+        let s = &self.session;
+        session_started(s)
+            && (s.client_hello.is_some() || s.server_hello.is_some() || !s.history.is_empty()
+                || !s.alerts.is_empty())
+    }
+
+    /// Feed one TCP segment; updates `state`. `ack` matters only on a SYN-ACK.
+    #[allow(clippy::too_many_arguments)]
+    pub fn packet(&mut self, side: Side, seq: u32, flags: u8, payload: &[u8], frame: u64, ts: f64,
+                  tls_ports: &[u16], ack: u32) {
+        self.packets += 1;
+        self.last_ts = ts;
+        self.last_frame = frame;
+        let closing = flags & (TCP_RST | TCP_FIN) != 0;
+        if flags & TCP_SYN != 0 {
+            self.syn[idx(side)] = true;
+            if flags & TCP_ACK != 0 {
+                // the SYN-ACK tells the initiator's ISN even if its SYN was lost
+                let peer = &mut self.reasm[idx(other(side))];
+                if peer.base.is_none() {
+                    peer.base = Some(ack);
+                }
+            }
+        }
+        if closing && self.closed_by.is_none() {
+            self.closed_by = Some(side);
+            self.close_kind = Some(if flags & TCP_RST != 0 { CloseKind::Rst } else { CloseKind::Fin });
+            self.close_frame = Some(frame);
+        }
+        if self.judged() {
+            return;
+        }
+        let chunks = self.reasm[idx(side)].segment(seq, payload, flags & TCP_SYN != 0);
+        if chunks.is_empty() {
+            if closing {
+                self.flush(frame, ts);
+            }
+            return;
+        }
+        if self.state == ConnState::New {
+            let verdict = classify_start(&chunks[0].data, self.a_port, self.b_port, tls_ports,
+                                         self.reasm[idx(side)].midstream);
+            if verdict == StartKind::NotTls {
+                self.state = ConnState::NotTls;
+                self.release();
+                return;
+            }
+            self.state = ConnState::Tls;
+            if verdict == StartKind::Midstream {
+                for r in self.readers.iter_mut() {
+                    r.state = ReaderState::Resync;
+                }
+            }
+        }
+        self.deliver(side, chunks, frame, ts);
+        if closing {
+            self.flush(frame, ts);
+        }
+    }
+
+    fn deliver(&mut self, side: Side, chunks: Vec<crate::tcp::Chunk>, frame: u64, ts: f64) {
+        let i = idx(side);
+        let o = idx(other(side));
+        let mut events = Vec::new();
+        for c in chunks {
+            events.clear();
+            self.readers[i].feed_into(&c.data, frame, c.gap_before, &mut events);
+            if !events.is_empty() {
+                let was = session_started(&self.session);
+                self.session.feed(side, events.drain(..), ts);
+                if !was && session_started(&self.session) {
+                    self.readers[o].peer_tls = true;
+                }
+            }
+        }
+        if self.session.handshake_over() {
+            self.state = ConnState::Done;
+            self.release();
+        } else if self.readers[i].stopped() && self.readers[o].stopped() {
+            self.state = if self.is_tls() { ConnState::Done } else { ConnState::NotTls };
+            self.release();
+        } else if self.readers[i].stopped() && !session_started(&self.session)
+            && self.readers[o].state != ReaderState::Records
+        {
+            // no TLS in this direction within the prelude limit and the peer has none either
+            self.state = ConnState::NotTls;
+            self.release();
+        }
+    }
+
+    fn flush(&mut self, frame: u64, ts: f64) {
+        for side in [Side::A, Side::B] {
+            let chunks = self.reasm[idx(side)].flush();
+            if !chunks.is_empty() && self.state == ConnState::Tls {
+                self.deliver(side, chunks, frame, ts);
+            }
+        }
+    }
+
+    /// End of capture or eviction: deliver what waits above holes.
+    pub fn finish(&mut self) {
+        if self.state == ConnState::Tls {
+            let (frame, ts) = (self.last_frame, self.last_ts);
+            self.flush(frame, ts);
+        }
+    }
+
+    fn release(&mut self) {
+        for r in self.reasm.iter_mut() {
+            r.release();
+        }
+        for r in self.readers.iter_mut() {
+            r.stop();
+        }
+    }
+
+    /// TCP anomaly codes of both directions, each once, in order.
+    pub fn tcp_anomalies(&self) -> Vec<&'static str> {
+        let mut out: Vec<&'static str> = Vec::new();
+        for r in &self.reasm {
+            for a in &r.anomalies {
+                if !out.contains(&a.code()) {
+                    out.push(a.code());
+                }
+            }
+        }
+        out
+    }
+}
+
+// ---- what the row needs from the session (the one place that knows its layout) --------------
+
+#[inline]
+fn session_started(s: &TLSSession) -> bool {
+    !s.started.is_empty()
+}
+
+// ---- building the row ----------------------------------------------------------------------------
+
+/// (client side, server side).
+pub fn roles(conn: &Connection, tls_ports: &[u16]) -> (Side, Side) {
+    let s = &conn.session;
+    let c = if let Some(c) = s.client_side {
+        c
+    } else if conn.syn[0] || conn.syn[1] {
+        Side::A // the side that sent the first packet with SYN is the initiator by construction
+    } else if tls_ports.contains(&conn.b_port) && !tls_ports.contains(&conn.a_port) {
+        Side::A
+    } else if tls_ports.contains(&conn.a_port) && !tls_ports.contains(&conn.b_port) {
+        Side::B
+    } else if conn.a_port >= conn.b_port {
+        Side::A
+    } else {
+        Side::B
+    };
+    (c, other(c))
+}
+
+fn role_name(side: Side, client: Side) -> &'static str {
+    if side == client {
+        "client"
+    } else {
+        "server"
+    }
+}
+
+fn peer_of(who: &str) -> &'static str {
+    if who == "client" {
+        "server"
+    } else {
+        "client"
+    }
+}
+
+/// (outcome, detail), as `inspector.flows._outcome`.
+pub fn outcome(conn: &Connection, client: Side) -> (&'static str, Option<String>) {
+    let s = &conn.session;
+    if let Some(fatal) = s.fatal_alert() {
+        let who = role_name(fatal.side, client);
+        let after = match &fatal.after {
+            Some(a) if !a.is_empty() => format!(" after the {}'s {}", peer_of(who), a),
+            _ => String::new(),
+        };
+        return ("failed", Some(format!("{who} sent fatal {}{after}", fatal.description)));
+    }
+    if s.client_hello.is_none() && s.server_hello.is_none() {
+        return ("incomplete", Some("the hellos are not in the capture (it starts mid-connection)".into()));
+    }
+    if s.sslv2_server.is_some() {
+        return ("established",
+                Some("SSL 2.0 (obsolete and insecure); its handshake is encrypted after the ServerHello".into()));
+    }
+    if s.is_tls13() && s.tls13_finished() {
+        return ("established", None);
+    }
+    if s.is_tls13() {
+        if let Some(v) = tls13_outcome(s, client) {
+            return v;
+        }
+    } else if s.finished.len() == 2 || (s.ccs.len() == 2 && s.appdata.values().sum::<u64>() > 0) {
+        return ("established", None);
+    } else if let Some(enc) = s.alerts.iter().find(|a| a.level == "encrypted") {
+        return ("failed", Some(format!("{} sent an encrypted alert during the handshake",
+                                       role_name(enc.side, client))));
+    }
+    if let (Some(_), Some(by)) = (conn.close_kind, conn.closed_by) {
+        let who = role_name(by, client);
+        let last = s.last_message.get(other(by));
+        let after = match last {
+            Some(l) if !l.is_empty() => format!(" after the {}'s {}", peer_of(who), l),
+            _ => String::new(),
+        };
+        let how = if conn.close_kind == Some(CloseKind::Rst) { "reset" } else { "closed" };
+        return ("reset", Some(format!("{who} {how} the connection{after} without an alert")));
+    }
+    if conn.evicted {
+        return ("incomplete", Some("flow evicted before the handshake ended (flow table full)".into()));
+    }
+    ("incomplete", Some("the capture ends before the handshake does".into()))
+}
+
+/// TLS 1.3 handshakes are encrypted after the ServerHello: judge by record sizes and order.
+///
+/// An encrypted alert is 2 bytes + content type + 16-byte AEAD tag = 19 bytes; Finished is at
+/// least 4 + 32 + 17 = 53. Established when the server speaks again after the client's Finished.
+pub fn tls13_outcome(s: &TLSSession, client: Side) -> Option<(&'static str, Option<String>)> {
+    let seq = &s.encrypted_order;
+    let first_client = seq.iter().position(|(side, _)| *side == client)?;
+    let size = seq[first_client].1;
+    if size <= 24 {
+        return Some(("failed", Some(
+            "client sent an encrypted alert (TLS 1.3: it likely rejected the server's certificate)".into())));
+    }
+    let later_server: Vec<usize> =
+        seq[first_client + 1..].iter().filter(|(side, _)| *side != client).map(|(_, n)| *n).collect();
+    if !later_server.is_empty() {
+        if later_server[0] <= 24 && later_server.len() == 1 {
+            return Some(("failed", Some("server sent an encrypted alert after the client's Finished \
+                (TLS 1.3: likely rejected the client's certificate)".into())));
+        }
+        return Some(("established", None));
+    }
+    if seq[first_client + 1..].iter().any(|(side, _)| *side == client) {
+        return Some(("established", None));
+    }
+    None
+}
+
+fn server_ccs_before_client(s: &TLSSession, client: Side) -> bool {
+    let server = other(client);
+    match (s.ccs.get(server), s.ccs.get(client)) {
+        (Some(_), None) => true,
+        (Some(sv), Some(c)) => sv <= c,
+        _ => false,
+    }
+}
+
+/// The `flows` row of a judged connection (X.509-derived columns are left to Python).
+pub fn build_flow(conn: &Connection, flow_id: u64, tls_ports: &[u16]) -> FlowRecord {
+    use crate::engine::sha256_hex;
+    let s = &conn.session;
+    let (c, sv) = roles(conn, tls_ports);
+    let ip = |side: Side| if side == Side::A { &conn.a_ip } else { &conn.b_ip };
+    let port = |side: Side| if side == Side::A { conn.a_port } else { conn.b_port };
+    let ch = s.client_hello.as_ref();
+    let sh = s.server_hello.as_ref();
+    let server_chain: Vec<String> =
+        s.chains.get(sv).map(|v| v.iter().map(|d| sha256_hex(d)).collect()).unwrap_or_default();
+    let client_chain: Vec<String> =
+        s.chains.get(c).map(|v| v.iter().map(|d| sha256_hex(d)).collect()).unwrap_or_default();
+    let (outcome, detail) = outcome(conn, c);
+    let mut warnings: Vec<String> = conn.tcp_anomalies().into_iter().map(String::from).collect();
+    warnings.extend(conn.warnings.iter().map(|w| w.code().to_string()));
+    for a in &s.anomalies {
+        if !warnings.iter().any(|w| *w == a.code) {
+            warnings.push(a.code.to_string());
+        }
+    }
+    let mut resumed = false;
+    if let Some(sh) = sh {
+        if s.is_tls13() {
+            resumed = sh.extensions.iter().any(|e| e.0 == 41);
+        } else {
+            // abbreviated handshake: the server's CCS comes straight after its ServerHello
+            resumed = (!sh.session_id.is_empty() && ch.is_some_and(|ch| sh.session_id == ch.session_id))
+                || (!s.chains.contains_key(sv) && server_ccs_before_client(s, c));
+        }
+    }
+    let kx = s.server_kx.as_ref();
+    let kx_group = match kx.and_then(|k| k.curve) {
+        Some(curve) => Some(group_name(curve)),
+        None => sh.and_then(|sh| sh.key_share_group).map(group_name),
+    };
+    let client_max_version = ch.map(|ch| {
+        let max = ch.supported_versions.iter().copied().max().unwrap_or(ch.legacy_version);
+        version_name(u32::from(max))
+    });
+    let req = s.cert_request.as_ref();
+    let sslv2 = s.sslv2_server;
+    let role = |side: Side| role_name(side, c);
+    FlowRecord {
+        flow_id,
+        ts_start: conn.first_ts,
+        ts_end: conn.last_ts,
+        first_frame: conn.first_frame,
+        last_frame: conn.last_frame,
+        client_ip: ip_to_string(ip(c)),
+        client_port: port(c),
+        server_ip: ip_to_string(ip(sv)),
+        server_port: port(sv),
+        ip_version: conn.ip_version,
+        tls_version: match sh {
+            Some(sh) => Some(version_name(u32::from(sh.selected_version))),
+            None => sslv2.map(|_| "SSL 2.0".to_string()),
+        },
+        client_max_version,
+        cipher: match sh {
+            Some(sh) => Some(cipher_name(u32::from(sh.cipher_suite))),
+            None => sslv2.map(|(kind, _)| cipher_name(kind)),
+        },
+        cipher_id: match sh {
+            Some(sh) => Some(u32::from(sh.cipher_suite)),
+            None => sslv2.map(|(kind, _)| kind),
+        },
+        sni: ch.and_then(|ch| ch.sni.clone()),
+        alpn: sh.and_then(|sh| sh.alpn.clone()),
+        certs_visible: !server_chain.is_empty(),
+        server_chain_sha256: server_chain,
+        client_chain_sha256: client_chain,
+        client_cert_requested: req.is_some(),
+        requested_ca_names: req.map(|r| r.ca_names.clone()).unwrap_or_default(),
+        alerts: s.alerts.iter().map(|a| format!("{}:{}:{}", role(a.side), a.level, a.description)).collect(),
+        outcome: outcome.to_string(),
+        outcome_detail: detail,
+        decrypted: s.decrypted,
+        resumed,
+        dh_bits: kx.and_then(|k| k.dh_p_bits),
+        kx_group,
+        history: s.history.clone(),
+        ja3: s.ja3.clone(),
+        ja3s: sh.map(fingerprint::ja3s),
+        ja4: s.ja4.clone(),
+        starttls: if s.prelude.is_empty() {
+            None
+        } else {
+            let heads: Vec<&[u8]> = s.prelude.values().map(|v| v.as_slice()).collect();
+            Some(prelude_protocol(&heads, port(sv)).to_string())
+        },
+        packets: conn.packets,
+        warnings,
+    }
 }

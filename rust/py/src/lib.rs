@@ -19,8 +19,10 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use tlsinspect_core::engine::{Analysis, CertSeen, EngineError};
-use tlsinspect_core::flow::{EventRecord, FlowRecord};
+use tlsinspect_core::capture::CaptureReader;
+use tlsinspect_core::engine::{analyze_reader, Analysis, CertSeen, EngineError};
+use tlsinspect_core::flow::{EventRecord, FlowRecord, Limits};
+use tlsinspect_core::tls::decrypt::parse_keylog;
 
 /// `EngineError` -> `inspector.errors.CaptureError(reason, offset)`, the class the Python engine
 /// raises, imported from Python so `except CaptureError` catches both engines.
@@ -65,7 +67,7 @@ fn flows_batch(flows: &[FlowRecord], capture: &str) -> Result<RecordBatch, arrow
     let mut tls_version = StringBuilder::new();
     let mut client_max_version = StringBuilder::new();
     let mut cipher = StringBuilder::new();
-    let mut cipher_id = UInt16Builder::with_capacity(n);
+    let mut cipher_id = UInt32Builder::with_capacity(n);
     let mut sni = StringBuilder::new();
     let mut alpn = StringBuilder::new();
     let mut server_chain = ListBuilder::new(StringBuilder::new());
@@ -245,6 +247,41 @@ fn to_dict<'py>(py: Python<'py>, a: &Analysis, capture: &str) -> PyResult<Bound<
     Ok(d)
 }
 
+/// One capture through the whole engine, with the GIL released (see `_core.pyi`).
+#[pyfunction]
+#[pyo3(signature = (path, *, data = None, fd = None, capture, ports, max_flows, max_handshake_bytes,
+                    max_pending_bytes, max_certs, max_tombstones, keylog = None))]
+#[allow(clippy::too_many_arguments)]
+fn analyze<'py>(py: Python<'py>, path: Option<String>, data: Option<Vec<u8>>, fd: Option<i32>,
+                capture: &str, ports: Vec<u16>, max_flows: usize, max_handshake_bytes: usize,
+                max_pending_bytes: usize, max_certs: usize, max_tombstones: usize,
+                keylog: Option<Vec<u8>>) -> PyResult<Bound<'py, PyDict>> {
+    let limits = Limits { max_flows, max_handshake_bytes, max_pending_bytes, max_certs, max_tombstones };
+    let result = py.detach(move || -> Result<Analysis, EngineError> {
+        let reader = match (path, data, fd) {
+            (_, Some(bytes), _) => CaptureReader::from_read(Box::new(std::io::Cursor::new(bytes)))?,
+            (_, None, Some(fd)) => {
+                // no unsafe from_raw_fd: the descriptor is reopened through /dev/fd
+                let f = std::fs::File::open(format!("/dev/fd/{fd}")).map_err(|e| EngineError::Capture {
+                    reason: format!("cannot read file descriptor {fd}: {e}"),
+                    offset: None,
+                })?;
+                CaptureReader::from_read(Box::new(std::io::BufReader::new(f)))?
+            }
+            (Some(p), None, None) => CaptureReader::open(std::path::Path::new(&p))?,
+            (None, None, None) => {
+                return Err(EngineError::Capture { reason: "no capture given (path, data or fd)".into(), offset: None })
+            }
+        };
+        let keylog = keylog.map(|k| Arc::new(parse_keylog(&k)));
+        analyze_reader(reader, &ports, limits, keylog)
+    });
+    match result {
+        Ok(a) => to_dict(py, &a, capture),
+        Err(e) => Err(to_py_err(py, e)),
+    }
+}
+
 /// A fixed analysis built in Rust, for the adapter's tests (`tests/test_rust_engine.py`): two
 /// flows (one failed with a client chain of `der`, one with every optional column empty), their
 /// events and the certificate, through the same conversion `analyze` uses.
@@ -265,6 +302,7 @@ fn _raise_capture_error(py: Python<'_>, reason: String, offset: Option<u64>) -> 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_function(wrap_pyfunction!(analyze, m)?)?;
     m.add_function(wrap_pyfunction!(_sample_analysis, m)?)?;
     m.add_function(wrap_pyfunction!(_raise_capture_error, m)?)?;
     Ok(())
