@@ -9,6 +9,9 @@
                                            # client_cert_kind; requested_ca_names: list<binary>
                                            # (DER names); flow ids numbered by start time
       "events": pyarrow.RecordBatch,       # capture, flow_id, frame, ts, kind, sender, code, detail
+                                           # (by flow and frame; with stream=True flow ids follow
+                                           # the order flows end and each flow's events stay in
+                                           # the order emitted, as the Python engine's on_flow)
       "certificates": pyarrow.RecordBatch, # sha256, der, flow_ids, roles: each distinct DER once
       "stats": dict[str, int],             # the Python engine's counters, same names
       "capture_warnings": list[str],       # "code: detail"
@@ -37,6 +40,7 @@ def analyze(
     max_certs: int,
     max_tombstones: int,
     keylog: bytes | None,
+    stream: bool = False,
 ) -> dict[str, object]: ...
 def _sample_analysis(der: bytes, capture: str = "fixture.pcap") -> dict[str, object]:
     """A fixed two-flow analysis built in Rust, through the same conversion (for tests)."""

@@ -222,8 +222,8 @@ def stream_capture(path: str | os.PathLike, on_rows: Callable[[str, list[dict]],
     has the certificates and capture-level warnings; its flows/events tables are empty.
 
     With ``engine="rust"`` the capture is analysed whole first (one call into the compiled engine)
-    and its rows are then handed over in batches of ``batch_size`` flows: flow ids follow start
-    time as in `read_capture`, and memory holds every flow's record (a few hundred bytes each).
+    and its rows are then handed over in batches of ``batch_size`` flows, in the same order and
+    with the same flow ids; memory then holds every flow's record (a few hundred bytes each).
     """
     from .diagnose import diagnose_contexts, flow_contexts
     from .schema import cert_rows, event_rows, flow_rows
@@ -255,7 +255,7 @@ def stream_capture(path: str | os.PathLike, on_rows: Callable[[str, list[dict]],
     if _engine_name(engine) == "rust":
         from . import rust_engine
         analysis, fmt, nread = rust_engine.analyze(path, ports=ports, limits=limits,
-                                                   keylog=_read_keylog_bytes(keylog))
+                                                   keylog=_read_keylog_bytes(keylog), stream=True)
         analyzer = SimpleNamespace(capture=analysis.capture, certs=analysis.certificates)
         by_flow: dict = {}
         for ev in analysis.events:

@@ -54,18 +54,19 @@ def available() -> bool:
 
 
 def analyze(path: str | os.PathLike, *, ports: Iterable[int] = (), limits: Limits | None = None,
-            keylog: bytes | None = None) -> tuple[Analysis, str, int]:
+            keylog: bytes | None = None, stream: bool = False) -> tuple[Analysis, str, int]:
     """One capture through the Rust engine: (analysis, format, bytes read).
 
-    ``keylog`` is the text of an NSS key log file, as bytes.  Raises `CaptureError` as the Python
-    engine does, with the same messages."""
+    ``keylog`` is the text of an NSS key log file, as bytes.  ``stream``: number flows in the
+    order they end, as the Python engine's streaming mode does.  Raises `CaptureError` as the
+    Python engine does, with the same messages."""
     core = load_core()
     limits = limits or Limits()
     path = Path(path)
     result = core.analyze(str(path), capture=path.name, ports=sorted(set(int(p) for p in ports)),
                           max_flows=limits.max_flows, max_handshake_bytes=limits.max_handshake_bytes,
                           max_pending_bytes=limits.max_pending_bytes, max_certs=limits.max_certs,
-                          max_tombstones=limits.max_tombstones, keylog=keylog)
+                          max_tombstones=limits.max_tombstones, keylog=keylog, stream=stream)
     return analysis_from_core(result, path.name), result["format"], result["bytes_read"]
 
 

@@ -301,6 +301,9 @@ pub struct Analyzer {
     keylog: Option<Arc<KeyLog>>,
     decoder: LinkDecoder,
     state: Table,
+    /// Streaming order (as the Python engine's `on_flow` mode): flow ids follow the order flows
+    /// end, and each flow's events stay in the order emitted.
+    pub stream: bool,
 }
 
 /// Everything but the link decoder (so a decoded packet, which borrows the decoder, can be
@@ -336,6 +339,7 @@ impl Analyzer {
             tls_ports,
             limits,
             keylog,
+            stream: false,
             decoder: LinkDecoder::new(),
             state: Table {
                 map: HashMap::default(),
@@ -436,28 +440,22 @@ impl Analyzer {
         }
         t.map = HashMap::default(); // the remembered 4-tuples are of no use once the capture has ended
         t.tombstones.clear();
-        // number flows by start time
-        t.flows.sort_by(|a, b| {
-            a.ts_start.partial_cmp(&b.ts_start).unwrap_or(std::cmp::Ordering::Equal)
-                .then(a.first_frame.cmp(&b.first_frame))
-        });
-        let mut renumber = vec![0u64; t.flows.len() + 1];
-        for (i, f) in t.flows.iter_mut().enumerate() {
-            renumber[f.flow_id as usize] = i as u64 + 1;
-            f.flow_id = i as u64 + 1;
+        if self.stream {
+            // streaming order (inspector.engine.Analyzer with on_flow): flows numbered as they
+            // ended, each flow's events in the order emitted, capture-level events first
+            let (mut flowless, flow_events): (Vec<EventRecord>, Vec<EventRecord>) =
+                std::mem::take(&mut t.events).into_iter().partition(|e| e.flow_id.is_none());
+            flowless.sort_by_key(|e| e.frame.unwrap_or(0));
+            t.events = flowless;
+            t.events.extend(flow_events);
+        } else {
+            t.number_by_start_time();
         }
-        for e in t.events.iter_mut() {
-            if let Some(id) = e.flow_id {
-                e.flow_id = Some(renumber[id as usize]);
-            }
-        }
-        for c in t.certs.iter_mut() {
-            for id in c.flow_ids.iter_mut() {
-                *id = renumber[*id as usize];
-            }
-            c.flow_ids.sort_unstable();
-        }
-        t.events.sort_by_key(|e| (e.flow_id.unwrap_or(0), e.frame.unwrap_or(0)));
+        self.finish_capture(capture_warnings)
+    }
+
+    fn finish_capture(mut self, capture_warnings: &[(String, String)]) -> Analysis {
+        let t = &mut self.state;
         let mut warnings = Vec::new();
         for (code, detail) in capture_warnings {
             warnings.push(format!("{code}: {detail}"));
@@ -503,6 +501,33 @@ fn be32(b: &[u8], i: usize) -> u32 {
 }
 
 impl Table {
+    /// Number flows by start time (then first frame), as the Python engine's default mode does;
+    /// events then sort by flow and frame, capture-level events first.
+    fn number_by_start_time(&mut self) {
+        let t = self;
+        t.flows.sort_by(|a, b| {
+            a.ts_start.partial_cmp(&b.ts_start).unwrap_or(std::cmp::Ordering::Equal)
+                .then(a.first_frame.cmp(&b.first_frame))
+        });
+        let mut renumber = vec![0u64; t.flows.len() + 1];
+        for (i, f) in t.flows.iter_mut().enumerate() {
+            renumber[f.flow_id as usize] = i as u64 + 1;
+            f.flow_id = i as u64 + 1;
+        }
+        for e in t.events.iter_mut() {
+            if let Some(id) = e.flow_id {
+                e.flow_id = Some(renumber[id as usize]);
+            }
+        }
+        for c in t.certs.iter_mut() {
+            for id in c.flow_ids.iter_mut() {
+                *id = renumber[*id as usize];
+            }
+            c.flow_ids.sort_unstable();
+        }
+        t.events.sort_by_key(|e| (e.flow_id.unwrap_or(0), e.frame.unwrap_or(0)));
+    }
+
     /// A TCP segment whose header starts at `buf[t]` and whose IP payload ends at `end`.
     #[allow(clippy::too_many_arguments)]
     fn tcp(&mut self, ctx: &Ctx<'_>, key: Key, slot: Option<Slot>, src: &[u8], dst: &[u8],
@@ -733,8 +758,9 @@ impl Table {
 /// A capture through the engine, as `inspector.api._run` does it: a capture broken after some
 /// packets keeps them, with a `capture_truncated` warning; broken before any is an error.
 pub fn analyze_reader(mut reader: CaptureReader, ports: &[u16], limits: Limits,
-                      keylog: Option<Arc<KeyLog>>) -> Result<Analysis, EngineError> {
+                      keylog: Option<Arc<KeyLog>>, stream: bool) -> Result<Analysis, EngineError> {
     let mut analyzer = Analyzer::new(ports, limits, keylog);
+    analyzer.stream = stream;
     let mut truncated: Option<CaptureError> = None;
     loop {
         match reader.next_packet() {

@@ -250,12 +250,12 @@ fn to_dict<'py>(py: Python<'py>, a: &Analysis, capture: &str) -> PyResult<Bound<
 /// One capture through the whole engine, with the GIL released (see `_core.pyi`).
 #[pyfunction]
 #[pyo3(signature = (path, *, data = None, fd = None, capture, ports, max_flows, max_handshake_bytes,
-                    max_pending_bytes, max_certs, max_tombstones, keylog = None))]
+                    max_pending_bytes, max_certs, max_tombstones, keylog = None, stream = false))]
 #[allow(clippy::too_many_arguments)]
 fn analyze<'py>(py: Python<'py>, path: Option<String>, data: Option<Vec<u8>>, fd: Option<i32>,
                 capture: &str, ports: Vec<u16>, max_flows: usize, max_handshake_bytes: usize,
                 max_pending_bytes: usize, max_certs: usize, max_tombstones: usize,
-                keylog: Option<Vec<u8>>) -> PyResult<Bound<'py, PyDict>> {
+                keylog: Option<Vec<u8>>, stream: bool) -> PyResult<Bound<'py, PyDict>> {
     let limits = Limits { max_flows, max_handshake_bytes, max_pending_bytes, max_certs, max_tombstones };
     let result = py.detach(move || -> Result<Analysis, EngineError> {
         let reader = match (path, data, fd) {
@@ -274,7 +274,7 @@ fn analyze<'py>(py: Python<'py>, path: Option<String>, data: Option<Vec<u8>>, fd
             }
         };
         let keylog = keylog.map(|k| Arc::new(parse_keylog(&k)));
-        analyze_reader(reader, &ports, limits, keylog)
+        analyze_reader(reader, &ports, limits, keylog, stream)
     });
     match result {
         Ok(a) => to_dict(py, &a, capture),
