@@ -345,9 +345,9 @@ impl CaptureReader {
     /// stream that is damaged or cut short keeps what it gave and ends reading with a warning.
     fn read_more(&mut self, want: usize) -> Result<usize, CaptureError> {
         let old = self.buf.len();
-        self.buf.resize(old + want, 0);
-        let (n, err) = read_full(&mut *self.src, &mut self.buf[old..]);
-        self.buf.truncate(old + n);
+        let res = (&mut *self.src).take(want as u64).read_to_end(&mut self.buf);
+        let n = self.buf.len() - old;
+        let err = res.err();
         self.bytes_read += n as u64;
         if n < want {
             self.eof = true;
