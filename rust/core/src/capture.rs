@@ -15,10 +15,10 @@
 
 use std::fmt;
 use std::fs::File;
-use std::io::{self, Cursor, Read};
+use std::io::{self, BufRead, BufReader, Cursor, Read};
 use std::path::Path;
 
-use flate2::bufread::MultiGzDecoder;
+use flate2::bufread::GzDecoder;
 
 /// Wireshark's WTAP_MAX_PACKET_SIZE_STANDARD: a pcap record claiming more is corrupt.
 pub const MAX_CAPLEN: u32 = 262_144;
@@ -237,6 +237,100 @@ fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> (usize, Option<io::Error>) {
     (n, None)
 }
 
+type Raw = BufReader<Box<dyn Read + Send>>;
+
+/// The members of a gzip file, one after the other, as Python's `gzip` module reads them: zero
+/// bytes after a member are padding; anything else that is not a new member is an error whose
+/// text is Python's ("Not a gzipped file (b'..')").
+struct GzMembers {
+    member: Option<GzDecoder<Raw>>,
+    between: Option<Raw>,
+}
+
+impl GzMembers {
+    fn new(r: Box<dyn Read + Send>) -> Self {
+        let raw = BufReader::with_capacity(256 * 1024, r);
+        GzMembers { member: Some(GzDecoder::new(raw)), between: None }
+    }
+}
+
+/// Python's `repr` of a short byte string.
+fn py_bytes_repr(b: &[u8]) -> String {
+    let mut s = String::from("b'");
+    for &c in b {
+        match c {
+            b'\\' => s.push_str("\\\\"),
+            b'\'' => s.push_str("\\'"),
+            b'\t' => s.push_str("\\t"),
+            b'\n' => s.push_str("\\n"),
+            b'\r' => s.push_str("\\r"),
+            32..=126 => s.push(c as char),
+            _ => s.push_str(&format!("\\x{c:02x}")),
+        }
+    }
+    s.push('\'');
+    s
+}
+
+impl Read for GzMembers {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            if let Some(m) = &mut self.member {
+                let n = m.read(out)?;
+                if n > 0 {
+                    return Ok(n);
+                }
+                self.between = self.member.take().map(GzDecoder::into_inner);
+            }
+            let Some(r) = &mut self.between else { return Ok(0) };
+            // zero padding, then the end or the next member
+            let mut magic = Vec::with_capacity(2);
+            let mut split = false;
+            loop {
+                let buf = r.fill_buf()?;
+                if buf.is_empty() {
+                    break;
+                }
+                if magic.is_empty() {
+                    let zeros = buf.iter().take_while(|&&b| b == 0).count();
+                    if zeros > 0 {
+                        r.consume(zeros);
+                        continue;
+                    }
+                }
+                let take = (2 - magic.len()).min(buf.len());
+                magic.extend_from_slice(&buf[..take]);
+                if magic.len() == 2 {
+                    break;
+                }
+                r.consume(take);
+                split = true;
+            }
+            if magic.is_empty() {
+                self.between = None;
+                return Ok(0);
+            }
+            if magic != GZIP_MAGIC {
+                self.between = None;
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("Not a gzipped file ({})", py_bytes_repr(&magic)),
+                ));
+            }
+            let mut raw = self.between.take().expect("checked above");
+            if split {
+                // the magic's first byte came at the end of a buffer and was consumed: put it back
+                let rest: Box<dyn Read + Send> = Box::new(raw);
+                raw = BufReader::new(Box::new(Cursor::new(vec![GZIP_MAGIC[0]]).chain(rest)));
+            }
+            self.member = Some(GzDecoder::new(raw));
+        }
+    }
+}
+
 impl CaptureReader {
     /// Open a capture file (or a FIFO or character device, read as a stream), with the checks and
     /// messages of Python's `CaptureReader._open`.
@@ -280,7 +374,7 @@ impl CaptureReader {
         let joined: Box<dyn Read + Send> = Box::new(prefix.chain(raw));
         let compressed = n == 2 && magic == GZIP_MAGIC;
         let src: Box<dyn Read + Send> = if compressed {
-            Box::new(MultiGzDecoder::new(io::BufReader::with_capacity(256 * 1024, joined)))
+            Box::new(GzMembers::new(joined))
         } else {
             joined
         };
@@ -345,9 +439,9 @@ impl CaptureReader {
     /// stream that is damaged or cut short keeps what it gave and ends reading with a warning.
     fn read_more(&mut self, want: usize) -> Result<usize, CaptureError> {
         let old = self.buf.len();
-        self.buf.resize(old + want, 0);
-        let (n, err) = read_full(&mut *self.src, &mut self.buf[old..]);
-        self.buf.truncate(old + n);
+        let res = (&mut *self.src).take(want as u64).read_to_end(&mut self.buf);
+        let n = self.buf.len() - old;
+        let err = res.err();
         self.bytes_read += n as u64;
         if n < want {
             self.eof = true;

@@ -2,6 +2,8 @@
 //! script does, and compare with expectations it printed.
 #![allow(dead_code)]
 
+pub mod build;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
