@@ -326,6 +326,32 @@ def test_rust_engine_refuses_what_python_refuses(tmp_path):
         inspector.read_capture(tmp_path, engine="rust")
 
 
+@needs_engine
+def test_bug_fifo_given_by_path_is_refused_not_waited_on(tmp_path):
+    """CaptureReader::open reads a FIFO as a stream (and blocks without a writer); by path the
+    engine refuses it with the Python engine's message, as `tlsinspect FIFO` must (exit 2)."""
+    fifo = tmp_path / "capture.pcap"
+    os.mkfifo(fifo)
+    with pytest.raises(CaptureError, match=r"is not a regular file \(FIFO, device or socket\)"):
+        inspector.read_capture(fifo, engine="rust")
+
+
+@needs_engine
+def test_bytes_and_descriptor_inputs_give_the_path_answer():
+    from inspector.rust_engine import analysis_from_core
+
+    path = SAMPLE
+    kw = dict(capture=path.name, ports=[], max_flows=20_000, max_handshake_bytes=1 << 20,
+              max_pending_bytes=256 << 10, max_certs=32, max_tombstones=500_000, keylog=None)
+    by_path = core.analyze(str(path), **kw)
+    by_data = core.analyze(None, data=path.read_bytes(), **kw)
+    with open(path, "rb") as fh:
+        by_fd = core.analyze(None, fd=fh.fileno(), **kw)
+    rows = [flow_rows(analysis_from_core(r, path.name).flows) for r in (by_path, by_data, by_fd)]
+    assert len(rows[0]) == 11 and rows[0] == rows[1] == rows[2]
+    assert by_data["frames"] == by_path["frames"] == 139
+
+
 def _streamed(path: Path, engine: str) -> list | str:
     """Every `stream_capture` on_rows call, in order (batches of 2 flows to cross batch edges)."""
     from inspector.api import stream_capture

@@ -786,6 +786,21 @@ pub fn analyze_reader(mut reader: CaptureReader, ports: &[u16], limits: Limits,
     Ok(a)
 }
 
+/// Opens a capture file as the Python engine does: a FIFO, device or socket given by path is
+/// refused (`CaptureReader::open` would read it as a stream, and a FIFO with no writer blocks);
+/// streams come in through `CaptureReader::from_read` instead.
+pub fn open_file(path: &std::path::Path) -> Result<CaptureReader, EngineError> {
+    if let Ok(meta) = std::fs::metadata(path) {
+        if !meta.is_file() && !meta.is_dir() {
+            return Err(EngineError::Capture {
+                reason: format!("{} is not a regular file (FIFO, device or socket)", path.display()),
+                offset: None,
+            });
+        }
+    }
+    Ok(CaptureReader::open(path)?)
+}
+
 impl From<CaptureError> for EngineError {
     /// The reader's message is the whole text ("REASON at byte N" when the offset is known).
     fn from(e: CaptureError) -> EngineError {

@@ -20,7 +20,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use tlsinspect_core::capture::CaptureReader;
-use tlsinspect_core::engine::{analyze_reader, Analysis, CertSeen, EngineError};
+use tlsinspect_core::engine::{analyze_reader, open_file, Analysis, CertSeen, EngineError};
 use tlsinspect_core::flow::{EventRecord, FlowRecord, Limits};
 use tlsinspect_core::tls::decrypt::parse_keylog;
 
@@ -268,7 +268,7 @@ fn analyze<'py>(py: Python<'py>, path: Option<String>, data: Option<Vec<u8>>, fd
                 })?;
                 CaptureReader::from_read(Box::new(std::io::BufReader::new(f)))?
             }
-            (Some(p), None, None) => CaptureReader::open(std::path::Path::new(&p))?,
+            (Some(p), None, None) => open_file(std::path::Path::new(&p))?,
             (None, None, None) => {
                 return Err(EngineError::Capture { reason: "no capture given (path, data or fd)".into(), offset: None })
             }
