@@ -15,7 +15,7 @@ use arrow_array::builder::{
 };
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_pyarrow::ToPyArrow;
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
@@ -257,7 +257,9 @@ fn analyze<'py>(py: Python<'py>, path: Option<String>, data: Option<Vec<u8>>, fd
                 max_pending_bytes: usize, max_certs: usize, max_tombstones: usize,
                 keylog: Option<Vec<u8>>, stream: bool) -> PyResult<Bound<'py, PyDict>> {
     let limits = Limits { max_flows, max_handshake_bytes, max_pending_bytes, max_certs, max_tombstones };
-    let result = py.detach(move || -> Result<Analysis, EngineError> {
+    // A panic would be a bug of ours: it becomes a RuntimeError (the CLI's "internal error", exit
+    // 3), never a BaseException escaping `except Exception`.
+    let result = py.detach(move || std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || -> Result<Analysis, EngineError> {
         let reader = match (path, data, fd) {
             (_, Some(bytes), _) => CaptureReader::from_read(Box::new(std::io::Cursor::new(bytes)))?,
             (_, None, Some(fd)) => {
@@ -275,10 +277,16 @@ fn analyze<'py>(py: Python<'py>, path: Option<String>, data: Option<Vec<u8>>, fd
         };
         let keylog = keylog.map(|k| Arc::new(parse_keylog(&k)));
         analyze_reader(reader, &ports, limits, keylog, stream)
-    });
+    })));
     match result {
-        Ok(a) => to_dict(py, &a, capture),
-        Err(e) => Err(to_py_err(py, e)),
+        Ok(Ok(a)) => to_dict(py, &a, capture),
+        Ok(Err(e)) => Err(to_py_err(py, e)),
+        Err(panic) => {
+            let what = panic.downcast_ref::<&str>().map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(PyRuntimeError::new_err(format!("the Rust engine failed on {capture}: {what}")))
+        }
     }
 }
 
