@@ -20,6 +20,9 @@
       "bytes_read": int, "frames": int,
     }
 
+With ``columns=True`` the three tables are ``dict[str, list]`` (the same columns and values, no
+pyarrow import; what `inspector.rust_engine` uses).
+
 A capture that cannot be read raises `inspector.errors.CaptureError` with the message the Python
 engine gives; one broken after some packets gives what was read and a ``capture_truncated``
 warning.
@@ -41,8 +44,9 @@ def analyze(
     max_tombstones: int,
     keylog: bytes | None,
     stream: bool = False,
+    columns: bool = False,
 ) -> dict[str, object]: ...
-def _sample_analysis(der: bytes, capture: str = "fixture.pcap") -> dict[str, object]:
+def _sample_analysis(der: bytes, capture: str = "fixture.pcap", columns: bool = False) -> dict[str, object]:
     """A fixed two-flow analysis built in Rust, through the same conversion (for tests)."""
 def _raise_capture_error(reason: str, offset: int | None = None) -> None:
     """Raises the engine's capture error (for tests of the error mapping)."""

@@ -1,7 +1,9 @@
 """The Rust engine (`inspector._core`) behind the same `Analysis` the Python engine returns.
 
 `inspector._core.analyze` reads the whole capture in one call with the GIL released and returns
-pyarrow RecordBatches of flows, events and distinct certificates (see ``_core.pyi``).  This module
+the flows, events and distinct certificates as pyarrow RecordBatches, or (``columns=True``, what
+this module asks for) as name -> list columns built in Rust, so that a command-line run does not
+import pyarrow and numpy (~0.3 s, more than the analysis of 100 MB) (see ``_core.pyi``).  This module
 turns them into `FlowRecord`, `EventRecord` and `CertSeen` objects, filling what comes from X.509
 (subjects, issuers, ``client_cert_kind``, ``cert_parse_error``) from
 `inspector.certs.parse_certificate_cached`, and the CertificateRequest's CA names with
@@ -66,12 +68,14 @@ def analyze(path: str | os.PathLike, *, ports: Iterable[int] = (), limits: Limit
     result = core.analyze(str(path), capture=path.name, ports=sorted(set(int(p) for p in ports)),
                           max_flows=limits.max_flows, max_handshake_bytes=limits.max_handshake_bytes,
                           max_pending_bytes=limits.max_pending_bytes, max_certs=limits.max_certs,
-                          max_tombstones=limits.max_tombstones, keylog=keylog, stream=stream)
+                          max_tombstones=limits.max_tombstones, keylog=keylog, stream=stream,
+                          columns=True)  # plain lists: no pyarrow (and numpy) import on this path
     return analysis_from_core(result, path.name), result["format"], result["bytes_read"]
 
 
-def _columns(batch) -> dict[str, list]:
-    return batch.to_pydict()
+def _columns(table) -> dict[str, list]:
+    """A table as name -> list: already so with ``columns=True``, else a pyarrow RecordBatch."""
+    return table if isinstance(table, dict) else table.to_pydict()
 
 
 def analysis_from_core(result: dict, capture: str) -> Analysis:

@@ -33,12 +33,13 @@ def _sample_der() -> bytes:
 
 # ---- the adapter, on a fixture built in Rust ----------------------------------------------------
 
-def test_adapter_fills_x509_columns_from_the_der():
+@pytest.mark.parametrize("columns", [False, True], ids=["arrow", "lists"])
+def test_adapter_fills_x509_columns_from_the_der(columns):
     from inspector.rust_engine import analysis_from_core
     from inspector.schema import cert_rows, event_rows, flow_rows
 
     der = _sample_der()
-    a = analysis_from_core(core._sample_analysis(der), "fixture.pcap")
+    a = analysis_from_core(core._sample_analysis(der, columns=columns), "fixture.pcap")
     rows = flow_rows(a.flows)
     assert [r["flow_id"] for r in rows] == [1, 2]
     failed, bare = rows
@@ -80,6 +81,14 @@ def test_undecodable_certificate_becomes_cert_parse_error():
     a = analysis_from_core(core._sample_analysis(b"\x30\x03\x02\x01\x00"), "fixture.pcap")
     assert a.flows[0].warnings == ("midstream", "cert_parse_error")
     assert a.flows[0].client_subject is None
+
+
+def test_arrow_batches_and_list_columns_hold_the_same_values():
+    arrow = core._sample_analysis(_sample_der())
+    lists = core._sample_analysis(_sample_der(), columns=True)
+    for table in ("flows", "events", "certificates"):
+        assert arrow[table].to_pydict() == lists[table], table
+    assert str(arrow["flows"].schema.field("requested_ca_names").type) == "list<item: binary>"
 
 
 def test_engine_error_is_the_python_capture_error():

@@ -17,7 +17,7 @@ use arrow_array::{ArrayRef, RecordBatch};
 use arrow_pyarrow::ToPyArrow;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::{PyBytes, PyDict, PyList};
 
 use tlsinspect_core::capture::CaptureReader;
 use tlsinspect_core::engine::{analyze_reader, open_file, Analysis, CertSeen, EngineError};
@@ -227,12 +227,121 @@ fn certs_batch(certs: &[CertSeen]) -> Result<RecordBatch, arrow_schema::ArrowErr
     RecordBatch::try_from_iter(cols)
 }
 
-/// The analysis as the dict `inspector._core.analyze` returns (see `_core.pyi`).
-fn to_dict<'py>(py: Python<'py>, a: &Analysis, capture: &str) -> PyResult<Bound<'py, PyDict>> {
+/// Columns as Python lists, without pyarrow: a name -> list dict per table (`columns=True`).
+/// The command line takes this path, so that a run does not pay for importing pyarrow (and
+/// numpy), which costs more than analysing 100 MB.
+struct Columns<'py> {
+    py: Python<'py>,
+    d: Bound<'py, PyDict>,
+}
+
+impl<'py> Columns<'py> {
+    fn new(py: Python<'py>) -> Self {
+        Columns { py, d: PyDict::new(py) }
+    }
+
+    fn col<T, I>(&self, name: &str, values: I) -> PyResult<()>
+    where
+        I: IntoIterator<Item = T>,
+        T: IntoPyObject<'py>,
+        I::IntoIter: ExactSizeIterator,
+    {
+        self.d.set_item(name, PyList::new(self.py, values)?)
+    }
+
+    fn lists<'a, T, F, I>(&self, name: &str, rows: &'a [T], f: F) -> PyResult<()>
+    where
+        F: Fn(&'a T) -> I,
+        I: IntoIterator,
+        I::Item: IntoPyObject<'py>,
+        I::IntoIter: ExactSizeIterator,
+    {
+        let out = PyList::empty(self.py);
+        for r in rows {
+            out.append(PyList::new(self.py, f(r))?)?;
+        }
+        self.d.set_item(name, out)
+    }
+}
+
+fn flow_columns<'py>(py: Python<'py>, flows: &[FlowRecord], capture: &str) -> PyResult<Bound<'py, PyDict>> {
+    let c = Columns::new(py);
+    let f = flows;
+    c.col("capture", f.iter().map(|_| capture))?;
+    c.col("flow_id", f.iter().map(|x| x.flow_id))?;
+    c.col("ts_start", f.iter().map(|x| x.ts_start))?;
+    c.col("ts_end", f.iter().map(|x| x.ts_end))?;
+    c.col("first_frame", f.iter().map(|x| x.first_frame))?;
+    c.col("last_frame", f.iter().map(|x| x.last_frame))?;
+    c.col("client_ip", f.iter().map(|x| x.client_ip.as_str()))?;
+    c.col("client_port", f.iter().map(|x| x.client_port))?;
+    c.col("server_ip", f.iter().map(|x| x.server_ip.as_str()))?;
+    c.col("server_port", f.iter().map(|x| x.server_port))?;
+    c.col("ip_version", f.iter().map(|x| x.ip_version))?;
+    c.col("tls_version", f.iter().map(|x| x.tls_version.as_deref()))?;
+    c.col("client_max_version", f.iter().map(|x| x.client_max_version.as_deref()))?;
+    c.col("cipher", f.iter().map(|x| x.cipher.as_deref()))?;
+    c.col("cipher_id", f.iter().map(|x| x.cipher_id))?;
+    c.col("sni", f.iter().map(|x| x.sni.as_deref()))?;
+    c.col("alpn", f.iter().map(|x| x.alpn.as_deref()))?;
+    c.lists("server_chain_sha256", f, |x| x.server_chain_sha256.iter().map(String::as_str))?;
+    c.lists("client_chain_sha256", f, |x| x.client_chain_sha256.iter().map(String::as_str))?;
+    c.col("client_cert_requested", f.iter().map(|x| x.client_cert_requested))?;
+    c.lists("requested_ca_names", f, |x| x.requested_ca_names.iter().map(|n| PyBytes::new(py, n)))?;
+    c.lists("alerts", f, |x| x.alerts.iter().map(String::as_str))?;
+    c.col("outcome", f.iter().map(|x| x.outcome.as_str()))?;
+    c.col("outcome_detail", f.iter().map(|x| x.outcome_detail.as_deref()))?;
+    c.col("certs_visible", f.iter().map(|x| x.certs_visible))?;
+    c.col("decrypted", f.iter().map(|x| x.decrypted))?;
+    c.col("resumed", f.iter().map(|x| x.resumed))?;
+    c.col("dh_bits", f.iter().map(|x| x.dh_bits))?;
+    c.col("kx_group", f.iter().map(|x| x.kx_group.as_deref()))?;
+    c.col("history", f.iter().map(|x| x.history.as_str()))?;
+    c.col("ja3", f.iter().map(|x| x.ja3.as_deref()))?;
+    c.col("ja3s", f.iter().map(|x| x.ja3s.as_deref()))?;
+    c.col("ja4", f.iter().map(|x| x.ja4.as_deref()))?;
+    c.col("starttls", f.iter().map(|x| x.starttls.as_deref()))?;
+    c.col("packets", f.iter().map(|x| x.packets))?;
+    c.lists("warnings", f, |x| x.warnings.iter().map(String::as_str))?;
+    Ok(c.d)
+}
+
+fn event_columns<'py>(py: Python<'py>, events: &[EventRecord], capture: &str) -> PyResult<Bound<'py, PyDict>> {
+    let c = Columns::new(py);
+    let e = events;
+    c.col("capture", e.iter().map(|_| capture))?;
+    c.col("flow_id", e.iter().map(|x| x.flow_id))?;
+    c.col("frame", e.iter().map(|x| x.frame))?;
+    c.col("ts", e.iter().map(|x| x.ts))?;
+    c.col("kind", e.iter().map(|x| x.kind))?;
+    c.col("sender", e.iter().map(|x| x.sender))?;
+    c.col("code", e.iter().map(|x| x.code.as_str()))?;
+    c.col("detail", e.iter().map(|x| x.detail.as_str()))?;
+    Ok(c.d)
+}
+
+fn cert_columns<'py>(py: Python<'py>, certs: &[CertSeen]) -> PyResult<Bound<'py, PyDict>> {
+    let c = Columns::new(py);
+    c.col("sha256", certs.iter().map(|x| x.sha256.as_str()))?;
+    c.col("der", certs.iter().map(|x| PyBytes::new(py, &x.der)))?;
+    c.lists("flow_ids", certs, |x| x.flow_ids.iter().copied())?;
+    c.lists("roles", certs, |x| x.roles.iter().copied())?;
+    Ok(c.d)
+}
+
+/// The analysis as the dict `inspector._core.analyze` returns (see `_core.pyi`): tables as
+/// pyarrow RecordBatches, or with `columns` as name -> list dicts.
+fn to_dict<'py>(py: Python<'py>, a: &Analysis, capture: &str, columns: bool) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
-    d.set_item("flows", flows_batch(&a.flows, capture).map_err(arrow_err)?.to_pyarrow(py)?)?;
-    d.set_item("events", events_batch(&a.events, capture).map_err(arrow_err)?.to_pyarrow(py)?)?;
-    d.set_item("certificates", certs_batch(&a.certificates).map_err(arrow_err)?.to_pyarrow(py)?)?;
+    if columns {
+        d.set_item("flows", flow_columns(py, &a.flows, capture)?)?;
+        d.set_item("events", event_columns(py, &a.events, capture)?)?;
+        d.set_item("certificates", cert_columns(py, &a.certificates)?)?;
+    } else {
+        d.set_item("flows", flows_batch(&a.flows, capture).map_err(arrow_err)?.to_pyarrow(py)?)?;
+        d.set_item("events", events_batch(&a.events, capture).map_err(arrow_err)?.to_pyarrow(py)?)?;
+        d.set_item("certificates", certs_batch(&a.certificates).map_err(arrow_err)?.to_pyarrow(py)?)?;
+    }
     let stats = PyDict::new(py);
     for (k, v) in a.stats.iter() {
         stats.set_item(k, v)?;
@@ -250,12 +359,13 @@ fn to_dict<'py>(py: Python<'py>, a: &Analysis, capture: &str) -> PyResult<Bound<
 /// One capture through the whole engine, with the GIL released (see `_core.pyi`).
 #[pyfunction]
 #[pyo3(signature = (path, *, data = None, fd = None, capture, ports, max_flows, max_handshake_bytes,
-                    max_pending_bytes, max_certs, max_tombstones, keylog = None, stream = false))]
+                    max_pending_bytes, max_certs, max_tombstones, keylog = None, stream = false,
+                    columns = false))]
 #[allow(clippy::too_many_arguments)]
 fn analyze<'py>(py: Python<'py>, path: Option<String>, data: Option<Vec<u8>>, fd: Option<i32>,
                 capture: &str, ports: Vec<u16>, max_flows: usize, max_handshake_bytes: usize,
                 max_pending_bytes: usize, max_certs: usize, max_tombstones: usize,
-                keylog: Option<Vec<u8>>, stream: bool) -> PyResult<Bound<'py, PyDict>> {
+                keylog: Option<Vec<u8>>, stream: bool, columns: bool) -> PyResult<Bound<'py, PyDict>> {
     let limits = Limits { max_flows, max_handshake_bytes, max_pending_bytes, max_certs, max_tombstones };
     // A panic would be a bug of ours: it becomes a RuntimeError (the CLI's "internal error", exit
     // 3), never a BaseException escaping `except Exception`.
@@ -279,7 +389,7 @@ fn analyze<'py>(py: Python<'py>, path: Option<String>, data: Option<Vec<u8>>, fd
         analyze_reader(reader, &ports, limits, keylog, stream)
     })));
     match result {
-        Ok(Ok(a)) => to_dict(py, &a, capture),
+        Ok(Ok(a)) => to_dict(py, &a, capture, columns),
         Ok(Err(e)) => Err(to_py_err(py, e)),
         Err(panic) => {
             let what = panic.downcast_ref::<&str>().map(|s| s.to_string())
@@ -294,10 +404,10 @@ fn analyze<'py>(py: Python<'py>, path: Option<String>, data: Option<Vec<u8>>, fd
 /// flows (one failed with a client chain of `der`, one with every optional column empty), their
 /// events and the certificate, through the same conversion `analyze` uses.
 #[pyfunction]
-#[pyo3(signature = (der, capture = "fixture.pcap"))]
-fn _sample_analysis<'py>(py: Python<'py>, der: Vec<u8>, capture: &str) -> PyResult<Bound<'py, PyDict>> {
+#[pyo3(signature = (der, capture = "fixture.pcap", columns = false))]
+fn _sample_analysis<'py>(py: Python<'py>, der: Vec<u8>, capture: &str, columns: bool) -> PyResult<Bound<'py, PyDict>> {
     let a = py.detach(|| tlsinspect_core::engine::sample_analysis(der));
-    to_dict(py, &a, capture)
+    to_dict(py, &a, capture, columns)
 }
 
 /// Raises the engine's error for `reason`/`offset`, for the error-mapping test.
