@@ -390,3 +390,35 @@ def test_same_rows_in_streaming_mode(case):
     assert [t for t, _ in py] == [t for t, _ in rs]
     for (table, a), (_, b) in zip(py, rs):
         assert a == b, f"{case}: {table} differ"
+
+
+# ---- engine selection ------------------------------------------------------------------------------
+
+@needs_engine
+@pytest.mark.parametrize("args", [("--format", "csv"), ("--format", "json"),
+                                  ("--format", "csv", "--table", "events"),
+                                  ("--format", "csv", "--stream")])
+def test_cli_engines_print_the_same_report(args):
+    from typer.testing import CliRunner
+
+    from inspector.cli import app
+
+    runner = CliRunner()
+    out = {}
+    for engine in ("rust", "python", "native"):
+        res = runner.invoke(app, ["report", str(SAMPLE), *args, "--engine", engine])
+        assert res.exit_code == 0, res.output
+        out[engine] = res.stdout
+    assert out["rust"] == out["python"] == out["native"]
+    assert "unknown_ca" in out["rust"]
+
+
+def test_default_engine_is_rust_when_built_and_python_otherwise(monkeypatch):
+    from inspector import api, rust_engine
+
+    assert api._engine_name(None) == ("rust" if HAS_ENGINE else "python")
+    assert api._engine_name("native") == "python"
+    monkeypatch.setattr(rust_engine, "available", lambda: False)
+    assert api._engine_name(None) == "python"
+    with pytest.raises(inspector.InspectError, match="unknown engine 'fast'"):
+        api._engine_name("fast")
