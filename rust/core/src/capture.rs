@@ -15,10 +15,12 @@
 
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Cursor, Read};
+use std::io::{self, Cursor, Read};
 use std::path::Path;
 
-use flate2::bufread::GzDecoder;
+mod gunzip;
+
+pub use gunzip::{GUNZIP_RATIO_FLOOR, GZIP_IN_CHUNK, MAX_GUNZIP_BYTES, MAX_GUNZIP_RATIO};
 
 /// Wireshark's WTAP_MAX_PACKET_SIZE_STANDARD: a pcap record claiming more is corrupt.
 pub const MAX_CAPLEN: u32 = 262_144;
@@ -36,8 +38,6 @@ pub const MAX_DSB_KEYLOG: usize = 256 * 1024 * 1024;
 const PCAPNG_SHB: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 const SECRETS_TLS_KEYLOG: u32 = 0x544c_534b;
-/// What Python's gzip module says of a stream that ends before its end-of-stream marker.
-const GZIP_EOF_TEXT: &str = "Compressed file ended before the end-of-stream marker was reached";
 
 /// The capture cannot be read. `message` is the whole text, as Python's `str(CaptureError)`:
 /// the reason, then " at byte N" when the offset in the (decompressed) file is known; `offset` is
@@ -198,7 +198,9 @@ pub struct CaptureReader {
     /// TLS key log text from pcapng Decryption Secrets Blocks (type 0x544c534b), concatenated.
     pub keylog: Vec<u8>,
     name: String,
-    src: Box<dyn Read + Send>,
+    src: Source,
+    /// A decompression limit ended the data: the record it cut is not "truncation".
+    stopped_early: bool,
     buf: Vec<u8>,
     pos: usize,
     /// File offset of `buf[0]`.
@@ -237,98 +239,10 @@ fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> (usize, Option<io::Error>) {
     (n, None)
 }
 
-type Raw = BufReader<Box<dyn Read + Send>>;
-
-/// The members of a gzip file, one after the other, as Python's `gzip` module reads them: zero
-/// bytes after a member are padding; anything else that is not a new member is an error whose
-/// text is Python's ("Not a gzipped file (b'..')").
-struct GzMembers {
-    member: Option<GzDecoder<Raw>>,
-    between: Option<Raw>,
-}
-
-impl GzMembers {
-    fn new(r: Box<dyn Read + Send>) -> Self {
-        let raw = BufReader::with_capacity(256 * 1024, r);
-        GzMembers { member: Some(GzDecoder::new(raw)), between: None }
-    }
-}
-
-/// Python's `repr` of a short byte string.
-fn py_bytes_repr(b: &[u8]) -> String {
-    let mut s = String::from("b'");
-    for &c in b {
-        match c {
-            b'\\' => s.push_str("\\\\"),
-            b'\'' => s.push_str("\\'"),
-            b'\t' => s.push_str("\\t"),
-            b'\n' => s.push_str("\\n"),
-            b'\r' => s.push_str("\\r"),
-            32..=126 => s.push(c as char),
-            _ => s.push_str(&format!("\\x{c:02x}")),
-        }
-    }
-    s.push('\'');
-    s
-}
-
-impl Read for GzMembers {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        if out.is_empty() {
-            return Ok(0);
-        }
-        loop {
-            if let Some(m) = &mut self.member {
-                let n = m.read(out)?;
-                if n > 0 {
-                    return Ok(n);
-                }
-                self.between = self.member.take().map(GzDecoder::into_inner);
-            }
-            let Some(r) = &mut self.between else { return Ok(0) };
-            // zero padding, then the end or the next member
-            let mut magic = Vec::with_capacity(2);
-            let mut split = false;
-            loop {
-                let buf = r.fill_buf()?;
-                if buf.is_empty() {
-                    break;
-                }
-                if magic.is_empty() {
-                    let zeros = buf.iter().take_while(|&&b| b == 0).count();
-                    if zeros > 0 {
-                        r.consume(zeros);
-                        continue;
-                    }
-                }
-                let take = (2 - magic.len()).min(buf.len());
-                magic.extend_from_slice(&buf[..take]);
-                if magic.len() == 2 {
-                    break;
-                }
-                r.consume(take);
-                split = true;
-            }
-            if magic.is_empty() {
-                self.between = None;
-                return Ok(0);
-            }
-            if magic != GZIP_MAGIC {
-                self.between = None;
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("Not a gzipped file ({})", py_bytes_repr(&magic)),
-                ));
-            }
-            let mut raw = self.between.take().expect("checked above");
-            if split {
-                // the magic's first byte came at the end of a buffer and was consumed: put it back
-                let rest: Box<dyn Read + Send> = Box::new(raw);
-                raw = BufReader::new(Box::new(Cursor::new(vec![GZIP_MAGIC[0]]).chain(rest)));
-            }
-            self.member = Some(GzDecoder::new(raw));
-        }
-    }
+/// Where the (decompressed) bytes come from.
+enum Source {
+    Plain(Box<dyn Read + Send>),
+    Gz(Box<gunzip::Gunzip>),
 }
 
 impl CaptureReader {
@@ -373,10 +287,10 @@ impl CaptureReader {
         let prefix = Cursor::new(magic[..n].to_vec());
         let joined: Box<dyn Read + Send> = Box::new(prefix.chain(raw));
         let compressed = n == 2 && magic == GZIP_MAGIC;
-        let src: Box<dyn Read + Send> = if compressed {
-            Box::new(GzMembers::new(joined))
+        let src = if compressed {
+            Source::Gz(Box::new(gunzip::Gunzip::new(joined)))
         } else {
-            joined
+            Source::Plain(joined)
         };
         let mut reader = CaptureReader {
             format: String::new(),
@@ -387,6 +301,7 @@ impl CaptureReader {
             keylog: Vec::new(),
             name,
             src,
+            stopped_early: false,
             buf: Vec::new(),
             pos: 0,
             base: 0,
@@ -436,38 +351,46 @@ impl CaptureReader {
     }
 
     /// Append up to `want` bytes from the source to the buffer (fewer only at its end). A gzip
-    /// stream that is damaged or cut short keeps what it gave and ends reading with a warning.
+    /// stream that is damaged, cut short or over a decompression limit keeps what it gave; the
+    /// read after it gives nothing and its warning (Python's `_read`).
     fn read_more(&mut self, want: usize) -> Result<usize, CaptureError> {
         let old = self.buf.len();
-        let res = (&mut *self.src).take(want as u64).read_to_end(&mut self.buf);
+        let res = match &mut self.src {
+            Source::Plain(r) => (&mut **r).take(want as u64).read_to_end(&mut self.buf),
+            Source::Gz(g) => g.read(want, &mut self.buf),
+        };
         let n = self.buf.len() - old;
-        let err = res.err();
         self.bytes_read += n as u64;
-        if n < want {
+        if let Err(e) = res {
             self.eof = true;
+            return Err(CaptureError::plain(format!("read error on {}: {}", self.name, strerror(&e))));
         }
-        if let Some(e) = err {
-            self.eof = true;
-            if self.compressed && e.raw_os_error().is_none() {
-                let why = if e.kind() == io::ErrorKind::UnexpectedEof {
-                    GZIP_EOF_TEXT.to_string()
-                } else {
-                    e.to_string()
-                };
-                // Python lists this warning before the parser's own (which it adds at the end).
-                self.warnings.insert(0, CaptureWarning::new(
-                    "capture_truncated",
-                    format!("the gzip stream is damaged or cut short ({why})"),
-                ));
-            } else {
-                return Err(CaptureError::plain(format!(
-                    "read error on {}: {}",
-                    self.name,
-                    strerror(&e)
-                )));
+        match &mut self.src {
+            Source::Plain(_) if n < want => self.eof = true,
+            Source::Gz(g) if n == 0 => {
+                self.eof = true;
+                if let Some(w) = g.problem.take() {
+                    self.stopped_early = w.code != "capture_truncated";
+                    // Python lists it before the parser's warnings (which it adds at the end)
+                    self.warnings.insert(0, w);
+                }
             }
+            _ => {}
         }
         Ok(n)
+    }
+
+    /// Decompression limits of a gzip capture (Python's `CaptureReader.max_gunzip_bytes`,
+    /// `max_gunzip_ratio`, `gunzip_ratio_floor`); no effect on an uncompressed one. Call it
+    /// before the first `next_packet`: the limits are checked at once against the 24 bytes
+    /// `open` read, as Python checks them after that first read.
+    pub fn set_gunzip_limits(&mut self, max_bytes: u64, max_ratio: u64, ratio_floor: u64) {
+        if let Source::Gz(g) = &mut self.src {
+            g.max_bytes = max_bytes;
+            g.max_ratio = max_ratio;
+            g.ratio_floor = ratio_floor;
+            g.check_limits();
+        }
     }
 
     /// The next packet, or `None` at the end of the capture. An `Err` means the framing broke (or
@@ -493,12 +416,10 @@ impl CaptureReader {
                     self.empty_run += 1;
                     if self.empty_run > MAX_EMPTY_RUN {
                         self.done = true;
-                        let at = self.base + self.pos as u64;
                         self.warnings.push(CaptureWarning::new(
                             "empty_record_flood",
                             format!(
-                                "{} consecutive empty records: reading stopped at byte {at}",
-                                self.empty_run
+                                "more than {MAX_EMPTY_RUN} consecutive records carry no packet data; reading stopped there"
                             ),
                         ));
                         return Ok(None);
@@ -529,7 +450,7 @@ impl CaptureReader {
     /// The end of the stream: a record left incomplete is `capture_truncated` (Python's `close`).
     fn close(&mut self) {
         let left = self.buf.len() - self.pos;
-        if left > 0 {
+        if left > 0 && !self.stopped_early {
             let what = if matches!(self.framing, Framing::Pcap { .. }) { "packet" } else { "block" };
             self.warnings.push(CaptureWarning::new(
                 "capture_truncated",

@@ -14,7 +14,7 @@ mod frag;
 
 use std::collections::BTreeMap;
 
-pub use frag::{MAX_FRAG_AGE, MAX_FRAG_DATAGRAMS, MAX_FRAG_DATAGRAM_BYTES};
+pub use frag::{FragLimits, MAX_FRAG_AGE, MAX_FRAG_DATAGRAMS, MAX_FRAG_DATAGRAM_BYTES};
 
 // Link types (tcpdump.org/linktypes.html).
 pub const DLT_NULL: u32 = 0;
@@ -116,8 +116,15 @@ impl LinkDecoder {
         Self::default()
     }
 
-    /// The capture time of the packets decoded next (fragments in progress for more than
-    /// `MAX_FRAG_AGE` seconds of capture time expire). `decode_at` sets it too.
+    /// A decoder with other reassembly bounds (Python's `LinkDecoder(max_datagrams=...,
+    /// max_bytes=..., timeout=...)`, from `Limits`).
+    pub fn with_limits(limits: FragLimits) -> Self {
+        LinkDecoder { frags: frag::Reassembler::new(limits), ..Self::default() }
+    }
+
+    /// The capture time of the packets decoded next (fragmented datagrams begun more than
+    /// `timeout` seconds of capture time earlier expire). `decode_at` sets it too; Python's
+    /// `decode(linktype, data, ts)` is `decode_at(ts, linktype, data)`.
     pub fn set_time(&mut self, ts: f64) {
         self.now = ts;
     }
@@ -146,9 +153,8 @@ impl LinkDecoder {
             Parsed::Fragment(f) => f,
         };
         let mut depth = f.depth;
-        match self.frags.add(f.data, f.off, f.ihl, f.end, self.now, &mut self.skipped) {
-            true => {}
-            false => return None,
+        if !self.frags.add(f.data, f.off, f.ihl, f.end, self.now, &mut self.skipped) {
+            return None;
         }
         // The datagram is whole in `self.frags.out`: decode it (it may hold a tunnelled fragment,
         // which completes another datagram in turn).

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod build;
+pub mod mutate;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
