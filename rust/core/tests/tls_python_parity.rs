@@ -23,11 +23,11 @@ impl Tally {
     }
 }
 
-fn run_scenario(name: &str, t: &mut Tally) {
-    let c2s = read(&format!("{name}.c2s.bin"));
-    let s2c = read(&format!("{name}.s2c.bin"));
+fn run_scenario(dir: &std::path::Path, name: &str, t: &mut Tally) {
+    let c2s = read_in(dir, &format!("{name}.c2s.bin"));
+    let s2c = if dir.join(format!("{name}.s2c.bin")).exists() { read_in(dir, &format!("{name}.s2c.bin")) } else { Vec::new() };
     let stream = |d: &str| if d == "c2s" { c2s.as_slice() } else { s2c.as_slice() };
-    let text = String::from_utf8(read(&format!("{name}.expect"))).unwrap();
+    let text = String::from_utf8(read_in(dir, &format!("{name}.expect"))).unwrap();
     let mut lines = text.lines().peekable();
     let mut body: Vec<u8> = Vec::new();
     let mut kind = String::new();
@@ -74,12 +74,27 @@ fn run_scenario(name: &str, t: &mut Tally) {
 #[test]
 fn rust_parsers_give_the_python_engine_answers() {
     let mut t = Tally::default();
-    let names = scenarios();
+    let names = scenarios(&data_dir());
     assert!(names.len() >= 5, "fixtures missing: {names:?}");
     for name in &names {
-        run_scenario(name, &mut t);
+        run_scenario(&data_dir(), name, &mut t);
     }
     eprintln!("{} checks over {} scenarios", t.checks, names.len());
     assert!(t.checks > 3000, "only {} checks ran", t.checks);
+    assert!(t.failures.is_empty(), "{} of {} checks differ:\n{}", t.failures.len(), t.checks, t.failures.join("\n"));
+}
+
+/// A large one-off corpus written by `gen_fixtures.py --out DIR [--scale N] [--streams]`
+/// (e.g. every TCP stream of the public captures): run with `TLSINSPECT_PARITY_DIR=DIR`.
+#[test]
+fn python_parity_on_an_external_corpus() {
+    let Some(dir) = std::env::var_os("TLSINSPECT_PARITY_DIR") else { return };
+    let dir = std::path::PathBuf::from(dir);
+    let mut t = Tally::default();
+    let names = scenarios(&dir);
+    for name in &names {
+        run_scenario(&dir, name, &mut t);
+    }
+    eprintln!("{} checks over {} scenarios in {}", t.checks, names.len(), dir.display());
     assert!(t.failures.is_empty(), "{} of {} checks differ:\n{}", t.failures.len(), t.checks, t.failures.join("\n"));
 }

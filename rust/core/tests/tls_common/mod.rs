@@ -15,7 +15,11 @@ pub fn data_dir() -> PathBuf {
 }
 
 pub fn read(name: &str) -> Vec<u8> {
-    std::fs::read(data_dir().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    read_in(&data_dir(), name)
+}
+
+pub fn read_in(dir: &std::path::Path, name: &str) -> Vec<u8> {
+    std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 pub fn h16(b: &[u8]) -> String {
@@ -255,8 +259,8 @@ pub fn feed(data: &[u8], mo: Mode) -> Vec<String> {
 }
 
 /// The fixtures' scenario names (each has `.c2s.bin`, `.s2c.bin`, `.expect`).
-pub fn scenarios() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(data_dir())
+pub fn scenarios(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .filter_map(|e| {
             let name = e.ok()?.file_name().into_string().ok()?;

@@ -30,6 +30,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[4]))
+OUT = HERE  # --out DIR writes elsewhere (a large one-off corpus: --scale N multiplies the cases)
+SCALE = 1
 
 from inspector.synth import handshake as hs  # noqa: E402
 from inspector.synth import pki  # noqa: E402
@@ -184,10 +186,10 @@ def messages_of(data: bytes) -> list[tuple[int, bytes, int]]:
 
 def mutations(kind: str, body: bytes, args: dict, rng: random.Random, n: int) -> list:
     cases = []
-    cuts = range(len(body)) if len(body) <= 100 else sorted(rng.sample(range(len(body)), 60))
+    cuts = range(len(body)) if len(body) <= 100 * SCALE else sorted(rng.sample(range(len(body)), 60 * SCALE))
     for cut in cuts:
         cases.append({"cut": cut, "r": short(parse(kind, body[:cut], args))})
-    for _ in range(n):
+    for _ in range(n * SCALE):
         pos = rng.randrange(len(body)) if body else 0
         val = rng.choice((0, 1, 0x80, 0xFF, rng.randrange(256)))
         b = bytearray(body)
@@ -220,20 +222,20 @@ def message_lines(d: str, index: int, kind: str, body: bytes, args: dict, rng: r
 def scenario(name: str, c2s: bytes, s2c: bytes, rng: random.Random, *, tls13: bool, sslv2: bool = False,
              extra: list[tuple[str, bytes, dict]] = ()) -> None:
     """Write the streams and ``<name>.expect``: tab-separated lines, one fact each."""
-    (HERE / f"{name}.c2s.bin").write_bytes(c2s)
-    (HERE / f"{name}.s2c.bin").write_bytes(s2c)
+    (OUT / f"{name}.c2s.bin").write_bytes(c2s)
+    (OUT / f"{name}.s2c.bin").write_bytes(s2c)
     lines: list[str] = []
     for d, data in (("c2s", c2s), ("s2c", s2c)):
         for mo in MODES:
             lines.append(f"stream\t{d}\t{mode_line(mo)}")
             lines += [f"event\t{e}" for e in feed(data, mo)]
-        for _ in range(60):
-            pos = rng.randrange(min(len(data), 400))
+        for _ in range(60 * SCALE if data else 0):
+            pos = rng.randrange(min(len(data), 400 * SCALE))
             val = rng.randrange(256)
             b = bytearray(data)
             b[pos] = val
             lines.append(f"streammut\t{d}\tpos={pos} val={val}\t{h16(chr(10).join(feed(bytes(b), {'chunk': 13})).encode())}")
-        for cut in rng.sample(range(len(data)), min(40, len(data))):
+        for cut in rng.sample(range(len(data)), min(40 * SCALE, len(data))):
             lines.append(f"streammut\t{d}\tcut={cut}\t{h16(chr(10).join(feed(data[:cut], {'chunk': 13})).encode())}")
     sh = None
     for d, data in (("c2s", c2s), ("s2c", s2c)):
@@ -256,7 +258,7 @@ def scenario(name: str, c2s: bytes, s2c: bytes, rng: random.Random, *, tls13: bo
                 lines += message_lines(d, i, kind, body, args, rng)
     for i, (kind, body, args) in enumerate(extra):
         lines += message_lines("none", i, kind, body, args, rng)
-    (HERE / f"{name}.expect").write_text("\n".join(lines) + "\n")
+    (OUT / f"{name}.expect").write_text("\n".join(lines) + "\n")
 
 
 def run(server_ctx, client_ctx, sni="server.example.lab", **kw) -> hs.Conversation:
@@ -341,6 +343,59 @@ def main() -> None:
     # SSLv2-compatible ClientHello answered with a TLS alert
     scenario("sslv2_hello", sslv2_hello(), bytes.fromhex("15030100020228"), rng, tls13=False, sslv2=True)
 
+    # TCP streams of public captures (../shared/corpus/public, split with --pcaps): a real SSLv2
+    # handshake (Lekensteyn-wireshark-notes/sslv2.pcapng), TLS 1.3 drafts 22 and 28
+    # (OISF-suricata-verify tls13-draft22, tls13-draft28)
+    streams_from(HERE, rng, "public_*")
+
+
+def streams_from(directory: Path, rng: random.Random, pattern: str = "*") -> None:
+    """Scenarios from ``<name>.c2s.bin`` / ``<name>.s2c.bin`` pairs already in ``directory``
+    (e.g. TCP streams of public captures, split out with tshark's follow,tcp,raw)."""
+    for c2s in sorted(directory.glob(f"{pattern}.c2s.bin")):
+        name = c2s.name.removesuffix(".c2s.bin")
+        s2c = directory / f"{name}.s2c.bin"
+        data_c, data_s = c2s.read_bytes(), s2c.read_bytes() if s2c.exists() else b""
+        sh = next((m.parse_server_hello(b) for t, b, _ in messages_of(data_s) if t == 2), None)
+        tls13 = sh is not None and (sh.selected_version == 0x0304 or sh.selected_version >> 8 in (0x7F, 0xFB))
+        scenario(name, data_c, data_s, rng, tls13=tls13)
+
+
+def split_pcaps(paths: list[str], directory: Path, max_streams: int = 40) -> None:
+    """Each TCP stream of each capture -> ``<file>_<n>.c2s.bin`` / ``.s2c.bin`` in ``directory``
+    (tshark's follow,tcp,raw: the reassembled bytes each side sent)."""
+    import subprocess
+    for path in paths:
+        stem = Path(path).name.split(".")[0].replace("-", "_")
+        ids = subprocess.run(["tshark", "-n", "-r", path, "-T", "fields", "-e", "tcp.stream"],
+                             capture_output=True, text=True, timeout=120).stdout.split()
+        for sid in sorted({int(i) for i in ids if i.isdigit()})[:max_streams]:
+            out = subprocess.run(["tshark", "-n", "-r", path, "-q", "-z", f"follow,tcp,raw,{sid}"],
+                                 capture_output=True, text=True, timeout=120).stdout
+            sides = {"c2s": bytearray(), "s2c": bytearray()}
+            for line in out.splitlines():
+                if not line.strip() or line.startswith(("=", "Follow", "Filter", "Node")):
+                    continue
+                side = "s2c" if line.startswith("\t") else "c2s"
+                try:
+                    sides[side] += bytes.fromhex(line.strip())
+                except ValueError:
+                    continue
+            if sides["c2s"] or sides["s2c"]:
+                (directory / f"{stem}_{sid}.c2s.bin").write_bytes(bytes(sides["c2s"]))
+                (directory / f"{stem}_{sid}.s2c.bin").write_bytes(bytes(sides["s2c"]))
+
 
 if __name__ == "__main__":
-    main()
+    args = sys.argv[1:]
+    if "--out" in args:
+        OUT = Path(args[args.index("--out") + 1])
+        OUT.mkdir(parents=True, exist_ok=True)
+    if "--scale" in args:
+        SCALE = int(args[args.index("--scale") + 1])
+    if "--pcaps" in args:  # --pcaps FILE... (after the other options)
+        split_pcaps(args[args.index("--pcaps") + 1:], OUT)
+    if "--streams" in args or "--pcaps" in args:
+        streams_from(OUT, random.Random(9))
+    else:
+        main()
