@@ -306,7 +306,23 @@ def handmade(leaf: pki.Identity, ca: pki.Identity) -> list[tuple[str, bytes, dic
             ("client_hello", grease_ch, {}), ("alert", bytes.fromhex("02280130"), {})]
 
 
+def names() -> None:
+    """``names.hashes``: for each name helper, the SHA-256 of its names for every code of its
+    domain (one a line), so the Rust tables are checked value for value in 300 bytes."""
+    from inspector.tls import ciphers, constants as c
+    u16, u8 = range(0x10000), range(0x100)
+    sslv2 = sorted(ciphers.SSLV2_CIPHER_KINDS) + [0x010000, 0xFFFFFF]
+    funcs = [("version_name", c.version_name, u16), ("cipher_name", c.cipher_name, [*u16, *sslv2]),
+             ("cipher_kx", ciphers.cipher_kx, [*u16, *sslv2]), ("group_name", c.group_name, u16),
+             ("sigalg_name", c.sigalg_name, u16), ("extension_name", c.extension_name, u16),
+             ("alert_name", c.alert_name, u8), ("alert_level_name", c.alert_level_name, u8),
+             ("handshake_name", c.handshake_name, u8), ("content_type_name", c.content_type_name, u8)]
+    lines = [f"{n}\t{h16(chr(10).join(f(i) for i in dom).encode())}" for n, f, dom in funcs]
+    (OUT / "names.hashes").write_text("\n".join(lines) + "\n")
+
+
 def main() -> None:
+    names()
     rng = random.Random(9)
     ca = pki.make_ca("Fixture Root CA", key="ec256")
     leaf = pki.make_leaf("server.example.lab", ca, key="ec256", san_dns=["server.example.lab"])
