@@ -264,3 +264,40 @@ fn every_truncation_of_every_message_parses_or_errs() {
     }
     assert!(n > 50_000, "{n}");
 }
+
+/// `ca_name_to_str` against the Python engine's strings (`ca_names.tsv`: real subjects and
+/// issuers, escapes, every string type, odd OIDs, garbage), and its hashes for mutations.
+#[test]
+fn ca_names_format_like_python() {
+    let text = String::from_utf8(read("ca_names.tsv")).unwrap();
+    let mut names: Vec<Vec<u8>> = Vec::new();
+    let (mut exact, mut hashed) = (0, 0);
+    for line in text.lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        match f[0] {
+            "name" => {
+                let der = h(f[1]);
+                let got = m::ca_name_to_str(&der);
+                if f[2] == "PANIC" {
+                    // cryptography panics on this OID; we call the name undecodable
+                    assert!(got.starts_with("<undecodable name: "), "{got}");
+                } else {
+                    assert_eq!(got, f[2], "{}", f[1]);
+                }
+                names.push(der);
+                exact += 1;
+            }
+            "namemut" => {
+                let der = mutate(&names[f[1].parse::<usize>().unwrap()], f[2]);
+                let got = m::ca_name_to_str(&der);
+                if f[3] != h16(b"PANIC") {
+                    assert_eq!(h16(got.as_bytes()), f[3], "{} -> {got}", hex::encode(&der));
+                }
+                hashed += 1;
+            }
+            _ => panic!("{line}"),
+        }
+    }
+    assert!(exact > 30 && hashed > 500, "{exact} {hashed}");
+    assert_eq!(m::ca_name_to_str(&h("301a3118301606035504030c0f4669787475726520526f6f74204341")), "CN=Fixture Root CA");
+}

@@ -28,13 +28,15 @@
 //! | `cipher_specs_invalid_length` | SSLv2 cipher_specs length not a multiple of 3 |
 //! | `sslv2_challenge_length` | SSLv2 challenge outside 16..32 bytes |
 //!
-//! `ca_name_to_str` stays in Python (it formats names the way `cryptography` does).
+//! [`ca_name_to_str`] formats the CertificateRequest's CA names as the Python engine does.
 
 mod cert;
+mod dn;
 mod hello;
 mod other;
 mod reader;
 
+pub use dn::ca_name_to_str;
 pub use cert::{parse_certificate, parse_certificate_request, Certificate, CertificateRequest};
 pub use hello::{
     is_sslv2_client_hello, parse_client_hello, parse_server_hello, parse_sslv2_client_hello,

@@ -321,6 +321,63 @@ def names() -> None:
     (OUT / "names.hashes").write_text("\n".join(lines) + "\n")
 
 
+def ca_names(ders: list[bytes], rng: random.Random) -> None:
+    """``ca_names.tsv``: DER names (certificate subjects and issuers, hand-built oddities) with
+    the Python ``ca_name_to_str`` of each, then seeded mutations of them with its hash. Where
+    cryptography panics (an OID just over 128 bits) the Python engine has no answer: "PANIC"."""
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    def text(der: bytes) -> str:
+        try:
+            return m.ca_name_to_str(der)
+        except BaseException:  # noqa: BLE001 - pyo3 PanicException
+            return "PANIC"
+
+    def tlv(tag: int, content: bytes) -> bytes:
+        n = len(content)
+        ln = bytes([n]) if n < 128 else bytes([0x81, n]) if n < 256 else b"\x82" + n.to_bytes(2, "big")
+        return bytes([tag]) + ln + content
+
+    def name(*rdns: list[tuple[bytes, int, bytes]]) -> bytes:
+        return tlv(0x30, b"".join(tlv(0x31, b"".join(tlv(0x30, tlv(6, oid) + tlv(t, v)) for oid, t, v in rdn))
+                                  for rdn in rdns))
+
+    cn, c, o, dc = bytes.fromhex("550403"), bytes.fromhex("550406"), bytes.fromhex("55040a"), \
+        bytes.fromhex("0992268993f22c640119")
+    big = bytes([0x84] + [0x80] * 17 + [0x00])  # first subidentifier 2**128: cryptography panics
+    names = [bytes(x) for x in ders] + [
+        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "a,b+c\\d\"e<f>g;h"),
+                   x509.NameAttribute(NameOID.COUNTRY_NAME, "DE")]).public_bytes(),
+        name([(cn, 0x0C, "Grüße".encode())], [(o, 0x13, "Caf\xe9".encode("latin-1"))]),
+        name([(cn, 0x1E, "BMP ☃".encode("utf-16-be")), (c, 0x13, b"USA")]),
+        name([(cn, 0x1C, "wide".encode("utf-32-be"))], [(cn, 0x1E, b"\xd8\x00")], [(cn, 0x1C, b"\x00\x11\x00\x00")]),
+        name([(cn, 0x14, b"t61 \xa4")], [(dc, 0x16, b"lab")], [(cn, 0x0C, b"#hash")], [(cn, 0x0C, b" lead")]),
+        name([(cn, 0x0C, b" ")], [(cn, 0x0C, b"trail ")], [(cn, 0x0C, b"")], [(cn, 0x0C, b"nul\x00")]),
+        name([(cn, 0x0C, b"x" * 70)], [(cn, 0x02, b"\x01")], [(cn, 0x04, b"\xff\xfe")]),
+        name([(bytes.fromhex("2a864886f70d010901"), 0x16, b"pki@example.lab")]),  # emailAddress: dotted
+        name([(bytes.fromhex("8137"), 0x0C, b"2.x")], [(bytes.fromhex("808001"), 0x0C, b"padded")]),
+        name([(bytes([0x2A] + [0x01] * 62), 0x0C, b"63")], [(bytes([0x2A] + [0x01] * 63), 0x0C, b"64")]),
+        name([(bytes([0x2A] + [0x83] + [0xFF] * 17 + [0x7F]), 0x0C, b"2**128-1")]),
+        name([(big, 0x0C, b"panic")]),
+        name([(cn, 0x0C, b"\xc3\x28")]), b"", b"\x30", b"\x30\x00", b"\x31\x00", b"\x30\x80",
+        b"\x30\x84\x00\x00\x00\x00", b"\x30\x03\x31\x01\x30", bytes(40),
+    ]
+    lines = [f"name\t{d.hex()}\t{text(d)}" for d in names]
+    for i, d in enumerate(names):
+        for _ in range(25 if d else 0):
+            b = bytearray(d)
+            if rng.random() < 0.3:
+                spec = f"cut={rng.randrange(len(d))}"
+                b = b[:int(spec[4:])]
+            else:
+                pos, val = rng.randrange(len(d)), rng.randrange(256)
+                spec = f"pos={pos} val={val}"
+                b[pos] = val
+            lines.append(f"namemut\t{i}\t{spec}\t{h16(text(bytes(b)).encode())}")
+    (OUT / "ca_names.tsv").write_text("\n".join(lines) + "\n")
+
+
 def main() -> None:
     names()
     rng = random.Random(9)
@@ -335,6 +392,12 @@ def main() -> None:
                hs.client_context(trusted_cas=[ca.cert], client_identity=client_id,
                                  max_version=ssl.TLSVersion.TLSv1_2), close=True)
     scenario("tls12_mutual", conv.stream("c2s"), conv.stream("s2c"), rng, tls13=False)
+    from cryptography.hazmat.primitives.serialization import Encoding
+    ca_names([n for ident in (ca, leaf, client_id, rsa_leaf) for n in
+              (ident.cert.subject.public_bytes(), ident.cert.issuer.public_bytes())]
+             + [pki.cisco_manufacturing_ca_sha2().cert.subject.public_bytes(),
+                pki.phone_mic().cert.subject.public_bytes(), pki.phone_lsc().cert.issuer.public_bytes()],
+             random.Random(47))
 
     # TLS 1.3 with client certificate (encrypted after ServerHello) and app data
     conv = run(hs.server_context(leaf, request_client_cert=True, trusted_cas=[ca.cert]),
