@@ -14,18 +14,58 @@ fn classify_the_first_bytes() {
     let appdata = hex::decode("1703030010").unwrap();
     let cases: &[(&str, &[u8], u16, bool, StartKind)] = &[
         ("ClientHello", &hello, 4444, false, StartKind::Tls),
-        ("ClientHello seen mid-stream", &hello, 4444, true, StartKind::Midstream),
+        (
+            "ClientHello seen mid-stream",
+            &hello,
+            4444,
+            true,
+            StartKind::Midstream,
+        ),
         ("SSLv2 ClientHello", &sslv2, 4444, false, StartKind::Tls),
-        ("application data", &appdata, 4444, false, StartKind::Midstream),
+        (
+            "application data",
+            &appdata,
+            4444,
+            false,
+            StartKind::Midstream,
+        ),
         ("HTTP", b"GET / HTTP/1.1\r\n", 80, false, StartKind::NotTls),
         ("SSH", b"SSH-2.0-OpenSSH_9.6", 22, false, StartKind::NotTls),
-        ("HTTP/2 preface", b"PRI * HTTP/2.0\r\n", 80, false, StartKind::NotTls),
-        ("SMTP banner", b"220 mx ESMTP", 25, false, StartKind::Prelude),
-        ("mid-stream on a TLS port", b"\x00\x01garbage", 5061, true, StartKind::Midstream),
-        ("mid-stream elsewhere", b"\x00\x01garbage", 5060, true, StartKind::NotTls),
+        (
+            "HTTP/2 preface",
+            b"PRI * HTTP/2.0\r\n",
+            80,
+            false,
+            StartKind::NotTls,
+        ),
+        (
+            "SMTP banner",
+            b"220 mx ESMTP",
+            25,
+            false,
+            StartKind::Prelude,
+        ),
+        (
+            "mid-stream on a TLS port",
+            b"\x00\x01garbage",
+            5061,
+            true,
+            StartKind::Midstream,
+        ),
+        (
+            "mid-stream elsewhere",
+            b"\x00\x01garbage",
+            5060,
+            true,
+            StartKind::NotTls,
+        ),
     ];
     for (case, data, port, midstream, want) in cases {
-        assert_eq!(classify_start(data, 50000, *port, TLS_PORTS, *midstream), *want, "{case}");
+        assert_eq!(
+            classify_start(data, 50000, *port, TLS_PORTS, *midstream),
+            *want,
+            "{case}"
+        );
     }
     assert_eq!(StartKind::NotTls.as_str(), "not_tls");
 }

@@ -29,7 +29,11 @@ fn messages(name: &str) -> Vec<(u8, Vec<u8>)> {
 }
 
 fn body(name: &str, msg_type: u8) -> Vec<u8> {
-    messages(name).into_iter().find(|(t, _)| *t == msg_type).unwrap().1
+    messages(name)
+        .into_iter()
+        .find(|(t, _)| *t == msg_type)
+        .unwrap()
+        .1
 }
 
 fn sha(d: &[u8]) -> String {
@@ -62,7 +66,10 @@ fn tls12_chains_as_der() {
     assert_eq!(client.certs.len(), 2);
     assert!(sha(&server.certs[0]).starts_with("8e0e668708fdccab"));
     assert!(sha(&client.certs[0]).starts_with("92b3414fb365f6c5"));
-    assert_eq!(server.certs[1], client.certs[1], "both chains end in the same CA");
+    assert_eq!(
+        server.certs[1], client.certs[1],
+        "both chains end in the same CA"
+    );
     assert_eq!(server.context, None);
     let ch = m::parse_client_hello(&body("tls12_mutual.c2s.bin", 1)).unwrap();
     assert_eq!(ja3(&ch), "70e47b149c152d891341c87d58c2b327");
@@ -73,7 +80,12 @@ fn tls12_chains_as_der() {
 fn dhe_server_key_exchange_reports_prime_bits() {
     let sh = m::parse_server_hello(&body("tls12_dhe_unknown_ca.s2c.bin", 2)).unwrap();
     assert_eq!(sh.cipher_suite, 0x009E);
-    let kx = m::parse_server_key_exchange(&body("tls12_dhe_unknown_ca.s2c.bin", 12), sh.cipher_suite, 0x0303).unwrap();
+    let kx = m::parse_server_key_exchange(
+        &body("tls12_dhe_unknown_ca.s2c.bin", 12),
+        sh.cipher_suite,
+        0x0303,
+    )
+    .unwrap();
     assert_eq!(kx.kx, "DHE");
     assert_eq!(kx.dh_p_bits, Some(1024));
     assert_eq!(kx.dh_g, Some(2));
@@ -83,10 +95,16 @@ fn dhe_server_key_exchange_reports_prime_bits() {
 #[test]
 fn tls13_drafts_from_public_captures() {
     let sh = m::parse_server_hello(&body("public_tls13_draft22.s2c.bin", 2)).unwrap();
-    assert_eq!(version_name(sh.selected_version.into()), "TLS 1.3 (draft 22)");
+    assert_eq!(
+        version_name(sh.selected_version.into()),
+        "TLS 1.3 (draft 22)"
+    );
     assert_eq!(sh.key_share_group, Some(23));
     let sh = m::parse_server_hello(&body("public_tls13_draft28.s2c.bin", 2)).unwrap();
-    assert_eq!(version_name(sh.selected_version.into()), "TLS 1.3 (draft 28)");
+    assert_eq!(
+        version_name(sh.selected_version.into()),
+        "TLS 1.3 (draft 28)"
+    );
     let ch = m::parse_client_hello(&body("public_tls13_draft28.c2s.bin", 1)).unwrap();
     assert_eq!(ch.sni.as_deref(), Some("localhost"));
     assert_eq!(ch.supported_versions, [0x7F1C, 0x0303, 0x0302, 0x0301]);
@@ -98,7 +116,12 @@ fn vec_(w: usize, d: &[u8]) -> Vec<u8> {
 }
 
 fn ext(t: u16, d: &[u8]) -> Vec<u8> {
-    [t.to_be_bytes().as_slice(), &(d.len() as u16).to_be_bytes(), d].concat()
+    [
+        t.to_be_bytes().as_slice(),
+        &(d.len() as u16).to_be_bytes(),
+        d,
+    ]
+    .concat()
 }
 
 #[test]
@@ -115,16 +138,38 @@ fn tls13_certificate_certificate_request_and_hrr() {
     assert_eq!(c.warnings, ["too_many_certificates"]);
 
     let name = h("301a3118301606035504030c0f4669787475726520526f6f74204341");
-    let cr13 = [vec_(1, &[7]), vec_(2, &[ext(13, &vec_(2, &h("040308040503"))), ext(47, &vec_(2, &vec_(2, &name)))].concat())].concat();
+    let cr13 = [
+        vec_(1, &[7]),
+        vec_(
+            2,
+            &[
+                ext(13, &vec_(2, &h("040308040503"))),
+                ext(47, &vec_(2, &vec_(2, &name))),
+            ]
+            .concat(),
+        ),
+    ]
+    .concat();
     let cr = m::parse_certificate_request(&cr13, true, 0x0304).unwrap();
     assert_eq!(cr.signature_algorithms, [0x0403, 0x0804, 0x0503]);
     assert_eq!(cr.ca_names, [name]);
     assert_eq!(cr.context, Some(vec![7]));
-    assert_eq!(m::parse_certificate_request(&[0], true, 0x0304).unwrap_err().to_string(), "missing extensions at offset 1");
+    assert_eq!(
+        m::parse_certificate_request(&[0], true, 0x0304)
+            .unwrap_err()
+            .to_string(),
+        "missing extensions at offset 1"
+    );
 
     let hrr_random = h("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c");
-    let hrr = [h("0303"), hrr_random, vec_(1, &[0; 32]), h("130100"),
-               vec_(2, &[ext(43, &[3, 4]), ext(51, &[0, 0x17])].concat())].concat();
+    let hrr = [
+        h("0303"),
+        hrr_random,
+        vec_(1, &[0; 32]),
+        h("130100"),
+        vec_(2, &[ext(43, &[3, 4]), ext(51, &[0, 0x17])].concat()),
+    ]
+    .concat();
     let sh = m::parse_server_hello(&hrr).unwrap();
     assert!(sh.is_hello_retry_request);
     assert_eq!(sh.selected_version, 0x0304);
@@ -135,7 +180,8 @@ fn tls13_certificate_certificate_request_and_hrr() {
 /// (case, ClientHello body, SNI, sni_count, ALPN, warnings) from inspector/tls/messages.py.
 #[test]
 fn client_hello_warnings_match_python() {
-    const P: &str = "030300000000000000000000000000000000000000000000000000000000000000000000041301c02f0100"; // version, random, no session id, 2 suites, null compression
+    const P: &str =
+        "030300000000000000000000000000000000000000000000000000000000000000000000041301c02f0100"; // version, random, no session id, 2 suites, null compression
     let cases: &[(&str, String, Option<&str>, usize, &[&str], &[&str])] = &[
         ("clean", format!("{P}002300000016001400001170686f6e652e6578616d706c652e6c6162001000050003026832"),
          Some("phone.example.lab"), 1, &["h2"], &[]),
@@ -174,23 +220,58 @@ fn client_hello_warnings_match_python() {
 /// (case, body, error text) from inspector/tls/messages.py.
 #[test]
 fn parse_errors_match_python() {
-    let ch = h("030300000000000000000000000000000000000000000000000000000000000000000000041301c02f0100");
-    assert_eq!(m::parse_client_hello(&ch[..20]).unwrap_err().to_string(), "truncated random: need 32 bytes, 18 left at offset 2");
-    assert_eq!(m::parse_client_hello(&ch[..36]).unwrap_err().to_string(),
-               "truncated cipher_suites length: need 2 bytes, 1 left at offset 35");
-    assert_eq!(m::parse_certificate_request(&h("010100030401050000"), false, 0x0303).unwrap_err().to_string(),
-               "odd length signature algorithms at offset 2");
-    assert_eq!(m::parse_server_key_exchange(&h("0000000102000101"), 0x0033, 0x0303).unwrap_err().to_string(),
-               "empty dh_p at offset 0");
-    assert_eq!(m::parse_server_key_exchange(&h("05"), 0xC02F, 0x0303).unwrap_err().to_string(),
-               "unknown ECCurveType 5 at offset 0");
+    let ch = h(
+        "030300000000000000000000000000000000000000000000000000000000000000000000041301c02f0100",
+    );
+    assert_eq!(
+        m::parse_client_hello(&ch[..20]).unwrap_err().to_string(),
+        "truncated random: need 32 bytes, 18 left at offset 2"
+    );
+    assert_eq!(
+        m::parse_client_hello(&ch[..36]).unwrap_err().to_string(),
+        "truncated cipher_suites length: need 2 bytes, 1 left at offset 35"
+    );
+    assert_eq!(
+        m::parse_certificate_request(&h("010100030401050000"), false, 0x0303)
+            .unwrap_err()
+            .to_string(),
+        "odd length signature algorithms at offset 2"
+    );
+    assert_eq!(
+        m::parse_server_key_exchange(&h("0000000102000101"), 0x0033, 0x0303)
+            .unwrap_err()
+            .to_string(),
+        "empty dh_p at offset 0"
+    );
+    assert_eq!(
+        m::parse_server_key_exchange(&h("05"), 0xC02F, 0x0303)
+            .unwrap_err()
+            .to_string(),
+        "unknown ECCurveType 5 at offset 0"
+    );
     let explicit = m::parse_server_key_exchange(&h("0100"), 0xC02F, 0x0303).unwrap();
     assert_eq!((explicit.kx, explicit.curve), ("ECDHE", Some(0xFF01)));
-    assert_eq!(m::parse_server_key_exchange(&[], 0x002F, 0x0303).unwrap().kx, "RSA");
-    assert_eq!(m::parse_alert(&[2]).unwrap_err().to_string(), "alert fragment of odd length at offset 0");
+    assert_eq!(
+        m::parse_server_key_exchange(&[], 0x002F, 0x0303)
+            .unwrap()
+            .kx,
+        "RSA"
+    );
+    assert_eq!(
+        m::parse_alert(&[2]).unwrap_err().to_string(),
+        "alert fragment of odd length at offset 0"
+    );
     let alerts = m::parse_alert(&[2, 48, 1, 0]).unwrap();
-    assert_eq!(alerts.iter().map(|a| (a.level_name(), a.description_name())).collect::<Vec<_>>(),
-               [("fatal".to_owned(), "unknown_ca".to_owned()), ("warning".to_owned(), "close_notify".to_owned())]);
+    assert_eq!(
+        alerts
+            .iter()
+            .map(|a| (a.level_name(), a.description_name()))
+            .collect::<Vec<_>>(),
+        [
+            ("fatal".to_owned(), "unknown_ca".to_owned()),
+            ("warning".to_owned(), "close_notify".to_owned())
+        ]
+    );
 }
 
 /// (case, ServerHello body, selected version, ALPN, key share, warnings) from Python.
@@ -219,24 +300,55 @@ fn server_hello_warnings_match_python() {
 #[test]
 fn certificate_length_lies_match_python() {
     let cases: &[(&str, &str, bool, usize, &[&str])] = &[
-        ("list length lies", "0000100000053003020101000005300302", false, 1, &["certificate_invalid_length"]),
-        ("empty entry", "00000b0000000000053003020101", false, 1, &["zero_length_certificate"]),
-        ("three entries", "000018000005300302010100000530030201010000053003020101", false, 2, &["too_many_certificates"]),
-        ("TLS 1.3 entry without extensions", "000000080000053003020101", true, 1, &["certificate_invalid_length"]),
+        (
+            "list length lies",
+            "0000100000053003020101000005300302",
+            false,
+            1,
+            &["certificate_invalid_length"],
+        ),
+        (
+            "empty entry",
+            "00000b0000000000053003020101",
+            false,
+            1,
+            &["zero_length_certificate"],
+        ),
+        (
+            "three entries",
+            "000018000005300302010100000530030201010000053003020101",
+            false,
+            2,
+            &["too_many_certificates"],
+        ),
+        (
+            "TLS 1.3 entry without extensions",
+            "000000080000053003020101",
+            true,
+            1,
+            &["certificate_invalid_length"],
+        ),
     ];
     for (case, hexbody, tls13, n, warnings) in cases {
         let c = m::parse_certificate(&h(hexbody), *tls13, 2).unwrap();
         assert_eq!(c.certs.len(), *n, "{case}");
         assert_eq!(c.warnings, *warnings, "{case}");
     }
-    let cr = m::parse_certificate_request(&h("010100020401000900053003020101"), false, 0x0303).unwrap();
+    let cr =
+        m::parse_certificate_request(&h("010100020401000900053003020101"), false, 0x0303).unwrap();
     assert_eq!(cr.ca_names, [h("3003020101")]);
     assert_eq!(cr.warnings, ["ca_names_invalid_length"]);
 }
 
 const KINDS: &[&str] = &[
-    "client_hello", "sslv2_client_hello", "server_hello", "certificate", "certificate_request",
-    "server_key_exchange", "new_session_ticket", "alert",
+    "client_hello",
+    "sslv2_client_hello",
+    "server_hello",
+    "certificate",
+    "certificate_request",
+    "server_key_exchange",
+    "new_session_ticket",
+    "alert",
 ];
 
 #[test]
@@ -244,7 +356,11 @@ fn every_truncation_of_every_message_parses_or_errs() {
     let mut bodies: Vec<Vec<u8>> = Vec::new();
     for name in scenarios(&data_dir()) {
         for dir in ["c2s", "s2c"] {
-            bodies.extend(messages(&format!("{name}.{dir}.bin")).into_iter().map(|(_, b)| b));
+            bodies.extend(
+                messages(&format!("{name}.{dir}.bin"))
+                    .into_iter()
+                    .map(|(_, b)| b),
+            );
         }
     }
     bodies.push(read("sslv2_hello.c2s.bin"));
@@ -255,7 +371,12 @@ fn every_truncation_of_every_message_parses_or_errs() {
             for kind in KINDS {
                 // ECDHE and DHE_PSK key exchanges, TLS 1.2 and 1.3 forms
                 for (tls13, version, suite) in [(false, 0x0303, 0xC02F), (true, 0x0304, 0x00B2)] {
-                    let args = Args { tls13, version, cipher_suite: suite, max_certs: 4 };
+                    let args = Args {
+                        tls13,
+                        version,
+                        cipher_suite: suite,
+                        max_certs: 4,
+                    };
                     let _ = parse(kind, &b[..cut], args);
                     n += 1;
                 }
@@ -299,5 +420,10 @@ fn ca_names_format_like_python() {
         }
     }
     assert!(exact > 30 && hashed > 500, "{exact} {hashed}");
-    assert_eq!(m::ca_name_to_str(&h("301a3118301606035504030c0f4669787475726520526f6f74204341")), "CN=Fixture Root CA");
+    assert_eq!(
+        m::ca_name_to_str(&h(
+            "301a3118301606035504030c0f4669787475726520526f6f74204341"
+        )),
+        "CN=Fixture Root CA"
+    );
 }

@@ -11,34 +11,80 @@ fn every_name_equals_the_python_name() {
     let u16s = || (0u32..=0xFFFF).collect::<Vec<_>>();
     let with_sslv2 = || {
         let mut v = u16s();
-        v.extend([0x010080, 0x020080, 0x030080, 0x040080, 0x050080, 0x060040, 0x0700C0, 0x080080, 0x010000, 0xFFFFFF]);
+        v.extend([
+            0x010080, 0x020080, 0x030080, 0x040080, 0x050080, 0x060040, 0x0700C0, 0x080080,
+            0x010000, 0xFFFFFF,
+        ]);
         v
     };
     let join = |v: Vec<String>| h16(v.join("\n").as_bytes());
     let ours: Vec<(&str, String)> = vec![
-        ("version_name", join(u16s().into_iter().map(version_name).collect())),
-        ("cipher_name", join(with_sslv2().into_iter().map(cipher_name).collect())),
-        ("cipher_kx", join(with_sslv2().into_iter().map(|c| cipher_kx(c).to_owned()).collect())),
-        ("group_name", join((0..=0xFFFFu16).map(group_name).collect())),
-        ("sigalg_name", join((0..=0xFFFFu16).map(sigalg_name).collect())),
-        ("extension_name", join((0..=0xFFFFu16).map(extension_name).collect())),
+        (
+            "version_name",
+            join(u16s().into_iter().map(version_name).collect()),
+        ),
+        (
+            "cipher_name",
+            join(with_sslv2().into_iter().map(cipher_name).collect()),
+        ),
+        (
+            "cipher_kx",
+            join(
+                with_sslv2()
+                    .into_iter()
+                    .map(|c| cipher_kx(c).to_owned())
+                    .collect(),
+            ),
+        ),
+        (
+            "group_name",
+            join((0..=0xFFFFu16).map(group_name).collect()),
+        ),
+        (
+            "sigalg_name",
+            join((0..=0xFFFFu16).map(sigalg_name).collect()),
+        ),
+        (
+            "extension_name",
+            join((0..=0xFFFFu16).map(extension_name).collect()),
+        ),
         ("alert_name", join((0..=255u8).map(alert_name).collect())),
-        ("alert_level_name", join((0..=255u8).map(alert_level_name).collect())),
-        ("handshake_name", join((0..=255u8).map(handshake_name).collect())),
-        ("content_type_name", join((0..=255u8).map(content_type_name).collect())),
+        (
+            "alert_level_name",
+            join((0..=255u8).map(alert_level_name).collect()),
+        ),
+        (
+            "handshake_name",
+            join((0..=255u8).map(handshake_name).collect()),
+        ),
+        (
+            "content_type_name",
+            join((0..=255u8).map(content_type_name).collect()),
+        ),
     ];
     let text = String::from_utf8(read("names.hashes")).unwrap();
-    let want: Vec<(&str, String)> =
-        text.lines().map(|l| l.split_once('\t').map(|(a, b)| (a, b.to_owned())).unwrap()).collect();
+    let want: Vec<(&str, String)> = text
+        .lines()
+        .map(|l| l.split_once('\t').map(|(a, b)| (a, b.to_owned())).unwrap())
+        .collect();
     assert_eq!(ours, want);
 }
 
 #[test]
 fn the_python_test_cases() {
     for (v, name) in [
-        (0x0002, "SSL 2.0"), (0x0300, "SSL 3.0"), (0x0301, "TLS 1.0"), (0x0302, "TLS 1.1"),
-        (0x0303, "TLS 1.2"), (0x0304, "TLS 1.3"), (0x7F17, "TLS 1.3 (draft 23)"), (0xFEFF, "DTLS 1.0"),
-        (0xFEFD, "DTLS 1.2"), (0xFEFC, "DTLS 1.3"), (0x2A2A, "GREASE"), (0x1234, "0x1234"),
+        (0x0002, "SSL 2.0"),
+        (0x0300, "SSL 3.0"),
+        (0x0301, "TLS 1.0"),
+        (0x0302, "TLS 1.1"),
+        (0x0303, "TLS 1.2"),
+        (0x0304, "TLS 1.3"),
+        (0x7F17, "TLS 1.3 (draft 23)"),
+        (0xFEFF, "DTLS 1.0"),
+        (0xFEFD, "DTLS 1.2"),
+        (0xFEFC, "DTLS 1.3"),
+        (0x2A2A, "GREASE"),
+        (0x1234, "0x1234"),
         (0xFB1A, "TLS 1.3 (Facebook draft 26)"),
     ] {
         assert_eq!(version_name(v), name);
@@ -52,7 +98,10 @@ fn the_python_test_cases() {
     assert_eq!(cipher_name(0x00FF), "TLS_EMPTY_RENEGOTIATION_INFO_SCSV");
     assert_eq!(cipher_name(0x5600), "TLS_FALLBACK_SCSV");
     assert_eq!(cipher_name(0x1304), "TLS_AES_128_CCM_SHA256");
-    assert_eq!(cipher_name(0xCCA8), "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
+    assert_eq!(
+        cipher_name(0xCCA8),
+        "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"
+    );
     assert_eq!(cipher_name(0x010080), "SSL_CK_RC4_128_WITH_MD5");
     assert_eq!(cipher_name(0x123456), "0x123456");
     assert_eq!(group_name(29), "x25519");
@@ -80,5 +129,8 @@ fn the_python_test_cases() {
     assert_eq!(handshake_name(99), "unknown(99)");
     assert_eq!(content_type_name(22), "handshake");
     use sha2::{Digest, Sha256};
-    assert_eq!(HRR_RANDOM.as_slice(), Sha256::digest(b"HelloRetryRequest").as_slice());
+    assert_eq!(
+        HRR_RANDOM.as_slice(),
+        Sha256::digest(b"HelloRetryRequest").as_slice()
+    );
 }

@@ -27,7 +27,17 @@ fn byte_by_byte(data: &[u8], reader: &mut RecordReader) -> Vec<Event> {
 
 /// Events without their frame numbers (which depend on the chunking).
 fn unframed(evs: &[Event]) -> Vec<String> {
-    evs.iter().map(|e| canon_event(e).splitn(3, ' ').enumerate().filter(|(i, _)| *i != 1).map(|(_, s)| s).collect::<Vec<_>>().join(" ")).collect()
+    evs.iter()
+        .map(|e| {
+            canon_event(e)
+                .splitn(3, ' ')
+                .enumerate()
+                .filter(|(i, _)| *i != 1)
+                .map(|(_, s)| s)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
 }
 
 fn first_record(stream: &[u8]) -> Vec<u8> {
@@ -57,12 +67,25 @@ fn a_tls12_client_stream_gives_its_messages_in_order() {
         .collect();
     assert_eq!(
         kinds,
-        ["TLSStart", "hs1", "hs11", "hs16", "hs15", "ChangeCipherSpec", "EncryptedHandshake", "AlertRecord"]
+        [
+            "TLSStart",
+            "hs1",
+            "hs11",
+            "hs16",
+            "hs15",
+            "ChangeCipherSpec",
+            "EncryptedHandshake",
+            "AlertRecord"
+        ]
     );
-    let Event::HandshakeMessage(hello) = &evs[1] else { panic!() };
+    let Event::HandshakeMessage(hello) = &evs[1] else {
+        panic!()
+    };
     let ch = m::parse_client_hello(&hello.body).unwrap();
     assert_eq!(ch.sni.as_deref(), Some("server.example.lab"));
-    let Event::AlertRecord(alert) = &evs[7] else { panic!() };
+    let Event::AlertRecord(alert) = &evs[7] else {
+        panic!()
+    };
     assert!(alert.encrypted, "close_notify after CCS is encrypted");
 }
 
@@ -77,13 +100,19 @@ fn a_tls12_server_stream_carries_chain_and_certificate_request() {
             _ => None,
         })
         .collect();
-    assert_eq!(msgs.iter().map(|h| h.msg_type).collect::<Vec<_>>(), [2, 11, 12, 13, 14, 4]);
+    assert_eq!(
+        msgs.iter().map(|h| h.msg_type).collect::<Vec<_>>(),
+        [2, 11, 12, 13, 14, 4]
+    );
     let sh = m::parse_server_hello(&msgs[0].body).unwrap();
     assert_eq!(sh.cipher_suite, 0xC02C);
     assert_eq!(sh.selected_version, 0x0303);
     let cert = m::parse_certificate(&msgs[1].body, false, 32).unwrap();
     assert_eq!(cert.certs.len(), 2);
-    assert!(cert.certs.iter().all(|d| d.first() == Some(&0x30)), "entries are DER SEQUENCEs");
+    assert!(
+        cert.certs.iter().all(|d| d.first() == Some(&0x30)),
+        "entries are DER SEQUENCEs"
+    );
     let cr = m::parse_certificate_request(&msgs[3].body, false, 0x0303).unwrap();
     assert_eq!(cr.cert_types, [1, 2, 64]);
     assert!(cr.signature_algorithms.contains(&0x0403));
@@ -93,9 +122,14 @@ fn a_tls12_server_stream_carries_chain_and_certificate_request() {
 fn starttls_prelude_is_measured_and_kept() {
     let data = read("starttls.c2s.bin");
     let evs = RecordReader::default().feed(&data, 1, false);
-    let Event::TLSStart(start) = &evs[0] else { panic!("{evs:?}") };
+    let Event::TLSStart(start) = &evs[0] else {
+        panic!("{evs:?}")
+    };
     assert_eq!(start.prelude_bytes, 35);
-    assert_eq!(start.prelude_head, b"EHLO client.example.lab\r\nSTARTTLS\r\n");
+    assert_eq!(
+        start.prelude_head,
+        b"EHLO client.example.lab\r\nSTARTTLS\r\n"
+    );
 }
 
 #[test]
@@ -147,8 +181,10 @@ fn every_truncation_of_every_stream_is_a_prefix_of_the_whole() {
             for cut in 0..data.len() {
                 let part = unframed(&RecordReader::default().feed(&data[..cut], 0, false));
                 // a stopped reader's anomaly may differ (a cut record is not yet invalid)
-                assert!(whole.starts_with(&part) || part.iter().any(|e| e.starts_with("Anomaly")),
-                        "{name} {dir} cut at {cut}: {part:?}");
+                assert!(
+                    whole.starts_with(&part) || part.iter().any(|e| e.starts_with("Anomaly")),
+                    "{name} {dir} cut at {cut}: {part:?}"
+                );
             }
         }
     }
@@ -167,21 +203,73 @@ fn malformed_records_give_the_python_anomalies() {
     let after_gap = [b"xyzzy".as_slice(), &hello[..50]].concat();
     let junk_then_two = [b"junkjunkjunk".as_slice(), &hello, &hello].concat();
     let cases: Vec<(&str, Vec<(&[u8], bool)>, u64, Vec<(&str, &str)>, State)> = vec![
-        ("record too long", vec![(&big, false)], 10_000,
-         vec![("invalid_record_length", "record of type 23 announces 18433 bytes")], State::Stopped),
-        ("bad content type", vec![(&bad_type, false)], 10_000,
-         vec![("invalid_record", "bytes 9903030001 are not a TLS record header")], State::Stopped),
-        ("empty alert record", vec![(&empty_alert, false)], 10_000,
-         vec![("invalid_record_length", "record of type 21 announces 0 bytes")], State::Stopped),
-        ("handshake message over the limit", vec![(&huge_hs, false)], 10_000,
-         vec![("handshake_too_large", "handshake message type 1 announces 300000 bytes (limit 262144)")],
-         State::Stopped),
-        ("too many records", vec![(&ccs3, false)], 3,
-         vec![("too_many_records", "more than 3 records before the handshake ended")], State::Stopped),
-        ("resync after a gap", vec![(&hello, false), (&after_gap, true)], 10_000,
-         vec![("tls_resync", "parsing resumed after a gap, 5 bytes skipped")], State::Records),
-        ("resync demands a second header", vec![(&hello[..100], false), (&junk_then_two, true)], 10_000,
-         vec![("tls_resync", "parsing resumed after a gap, 12 bytes skipped")], State::Records),
+        (
+            "record too long",
+            vec![(&big, false)],
+            10_000,
+            vec![(
+                "invalid_record_length",
+                "record of type 23 announces 18433 bytes",
+            )],
+            State::Stopped,
+        ),
+        (
+            "bad content type",
+            vec![(&bad_type, false)],
+            10_000,
+            vec![(
+                "invalid_record",
+                "bytes 9903030001 are not a TLS record header",
+            )],
+            State::Stopped,
+        ),
+        (
+            "empty alert record",
+            vec![(&empty_alert, false)],
+            10_000,
+            vec![(
+                "invalid_record_length",
+                "record of type 21 announces 0 bytes",
+            )],
+            State::Stopped,
+        ),
+        (
+            "handshake message over the limit",
+            vec![(&huge_hs, false)],
+            10_000,
+            vec![(
+                "handshake_too_large",
+                "handshake message type 1 announces 300000 bytes (limit 262144)",
+            )],
+            State::Stopped,
+        ),
+        (
+            "too many records",
+            vec![(&ccs3, false)],
+            3,
+            vec![(
+                "too_many_records",
+                "more than 3 records before the handshake ended",
+            )],
+            State::Stopped,
+        ),
+        (
+            "resync after a gap",
+            vec![(&hello, false), (&after_gap, true)],
+            10_000,
+            vec![("tls_resync", "parsing resumed after a gap, 5 bytes skipped")],
+            State::Records,
+        ),
+        (
+            "resync demands a second header",
+            vec![(&hello[..100], false), (&junk_then_two, true)],
+            10_000,
+            vec![(
+                "tls_resync",
+                "parsing resumed after a gap, 12 bytes skipped",
+            )],
+            State::Records,
+        ),
     ];
     for (case, chunks, max_records, want, state) in cases {
         let mut r = RecordReader::new(256 * 1024, max_records);
@@ -192,7 +280,11 @@ fn malformed_records_give_the_python_anomalies() {
         assert_eq!(r.state, state, "{case}");
         if chunks.len() == 1 && !chunks[0].1 {
             let mut b = RecordReader::new(256 * 1024, max_records);
-            assert_eq!(anomalies(&byte_by_byte(chunks[0].0, &mut b)), want, "{case}, byte by byte");
+            assert_eq!(
+                anomalies(&byte_by_byte(chunks[0].0, &mut b)),
+                want,
+                "{case}, byte by byte"
+            );
         }
     }
 }
@@ -223,7 +315,9 @@ fn application_data_is_skipped_without_buffering() {
     r.peer_tls = true;
     let header = hex::decode("1703034000").unwrap(); // 16384 bytes announced
     let evs = r.feed(&header, 0, false);
-    assert!(matches!(&evs[..], [Event::TLSStart(_), Event::ApplicationData(a)] if a.length == 16384));
+    assert!(
+        matches!(&evs[..], [Event::TLSStart(_), Event::ApplicationData(a)] if a.length == 16384)
+    );
     for _ in 0..16 {
         assert!(r.feed(&[0u8; 1024], 1, false).is_empty());
         assert_eq!(r.buffered(), 0);
@@ -236,7 +330,9 @@ fn application_data_is_skipped_without_buffering() {
 fn sslv2_client_hello_then_server_hello() {
     let data = read("sslv2_hello.c2s.bin");
     let evs = RecordReader::default().feed(&data, 0, false);
-    let Event::SSLv2ClientHello(v2) = &evs[1] else { panic!("{evs:?}") };
+    let Event::SSLv2ClientHello(v2) = &evs[1] else {
+        panic!("{evs:?}")
+    };
     let ch = m::parse_sslv2_client_hello(&v2.record).unwrap();
     assert_eq!(ch.legacy_version, 0x0301);
     assert_eq!(ch.cipher_suites, [0x002F, 0x0035, 0x000A, 0x00FF]);
@@ -247,7 +343,10 @@ fn sslv2_client_hello_then_server_hello() {
     let mut r = RecordReader::default();
     r.peer_tls = true;
     let evs = r.feed(&s2c, 0, false);
-    assert!(matches!(&evs[..], [Event::TLSStart(_), Event::SSLv2ServerHello(_)]), "{evs:?}");
+    assert!(
+        matches!(&evs[..], [Event::TLSStart(_), Event::SSLv2ServerHello(_)]),
+        "{evs:?}"
+    );
     assert!(r.stopped());
 }
 
@@ -274,7 +373,11 @@ fn hostile_bytes_never_panic_and_stay_bounded() {
                 chunk[2] = (next() % 5) as u8;
             }
             r.feed(&chunk, frame, next() % 10 == 0);
-            assert!(r.buffered() <= 4096 + 18432 + 64 + 5, "buffer grew to {}", r.buffered());
+            assert!(
+                r.buffered() <= 4096 + 18432 + 64 + 5,
+                "buffer grew to {}",
+                r.buffered()
+            );
         }
     }
 }

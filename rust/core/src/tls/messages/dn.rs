@@ -20,7 +20,9 @@ fn der_tlv(buf: &[u8], pos: usize, end: usize) -> Option<(u8, usize, usize)> {
         if k == 0 || k > 3 || end - pos < k {
             return None;
         }
-        n = buf[pos..pos + k].iter().fold(0usize, |a, &b| (a << 8) | usize::from(b));
+        n = buf[pos..pos + k]
+            .iter()
+            .fold(0usize, |a, &b| (a << 8) | usize::from(b));
         pos += k;
     }
     if end - pos < n {
@@ -52,7 +54,10 @@ fn oid_dotted(raw: &[u8]) -> Option<String> {
     if overflow {
         return None;
     }
-    let encoded: usize = arcs.iter().map(|&a| ((128 - a.leading_zeros() as usize).max(1) + 6) / 7).sum();
+    let encoded: usize = arcs
+        .iter()
+        .map(|&a| ((128 - a.leading_zeros() as usize).max(1) + 6) / 7)
+        .sum();
     if encoded > 63 {
         return None;
     }
@@ -95,7 +100,10 @@ fn utf16be(b: &[u8]) -> Option<String> {
     if b.len() % 2 != 0 {
         return None;
     }
-    let units: Vec<u16> = b.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
+    let units: Vec<u16> = b
+        .chunks_exact(2)
+        .map(|c| u16::from_be_bytes([c[0], c[1]]))
+        .collect();
     String::from_utf16(&units).ok()
 }
 
@@ -103,7 +111,9 @@ fn utf32be(b: &[u8]) -> Option<String> {
     if b.len() % 4 != 0 {
         return None;
     }
-    b.chunks_exact(4).map(|c| char::from_u32(u32::from_be_bytes([c[0], c[1], c[2], c[3]]))).collect()
+    b.chunks_exact(4)
+        .map(|c| char::from_u32(u32::from_be_bytes([c[0], c[1], c[2], c[3]])))
+        .collect()
 }
 
 /// The value's text, for the string types a Name uses. ASCII-only types often carry UTF-8 or
@@ -199,6 +209,9 @@ fn name_to_str(buf: &[u8]) -> Option<String> {
 pub fn ca_name_to_str(der_name: &[u8]) -> String {
     name_to_str(der_name).unwrap_or_else(|| {
         let more = if der_name.len() > 32 { "…" } else { "" };
-        format!("<undecodable name: {}{more}>", hex::encode(&der_name[..der_name.len().min(32)]))
+        format!(
+            "<undecodable name: {}{more}>",
+            hex::encode(&der_name[..der_name.len().min(32)])
+        )
     })
 }

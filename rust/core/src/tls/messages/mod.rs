@@ -36,8 +36,11 @@ mod hello;
 mod other;
 mod reader;
 
+pub use cert::{
+    parse_certificate, parse_certificate_request, Certificate, CertificateRequest,
+    DEFAULT_MAX_CERTS,
+};
 pub use dn::ca_name_to_str;
-pub use cert::{parse_certificate, parse_certificate_request, Certificate, CertificateRequest};
 pub use hello::{
     is_sslv2_client_hello, parse_client_hello, parse_server_hello, parse_sslv2_client_hello,
     ClientHello, ServerHello,
@@ -58,7 +61,10 @@ pub struct ParseError {
 
 impl ParseError {
     pub fn new(reason: impl Into<String>, offset: usize) -> Self {
-        ParseError { reason: reason.into(), offset }
+        ParseError {
+            reason: reason.into(),
+            offset,
+        }
     }
 }
 
@@ -135,5 +141,7 @@ pub(crate) fn text(raw: &[u8]) -> (String, bool) {
 
 /// Big-endian u16 array; an odd last byte is dropped.
 pub(crate) fn u16s(data: &[u8]) -> Vec<u16> {
-    data.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect()
+    data.chunks_exact(2)
+        .map(|c| u16::from_be_bytes([c[0], c[1]]))
+        .collect()
 }
