@@ -18,16 +18,27 @@ impl Tally {
     fn check(&mut self, what: impl FnOnce() -> String, got: &str, want: &str) {
         self.checks += 1;
         if got != want && self.failures.len() < 20 {
-            self.failures.push(format!("{}\n   rust: {got}\n python: {want}", what()));
+            self.failures
+                .push(format!("{}\n   rust: {got}\n python: {want}", what()));
         }
     }
 }
 
-fn run_scenario(name: &str, t: &mut Tally) {
-    let c2s = read(&format!("{name}.c2s.bin"));
-    let s2c = read(&format!("{name}.s2c.bin"));
-    let stream = |d: &str| if d == "c2s" { c2s.as_slice() } else { s2c.as_slice() };
-    let text = String::from_utf8(read(&format!("{name}.expect"))).unwrap();
+fn run_scenario(dir: &std::path::Path, name: &str, t: &mut Tally) {
+    let c2s = read_in(dir, &format!("{name}.c2s.bin"));
+    let s2c = if dir.join(format!("{name}.s2c.bin")).exists() {
+        read_in(dir, &format!("{name}.s2c.bin"))
+    } else {
+        Vec::new()
+    };
+    let stream = |d: &str| {
+        if d == "c2s" {
+            c2s.as_slice()
+        } else {
+            s2c.as_slice()
+        }
+    };
+    let text = String::from_utf8(read_in(dir, &format!("{name}.expect"))).unwrap();
     let mut lines = text.lines().peekable();
     let mut body: Vec<u8> = Vec::new();
     let mut kind = String::new();
@@ -45,12 +56,20 @@ fn run_scenario(name: &str, t: &mut Tally) {
                     lines.next();
                 }
                 let got = feed(stream(f[1]), Mode::parse(f[2]));
-                t.check(|| format!("{name} {} {}", f[1], f[2]), &got.join("\n"), &want.join("\n"));
+                t.check(
+                    || format!("{name} {} {}", f[1], f[2]),
+                    &got.join("\n"),
+                    &want.join("\n"),
+                );
             }
             "streammut" => {
                 let data = mutate(stream(f[1]), f[2]);
                 let got = feed(&data, Mode::chunked(13));
-                t.check(|| format!("{name} {} {}: {got:#?}", f[1], f[2]), &h16(got.join("\n").as_bytes()), f[3]);
+                t.check(
+                    || format!("{name} {} {}: {got:#?}", f[1], f[2]),
+                    &h16(got.join("\n").as_bytes()),
+                    f[3],
+                );
             }
             "message" => {
                 kind = f[3].to_owned();
@@ -64,7 +83,11 @@ fn run_scenario(name: &str, t: &mut Tally) {
             "mut" => {
                 let data = mutate(&body, f[1]);
                 let full = parse(&kind, &data, args);
-                t.check(|| format!("{name} {kind} {}: {full}", f[1]), &short(&full), f[2]);
+                t.check(
+                    || format!("{name} {kind} {}: {full}", f[1]),
+                    &short(&full),
+                    f[2],
+                );
             }
             other => panic!("{name}: unknown line kind {other}"),
         }
@@ -74,12 +97,46 @@ fn run_scenario(name: &str, t: &mut Tally) {
 #[test]
 fn rust_parsers_give_the_python_engine_answers() {
     let mut t = Tally::default();
-    let names = scenarios();
+    let names = scenarios(&data_dir());
     assert!(names.len() >= 5, "fixtures missing: {names:?}");
     for name in &names {
-        run_scenario(name, &mut t);
+        run_scenario(&data_dir(), name, &mut t);
     }
     eprintln!("{} checks over {} scenarios", t.checks, names.len());
     assert!(t.checks > 3000, "only {} checks ran", t.checks);
-    assert!(t.failures.is_empty(), "{} of {} checks differ:\n{}", t.failures.len(), t.checks, t.failures.join("\n"));
+    assert!(
+        t.failures.is_empty(),
+        "{} of {} checks differ:\n{}",
+        t.failures.len(),
+        t.checks,
+        t.failures.join("\n")
+    );
+}
+
+/// A large one-off corpus written by `gen_fixtures.py --out DIR [--scale N] [--streams]`
+/// (e.g. every TCP stream of the public captures): run with `TLSINSPECT_PARITY_DIR=DIR`.
+#[test]
+fn python_parity_on_an_external_corpus() {
+    let Some(dir) = std::env::var_os("TLSINSPECT_PARITY_DIR") else {
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    let mut t = Tally::default();
+    let names = scenarios(&dir);
+    for name in &names {
+        run_scenario(&dir, name, &mut t);
+    }
+    eprintln!(
+        "{} checks over {} scenarios in {}",
+        t.checks,
+        names.len(),
+        dir.display()
+    );
+    assert!(
+        t.failures.is_empty(),
+        "{} of {} checks differ:\n{}",
+        t.failures.len(),
+        t.checks,
+        t.failures.join("\n")
+    );
 }

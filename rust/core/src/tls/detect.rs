@@ -37,15 +37,33 @@ impl StartKind {
 
 /// Prefixes of protocols that never upgrade to TLS.
 pub const NOT_TLS_PREFIXES: &[&[u8]] = &[
-    b"GET ", b"POST ", b"PUT ", b"HEAD ", b"DELETE ", b"OPTIONS ", b"PATCH ", b"HTTP/1.", b"SSH-",
+    b"GET ",
+    b"POST ",
+    b"PUT ",
+    b"HEAD ",
+    b"DELETE ",
+    b"OPTIONS ",
+    b"PATCH ",
+    b"HTTP/1.",
+    b"SSH-",
     b"PRI * HTTP/2",
 ];
 
 /// Classify a connection by the first bytes one side sent; `tls_ports` are decoded even
 /// mid-connection.
-pub fn classify_start(data: &[u8], port_a: u16, port_b: u16, tls_ports: &[u16], midstream: bool) -> StartKind {
+pub fn classify_start(
+    data: &[u8],
+    port_a: u16,
+    port_b: u16,
+    tls_ports: &[u16],
+    midstream: bool,
+) -> StartKind {
     if plausible_record_header(data, 0) {
-        return if data[0] == CT_HANDSHAKE && !midstream { StartKind::Tls } else { StartKind::Midstream };
+        return if data[0] == CT_HANDSHAKE && !midstream {
+            StartKind::Tls
+        } else {
+            StartKind::Midstream
+        };
     }
     if is_sslv2_client_hello(data) {
         return StartKind::Tls;
@@ -76,7 +94,11 @@ pub const PRELUDE_SIGNATURES: &[(&[u8], &str)] = &[
 ];
 
 fn contains_ftp_upper(h: &[u8]) -> bool {
-    h.windows(3).any(|w| w.iter().map(u8::to_ascii_uppercase).eq(b"FTP".iter().copied()))
+    h.windows(3).any(|w| {
+        w.iter()
+            .map(u8::to_ascii_uppercase)
+            .eq(b"FTP".iter().copied())
+    })
 }
 
 /// Name the plaintext protocol seen before TLS (the first bytes each side sent), or "unknown".
@@ -84,7 +106,8 @@ pub fn prelude_protocol(heads: &[&[u8]], server_port: u16) -> &'static str {
     let heads: Vec<&[u8]> = heads.iter().copied().filter(|h| !h.is_empty()).collect();
     for &(magic, name) in PRELUDE_SIGNATURES {
         if heads.iter().any(|h| h.starts_with(magic)) {
-            if magic == b"220" && (server_port == 21 || heads.iter().any(|h| contains_ftp_upper(h))) {
+            if magic == b"220" && (server_port == 21 || heads.iter().any(|h| contains_ftp_upper(h)))
+            {
                 return "ftp";
             }
             return name;

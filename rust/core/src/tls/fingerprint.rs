@@ -24,7 +24,11 @@ pub fn ja4_version(v: u16) -> &'static str {
 }
 
 fn dash<I: IntoIterator<Item = u32>>(values: I) -> String {
-    let parts: Vec<String> = values.into_iter().filter(|&v| !is_grease(v)).map(|v| v.to_string()).collect();
+    let parts: Vec<String> = values
+        .into_iter()
+        .filter(|&v| !is_grease(v))
+        .map(|v| v.to_string())
+        .collect();
     parts.join("-")
 }
 
@@ -88,10 +92,25 @@ fn alpn_chars(alpn: Option<&str>) -> String {
 
 /// (JA4_a, sorted cipher list, sorted extension list [+ "_" + signature algorithms]).
 pub fn ja4_parts(ch: &ClientHello, transport: &str) -> (String, String, String) {
-    let versions: Vec<u16> = ch.supported_versions.iter().copied().filter(|&v| !is_grease(v.into())).collect();
+    let versions: Vec<u16> = ch
+        .supported_versions
+        .iter()
+        .copied()
+        .filter(|&v| !is_grease(v.into()))
+        .collect();
     let version = ja4_version(versions.iter().copied().max().unwrap_or(ch.legacy_version));
-    let ciphers: Vec<u16> = ch.cipher_suites.iter().copied().filter(|&c| !is_grease(c.into())).collect();
-    let exts: Vec<u16> = ch.extensions.iter().map(|(t, _)| *t).filter(|&t| !is_grease(t.into())).collect();
+    let ciphers: Vec<u16> = ch
+        .cipher_suites
+        .iter()
+        .copied()
+        .filter(|&c| !is_grease(c.into()))
+        .collect();
+    let exts: Vec<u16> = ch
+        .extensions
+        .iter()
+        .map(|(t, _)| *t)
+        .filter(|&t| !is_grease(t.into()))
+        .collect();
     let sni = if exts.contains(&0) { "d" } else { "i" };
     let alpn = alpn_chars(ch.alpn.first().map(String::as_str));
     let a = format!(
@@ -102,7 +121,11 @@ pub fn ja4_parts(ch: &ClientHello, transport: &str) -> (String, String, String) 
     let mut cs: Vec<String> = ciphers.iter().map(|c| format!("{c:04x}")).collect();
     cs.sort();
     let b = cs.join(",");
-    let mut es: Vec<String> = exts.iter().filter(|&&t| t != 0x0000 && t != 0x0010).map(|t| format!("{t:04x}")).collect();
+    let mut es: Vec<String> = exts
+        .iter()
+        .filter(|&&t| t != 0x0000 && t != 0x0010)
+        .map(|t| format!("{t:04x}"))
+        .collect();
     es.sort();
     let mut c = es.join(",");
     let sigs: Vec<String> = ch

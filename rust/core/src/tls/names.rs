@@ -5,6 +5,7 @@
 //! themselves are generated from the Python ones (`names/tables.rs`, by
 //! `rust/tools/gen_names.py`), so the two engines cannot drift apart.
 
+#[rustfmt::skip]
 mod tables;
 
 pub use tables::HRR_RANDOM;

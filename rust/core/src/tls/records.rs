@@ -168,7 +168,9 @@ fn sslv2_record_len(b: &[u8]) -> usize {
 
 fn find_16_03(b: &[u8], start: usize) -> Option<usize> {
     let tail = b.get(start..)?;
-    tail.windows(2).position(|w| w == [0x16, 0x03]).map(|p| p + start)
+    tail.windows(2)
+        .position(|w| w == [0x16, 0x03])
+        .map(|p| p + start)
 }
 
 /// Offset of the first TLS handshake record carrying a ClientHello/ServerHello, or `None`.
@@ -350,7 +352,11 @@ impl RecordReader {
         if self.peer_tls && self.prelude_bytes == 0 && is_sslv2_server_hello(b) {
             self.state = State::Records;
             self.started = true;
-            out.push(Event::TLSStart(TLSStart { frame, prelude_bytes: 0, prelude_head: Vec::new() }));
+            out.push(Event::TLSStart(TLSStart {
+                frame,
+                prelude_bytes: 0,
+                prelude_head: Vec::new(),
+            }));
             self.read_records(frame, out);
             return;
         }
@@ -360,8 +366,15 @@ impl RecordReader {
                 return;
             }
             self.started = true;
-            out.push(Event::TLSStart(TLSStart { frame, prelude_bytes: 0, prelude_head: Vec::new() }));
-            out.push(Event::SSLv2ClientHello(SSLv2ClientHello { frame, record: b[..ln].to_vec() }));
+            out.push(Event::TLSStart(TLSStart {
+                frame,
+                prelude_bytes: 0,
+                prelude_head: Vec::new(),
+            }));
+            out.push(Event::SSLv2ClientHello(SSLv2ClientHello {
+                frame,
+                record: b[..ln].to_vec(),
+            }));
             self.buf.drain(..ln);
             self.state = State::Records;
             return;
@@ -415,7 +428,11 @@ impl RecordReader {
                 } else {
                     // a capture that starts mid-stream
                     self.started = true;
-                    out.push(Event::TLSStart(TLSStart { frame, prelude_bytes: 0, prelude_head: Vec::new() }));
+                    out.push(Event::TLSStart(TLSStart {
+                        frame,
+                        prelude_bytes: 0,
+                        prelude_head: Vec::new(),
+                    }));
                 }
                 return;
             }
@@ -430,7 +447,10 @@ impl RecordReader {
         if self.records == 0 && self.peer_tls && is_sslv2_server_hello(&self.buf) {
             let ln = sslv2_record_len(&self.buf);
             if self.buf.len() >= ln {
-                out.push(Event::SSLv2ServerHello(SSLv2ServerHello { frame, record: self.buf[..ln].to_vec() }));
+                out.push(Event::SSLv2ServerHello(SSLv2ServerHello {
+                    frame,
+                    record: self.buf[..ln].to_vec(),
+                }));
                 self.stop(); // the rest of an SSLv2 connection is encrypted
             }
             return;
@@ -443,8 +463,15 @@ impl RecordReader {
             let ver = (u16::from(b[pos + 1]) << 8) | u16::from(b[pos + 2]);
             let ln = (usize::from(b[pos + 3]) << 8) | usize::from(b[pos + 4]);
             if !valid_content_type(ct) || b[pos + 1] != 3 {
-                let detail = format!("bytes {} are not a TLS record header", hex::encode(&b[pos..pos + 5]));
-                out.push(Event::Anomaly(Anomaly { frame, code: "invalid_record", detail }));
+                let detail = format!(
+                    "bytes {} are not a TLS record header",
+                    hex::encode(&b[pos..pos + 5])
+                );
+                out.push(Event::Anomaly(Anomaly {
+                    frame,
+                    code: "invalid_record",
+                    detail,
+                }));
                 self.stop();
                 return;
             }
@@ -462,7 +489,10 @@ impl RecordReader {
                 out.push(Event::Anomaly(Anomaly {
                     frame,
                     code: "too_many_records",
-                    detail: format!("more than {} records before the handshake ended", self.max_records),
+                    detail: format!(
+                        "more than {} records before the handshake ended",
+                        self.max_records
+                    ),
                 }));
                 self.stop();
                 return;
@@ -481,7 +511,11 @@ impl RecordReader {
                 continue;
             }
             if ct == CT_APPLICATION_DATA || ct == CT_HEARTBEAT {
-                out.push(Event::ApplicationData(ApplicationData { frame, length: ln, record: Vec::new() }));
+                out.push(Event::ApplicationData(ApplicationData {
+                    frame,
+                    length: ln,
+                    record: Vec::new(),
+                }));
                 let avail = n - pos - 5;
                 if avail < ln {
                     self.skip = ln - avail;
@@ -500,7 +534,10 @@ impl RecordReader {
             if ct == CT_HANDSHAKE {
                 let frag = &self.buf[start..start + ln];
                 if self.encrypted && !plaintext_hello(frag) {
-                    out.push(Event::EncryptedHandshake(EncryptedHandshake { frame, length: ln }));
+                    out.push(Event::EncryptedHandshake(EncryptedHandshake {
+                        frame,
+                        length: ln,
+                    }));
                 } else {
                     let buf = std::mem::take(&mut self.buf);
                     let ok = self.handshake(&buf[start..start + ln], ver, frame, out);

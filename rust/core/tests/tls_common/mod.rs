@@ -15,7 +15,11 @@ pub fn data_dir() -> PathBuf {
 }
 
 pub fn read(name: &str) -> Vec<u8> {
-    std::fs::read(data_dir().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    read_in(&data_dir(), name)
+}
+
+pub fn read_in(dir: &std::path::Path, name: &str) -> Vec<u8> {
+    std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 pub fn h16(b: &[u8]) -> String {
@@ -23,11 +27,15 @@ pub fn h16(b: &[u8]) -> String {
 }
 
 fn ints<T: ToString>(xs: &[T]) -> String {
-    xs.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
+    xs.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn opt<T: ToString>(x: &Option<T>) -> String {
-    x.as_ref().map_or_else(|| "-".to_owned(), ToString::to_string)
+    x.as_ref()
+        .map_or_else(|| "-".to_owned(), ToString::to_string)
 }
 
 fn b(x: bool) -> &'static str {
@@ -39,7 +47,10 @@ fn b(x: bool) -> &'static str {
 }
 
 fn exts(e: &[m::Extension]) -> String {
-    e.iter().map(|(t, d)| format!("{t}:{}", hex::encode(d))).collect::<Vec<_>>().join(";")
+    e.iter()
+        .map(|(t, d)| format!("{t}:{}", hex::encode(d)))
+        .collect::<Vec<_>>()
+        .join(";")
 }
 
 pub fn canon_client_hello(ch: &m::ClientHello) -> String {
@@ -92,18 +103,34 @@ fn ctx(c: &Option<Vec<u8>>) -> String {
 }
 
 pub fn canon_certificate(c: &m::Certificate) -> String {
-    let fps: Vec<String> = c.certs.iter().map(|d| hex::encode(Sha256::digest(d))).collect();
+    let fps: Vec<String> = c
+        .certs
+        .iter()
+        .map(|d| hex::encode(Sha256::digest(d)))
+        .collect();
     [fps.join(","), ctx(&c.context), c.warnings.join(",")].join("|")
 }
 
 pub fn canon_certificate_request(c: &m::CertificateRequest) -> String {
     let names: Vec<String> = c.ca_names.iter().map(hex::encode).collect();
-    [ints(&c.cert_types), ints(&c.signature_algorithms), names.join(","), ctx(&c.context), c.warnings.join(",")]
-        .join("|")
+    [
+        ints(&c.cert_types),
+        ints(&c.signature_algorithms),
+        names.join(","),
+        ctx(&c.context),
+        c.warnings.join(","),
+    ]
+    .join("|")
 }
 
 pub fn canon_server_key_exchange(k: &m::ServerKeyExchange) -> String {
-    [k.kx.to_owned(), opt(&k.dh_p_bits), opt(&k.curve), opt(&k.signature_algorithm)].join("|")
+    [
+        k.kx.to_owned(),
+        opt(&k.dh_p_bits),
+        opt(&k.curve),
+        opt(&k.signature_algorithm),
+    ]
+    .join("|")
 }
 
 /// Arguments of a message parse, as the fixture line gives them.
@@ -145,19 +172,32 @@ pub fn parse(kind: &str, body: &[u8], a: Args) -> String {
         "client_hello" => res(m::parse_client_hello(body), canon_client_hello),
         "sslv2_client_hello" => res(m::parse_sslv2_client_hello(body), canon_client_hello),
         "server_hello" => res(m::parse_server_hello(body), canon_server_hello),
-        "certificate" => res(m::parse_certificate(body, a.tls13, a.max_certs), canon_certificate),
-        "certificate_request" => {
-            res(m::parse_certificate_request(body, a.tls13, a.version), canon_certificate_request)
-        }
-        "server_key_exchange" => {
-            res(m::parse_server_key_exchange(body, a.cipher_suite, a.version), canon_server_key_exchange)
-        }
-        "new_session_ticket" => {
-            res(m::parse_new_session_ticket(body, a.tls13), |t| format!("{}|{}", t.lifetime, t.ticket_len))
-        }
+        "certificate" => res(
+            m::parse_certificate(body, a.tls13, a.max_certs),
+            canon_certificate,
+        ),
+        "certificate_request" => res(
+            m::parse_certificate_request(body, a.tls13, a.version),
+            canon_certificate_request,
+        ),
+        "server_key_exchange" => res(
+            m::parse_server_key_exchange(body, a.cipher_suite, a.version),
+            canon_server_key_exchange,
+        ),
+        "new_session_ticket" => res(m::parse_new_session_ticket(body, a.tls13), |t| {
+            format!("{}|{}", t.lifetime, t.ticket_len)
+        }),
         "alert" => res(m::parse_alert(body), |v| {
             v.iter()
-                .map(|x| format!("{}:{}:{}:{}", x.level, x.description, x.level_name(), x.description_name()))
+                .map(|x| {
+                    format!(
+                        "{}:{}:{}:{}",
+                        x.level,
+                        x.description,
+                        x.level_name(),
+                        x.description_name()
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join(",")
         }),
@@ -185,12 +225,31 @@ pub fn canon_event(ev: &Event) -> String {
         ),
         Event::EncryptedHandshake(e) => format!("EncryptedHandshake {} {}", e.frame, e.length),
         Event::ChangeCipherSpec(e) => format!("ChangeCipherSpec {}", e.frame),
-        Event::AlertRecord(e) => format!("AlertRecord {} {} {}", e.frame, hex::encode(&e.payload), b(e.encrypted)),
-        Event::ApplicationData(e) => format!("ApplicationData {} {} {}", e.frame, e.length, h16(&e.record)),
-        Event::SSLv2ClientHello(e) => format!("SSLv2ClientHello {} {}", e.frame, hex::encode(&e.record)),
-        Event::SSLv2ServerHello(e) => format!("SSLv2ServerHello {} {}", e.frame, hex::encode(&e.record)),
+        Event::AlertRecord(e) => format!(
+            "AlertRecord {} {} {}",
+            e.frame,
+            hex::encode(&e.payload),
+            b(e.encrypted)
+        ),
+        Event::ApplicationData(e) => format!(
+            "ApplicationData {} {} {}",
+            e.frame,
+            e.length,
+            h16(&e.record)
+        ),
+        Event::SSLv2ClientHello(e) => {
+            format!("SSLv2ClientHello {} {}", e.frame, hex::encode(&e.record))
+        }
+        Event::SSLv2ServerHello(e) => {
+            format!("SSLv2ServerHello {} {}", e.frame, hex::encode(&e.record))
+        }
         Event::Anomaly(e) => format!("Anomaly {} {} {}", e.frame, e.code, e.detail),
-        Event::TLSStart(e) => format!("TLSStart {} {} {}", e.frame, e.prelude_bytes, hex::encode(&e.prelude_head)),
+        Event::TLSStart(e) => format!(
+            "TLSStart {} {} {}",
+            e.frame,
+            e.prelude_bytes,
+            hex::encode(&e.prelude_head)
+        ),
     }
 }
 
@@ -207,7 +266,14 @@ pub struct Mode {
 
 impl Mode {
     pub fn chunked(chunk: usize) -> Mode {
-        Mode { chunk, gap_at: None, peer_tls: false, keep_payload: false, max_handshake: 256 * 1024, max_records: 10_000 }
+        Mode {
+            chunk,
+            gap_at: None,
+            peer_tls: false,
+            keep_payload: false,
+            max_handshake: 256 * 1024,
+            max_records: 10_000,
+        }
     }
 
     pub fn parse(line: &str) -> Mode {
@@ -216,7 +282,13 @@ impl Mode {
             let (k, v) = kv.split_once('=').expect("key=value");
             match k {
                 "chunk" => mo.chunk = v.parse().unwrap(),
-                "gap_at" => mo.gap_at = v.parse::<i64>().ok().filter(|&g| g >= 0).map(|g| g as usize),
+                "gap_at" => {
+                    mo.gap_at = v
+                        .parse::<i64>()
+                        .ok()
+                        .filter(|&g| g >= 0)
+                        .map(|g| g as usize)
+                }
                 "peer_tls" => mo.peer_tls = v == "1",
                 "keep_payload" => mo.keep_payload = v == "1",
                 "max_handshake" => mo.max_handshake = v.parse().unwrap(),
@@ -255,8 +327,8 @@ pub fn feed(data: &[u8], mo: Mode) -> Vec<String> {
 }
 
 /// The fixtures' scenario names (each has `.c2s.bin`, `.s2c.bin`, `.expect`).
-pub fn scenarios() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(data_dir())
+pub fn scenarios(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .filter_map(|e| {
             let name = e.ok()?.file_name().into_string().ok()?;

@@ -4,6 +4,9 @@ use super::hello::{first_of_each, get, parse_u16_list16, read_extensions, u16_ve
 use super::reader::{Reader, R};
 use super::{ext, malformed, tls12_or_later, warn, ParseError};
 
+/// Python's default `max_certs` for [`parse_certificate`].
+pub const DEFAULT_MAX_CERTS: usize = 32;
+
 /// A Certificate message: each entry's DER, in order as sent.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Certificate {
@@ -19,10 +22,18 @@ pub struct Certificate {
 /// entries are skipped (`zero_length_certificate`); at most `max_certs` are kept
 /// (`too_many_certificates`). `Err` only when the list length (or, for TLS 1.3, the request
 /// context) itself is missing.
-pub fn parse_certificate(body: &[u8], tls13: bool, max_certs: usize) -> Result<Certificate, ParseError> {
+pub fn parse_certificate(
+    body: &[u8],
+    tls13: bool,
+    max_certs: usize,
+) -> Result<Certificate, ParseError> {
     let mut ws = Vec::new();
     let mut r = Reader::new(body);
-    let context = if tls13 { Some(r.vec8("certificate_request_context")?.to_vec()) } else { None };
+    let context = if tls13 {
+        Some(r.vec8("certificate_request_context")?.to_vec())
+    } else {
+        None
+    };
     let n = r.u24("certificate_list length")? as usize;
     if n != r.left() {
         warn(&mut ws, "certificate_invalid_length");
@@ -76,7 +87,11 @@ pub fn parse_certificate(body: &[u8], tls13: bool, max_certs: usize) -> Result<C
             break;
         }
     }
-    Ok(Certificate { certs, context, warnings: ws })
+    Ok(Certificate {
+        certs,
+        context,
+        warnings: ws,
+    })
 }
 
 /// A CertificateRequest. `ca_names` are the DER-encoded distinguished names as sent.
@@ -121,7 +136,11 @@ fn parse_ca_names(r: &mut Reader<'_>, ws: &mut Vec<String>) -> R<Vec<Vec<u8>>> {
 ///
 /// `version` is the negotiated version; the TLS <= 1.2 form carries signature algorithms only
 /// from TLS 1.2 / DTLS 1.2 on.
-pub fn parse_certificate_request(body: &[u8], tls13: bool, version: u16) -> Result<CertificateRequest, ParseError> {
+pub fn parse_certificate_request(
+    body: &[u8],
+    tls13: bool,
+    version: u16,
+) -> Result<CertificateRequest, ParseError> {
     let mut ws = Vec::new();
     let mut r = Reader::new(body);
     if tls13 {
@@ -153,8 +172,17 @@ pub fn parse_certificate_request(body: &[u8], tls13: bool, version: u16) -> Resu
     let cert_types = r.vec8("certificate_types")?.to_vec();
     let mut sigalgs = Vec::new();
     if tls12_or_later(version) {
-        sigalgs = u16_vector(r.vec16("supported_signature_algorithms")?, "signature algorithms")?;
+        sigalgs = u16_vector(
+            r.vec16("supported_signature_algorithms")?,
+            "signature algorithms",
+        )?;
     }
     let ca_names = parse_ca_names(&mut r, &mut ws)?;
-    Ok(CertificateRequest { cert_types, signature_algorithms: sigalgs, ca_names, context: None, warnings: ws })
+    Ok(CertificateRequest {
+        cert_types,
+        signature_algorithms: sigalgs,
+        ca_names,
+        context: None,
+        warnings: ws,
+    })
 }

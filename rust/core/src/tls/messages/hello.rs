@@ -53,7 +53,11 @@ pub struct ServerHello {
 /// Read the 2-byte-length extensions block that ends a hello-like message.
 /// A missing block is fine unless `required`; an overrun keeps the extensions that fit.
 /// Consumes the rest of `r`.
-pub(crate) fn read_extensions(r: &mut Reader<'_>, ws: &mut Vec<String>, required: bool) -> R<Vec<Extension>> {
+pub(crate) fn read_extensions(
+    r: &mut Reader<'_>,
+    ws: &mut Vec<String>,
+    required: bool,
+) -> R<Vec<Extension>> {
     let mut left = r.left();
     if left == 0 {
         if required {
@@ -110,7 +114,9 @@ pub(crate) fn first_of_each(exts: &[Extension], ws: &mut Vec<String>) {
 
 /// The body of the first extension of type `t`.
 pub(crate) fn get(exts: &[Extension], t: u16) -> Option<&[u8]> {
-    exts.iter().find(|(u, _)| *u == t).map(|(_, d)| d.as_slice())
+    exts.iter()
+        .find(|(u, _)| *u == t)
+        .map(|(_, d)| d.as_slice())
 }
 
 fn parse_server_names(data: &[u8], ws: &mut Vec<String>) -> R<(Option<String>, usize)> {
@@ -178,17 +184,28 @@ pub(crate) fn parse_alpn_list(data: &[u8], ws: &mut Vec<String>, etype: u16) -> 
 pub(crate) fn list_body<'a>(data: &'a [u8], width: usize, what: &str) -> R<&'a [u8]> {
     if data.len() < width {
         return Err(ParseError::new(
-            format!("truncated {what} length: need {width} bytes, {} left", data.len()),
+            format!(
+                "truncated {what} length: need {width} bytes, {} left",
+                data.len()
+            ),
             0,
         ));
     }
-    let n = data[..width].iter().fold(0usize, |a, &b| (a << 8) | usize::from(b));
+    let n = data[..width]
+        .iter()
+        .fold(0usize, |a, &b| (a << 8) | usize::from(b));
     let rest = data.len() - width;
     if n > rest {
-        return Err(ParseError::new(format!("truncated {what}: need {n} bytes, {rest} left"), width));
+        return Err(ParseError::new(
+            format!("truncated {what}: need {n} bytes, {rest} left"),
+            width,
+        ));
     }
     if n < rest {
-        return Err(ParseError::new(format!("{} trailing bytes after {what}", rest - n), width + n));
+        return Err(ParseError::new(
+            format!("{} trailing bytes after {what}", rest - n),
+            width + n,
+        ));
     }
     Ok(&data[width..])
 }
@@ -196,7 +213,10 @@ pub(crate) fn list_body<'a>(data: &'a [u8], width: usize, what: &str) -> R<&'a [
 /// A u16 array that must have an even byte count.
 pub(crate) fn u16_vector(data: &[u8], what: &str) -> R<Vec<u16>> {
     if data.len() & 1 == 1 {
-        return Err(ParseError::new(format!("odd length {what}"), data.len() - 1));
+        return Err(ParseError::new(
+            format!("odd length {what}"),
+            data.len() - 1,
+        ));
     }
     Ok(u16s(data))
 }
@@ -327,18 +347,24 @@ fn client_hello_from_extensions(
     if sni_count > 1 {
         warn(ws, "many_server_names");
     }
-    let alpn = field(exts, ws, ext::ALPN, Vec::new(), |d, w| parse_alpn_list(d, w, ext::ALPN));
-    let supported_versions =
-        field(exts, ws, ext::SUPPORTED_VERSIONS, Vec::new(), |d, _| parse_u16_list8(d, "versions"));
-    let supported_groups =
-        field(exts, ws, ext::SUPPORTED_GROUPS, Vec::new(), |d, _| parse_u16_list16(d, "named_group_list"));
-    let ec_point_formats =
-        field(exts, ws, ext::EC_POINT_FORMATS, Vec::new(), |d, _| parse_u8_list8(d, "ec_point_format_list"));
+    let alpn = field(exts, ws, ext::ALPN, Vec::new(), |d, w| {
+        parse_alpn_list(d, w, ext::ALPN)
+    });
+    let supported_versions = field(exts, ws, ext::SUPPORTED_VERSIONS, Vec::new(), |d, _| {
+        parse_u16_list8(d, "versions")
+    });
+    let supported_groups = field(exts, ws, ext::SUPPORTED_GROUPS, Vec::new(), |d, _| {
+        parse_u16_list16(d, "named_group_list")
+    });
+    let ec_point_formats = field(exts, ws, ext::EC_POINT_FORMATS, Vec::new(), |d, _| {
+        parse_u8_list8(d, "ec_point_format_list")
+    });
     let signature_algorithms = field(exts, ws, ext::SIGNATURE_ALGORITHMS, Vec::new(), |d, _| {
         parse_u16_list16(d, "supported_signature_algorithms")
     });
-    let key_share_groups =
-        field(exts, ws, ext::KEY_SHARE, Vec::new(), |d, w| Ok(parse_client_key_share(d, w)));
+    let key_share_groups = field(exts, ws, ext::KEY_SHARE, Vec::new(), |d, w| {
+        Ok(parse_client_key_share(d, w))
+    });
     let session_ticket = get(exts, ext::SESSION_TICKET).is_some_and(|d| !d.is_empty());
     let psk = get(exts, ext::PRE_SHARED_KEY).is_some();
     let early_data = get(exts, ext::EARLY_DATA).is_some();
@@ -423,7 +449,10 @@ pub fn parse_sslv2_client_hello(record: &[u8]) -> Result<ClientHello, ParseError
     let mut r = Reader::span(buf, 2, 2 + length);
     let msg_type = r.u8("msg_type")?;
     if msg_type != 1 {
-        return Err(ParseError::new(format!("SSLv2 message type {msg_type} is not CLIENT-HELLO"), 2));
+        return Err(ParseError::new(
+            format!("SSLv2 message type {msg_type} is not CLIENT-HELLO"),
+            2,
+        ));
     }
     let version = r.u16("version")?;
     let cs_len = usize::from(r.u16("cipher_specs length")?);
@@ -455,7 +484,15 @@ pub fn parse_sslv2_client_hello(record: &[u8]) -> Result<ClientHello, ParseError
     let mut random = [0u8; 32];
     let tail = &challenge[challenge.len().saturating_sub(32)..];
     random[32 - tail.len()..].copy_from_slice(tail);
-    Ok(client_hello_from_extensions(version, random, session_id.to_vec(), suites, vec![0], Vec::new(), ws))
+    Ok(client_hello_from_extensions(
+        version,
+        random,
+        session_id.to_vec(),
+        suites,
+        vec![0],
+        Vec::new(),
+        ws,
+    ))
 }
 
 const DOWNGRADE_TLS12: &[u8; 8] = b"DOWNGRD\x01";
@@ -520,7 +557,9 @@ pub fn parse_server_hello(body: &[u8]) -> Result<ServerHello, ParseError> {
         if d.len() >= 2 {
             key_share_group = Some(u16::from_be_bytes([d[0], d[1]]));
         }
-        if d.len() != 2 && (d.len() < 4 || usize::from(u16::from_be_bytes([d[2], d[3]])) != d.len() - 4) {
+        if d.len() != 2
+            && (d.len() < 4 || usize::from(u16::from_be_bytes([d[2], d[3]])) != d.len() - 4)
+        {
             malformed(ws_, ext::KEY_SHARE);
         }
     }

@@ -28,14 +28,19 @@
 //! | `cipher_specs_invalid_length` | SSLv2 cipher_specs length not a multiple of 3 |
 //! | `sslv2_challenge_length` | SSLv2 challenge outside 16..32 bytes |
 //!
-//! `ca_name_to_str` stays in Python (it formats names the way `cryptography` does).
+//! [`ca_name_to_str`] formats the CertificateRequest's CA names as the Python engine does.
 
 mod cert;
+mod dn;
 mod hello;
 mod other;
 mod reader;
 
-pub use cert::{parse_certificate, parse_certificate_request, Certificate, CertificateRequest};
+pub use cert::{
+    parse_certificate, parse_certificate_request, Certificate, CertificateRequest,
+    DEFAULT_MAX_CERTS,
+};
+pub use dn::ca_name_to_str;
 pub use hello::{
     is_sslv2_client_hello, parse_client_hello, parse_server_hello, parse_sslv2_client_hello,
     ClientHello, ServerHello,
@@ -56,7 +61,10 @@ pub struct ParseError {
 
 impl ParseError {
     pub fn new(reason: impl Into<String>, offset: usize) -> Self {
-        ParseError { reason: reason.into(), offset }
+        ParseError {
+            reason: reason.into(),
+            offset,
+        }
     }
 }
 
@@ -133,5 +141,7 @@ pub(crate) fn text(raw: &[u8]) -> (String, bool) {
 
 /// Big-endian u16 array; an odd last byte is dropped.
 pub(crate) fn u16s(data: &[u8]) -> Vec<u16> {
-    data.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect()
+    data.chunks_exact(2)
+        .map(|c| u16::from_be_bytes([c[0], c[1]]))
+        .collect()
 }

@@ -20,7 +20,11 @@ pub struct ServerKeyExchange {
 }
 
 fn read_signature(r: &mut Reader<'_>, tls12: bool) -> R<Option<u16>> {
-    let alg = if tls12 { Some(r.u16("signature algorithm")?) } else { None };
+    let alg = if tls12 {
+        Some(r.u16("signature algorithm")?)
+    } else {
+        None
+    };
     r.vec16("signature")?;
     Ok(alg)
 }
@@ -50,11 +54,21 @@ fn saturating_be_u64(be: &[u8]) -> u64 {
 /// DHE/DH_anon/DHE_PSK: `dh_p_bits` and `dh_g`. ECDHE/ECDH_anon/ECDHE_PSK: `curve` (explicit
 /// curves report 0xff01 / 0xff02 and stop there). Signed key exchanges report
 /// `signature_algorithm` from TLS 1.2 on. Other key exchanges return just `kx`.
-pub fn parse_server_key_exchange(body: &[u8], cipher_suite: u16, version: u16) -> Result<ServerKeyExchange, ParseError> {
+pub fn parse_server_key_exchange(
+    body: &[u8],
+    cipher_suite: u16,
+    version: u16,
+) -> Result<ServerKeyExchange, ParseError> {
     let kx = cipher_kx(cipher_suite.into());
     let mut r = Reader::new(body);
     let tls12 = tls12_or_later(version);
-    let none = ServerKeyExchange { kx, dh_p_bits: None, dh_g: None, curve: None, signature_algorithm: None };
+    let none = ServerKeyExchange {
+        kx,
+        dh_p_bits: None,
+        dh_g: None,
+        curve: None,
+        signature_algorithm: None,
+    };
     match kx {
         "DHE" | "DH_anon" | "DHE_PSK" => {
             if kx == "DHE_PSK" {
@@ -67,7 +81,11 @@ pub fn parse_server_key_exchange(body: &[u8], cipher_suite: u16, version: u16) -
             }
             let g = r.vec16("dh_g")?;
             r.vec16("dh_Ys")?;
-            let sigalg = if kx == "DHE" { read_signature(&mut r, tls12)? } else { None };
+            let sigalg = if kx == "DHE" {
+                read_signature(&mut r, tls12)?
+            } else {
+                None
+            };
             Ok(ServerKeyExchange {
                 dh_p_bits: Some(bit_length(p)),
                 dh_g: Some(saturating_be_u64(g)),
@@ -83,15 +101,29 @@ pub fn parse_server_key_exchange(body: &[u8], cipher_suite: u16, version: u16) -
             let curve_type = r.u8("curve_type")?;
             if curve_type == 1 || curve_type == 2 {
                 // explicit_prime / explicit_char2: not worth decoding
-                return Ok(ServerKeyExchange { curve: Some(0xFF00 | u16::from(curve_type)), ..none });
+                return Ok(ServerKeyExchange {
+                    curve: Some(0xFF00 | u16::from(curve_type)),
+                    ..none
+                });
             }
             if curve_type != 3 {
-                return Err(ParseError::new(format!("unknown ECCurveType {curve_type}"), ct_off));
+                return Err(ParseError::new(
+                    format!("unknown ECCurveType {curve_type}"),
+                    ct_off,
+                ));
             }
             let curve = r.u16("named_curve")?;
             r.vec8("ec_point")?;
-            let sigalg = if kx == "ECDHE" { read_signature(&mut r, tls12)? } else { None };
-            Ok(ServerKeyExchange { curve: Some(curve), signature_algorithm: sigalg, ..none })
+            let sigalg = if kx == "ECDHE" {
+                read_signature(&mut r, tls12)?
+            } else {
+                None
+            };
+            Ok(ServerKeyExchange {
+                curve: Some(curve),
+                signature_algorithm: sigalg,
+                ..none
+            })
         }
         _ => Ok(none),
     }
@@ -120,9 +152,18 @@ impl Alert {
 /// An empty fragment gives an empty list.
 pub fn parse_alert(record_fragment: &[u8]) -> Result<Vec<Alert>, ParseError> {
     if record_fragment.len() & 1 == 1 {
-        return Err(ParseError::new("alert fragment of odd length", record_fragment.len() - 1));
+        return Err(ParseError::new(
+            "alert fragment of odd length",
+            record_fragment.len() - 1,
+        ));
     }
-    Ok(record_fragment.chunks_exact(2).map(|c| Alert { level: c[0], description: c[1] }).collect())
+    Ok(record_fragment
+        .chunks_exact(2)
+        .map(|c| Alert {
+            level: c[0],
+            description: c[1],
+        })
+        .collect())
 }
 
 /// A NewSessionTicket: `lifetime` (TLS 1.2: ticket_lifetime_hint) in seconds, the ticket's length.
@@ -143,5 +184,8 @@ pub fn parse_new_session_ticket(body: &[u8], tls13: bool) -> Result<NewSessionTi
     if tls13 {
         r.vec16("extensions")?;
     }
-    Ok(NewSessionTicket { lifetime, ticket_len: ticket.len() })
+    Ok(NewSessionTicket {
+        lifetime,
+        ticket_len: ticket.len(),
+    })
 }

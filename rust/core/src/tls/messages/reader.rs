@@ -14,11 +14,19 @@ pub(crate) type R<T> = Result<T, ParseError>;
 
 impl<'a> Reader<'a> {
     pub fn new(buf: &'a [u8]) -> Self {
-        Reader { buf, pos: 0, end: buf.len() }
+        Reader {
+            buf,
+            pos: 0,
+            end: buf.len(),
+        }
     }
 
     pub fn span(buf: &'a [u8], pos: usize, end: usize) -> Self {
-        Reader { buf, pos, end: end.min(buf.len()) }
+        Reader {
+            buf,
+            pos,
+            end: end.min(buf.len()),
+        }
     }
 
     pub fn left(&self) -> usize {
@@ -28,7 +36,12 @@ impl<'a> Reader<'a> {
     fn need(&self, n: usize, what: &dyn Fn() -> String) -> R<()> {
         if n > self.left() {
             return Err(ParseError::new(
-                format!("truncated {}: need {} bytes, {} left", what(), n, self.left()),
+                format!(
+                    "truncated {}: need {} bytes, {} left",
+                    what(),
+                    n,
+                    self.left()
+                ),
                 self.pos,
             ));
         }
@@ -37,7 +50,9 @@ impl<'a> Reader<'a> {
 
     fn uint(&mut self, n: usize, what: &dyn Fn() -> String) -> R<u32> {
         self.need(n, what)?;
-        let v = self.buf[self.pos..self.pos + n].iter().fold(0u32, |a, &b| (a << 8) | u32::from(b));
+        let v = self.buf[self.pos..self.pos + n]
+            .iter()
+            .fold(0u32, |a, &b| (a << 8) | u32::from(b));
         self.pos += n;
         Ok(v)
     }
@@ -82,7 +97,11 @@ impl<'a> Reader<'a> {
     pub fn sub16(&mut self, what: &str) -> R<Reader<'a>> {
         let n = self.uint(2, &|| format!("{what} length"))? as usize;
         self.need(n, &|| what.to_owned())?;
-        let r = Reader { buf: self.buf, pos: self.pos, end: self.pos + n };
+        let r = Reader {
+            buf: self.buf,
+            pos: self.pos,
+            end: self.pos + n,
+        };
         self.pos += n;
         Ok(r)
     }

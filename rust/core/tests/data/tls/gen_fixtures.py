@@ -30,6 +30,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[4]))
+OUT = HERE  # --out DIR writes elsewhere (a large one-off corpus: --scale N multiplies the cases)
+SCALE = 1
 
 from inspector.synth import handshake as hs  # noqa: E402
 from inspector.synth import pki  # noqa: E402
@@ -184,10 +186,10 @@ def messages_of(data: bytes) -> list[tuple[int, bytes, int]]:
 
 def mutations(kind: str, body: bytes, args: dict, rng: random.Random, n: int) -> list:
     cases = []
-    cuts = range(len(body)) if len(body) <= 100 else sorted(rng.sample(range(len(body)), 60))
+    cuts = range(len(body)) if len(body) <= 100 * SCALE else sorted(rng.sample(range(len(body)), 60 * SCALE))
     for cut in cuts:
         cases.append({"cut": cut, "r": short(parse(kind, body[:cut], args))})
-    for _ in range(n):
+    for _ in range(n * SCALE):
         pos = rng.randrange(len(body)) if body else 0
         val = rng.choice((0, 1, 0x80, 0xFF, rng.randrange(256)))
         b = bytearray(body)
@@ -220,20 +222,20 @@ def message_lines(d: str, index: int, kind: str, body: bytes, args: dict, rng: r
 def scenario(name: str, c2s: bytes, s2c: bytes, rng: random.Random, *, tls13: bool, sslv2: bool = False,
              extra: list[tuple[str, bytes, dict]] = ()) -> None:
     """Write the streams and ``<name>.expect``: tab-separated lines, one fact each."""
-    (HERE / f"{name}.c2s.bin").write_bytes(c2s)
-    (HERE / f"{name}.s2c.bin").write_bytes(s2c)
+    (OUT / f"{name}.c2s.bin").write_bytes(c2s)
+    (OUT / f"{name}.s2c.bin").write_bytes(s2c)
     lines: list[str] = []
     for d, data in (("c2s", c2s), ("s2c", s2c)):
         for mo in MODES:
             lines.append(f"stream\t{d}\t{mode_line(mo)}")
             lines += [f"event\t{e}" for e in feed(data, mo)]
-        for _ in range(60):
-            pos = rng.randrange(min(len(data), 400))
+        for _ in range(60 * SCALE if data else 0):
+            pos = rng.randrange(min(len(data), 400 * SCALE))
             val = rng.randrange(256)
             b = bytearray(data)
             b[pos] = val
             lines.append(f"streammut\t{d}\tpos={pos} val={val}\t{h16(chr(10).join(feed(bytes(b), {'chunk': 13})).encode())}")
-        for cut in rng.sample(range(len(data)), min(40, len(data))):
+        for cut in rng.sample(range(len(data)), min(40 * SCALE, len(data))):
             lines.append(f"streammut\t{d}\tcut={cut}\t{h16(chr(10).join(feed(data[:cut], {'chunk': 13})).encode())}")
     sh = None
     for d, data in (("c2s", c2s), ("s2c", s2c)):
@@ -256,7 +258,7 @@ def scenario(name: str, c2s: bytes, s2c: bytes, rng: random.Random, *, tls13: bo
                 lines += message_lines(d, i, kind, body, args, rng)
     for i, (kind, body, args) in enumerate(extra):
         lines += message_lines("none", i, kind, body, args, rng)
-    (HERE / f"{name}.expect").write_text("\n".join(lines) + "\n")
+    (OUT / f"{name}.expect").write_text("\n".join(lines) + "\n")
 
 
 def run(server_ctx, client_ctx, sni="server.example.lab", **kw) -> hs.Conversation:
@@ -304,7 +306,80 @@ def handmade(leaf: pki.Identity, ca: pki.Identity) -> list[tuple[str, bytes, dic
             ("client_hello", grease_ch, {}), ("alert", bytes.fromhex("02280130"), {})]
 
 
+def names() -> None:
+    """``names.hashes``: for each name helper, the SHA-256 of its names for every code of its
+    domain (one a line), so the Rust tables are checked value for value in 300 bytes."""
+    from inspector.tls import ciphers, constants as c
+    u16, u8 = range(0x10000), range(0x100)
+    sslv2 = sorted(ciphers.SSLV2_CIPHER_KINDS) + [0x010000, 0xFFFFFF]
+    funcs = [("version_name", c.version_name, u16), ("cipher_name", c.cipher_name, [*u16, *sslv2]),
+             ("cipher_kx", ciphers.cipher_kx, [*u16, *sslv2]), ("group_name", c.group_name, u16),
+             ("sigalg_name", c.sigalg_name, u16), ("extension_name", c.extension_name, u16),
+             ("alert_name", c.alert_name, u8), ("alert_level_name", c.alert_level_name, u8),
+             ("handshake_name", c.handshake_name, u8), ("content_type_name", c.content_type_name, u8)]
+    lines = [f"{n}\t{h16(chr(10).join(f(i) for i in dom).encode())}" for n, f, dom in funcs]
+    (OUT / "names.hashes").write_text("\n".join(lines) + "\n")
+
+
+def ca_names(ders: list[bytes], rng: random.Random) -> None:
+    """``ca_names.tsv``: DER names (certificate subjects and issuers, hand-built oddities) with
+    the Python ``ca_name_to_str`` of each, then seeded mutations of them with its hash. Where
+    cryptography panics (an OID just over 128 bits) the Python engine has no answer: "PANIC"."""
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    def text(der: bytes) -> str:
+        try:
+            return m.ca_name_to_str(der)
+        except BaseException:  # noqa: BLE001 - pyo3 PanicException
+            return "PANIC"
+
+    def tlv(tag: int, content: bytes) -> bytes:
+        n = len(content)
+        ln = bytes([n]) if n < 128 else bytes([0x81, n]) if n < 256 else b"\x82" + n.to_bytes(2, "big")
+        return bytes([tag]) + ln + content
+
+    def name(*rdns: list[tuple[bytes, int, bytes]]) -> bytes:
+        return tlv(0x30, b"".join(tlv(0x31, b"".join(tlv(0x30, tlv(6, oid) + tlv(t, v)) for oid, t, v in rdn))
+                                  for rdn in rdns))
+
+    cn, c, o, dc = bytes.fromhex("550403"), bytes.fromhex("550406"), bytes.fromhex("55040a"), \
+        bytes.fromhex("0992268993f22c640119")
+    big = bytes([0x84] + [0x80] * 17 + [0x00])  # first subidentifier 2**128: cryptography panics
+    names = [bytes(x) for x in ders] + [
+        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "a,b+c\\d\"e<f>g;h"),
+                   x509.NameAttribute(NameOID.COUNTRY_NAME, "DE")]).public_bytes(),
+        name([(cn, 0x0C, "Grüße".encode())], [(o, 0x13, "Caf\xe9".encode("latin-1"))]),
+        name([(cn, 0x1E, "BMP ☃".encode("utf-16-be")), (c, 0x13, b"USA")]),
+        name([(cn, 0x1C, "wide".encode("utf-32-be"))], [(cn, 0x1E, b"\xd8\x00")], [(cn, 0x1C, b"\x00\x11\x00\x00")]),
+        name([(cn, 0x14, b"t61 \xa4")], [(dc, 0x16, b"lab")], [(cn, 0x0C, b"#hash")], [(cn, 0x0C, b" lead")]),
+        name([(cn, 0x0C, b" ")], [(cn, 0x0C, b"trail ")], [(cn, 0x0C, b"")], [(cn, 0x0C, b"nul\x00")]),
+        name([(cn, 0x0C, b"x" * 70)], [(cn, 0x02, b"\x01")], [(cn, 0x04, b"\xff\xfe")]),
+        name([(bytes.fromhex("2a864886f70d010901"), 0x16, b"pki@example.lab")]),  # emailAddress: dotted
+        name([(bytes.fromhex("8137"), 0x0C, b"2.x")], [(bytes.fromhex("808001"), 0x0C, b"padded")]),
+        name([(bytes([0x2A] + [0x01] * 62), 0x0C, b"63")], [(bytes([0x2A] + [0x01] * 63), 0x0C, b"64")]),
+        name([(bytes([0x2A] + [0x83] + [0xFF] * 17 + [0x7F]), 0x0C, b"2**128-1")]),
+        name([(big, 0x0C, b"panic")]),
+        name([(cn, 0x0C, b"\xc3\x28")]), b"", b"\x30", b"\x30\x00", b"\x31\x00", b"\x30\x80",
+        b"\x30\x84\x00\x00\x00\x00", b"\x30\x03\x31\x01\x30", bytes(40),
+    ]
+    lines = [f"name\t{d.hex()}\t{text(d)}" for d in names]
+    for i, d in enumerate(names):
+        for _ in range(25 if d else 0):
+            b = bytearray(d)
+            if rng.random() < 0.3:
+                spec = f"cut={rng.randrange(len(d))}"
+                b = b[:int(spec[4:])]
+            else:
+                pos, val = rng.randrange(len(d)), rng.randrange(256)
+                spec = f"pos={pos} val={val}"
+                b[pos] = val
+            lines.append(f"namemut\t{i}\t{spec}\t{h16(text(bytes(b)).encode())}")
+    (OUT / "ca_names.tsv").write_text("\n".join(lines) + "\n")
+
+
 def main() -> None:
+    names()
     rng = random.Random(9)
     ca = pki.make_ca("Fixture Root CA", key="ec256")
     leaf = pki.make_leaf("server.example.lab", ca, key="ec256", san_dns=["server.example.lab"])
@@ -317,6 +392,12 @@ def main() -> None:
                hs.client_context(trusted_cas=[ca.cert], client_identity=client_id,
                                  max_version=ssl.TLSVersion.TLSv1_2), close=True)
     scenario("tls12_mutual", conv.stream("c2s"), conv.stream("s2c"), rng, tls13=False)
+    from cryptography.hazmat.primitives.serialization import Encoding
+    ca_names([n for ident in (ca, leaf, client_id, rsa_leaf) for n in
+              (ident.cert.subject.public_bytes(), ident.cert.issuer.public_bytes())]
+             + [pki.cisco_manufacturing_ca_sha2().cert.subject.public_bytes(),
+                pki.phone_mic().cert.subject.public_bytes(), pki.phone_lsc().cert.issuer.public_bytes()],
+             random.Random(47))
 
     # TLS 1.3 with client certificate (encrypted after ServerHello) and app data
     conv = run(hs.server_context(leaf, request_client_cert=True, trusted_cas=[ca.cert]),
@@ -341,6 +422,59 @@ def main() -> None:
     # SSLv2-compatible ClientHello answered with a TLS alert
     scenario("sslv2_hello", sslv2_hello(), bytes.fromhex("15030100020228"), rng, tls13=False, sslv2=True)
 
+    # TCP streams of public captures (../shared/corpus/public, split with --pcaps): a real SSLv2
+    # handshake (Lekensteyn-wireshark-notes/sslv2.pcapng), TLS 1.3 drafts 22 and 28
+    # (OISF-suricata-verify tls13-draft22, tls13-draft28)
+    streams_from(HERE, rng, "public_*")
+
+
+def streams_from(directory: Path, rng: random.Random, pattern: str = "*") -> None:
+    """Scenarios from ``<name>.c2s.bin`` / ``<name>.s2c.bin`` pairs already in ``directory``
+    (e.g. TCP streams of public captures, split out with tshark's follow,tcp,raw)."""
+    for c2s in sorted(directory.glob(f"{pattern}.c2s.bin")):
+        name = c2s.name.removesuffix(".c2s.bin")
+        s2c = directory / f"{name}.s2c.bin"
+        data_c, data_s = c2s.read_bytes(), s2c.read_bytes() if s2c.exists() else b""
+        sh = next((m.parse_server_hello(b) for t, b, _ in messages_of(data_s) if t == 2), None)
+        tls13 = sh is not None and (sh.selected_version == 0x0304 or sh.selected_version >> 8 in (0x7F, 0xFB))
+        scenario(name, data_c, data_s, rng, tls13=tls13)
+
+
+def split_pcaps(paths: list[str], directory: Path, max_streams: int = 40) -> None:
+    """Each TCP stream of each capture -> ``<file>_<n>.c2s.bin`` / ``.s2c.bin`` in ``directory``
+    (tshark's follow,tcp,raw: the reassembled bytes each side sent)."""
+    import subprocess
+    for path in paths:
+        stem = Path(path).name.split(".")[0].replace("-", "_")
+        ids = subprocess.run(["tshark", "-n", "-r", path, "-T", "fields", "-e", "tcp.stream"],
+                             capture_output=True, text=True, timeout=120).stdout.split()
+        for sid in sorted({int(i) for i in ids if i.isdigit()})[:max_streams]:
+            out = subprocess.run(["tshark", "-n", "-r", path, "-q", "-z", f"follow,tcp,raw,{sid}"],
+                                 capture_output=True, text=True, timeout=120).stdout
+            sides = {"c2s": bytearray(), "s2c": bytearray()}
+            for line in out.splitlines():
+                if not line.strip() or line.startswith(("=", "Follow", "Filter", "Node")):
+                    continue
+                side = "s2c" if line.startswith("\t") else "c2s"
+                try:
+                    sides[side] += bytes.fromhex(line.strip())
+                except ValueError:
+                    continue
+            if sides["c2s"] or sides["s2c"]:
+                (directory / f"{stem}_{sid}.c2s.bin").write_bytes(bytes(sides["c2s"]))
+                (directory / f"{stem}_{sid}.s2c.bin").write_bytes(bytes(sides["s2c"]))
+
 
 if __name__ == "__main__":
-    main()
+    args = sys.argv[1:]
+    if "--out" in args:
+        OUT = Path(args[args.index("--out") + 1])
+        OUT.mkdir(parents=True, exist_ok=True)
+    if "--scale" in args:
+        SCALE = int(args[args.index("--scale") + 1])
+    if "--pcaps" in args:  # --pcaps FILE... (after the other options)
+        split_pcaps(args[args.index("--pcaps") + 1:], OUT)
+    if "--streams" in args or "--pcaps" in args:
+        streams_from(OUT, random.Random(9))
+    else:
+        main()
