@@ -443,3 +443,14 @@ fn load_keylog_refuses_a_fifo_without_blocking() {
     std::fs::remove_file(&fifo).unwrap();
     assert_eq!(err.to_string(), format!("cannot read key log {}: a FIFO", fifo.display()));
 }
+
+#[test]
+fn merged_key_logs_let_the_later_secret_win() {
+    let cr = "77".repeat(32);
+    let mut file = parse_keylog((line("CLIENT_RANDOM", &cr, "01") + &line("EXPORTER_SECRET", &cr, "02") + "junk\n").as_bytes());
+    let block = parse_keylog((line("CLIENT_RANDOM", &cr, "03") + &line("CLIENT_RANDOM", &"88".repeat(32), "04")).as_bytes());
+    file.merge(block);
+    assert_eq!((file.len(), file.bad_lines), (2, 1));
+    let s = file.get(&[0x77; 32]).unwrap();
+    assert_eq!((s.get(Label::ClientRandom), s.get(Label::ExporterSecret)), (Some(&[3][..]), Some(&[2][..])));
+}

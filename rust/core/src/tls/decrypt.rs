@@ -135,6 +135,20 @@ impl KeyLog {
         self.secrets.is_empty()
     }
 
+    /// Add `other`'s secrets (e.g. a pcapng Decryption Secrets Block's key log on top of
+    /// `--keylog`): for the same client random and label, `other` wins, as a later line would.
+    pub fn merge(&mut self, other: KeyLog) {
+        for (cr, secrets) in other.secrets {
+            let mine = self.secrets.entry(cr).or_default();
+            for label in Label::ALL {
+                if let Some(s) = secrets.get(label) {
+                    mine.insert(label, s.to_vec());
+                }
+            }
+        }
+        self.bad_lines += other.bad_lines;
+    }
+
     /// Judge one line (without its line break), exactly as `parse_keylog` does.
     pub fn feed_line(&mut self, line: &[u8]) {
         let line = strip(line);
