@@ -284,13 +284,19 @@ def synthetic(tmp: str) -> list[tuple[str, Path, Path]]:
 def main() -> None:
     global OUT
     if len(sys.argv) > 2 and sys.argv[1] == "--all-corpus":
-        # A wider, uncommitted check: every corpus capture into DIR (run the Rust test with
+        # A wider, uncommitted check: every corpus and pcaps/ capture into DIR, with N mutated
+        # copies of each flow (`--all-corpus DIR [N]`; run the Rust test with
         # TLSINSPECT_SESSION_FIXTURES=DIR).
         OUT = Path(sys.argv[2])
         OUT.mkdir(parents=True, exist_ok=True)
+        n = int(sys.argv[3]) if len(sys.argv) > 3 else 0
         for path in sorted(CORPUS.rglob("*.pcap*")):
             dump("corpus_" + path.parent.name.replace("-", "_") + "_" + path.stem.replace("-", "_").replace(".", "_"),
-                 path, None, ports=(4433,))
+                 path, None, ports=(4433,), mutations=n)
+        for p in PCAPS:
+            dump(f"pcaps_{p.stem}", p, None, mutations=n)
+        dump("pcaps_tls13_443_keylog", ROOT / "pcaps" / "tls13_443.pcap", ROOT / "pcaps" / "tls13_443.keylog",
+             mutations=n)
         return
     for p in PCAPS:
         dump(f"pcaps_{p.stem}", p, None, mutations=MUTATED.get(f"pcaps_{p.stem}", 0))
