@@ -391,3 +391,66 @@ fn get_with_a_random_of_the_wrong_length_is_none() {
     assert!(log.get(&[0; 31]).is_none());
     assert!(log.get(&[]).is_none());
 }
+
+// ---- key log files -----------------------------------------------------------------------------
+
+#[test]
+fn load_keylog_reads_a_file_and_names_it_in_errors() {
+    use tlsinspect_core::tls::decrypt::{load_keylog, DEFAULT_MAX_KEYLOG_BYTES};
+    let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../pcaps/tls13_443.keylog"));
+    let log = load_keylog(path, DEFAULT_MAX_KEYLOG_BYTES).unwrap();
+    assert_eq!((log.len(), log.bad_lines), (1, 0));
+
+    let dir = std::env::temp_dir().join(format!("tlsinspect-keylog-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let empty = dir.join("empty.log");
+    std::fs::write(&empty, "nothing here\n").unwrap();
+    let err = load_keylog(&empty, DEFAULT_MAX_KEYLOG_BYTES).unwrap_err();
+    assert_eq!(err.to_string(), format!("{} holds no key log lines (NSS key log format expected)", empty.display()));
+
+    let missing = dir.join("missing.log");
+    let err = load_keylog(&missing, DEFAULT_MAX_KEYLOG_BYTES).unwrap_err();
+    assert_eq!(err.to_string(), format!("cannot read key log {}: No such file or directory", missing.display()));
+
+    let err = load_keylog(&dir, DEFAULT_MAX_KEYLOG_BYTES).unwrap_err();
+    assert!(err.to_string().ends_with(": a directory"), "{err}");
+
+    let big = dir.join("big.log");
+    std::fs::write(&big, line("CLIENT_RANDOM", &"00".repeat(32), "01").repeat(100)).unwrap();
+    let err = load_keylog(&big, 1000).unwrap_err();
+    assert!(err.to_string().ends_with("larger than 1000 bytes"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn load_keylog_refuses_devices_instead_of_reading_forever() {
+    use tlsinspect_core::tls::decrypt::{load_keylog, DEFAULT_MAX_KEYLOG_BYTES};
+    let err = load_keylog(std::path::Path::new("/dev/zero"), DEFAULT_MAX_KEYLOG_BYTES).unwrap_err();
+    assert_eq!(err.to_string(), "cannot read key log /dev/zero: a character device");
+}
+
+#[cfg(unix)]
+#[test]
+fn load_keylog_refuses_a_fifo_without_blocking() {
+    use tlsinspect_core::tls::decrypt::{load_keylog, DEFAULT_MAX_KEYLOG_BYTES};
+    let fifo = std::env::temp_dir().join(format!("tlsinspect-keylog-fifo-{}", std::process::id()));
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !matches!(made, Ok(s) if s.success()) {
+        return; // no mkfifo here: nothing to check
+    }
+    let err = load_keylog(&fifo, DEFAULT_MAX_KEYLOG_BYTES).unwrap_err();
+    std::fs::remove_file(&fifo).unwrap();
+    assert_eq!(err.to_string(), format!("cannot read key log {}: a FIFO", fifo.display()));
+}
+
+#[test]
+fn merged_key_logs_let_the_later_secret_win() {
+    let cr = "77".repeat(32);
+    let mut file = parse_keylog((line("CLIENT_RANDOM", &cr, "01") + &line("EXPORTER_SECRET", &cr, "02") + "junk\n").as_bytes());
+    let block = parse_keylog((line("CLIENT_RANDOM", &cr, "03") + &line("CLIENT_RANDOM", &"88".repeat(32), "04")).as_bytes());
+    file.merge(block);
+    assert_eq!((file.len(), file.bad_lines), (2, 1));
+    let s = file.get(&[0x77; 32]).unwrap();
+    assert_eq!((s.get(Label::ClientRandom), s.get(Label::ExporterSecret)), (Some(&[3][..]), Some(&[2][..])));
+}

@@ -52,8 +52,14 @@ fn side(s: &str) -> Side {
     }
 }
 
+/// The fixture folder: `tests/data/session`, or `TLSINSPECT_SESSION_FIXTURES` (a wider,
+/// uncommitted set: `gen.py --all-corpus DIR`).
+fn data_dir() -> String {
+    std::env::var("TLSINSPECT_SESSION_FIXTURES").unwrap_or_else(|_| DATA.to_owned())
+}
+
 fn load(name: &str) -> Fixture {
-    let path = format!("{DATA}/{name}.flows.gz");
+    let path = format!("{}/{name}.flows.gz", data_dir());
     let mut text = String::new();
     flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}")))
         .read_to_string(&mut text)
@@ -282,7 +288,7 @@ fn summary(s: &TLSSession) -> Vec<String> {
 }
 
 fn fixture_names() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(DATA)
+    let mut names: Vec<String> = std::fs::read_dir(data_dir())
         .unwrap()
         .filter_map(|e| e.ok()?.file_name().into_string().ok()?.strip_suffix(".flows.gz").map(str::to_owned))
         .collect();

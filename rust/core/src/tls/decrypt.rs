@@ -1,7 +1,8 @@
 //! Key-log decryption, ported from `inspector/tls/decrypt.py` (same acceptance rules, same
 //! answers).
 //!
-//! Sans-I/O except [`read_keylog`], which pulls lines from any [`BufRead`] with bounded memory.
+//! Sans-I/O except [`read_keylog`], which pulls lines from any [`BufRead`] with bounded memory,
+//! and [`load_keylog`], which opens a key log file (regular files only) for it.
 //!
 //! - [`parse_keylog`] / [`KeyLogParser`] / [`read_keylog`]: the NSS key log format
 //!   (`SSLKEYLOGFILE`): `LABEL <client_random hex> <secret hex>` per line, `#` comments; a line
@@ -132,6 +133,20 @@ impl KeyLog {
 
     pub fn is_empty(&self) -> bool {
         self.secrets.is_empty()
+    }
+
+    /// Add `other`'s secrets (e.g. a pcapng Decryption Secrets Block's key log on top of
+    /// `--keylog`): for the same client random and label, `other` wins, as a later line would.
+    pub fn merge(&mut self, other: KeyLog) {
+        for (cr, secrets) in other.secrets {
+            let mine = self.secrets.entry(cr).or_default();
+            for label in Label::ALL {
+                if let Some(s) = secrets.get(label) {
+                    mine.insert(label, s.to_vec());
+                }
+            }
+        }
+        self.bad_lines += other.bad_lines;
     }
 
     /// Judge one line (without its line break), exactly as `parse_keylog` does.
@@ -294,13 +309,22 @@ pub fn parse_keylog(text: &[u8]) -> KeyLog {
     p.finish()
 }
 
-/// Why [`read_keylog`] gave up.
+/// Why [`read_keylog`] or [`load_keylog`] gave up. `Display` is one line for the user; for
+/// [`load_keylog`]'s errors it names the file, with the Python engine's wording where it has one.
 #[derive(Debug)]
 pub enum KeyLogError {
     /// Reading failed.
     Io(io::Error),
     /// More than `max_bytes` bytes: the reading stopped there.
     TooLarge { max_bytes: u64 },
+    /// [`load_keylog`]: `path` could not be opened or read (`reason` as `strerror` says it).
+    Unreadable { path: String, reason: String },
+    /// [`load_keylog`]: a FIFO, device, socket or directory (it could block or never end).
+    NotAFile { path: String, kind: &'static str },
+    /// [`load_keylog`]: larger than `max_bytes`.
+    FileTooLarge { path: String, max_bytes: u64 },
+    /// [`load_keylog`]: not one key log line in the file.
+    Empty { path: String },
 }
 
 impl fmt::Display for KeyLogError {
@@ -310,8 +334,83 @@ impl fmt::Display for KeyLogError {
             KeyLogError::TooLarge { max_bytes } => {
                 write!(f, "the key log is larger than {max_bytes} bytes")
             }
+            KeyLogError::Unreadable { path, reason } => write!(f, "cannot read key log {path}: {reason}"),
+            KeyLogError::NotAFile { path, kind } => write!(f, "cannot read key log {path}: {kind}"),
+            KeyLogError::FileTooLarge { path, max_bytes } => {
+                write!(f, "cannot read key log {path}: larger than {max_bytes} bytes")
+            }
+            KeyLogError::Empty { path } => {
+                write!(f, "{path} holds no key log lines (NSS key log format expected)")
+            }
         }
     }
+}
+
+/// An I/O error as Python's `strerror` reads: without Rust's " (os error N)" suffix.
+fn strerror(e: &io::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" (os error ") {
+        Some(i) if text.ends_with(')') => text[..i].to_owned(),
+        _ => text,
+    }
+}
+
+/// What a file that is not a regular file is, for the error message.
+#[cfg(unix)]
+fn file_kind(ft: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if ft.is_fifo() {
+        "a FIFO"
+    } else if ft.is_char_device() {
+        "a character device"
+    } else if ft.is_block_device() {
+        "a block device"
+    } else if ft.is_socket() {
+        "a socket"
+    } else if ft.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    }
+}
+
+#[cfg(not(unix))]
+fn file_kind(ft: &std::fs::FileType) -> &'static str {
+    if ft.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Read a key log file (the only I/O of this module): regular files only (a FIFO would block,
+/// `/dev/zero` never ends), streamed line by line, at most `max_bytes`
+/// ([`DEFAULT_MAX_KEYLOG_BYTES`] is a sane default); a file without a single key log line is an
+/// error, as in the Python engine.
+pub fn load_keylog(path: &std::path::Path, max_bytes: u64) -> Result<KeyLog, KeyLogError> {
+    let shown = path.display().to_string();
+    let unreadable = |e: &io::Error| KeyLogError::Unreadable { path: shown.clone(), reason: strerror(e) };
+    let meta = std::fs::metadata(path).map_err(|e| unreadable(&e))?;
+    if !meta.is_file() {
+        return Err(KeyLogError::NotAFile { path: shown, kind: file_kind(&meta.file_type()) });
+    }
+    let file = std::fs::File::open(path).map_err(|e| unreadable(&e))?;
+    // Opened after the check: re-check the opened file (it may have been swapped meanwhile).
+    match file.metadata() {
+        Ok(m) if m.is_file() => {}
+        Ok(m) => return Err(KeyLogError::NotAFile { path: shown, kind: file_kind(&m.file_type()) }),
+        Err(e) => return Err(unreadable(&e)),
+    }
+    let log = match read_keylog(io::BufReader::with_capacity(64 * 1024, file), max_bytes) {
+        Ok(log) => log,
+        Err(KeyLogError::TooLarge { max_bytes }) => return Err(KeyLogError::FileTooLarge { path: shown, max_bytes }),
+        Err(KeyLogError::Io(e)) => return Err(unreadable(&e)),
+        Err(other) => return Err(other),
+    };
+    if log.is_empty() {
+        return Err(KeyLogError::Empty { path: shown });
+    }
+    Ok(log)
 }
 
 impl std::error::Error for KeyLogError {}

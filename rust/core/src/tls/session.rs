@@ -16,7 +16,27 @@
 //! decrypted (AEAD suites).
 //!
 //! Field and method names are Python's. Python's per-side dicts are [`SideMap`]s (insertion
-//! ordered, like a dict); Python's `last_message["_speaker"]` is the field `speaker`. Nothing here
+//! ordered, like a dict); Python's `last_message["_speaker"]` is the field `speaker`. Porting
+//! `inspector/flows.py` onto it:
+//!
+//! | Python | Rust |
+//! |---|---|
+//! | `TLSSession(keylog=k, max_certs=n)` | `TLSSession::new(Some(Arc<KeyLog>), n)` (one `Arc` shared by every connection) |
+//! | `session.feed("a", events, ts)` | `session.feed(Side::A, events, ts)` (`Vec<Event>` from `RecordReader::feed`) |
+//! | `bool(s.started)` | `!s.started.is_empty()` |
+//! | `s.handshake_over`, `s.tls13_finished`, `s.is_tls13`, `s.version` | methods of the same names |
+//! | `s.fatal_alert()`, `s.kx_name()` | the same, returning `Option<&AlertSeen>`, `Option<&'static str>` |
+//! | `s.chains.get(side, [])` | `s.chains.get(side).map_or(&[][..], Vec::as_slice)` |
+//! | `s.prelude.values()` | `s.prelude.values()` (same order) |
+//! | `len(s.finished)`, `side in s.ccs`, `s.ccs[side]` | `s.finished.len()`, `s.ccs.contains_key(side)`, `s.ccs.get(side)` |
+//! | `sum(s.appdata.values())` | `s.appdata.values().sum::<u64>()` |
+//! | `"".join(s.history)` | `s.history` (a `String`) |
+//! | `a.side` `"a"`/`"b"`, `a.level`, `a.description`, `a.after` | `Side`, `String`, `String`, `Option<String>` |
+//! | `s.last_message.get(side)` | `s.last_message.get(side)` (`Option<&String>`) |
+//! | `s.sslv2_server` `(cipher, hit)` | `Option<(u32, bool)>` |
+//!
+//! Readers must keep application-data payloads (`RecordReader::keep_payload = true`) when a key
+//! log is given, as `Connection` does. Nothing here
 //! panics on hostile input: a message that does not parse is a [`SessionAnomaly`]
 //! `bad_<message>`, and every collection the peer can grow is bounded (anomalies 64, encrypted
 //! order 16, one chain per side, decrypted handshake messages 1 MiB).
@@ -843,6 +863,12 @@ fn snake(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_session_can_move_to_a_worker_thread() {
+        fn send<T: Send + Sync>() {}
+        send::<TLSSession>();
+    }
 
     #[test]
     fn snake_names() {

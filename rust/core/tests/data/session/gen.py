@@ -27,6 +27,7 @@ import inspector.engine as engine
 import inspector.flows as flows
 
 HERE = Path(__file__).resolve().parent
+OUT = HERE
 ROOT = HERE.parents[4]
 CORPUS = ROOT.parent / "shared" / "corpus" / "public"
 
@@ -53,6 +54,14 @@ CORPUS_FILES = [
     "OISF-suricata-verify/tls-duplicate-hello__input.pcap",
     "OISF-suricata-verify/bug-1450-04__tls_DER-incomplete-header.pcap",
 ]
+
+
+#: fixtures that also get mutated copies (count per flow), checked against Python's answers
+MUTATED = {
+    "pcaps_cisco_lab_mix": 3, "pcaps_tls13_443_keylog": 12, "pcaps_resumption_8443": 6,
+    "pcaps_dhe1024_443": 6, "corpus_sslv2": 10, "corpus_hrr": 8, "corpus_smtp_starttls": 6,
+    "corpus_sslv2_tls_upgrade_01__ssl_v2_s1": 6, "synth_lsc13_rejected": 12, "synth_tls12_tampered": 12,
+}
 
 
 def esc(s) -> str:
@@ -128,10 +137,11 @@ def summary(s) -> list[str]:
     return out
 
 
-def replay_bytewise(rec: dict, keylog) -> list[str]:
-    """The Python reader and session fed the same chunks one byte at a time (what
-    `the_same_answers_fed_byte_by_byte` compares with: the record reader's prelude head and
-    SSLv2 SERVER-HELLO detection depend on the chunking, in both engines)."""
+def replay(rec: dict, keylog, bytewise: bool) -> tuple[list[str], list[bool]]:
+    """The Python reader and session fed `rec`'s chunks as `Connection._deliver` does, as
+    delivered or one byte at a time (the record reader's prelude head and SSLv2 SERVER-HELLO
+    detection depend on the chunking, in both engines): (summary, handshake_over after each
+    delivery)."""
     from inspector.tls.records import RecordReader
     from inspector.tls.session import TLSSession
 
@@ -142,19 +152,64 @@ def replay_bytewise(rec: dict, keylog) -> list[str]:
         if rec["midstream"]:
             r.state = "resync"
     s = TLSSession(keylog=keylog, max_certs=limits.max_certs)
+    overs = []
     for side_, frame, ts, _, chunks in rec["d"]:
         for data, gap in chunks:
-            for i in range(len(data)):
-                events = readers[side_].feed(data[i:i + 1], frame, gap and i == 0)
+            pieces = [data[i:i + 1] for i in range(len(data))] if bytewise and data else [data]
+            for i, piece in enumerate(pieces):
+                events = readers[side_].feed(piece, frame, gap and i == 0)
                 if events:
                     was = bool(s.started)
                     s.feed(side_, events, ts)
                     if not was and s.started:
                         readers["b" if side_ == "a" else "a"].peer_tls = True
-    return summary(s)
+        overs.append(s.handshake_over)
+    return summary(s), overs
 
 
-def dump(name: str, capture: Path, keylog: Path | None, ports=()) -> None:
+def flow_lines(n: int, rec: dict, expect: list[str], keylog) -> list[str]:
+    lines = [f"flow\t{n}\t{int(rec['midstream'])}"]
+    for side_, frame, ts, over, chunks in rec["d"]:
+        lines.append(f"d\t{side_}\t{frame}\t{ts!r}\t{int(over)}")
+        for data, gap in chunks:
+            lines.append(f"c\t{int(gap)}\t{data.hex()}")
+    lines.append("expect")
+    lines.extend(expect)
+    lines.append("end")
+    lines.append("expect_bytewise")
+    lines.extend(replay(rec, keylog, bytewise=True)[0])
+    lines.append("end")
+    return lines
+
+
+def mutate(rec: dict, rng) -> dict:
+    """A few sparse changes (bit flip, byte set, truncation) in the handshake's chunks."""
+    deliveries = [(s_, f, t, o, [(bytearray(d), g) for d, g in ch]) for s_, f, t, o, ch in rec["d"]]
+    chunks = [c for d in deliveries for c in d[4] if c[0]]
+    for _ in range(rng.randint(1, 3)):
+        if not chunks:
+            break
+        data = rng.choice(chunks)[0]
+        kind = rng.randrange(4)
+        i = rng.randrange(len(data)) if data else 0
+        if kind == 0 and data:
+            data[i] ^= 1 << rng.randrange(8)
+        elif kind == 1 and data:
+            data[i] = rng.choice((0x00, 0xFF, 0x7F, 0x80, 0x01))
+        elif kind == 2 and data:
+            del data[i:]
+        elif data:  # a length byte: bump the byte before a plausible record/message length
+            data[i] = (data[i] + rng.choice((1, -1, 0x10))) & 0xFF
+    return {"midstream": rec["midstream"],
+            "d": [(s_, f, t, o, [(bytes(d), g) for d, g in ch]) for s_, f, t, o, ch in deliveries]}
+
+
+def dump(name: str, capture: Path, keylog: Path | None, ports=(), mutations: int = 0) -> None:
+    """`name`.flows.gz; with `mutations`, also mut_`name`.flows.gz: that many mutated copies of
+    each flow, with the Python session's answers on them."""
+    import random
+    rng = random.Random(name)
+    mutated: list[str] = []
     recs: dict = {}
     order: list = []
     orig_deliver = flows.Connection._deliver
@@ -195,19 +250,19 @@ def dump(name: str, capture: Path, keylog: Path | None, ports=()) -> None:
         if rec["sum"] is None:
             continue  # not a TLS flow
         n += 1
-        lines.append(f"flow\t{n}\t{int(rec['midstream'])}")
-        for side_, frame, ts, over, chunks in rec["d"]:
-            lines.append(f"d\t{side_}\t{frame}\t{ts!r}\t{int(over)}")
-            for data, gap in chunks:
-                lines.append(f"c\t{int(gap)}\t{data.hex()}")
-        lines.append("expect")
-        lines.extend(rec["sum"])
-        lines.append("end")
-        lines.append("expect_bytewise")
-        lines.extend(replay_bytewise(rec, parsed_keylog))
-        lines.append("end")
-    with gzip.open(HERE / f"{name}.flows.gz", "wt", encoding="ascii", compresslevel=9) as f:
+        lines.extend(flow_lines(n, rec, rec["sum"], parsed_keylog))
+        for _ in range(mutations):
+            m = mutate(rec, rng)
+            expect, overs = replay(m, parsed_keylog, bytewise=False)
+            m["d"] = [(s_, f, t, o, ch) for (s_, f, t, _, ch), o in zip(m["d"], overs)]
+            mutated.extend(flow_lines(n, m, expect, parsed_keylog))
+    with gzip.open(OUT / f"{name}.flows.gz", "wt", encoding="ascii", compresslevel=9) as f:
         f.write("\n".join(lines) + "\n")
+    if mutations:
+        head = [f"# generated by gen.py: {mutations} mutated copies of each flow of {name}"]
+        head += [l for l in lines if l.startswith("keylog\t")]
+        with gzip.open(OUT / f"mut_{name}.flows.gz", "wt", encoding="ascii", compresslevel=9) as f:
+            f.write("\n".join(head + mutated) + "\n")
     print(f"{name}: {n} flows", file=sys.stderr)
 
 
@@ -227,15 +282,33 @@ def synthetic(tmp: str) -> list[tuple[str, Path, Path]]:
 
 
 def main() -> None:
+    global OUT
+    if len(sys.argv) > 2 and sys.argv[1] == "--all-corpus":
+        # A wider, uncommitted check: every corpus and pcaps/ capture into DIR, with N mutated
+        # copies of each flow (`--all-corpus DIR [N]`; run the Rust test with
+        # TLSINSPECT_SESSION_FIXTURES=DIR).
+        OUT = Path(sys.argv[2])
+        OUT.mkdir(parents=True, exist_ok=True)
+        n = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+        for path in sorted(CORPUS.rglob("*.pcap*")):
+            dump("corpus_" + path.parent.name.replace("-", "_") + "_" + path.stem.replace("-", "_").replace(".", "_"),
+                 path, None, ports=(4433,), mutations=n)
+        for p in PCAPS:
+            dump(f"pcaps_{p.stem}", p, None, mutations=n)
+        dump("pcaps_tls13_443_keylog", ROOT / "pcaps" / "tls13_443.pcap", ROOT / "pcaps" / "tls13_443.keylog",
+             mutations=n)
+        return
     for p in PCAPS:
-        dump(f"pcaps_{p.stem}", p, None)
-    dump("pcaps_tls13_443_keylog", ROOT / "pcaps" / "tls13_443.pcap", ROOT / "pcaps" / "tls13_443.keylog")
+        dump(f"pcaps_{p.stem}", p, None, mutations=MUTATED.get(f"pcaps_{p.stem}", 0))
+    dump("pcaps_tls13_443_keylog", ROOT / "pcaps" / "tls13_443.pcap", ROOT / "pcaps" / "tls13_443.keylog",
+         mutations=MUTATED["pcaps_tls13_443_keylog"])
     for rel in CORPUS_FILES:
         path = CORPUS / rel
-        dump("corpus_" + path.stem.replace("-", "_").replace(".", "_"), path, None, ports=(4433,))
+        name = "corpus_" + path.stem.replace("-", "_").replace(".", "_")
+        dump(name, path, None, ports=(4433,), mutations=MUTATED.get(name, 0))
     with tempfile.TemporaryDirectory() as tmp:
         for name, pcap, keys in synthetic(tmp):
-            dump(name, pcap, keys)
+            dump(name, pcap, keys, mutations=MUTATED.get(name, 0))
             dump(name + "_nokeys", pcap, None)
 
 
