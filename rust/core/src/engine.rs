@@ -209,21 +209,98 @@ pub fn sample_analysis(der: Vec<u8>) -> Analysis {
 
 /// A 4-tuple as the wire has it: source address, destination address, source and destination
 /// port (12 bytes for IPv4, 36 for IPv6).
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Key {
-    n: u8,
-    b: [u8; 36],
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Key {
+    V4([u8; 12]),
+    V6([u8; 36]),
 }
 
 impl Key {
     #[inline]
     fn new(src: &[u8], dst: &[u8], ports: &[u8]) -> Key {
-        let mut b = [0u8; 36];
-        let (s, d) = (src.len(), dst.len());
-        b[..s].copy_from_slice(src);
-        b[s..s + d].copy_from_slice(dst);
-        b[s + d..s + d + 4].copy_from_slice(&ports[..4]);
-        Key { n: (s + d + 4) as u8, b }
+        if src.len() == 4 && dst.len() == 4 {
+            let mut b = [0u8; 12];
+            b[..4].copy_from_slice(src);
+            b[4..8].copy_from_slice(dst);
+            b[8..12].copy_from_slice(&ports[..4]);
+            Key::V4(b)
+        } else {
+            let mut b = [0u8; 36];
+            let (s, d) = (src.len().min(16), dst.len().min(16));
+            b[..s].copy_from_slice(&src[..s]);
+            b[16..16 + d].copy_from_slice(&dst[..d]);
+            b[32..36].copy_from_slice(&ports[..4]);
+            Key::V6(b)
+        }
+    }
+}
+
+/// A remembered finished 4-tuple, small in the queue (IPv6 keys are boxed: they are rare).
+#[derive(Debug)]
+enum Tombstone {
+    V4([u8; 12]),
+    V6(Box<[u8; 36]>),
+}
+
+impl Tombstone {
+    fn key(&self) -> Key {
+        match self {
+            Tombstone::V4(b) => Key::V4(*b),
+            Tombstone::V6(b) => Key::V6(**b),
+        }
+    }
+}
+
+impl From<Key> for Tombstone {
+    fn from(k: Key) -> Tombstone {
+        match k {
+            Key::V4(b) => Tombstone::V4(b),
+            Key::V6(b) => Tombstone::V6(Box::new(b)),
+        }
+    }
+}
+
+/// The connection table: 4-tuple -> slot, one map per address family so that an IPv4 entry
+/// (the common case, up to a million tombstones) takes 16 bytes plus the map's overhead.
+#[derive(Default)]
+struct ConnMap {
+    v4: HashMap<[u8; 12], u32, FxBuild>,
+    v6: HashMap<[u8; 36], u32, FxBuild>,
+}
+
+const DONE: u32 = u32::MAX;
+
+impl ConnMap {
+    #[inline]
+    fn get(&self, k: &Key) -> Option<Slot> {
+        let v = match k {
+            Key::V4(b) => self.v4.get(b),
+            Key::V6(b) => self.v6.get(b),
+        };
+        v.map(|&v| if v == DONE { Slot::Done } else { Slot::Conn(v as usize) })
+    }
+
+    fn insert(&mut self, k: Key, slot: Slot) {
+        let v = match slot {
+            Slot::Done => DONE,
+            Slot::Conn(id) => id as u32,
+        };
+        match k {
+            Key::V4(b) => self.v4.insert(b, v),
+            Key::V6(b) => self.v6.insert(b, v),
+        };
+    }
+
+    fn remove(&mut self, k: &Key) {
+        match k {
+            Key::V4(b) => self.v4.remove(b),
+            Key::V6(b) => self.v6.remove(b),
+        };
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.v4.len() + self.v6.len()
     }
 }
 
@@ -309,12 +386,12 @@ pub struct Analyzer {
 /// Everything but the link decoder (so a decoded packet, which borrows the decoder, can be
 /// handed to it).
 struct Table {
-    map: HashMap<Key, Slot, FxBuild>,
+    map: ConnMap,
     slab: Vec<Option<Entry>>,
     free: Vec<usize>,
     active: BTreeMap<u64, usize>,
     opened: u64,
-    tombstones: VecDeque<Key>,
+    tombstones: VecDeque<Tombstone>,
     flows: Vec<FlowRecord>,
     events: Vec<EventRecord>,
     certs: Vec<CertSeen>,
@@ -342,7 +419,7 @@ impl Analyzer {
             stream: false,
             decoder: LinkDecoder::new(),
             state: Table {
-                map: HashMap::default(),
+                map: ConnMap::default(),
                 slab: Vec::new(),
                 free: Vec::new(),
                 active: BTreeMap::new(),
@@ -385,7 +462,7 @@ impl Analyzer {
                 return;
             }
             let key = Key::new(&data[26..30], &data[30..34], &data[34..38]);
-            let slot = t.map.get(&key).copied();
+            let slot = t.map.get(&key);
             let flags = data[47];
             let slot = match slot {
                 Some(Slot::Done) => {
@@ -417,7 +494,7 @@ impl Analyzer {
         }
         let key = Key::new(d.src, d.dst, &buf[l4..l4 + 4]);
         let flags = buf[l4 + 13];
-        let slot = match t.map.get(&key).copied() {
+        let slot = match t.map.get(&key) {
             Some(Slot::Done) => {
                 if flags & TCP_SYN == 0 || flags & TCP_ACK != 0 {
                     return;
@@ -438,7 +515,7 @@ impl Analyzer {
         for id in ids {
             t.close(&ctx, id);
         }
-        t.map = HashMap::default(); // the remembered 4-tuples are of no use once the capture has ended
+        t.map = ConnMap::default(); // the remembered 4-tuples are of no use once the capture has ended
         t.tombstones.clear();
         if self.stream {
             // streaming order (inspector.engine.Analyzer with on_flow): flows numbered as they
@@ -631,16 +708,15 @@ impl Table {
         let ab = [(c.a_port >> 8) as u8, c.a_port as u8, (c.b_port >> 8) as u8, c.b_port as u8];
         let ba = [ab[2], ab[3], ab[0], ab[1]];
         for k in [Key::new(&c.a_ip, &c.b_ip, &ab), Key::new(&c.b_ip, &c.a_ip, &ba)] {
-            if let Some(slot) = self.map.get_mut(&k) {
-                if *slot == Slot::Conn(id) {
-                    *slot = Slot::Done;
-                    self.tombstones.push_back(k);
-                }
+            if self.map.get(&k) == Some(Slot::Conn(id)) {
+                self.map.insert(k, Slot::Done);
+                self.tombstones.push_back(Tombstone::from(k));
             }
         }
         while self.tombstones.len() > 2 * ctx.limits.max_tombstones {
-            if let Some(k) = self.tombstones.pop_front() {
-                if self.map.get(&k) == Some(&Slot::Done) {
+            if let Some(t) = self.tombstones.pop_front() {
+                let k = t.key();
+                if self.map.get(&k) == Some(Slot::Done) {
                     self.map.remove(&k);
                 }
             }
