@@ -365,7 +365,8 @@ fn session_started(s: &TLSSession) -> bool {
 
 // ---- building the row ----------------------------------------------------------------------------
 
-/// (client side, server side).
+/// (client side, server side), as `inspector.flows._roles` decides (its branches kept one by one).
+#[allow(clippy::if_same_then_else)]
 pub fn roles(conn: &Connection, tls_ports: &[u16]) -> (Side, Side) {
     let s = &conn.session;
     let c = if let Some(c) = s.client_side {
@@ -500,7 +501,7 @@ pub fn build_flow(conn: &Connection, flow_id: u64, tls_ports: &[u16]) -> FlowRec
     let mut warnings: Vec<String> = conn.tcp_anomalies().into_iter().map(String::from).collect();
     warnings.extend(conn.warnings.iter().map(|w| w.code().to_string()));
     for a in &s.anomalies {
-        if !warnings.iter().any(|w| *w == a.code) {
+        if !warnings.contains(&a.code) {
             warnings.push(a.code.to_string());
         }
     }

@@ -202,7 +202,7 @@ impl StreamReassembler {
         // such segment in insertion order, as the Python engine does.
         let mut first: Option<(u64, i64)> = None;
         for (&o, (order, d)) in self.pending.range(..rel) {
-            if rel < o + d.len() as i64 && first.map_or(true, |(f, _)| *order < f) {
+            if rel < o + d.len() as i64 && first.is_none_or(|(f, _)| *order < f) {
                 first = Some((*order, o));
             }
         }
