@@ -20,7 +20,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
 use tlsinspect_core::capture::CaptureReader;
-use tlsinspect_core::engine::{analyze_reader, open_file, Analysis, CertSeen, EngineError};
+use tlsinspect_core::engine::{analyze_reader, open_file, Analysis, CertSeen, EngineError, TableHasher};
 use tlsinspect_core::flow::{EventRecord, FlowRecord, Limits};
 use tlsinspect_core::tls::decrypt::parse_keylog;
 
@@ -235,7 +235,7 @@ struct Columns<'py> {
     d: Bound<'py, PyDict>,
     /// One Python string per distinct text: versions, ciphers, outcomes, fingerprints... repeat
     /// across flows, and 20,000 flows would otherwise hold ~700,000 string objects.
-    strings: std::cell::RefCell<std::collections::HashMap<String, Bound<'py, PyString>>>,
+    strings: std::cell::RefCell<std::collections::HashMap<String, Bound<'py, PyString>, TableHasher>>,
 }
 
 impl<'py> Columns<'py> {
