@@ -434,3 +434,49 @@ def test_default_engine_is_rust_when_built_and_python_otherwise(monkeypatch):
     assert api._engine_name(None) == "python"
     with pytest.raises(inspector.InspectError, match="unknown engine 'fast'"):
         api._engine_name("fast")
+
+
+# ---- pcapng Decryption Secrets Blocks ------------------------------------------------------------
+
+def _pcapng_with_secrets(pcap: bytes, keylog: bytes) -> bytes:
+    """A classic little-endian microsecond pcap as pcapng: SHB, IDB, a DSB holding ``keylog``
+    (as `editcap --inject-secrets` writes it), then one EPB per packet."""
+    import struct
+
+    assert pcap[:4] == b"\xd4\xc3\xb2\xa1"
+    linktype = struct.unpack_from("<I", pcap, 20)[0]
+
+    def block(btype: int, body: bytes) -> bytes:
+        body += b"\0" * (-len(body) % 4)
+        n = 12 + len(body)
+        return struct.pack("<II", btype, n) + body + struct.pack("<I", n)
+
+    out = [block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)),
+           block(1, struct.pack("<HHI", linktype, 0, 262144)),
+           block(0x0A, struct.pack("<II", 0x544C534B, len(keylog)) + keylog)]
+    off = 24
+    while off + 16 <= len(pcap):
+        sec, usec, incl, orig = struct.unpack_from("<IIII", pcap, off)
+        data = pcap[off + 16:off + 16 + incl]
+        ts = sec * 1_000_000 + usec
+        out.append(block(6, struct.pack("<IIIII", 0, ts >> 32, ts & 0xFFFFFFFF, incl, orig) + data))
+        off += 16 + incl
+    return b"".join(out)
+
+
+@needs_engine
+def test_keys_in_a_decryption_secrets_block_decrypt_as_a_key_log_does(tmp_path):
+    """The Rust engine reads TLS key logs from pcapng Decryption Secrets Blocks (the Python
+    reference engine skips those blocks: listed in the report as an intended difference)."""
+    pcap, keylog = ROOT / "pcaps" / "tls13_443.pcap", ROOT / "pcaps" / "tls13_443.keylog"
+    path = tmp_path / "tls13_dsb.pcapng"
+    path.write_bytes(_pcapng_with_secrets(pcap.read_bytes(), keylog.read_bytes()))
+    with_dsb = flow_rows(inspector.read_capture(path, engine="rust").analysis.flows)
+    with_file = flow_rows(inspector.read_capture(pcap, keylog=keylog, engine="rust").analysis.flows)
+    without = flow_rows(inspector.read_capture(pcap, engine="rust").analysis.flows)
+    assert any(f["decrypted"] for f in with_dsb)
+    assert not any(f["decrypted"] for f in without)
+    keep = ("decrypted", "server_chain_sha256", "client_chain_sha256", "alerts", "outcome", "history")
+    assert [{k: f[k] for k in keep} for f in with_dsb] == [{k: f[k] for k in keep} for f in with_file]
+    python = flow_rows(inspector.read_capture(path, engine="python").analysis.flows)
+    assert not any(f["decrypted"] for f in python)

@@ -20,7 +20,7 @@ use crate::flow::{build_flow, ConnState, ConnWarning, Connection, EventRecord, F
                   DEFAULT_TLS_PORTS};
 use crate::link::{ip_to_string, LinkDecoder};
 use crate::tcp::{TCP_ACK, TCP_RST, TCP_SYN};
-use crate::tls::decrypt::KeyLog;
+use crate::tls::decrypt::{parse_keylog, KeyLog};
 use crate::tls::session::Side;
 
 /// A distinct certificate: its DER crosses to Python once, with the flows that sent it.
@@ -397,6 +397,15 @@ impl Analyzer {
                 last_ts: None,
             },
         }
+    }
+
+    /// The key log from now on, for the connections in flight too (a pcapng Decryption Secrets
+    /// Block comes before the packets it decrypts, but it may follow their SYNs).
+    pub fn set_keylog(&mut self, keylog: Arc<KeyLog>) {
+        for e in self.state.slab.iter_mut().flatten() {
+            e.conn.set_keylog(keylog.clone());
+        }
+        self.keylog = Some(keylog);
     }
 
     /// Frames fed so far.
@@ -796,9 +805,11 @@ impl Table {
 /// packets keeps them, with a `capture_truncated` warning; broken before any is an error.
 pub fn analyze_reader(mut reader: CaptureReader, ports: &[u16], limits: Limits,
                       keylog: Option<Arc<KeyLog>>, stream: bool) -> Result<Analysis, EngineError> {
+    let base = keylog.clone();
     let mut analyzer = Analyzer::new(ports, limits, keylog);
     analyzer.stream = stream;
     let mut truncated: Option<CaptureError> = None;
+    let mut dsb_seen = 0;
     loop {
         match reader.next_packet() {
             Ok(Some(p)) => analyzer.packet(p.ts, p.linktype, p.data),
@@ -810,6 +821,13 @@ pub fn analyze_reader(mut reader: CaptureReader, ports: &[u16], limits: Limits,
                 truncated = Some(e);
                 break;
             }
+        }
+        if reader.keylog.len() != dsb_seen {
+            // pcapng Decryption Secrets Blocks: their key log on top of --keylog
+            dsb_seen = reader.keylog.len();
+            let mut merged = base.as_deref().cloned().unwrap_or_default();
+            merged.merge(parse_keylog(&reader.keylog));
+            analyzer.set_keylog(Arc::new(merged));
         }
     }
     let mut warnings: Vec<(String, String)> =

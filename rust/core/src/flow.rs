@@ -219,6 +219,14 @@ impl Connection {
         }
     }
 
+    /// Decrypt with this key log from now on (records already parsed stay as they were).
+    pub fn set_keylog(&mut self, keylog: Arc<KeyLog>) {
+        for r in self.readers.iter_mut() {
+            r.keep_payload = true;
+        }
+        self.session.keylog = Some(keylog);
+    }
+
     /// Judged: the handshake is over, or the connection carries no TLS.
     #[inline]
     pub fn judged(&self) -> bool {
