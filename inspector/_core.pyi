@@ -6,8 +6,7 @@
     {
       "flows": pyarrow.RecordBatch,        # one row per TLS connection, FlowRecord's columns
                                            # except server/client subject and issuer and
-                                           # client_cert_kind; requested_ca_names: list<binary>
-                                           # (DER names); flow ids numbered by start time
+                                           # client_cert_kind; flow ids numbered by start time
       "events": pyarrow.RecordBatch,       # capture, flow_id, frame, ts, kind, sender, code, detail
                                            # (by flow and frame; with stream=True flow ids follow
                                            # the order flows end and each flow's events stay in

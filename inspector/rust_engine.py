@@ -6,8 +6,9 @@ this module asks for) as name -> list columns built in Rust, so that a command-l
 import pyarrow and numpy (~0.3 s, more than the analysis of 100 MB) (see ``_core.pyi``).  This module
 turns them into `FlowRecord`, `EventRecord` and `CertSeen` objects, filling what comes from X.509
 (subjects, issuers, ``client_cert_kind``, ``cert_parse_error``) from
-`inspector.certs.parse_certificate_cached`, and the CertificateRequest's CA names with
-`inspector.tls.messages.ca_name_to_str`, so diagnoses, outputs and DataFrames work unchanged.
+`inspector.certs.parse_certificate_cached`, so diagnoses, outputs and DataFrames work unchanged.
+The CertificateRequest's CA names come formatted from Rust (the port of
+`inspector.tls.messages.ca_name_to_str`, which never hands cryptography an OID it panics on).
 Each distinct certificate is parsed once, however many flows sent it.
 """
 
@@ -81,7 +82,6 @@ def _columns(table) -> dict[str, list]:
 def analysis_from_core(result: dict, capture: str) -> Analysis:
     """The dict `_core.analyze` returns -> `inspector.engine.Analysis`."""
     from .certs import client_cert_kind, parse_certificate_cached
-    from .tls.messages import ca_name_to_str
 
     certs: dict[str, CertSeen] = {}
     infos = {}
@@ -133,7 +133,7 @@ def analysis_from_core(result: dict, capture: str) -> Analysis:
             client_chain_sha256=client_chain,
             client_cert_kind=client_cert_kind(client_leaf) if client_leaf is not None else None,
             client_cert_requested=f["client_cert_requested"][i],
-            requested_ca_names=tuple(ca_name_to_str(n) for n in f["requested_ca_names"][i]),
+            requested_ca_names=tuple(f["requested_ca_names"][i]),
             alerts=tuple(intern(a) for a in f["alerts"][i]),
             outcome=f["outcome"][i],
             outcome_detail=f["outcome_detail"][i],

@@ -47,7 +47,7 @@ def test_adapter_fills_x509_columns_from_the_der(columns):
     assert failed["client_issuer"] == failed["client_subject"]
     assert failed["client_cert_kind"] == "other"
     assert failed["server_subject"] is None and failed["server_chain_sha256"] == []
-    assert failed["requested_ca_names"] == [""]  # an empty DER Name, as ca_name_to_str spells it
+    assert failed["requested_ca_names"] == ["CN=CAPF-0badc0de,OU=TAC,O=Cisco"]
     assert failed["alerts"] == ["server:fatal:unknown_ca"]
     assert failed["cipher_id"] == 0xC030 and failed["dh_bits"] == 2048
     assert failed["server_ip"] == "2001:db8::5" and failed["ip_version"] == 6
@@ -88,7 +88,7 @@ def test_arrow_batches_and_list_columns_hold_the_same_values():
     lists = core._sample_analysis(_sample_der(), columns=True)
     for table in ("flows", "events", "certificates"):
         assert arrow[table].to_pydict() == lists[table], table
-    assert str(arrow["flows"].schema.field("requested_ca_names").type) == "list<item: binary>"
+    assert str(arrow["flows"].schema.field("requested_ca_names").type) == "list<item: string>"
 
 
 def test_engine_error_is_the_python_capture_error():
@@ -480,3 +480,14 @@ def test_keys_in_a_decryption_secrets_block_decrypt_as_a_key_log_does(tmp_path):
     assert [{k: f[k] for k in keep} for f in with_dsb] == [{k: f[k] for k in keep} for f in with_file]
     python = flow_rows(inspector.read_capture(path, engine="python").analysis.flows)
     assert not any(f["decrypted"] for f in python)
+
+
+@needs_engine
+def test_bug_ca_name_that_makes_cryptography_panic_is_undecodable_not_a_crash():
+    """r2's reproducer: an OID in a CertificateRequest CA name makes cryptography panic (a
+    BaseException through the Python engine's ca_name_to_str); the Rust engine formats CA names
+    itself and calls that one undecodable."""
+    path = ROOT / "rust" / "core" / "tests" / "data" / "tls" / "python_ca_name_panic.pcap"
+    (flow,) = flow_rows(inspector.read_capture(path, engine="rust").analysis.flows)
+    assert flow["client_cert_requested"] is True
+    assert any(n.startswith("<undecodable name: ") for n in flow["requested_ca_names"])

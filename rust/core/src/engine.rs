@@ -134,7 +134,7 @@ pub fn sample_analysis(der: Vec<u8>) -> Analysis {
         server_chain_sha256: vec![],
         client_chain_sha256: vec![fp.clone()],
         client_cert_requested: true,
-        requested_ca_names: vec![vec![0x30, 0x00]],
+        requested_ca_names: vec!["CN=CAPF-0badc0de,OU=TAC,O=Cisco".into()],
         alerts: vec!["server:fatal:unknown_ca".into()],
         outcome: "failed".into(),
         outcome_detail: Some("server sent fatal unknown_ca after the client's Certificate".into()),

@@ -2,8 +2,9 @@
 //!
 //! The records hold every column the Python engine fills except those derived from X.509
 //! (subjects, issuers, `client_cert_kind`): Python fills those from the DER of the distinct
-//! certificates (`engine::CertSeen`). `requested_ca_names` are the raw DER names of the
-//! CertificateRequest; Python turns them into RFC 4514 strings.
+//! certificates (`engine::CertSeen`). `requested_ca_names` are formatted here
+//! (`tls::messages::ca_name_to_str`, RFC 4514 as `cryptography` writes it): a CA name whose OID
+//! makes `cryptography` panic is "undecodable" here instead of a crash.
 
 /// Ports decoded as TLS even when the capture starts mid-connection.
 pub const DEFAULT_TLS_PORTS: [u16; 6] = [443, 2443, 3804, 5061, 6972, 8443];
@@ -58,8 +59,8 @@ pub struct FlowRecord {
     pub server_chain_sha256: Vec<String>,
     pub client_chain_sha256: Vec<String>,
     pub client_cert_requested: bool,
-    /// DER-encoded distinguished names from the CertificateRequest, as sent.
-    pub requested_ca_names: Vec<Vec<u8>>,
+    /// The CertificateRequest's CA names, RFC 4514.
+    pub requested_ca_names: Vec<String>,
     pub alerts: Vec<String>,
     pub outcome: String,
     pub outcome_detail: Option<String>,
@@ -101,6 +102,7 @@ use crate::tcp::{StreamReassembler, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN};
 use crate::tls::decrypt::KeyLog;
 use crate::tls::detect::{classify_start, prelude_protocol, StartKind};
 use crate::tls::fingerprint;
+use crate::tls::messages::ca_name_to_str;
 use crate::tls::names::{cipher_name, group_name, version_name};
 use crate::tls::records::{RecordReader, State as ReaderState, DEFAULT_MAX_RECORDS};
 use crate::tls::session::{Side, TLSSession};
@@ -565,7 +567,7 @@ pub fn build_flow(conn: &Connection, flow_id: u64, tls_ports: &[u16]) -> FlowRec
         server_chain_sha256: server_chain,
         client_chain_sha256: client_chain,
         client_cert_requested: req.is_some(),
-        requested_ca_names: req.map(|r| r.ca_names.clone()).unwrap_or_default(),
+        requested_ca_names: req.map(|r| r.ca_names.iter().map(|n| ca_name_to_str(n)).collect()).unwrap_or_default(),
         alerts: s.alerts.iter().map(|a| format!("{}:{}:{}", role(a.side), a.level, a.description)).collect(),
         outcome: outcome.to_string(),
         outcome_detail: detail,

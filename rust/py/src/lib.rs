@@ -73,7 +73,7 @@ fn flows_batch(flows: &[FlowRecord], capture: &str) -> Result<RecordBatch, arrow
     let mut server_chain = ListBuilder::new(StringBuilder::new());
     let mut client_chain = ListBuilder::new(StringBuilder::new());
     let mut requested = BooleanBuilder::with_capacity(n);
-    let mut ca_names = ListBuilder::new(BinaryBuilder::new());
+    let mut ca_names = ListBuilder::new(StringBuilder::new());
     let mut alerts = ListBuilder::new(StringBuilder::new());
     let mut outcome = StringBuilder::new();
     let mut outcome_detail = StringBuilder::new();
@@ -110,10 +110,7 @@ fn flows_batch(flows: &[FlowRecord], capture: &str) -> Result<RecordBatch, arrow
         str_list(&mut server_chain, f.server_chain_sha256.iter().map(String::as_str));
         str_list(&mut client_chain, f.client_chain_sha256.iter().map(String::as_str));
         requested.append_value(f.client_cert_requested);
-        for name in &f.requested_ca_names {
-            ca_names.values().append_value(name);
-        }
-        ca_names.append(true);
+        str_list(&mut ca_names, f.requested_ca_names.iter().map(String::as_str));
         str_list(&mut alerts, f.alerts.iter().map(String::as_str));
         outcome.append_value(&f.outcome);
         outcome_detail.append_option(f.outcome_detail.as_deref());
@@ -326,7 +323,7 @@ fn flow_columns<'py>(py: Python<'py>, flows: &[FlowRecord], capture: &str) -> Py
     c.str_lists("server_chain_sha256", f, |x| x.server_chain_sha256.iter().map(String::as_str))?;
     c.str_lists("client_chain_sha256", f, |x| x.client_chain_sha256.iter().map(String::as_str))?;
     c.col("client_cert_requested", f.iter().map(|x| x.client_cert_requested))?;
-    c.lists("requested_ca_names", f, |x| x.requested_ca_names.iter().map(|n| PyBytes::new(py, n)))?;
+    c.str_lists("requested_ca_names", f, |x| x.requested_ca_names.iter().map(String::as_str))?;
     c.str_lists("alerts", f, |x| x.alerts.iter().map(String::as_str))?;
     c.strs("outcome", f.iter().map(|x| Some(x.outcome.as_str())))?;
     c.strs("outcome_detail", f.iter().map(|x| x.outcome_detail.as_deref()))?;
