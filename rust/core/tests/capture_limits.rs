@@ -107,6 +107,12 @@ fn open_errors_are_pythons() {
     std::fs::write(&empty, b"").unwrap();
     let e = CaptureReader::open(&empty).unwrap_err();
     assert_eq!((e.message.as_str(), e.offset), ("not a pcap or pcapng capture: empty file at byte 0", 0));
+    // a character device is read as a stream: /dev/null holds nothing
+    #[cfg(unix)]
+    {
+        let e = CaptureReader::open(std::path::Path::new("/dev/null")).unwrap_err();
+        assert_eq!(e.message, "not a pcap or pcapng capture: empty file at byte 0");
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
