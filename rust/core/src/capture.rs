@@ -562,7 +562,7 @@ impl CaptureReader {
         let big = *big;
         let btype = u32_at(head, big);
         let blen = u32_at(&head[4..], big);
-        if blen < 12 || blen % 4 != 0 {
+        if blen < 12 || !blen.is_multiple_of(4) {
             return Err(CaptureError::at(
                 format!("pcapng block length {blen} is invalid (type {btype:#x})"),
                 at,

@@ -11,6 +11,7 @@
 //! datagrams, bytes and capture time; issue 14).
 
 mod frag;
+mod tunnel;
 
 use std::collections::BTreeMap;
 
@@ -58,22 +59,28 @@ const IPV6_FRAGMENT: u8 = 44;
 const MAX_IPV6_EXT: u32 = 16;
 const MAX_TUNNEL_DEPTH: u32 = 4;
 
-/// Where a TCP packet's header is. `buf` is the frame (or a prefix of it, when a length field
-/// ends the datagram before the frame does), or a reassembled IPv4 datagram.
+/// Where a TCP packet's header is (or a UDP one's, with `LinkDecoder::udp`). `buf` is the frame
+/// (or a prefix of it, when a length field ends the datagram before the frame does), or a
+/// reassembled IPv4 datagram.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Decoded<'a> {
     pub src: &'a [u8],
     /// 4 or 16 bytes, as `src`.
     pub dst: &'a [u8],
     pub buf: &'a [u8],
-    /// Offset of the TCP header in `buf`.
+    /// Offset of the TCP (or UDP) header in `buf`.
     pub l4: usize,
     /// End of the IP payload in `buf`.
     pub end: usize,
+    /// 6 (TCP) or 17 (UDP).
+    pub proto: u8,
+    /// The tunnels crossed to reach the inner IP packet, outermost first ("gre", "erspan2>vxlan",
+    /// "6in4"...); `None` for a packet in no tunnel.
+    pub encapsulation: Option<&'a str>,
 }
 
 /// An IPv4 fragment found while decoding: its header is `data[off..off + ihl]`, its payload
-/// `data[off + ihl..end]`.
+/// `data[off + ihl..end]`; `path`: the tunnels crossed to reach it.
 #[derive(Debug, Clone, Copy)]
 struct Fragment<'a> {
     data: &'a [u8],
@@ -81,12 +88,47 @@ struct Fragment<'a> {
     ihl: usize,
     end: usize,
     depth: u32,
+    path: Path,
 }
 
 enum Parsed<'a> {
-    Tcp(Decoded<'a>),
+    L4(Decoded<'a>),
     Skip(&'static str),
     Fragment(Fragment<'a>),
+}
+
+/// The tunnels crossed so far (at most 8 names).
+#[derive(Debug, Clone, Copy, Default)]
+struct Path {
+    names: [&'static str; 8],
+    n: usize,
+}
+
+impl Path {
+    fn push(&mut self, name: &'static str) {
+        if self.n < self.names.len() {
+            self.names[self.n] = name;
+            self.n += 1;
+        }
+    }
+
+    fn write(&self, out: &mut String) {
+        out.clear();
+        for (i, name) in self.names[..self.n].iter().enumerate() {
+            if i > 0 {
+                out.push('>');
+            }
+            out.push_str(name);
+        }
+    }
+}
+
+/// What one decode may do beyond Python's decoder, and the tunnels crossed.
+#[derive(Debug, Clone, Copy, Default)]
+struct Walk {
+    tunnels: bool,
+    udp: bool,
+    path: Path,
 }
 
 #[inline]
@@ -95,12 +137,22 @@ fn be16(b: &[u8], i: usize) -> u16 {
 }
 
 /// Stateful only for IPv4 fragment reassembly (bounded: see `frag`).
+///
+/// With both flags off (the default) it decodes exactly what Python's `LinkDecoder` decodes.
 #[derive(Debug, Default)]
 pub struct LinkDecoder {
     /// Packets not decoded, by reason.
     pub skipped: BTreeMap<String, u64>,
+    /// Also decode tunnels (GRE with keys and sequence numbers, ERSPAN I/II/III, VXLAN on UDP
+    /// 4789, Geneve on 6081, GTP-U on 2152) and the PPP (9, 50) and Cisco HDLC (104) link
+    /// types: the endpoints are the inner ones, `Decoded::encapsulation` names the path (issue
+    /// 10; Python's decoder reads none of these).
+    pub tunnels: bool,
+    /// Also hand out UDP packets (`Decoded::proto` 17); off, only TCP.
+    pub udp: bool,
     frags: frag::Reassembler,
     now: f64,
+    encap: String,
 }
 
 fn bump(skipped: &mut BTreeMap<String, u64>, reason: &str) {
@@ -137,7 +189,8 @@ impl LinkDecoder {
 
     /// The TCP packet in a frame, or `None` (counted in `skipped`).
     pub fn decode<'a>(&'a mut self, linktype: u32, data: &'a [u8]) -> Option<Decoded<'a>> {
-        let parsed = match link(linktype, data) {
+        let mut w = Walk { tunnels: self.tunnels, udp: self.udp, path: Path::default() };
+        let parsed = match link(linktype, data, &mut w) {
             Some(p) => p,
             None => {
                 bump(&mut self.skipped, &format!("unsupported_linktype_{linktype}"));
@@ -145,28 +198,38 @@ impl LinkDecoder {
             }
         };
         let f = match parsed {
-            Parsed::Tcp(d) => return Some(d),
+            Parsed::L4(mut d) => {
+                if w.path.n > 0 {
+                    w.path.write(&mut self.encap);
+                    d.encapsulation = Some(&self.encap);
+                }
+                return Some(d);
+            }
             Parsed::Skip(reason) => {
                 bump(&mut self.skipped, reason);
                 return None;
             }
             Parsed::Fragment(f) => f,
         };
-        let mut depth = f.depth;
+        let (mut depth, mut path) = (f.depth, f.path);
         if !self.frags.add(f.data, f.off, f.ihl, f.end, self.now, &mut self.skipped) {
             return None;
         }
         // The datagram is whole in `self.frags.out`: decode it (it may hold a tunnelled fragment,
         // which completes another datagram in turn).
         loop {
-            let inner = match ipv4(&self.frags.out, 0, depth) {
-                Parsed::Tcp(_) => break,
+            let mut w = Walk { path, ..w };
+            let inner = match ipv4(&self.frags.out, 0, depth, &mut w) {
+                Parsed::L4(_) => {
+                    path = w.path;
+                    break;
+                }
                 Parsed::Skip(reason) => {
                     bump(&mut self.skipped, reason);
                     return None;
                 }
                 Parsed::Fragment(g) => {
-                    depth = g.depth;
+                    (depth, path) = (g.depth, g.path);
                     (g.data[g.off..g.end].to_vec(), g.ihl)
                 }
             };
@@ -176,8 +239,15 @@ impl LinkDecoder {
                 return None;
             }
         }
-        match ipv4(&self.frags.out, 0, depth) {
-            Parsed::Tcp(d) => Some(d),
+        if path.n > 0 {
+            path.write(&mut self.encap);
+        }
+        let mut w2 = Walk { path: Path::default(), ..w };
+        match ipv4(&self.frags.out, 0, depth, &mut w2) {
+            Parsed::L4(d) => Some(Decoded {
+                encapsulation: if path.n > 0 { Some(&self.encap) } else { None },
+                ..d
+            }),
             _ => None,
         }
     }
@@ -195,7 +265,7 @@ impl LinkDecoder {
 }
 
 /// The link layer; `None` for a link type not read.
-fn link(linktype: u32, data: &[u8]) -> Option<Parsed<'_>> {
+fn link<'a>(linktype: u32, data: &'a [u8], w: &mut Walk) -> Option<Parsed<'a>> {
     let n = data.len();
     let (et, off) = match linktype {
         DLT_EN10MB => {
@@ -227,22 +297,45 @@ fn link(linktype: u32, data: &[u8]) -> Option<Parsed<'_>> {
             }
             (be16(data, 0), 20)
         }
-        DLT_RAW | DLT_RAW_12 | DLT_RAW_14 | DLT_IPV4 | DLT_IPV6 => return Some(ip(data, 0, 0)),
+        DLT_RAW | DLT_RAW_12 | DLT_RAW_14 | DLT_IPV4 | DLT_IPV6 => return Some(ip(data, 0, 0, w)),
         DLT_NULL | DLT_LOOP => {
             if n < 4 {
                 return Some(Parsed::Skip("short_frame"));
             }
             // the AF value varies by OS; the IP version nibble does not
-            return Some(ip(data, 4, 0));
+            return Some(ip(data, 4, 0, w));
         }
+        tunnel::DLT_PPP | tunnel::DLT_PPP_SERIAL if w.tunnels => return Some(tunnel::ppp(data, w)),
+        tunnel::DLT_C_HDLC if w.tunnels => return Some(tunnel::chdlc(data, 0, 0, w)),
         _ => return None,
     };
-    Some(ether_payload(data, off, et))
+    Some(ether_payload(data, off, et, 0, w))
 }
 
-fn ether_payload(data: &[u8], mut off: usize, et: u16) -> Parsed<'_> {
+/// An Ethernet frame inside a tunnel (header at `off`, VLAN tags allowed).
+fn ether<'a>(data: &'a [u8], off: usize, depth: u32, w: &mut Walk) -> Parsed<'a> {
+    let n = data.len();
+    if off + 14 > n {
+        return Parsed::Skip("short_frame");
+    }
+    let mut et = be16(data, off + 12);
+    let mut p = off + 14;
+    let mut tags = 0;
+    while ETH_VLAN_TAGS.contains(&et) && tags < 4 {
+        if p + 4 > n {
+            return Parsed::Skip("short_frame");
+        }
+        et = be16(data, p + 2);
+        p += 4;
+        tags += 1;
+    }
+    ether_payload(data, p, et, depth, w)
+}
+
+/// What follows an ethertype. `depth`: tunnels crossed (0 on the link layer, as in Python).
+fn ether_payload<'a>(data: &'a [u8], mut off: usize, et: u16, depth: u32, w: &mut Walk) -> Parsed<'a> {
     if et == ETH_IPV4 || et == ETH_IPV6 {
-        return ip(data, off, 0);
+        return ip(data, off, depth, w);
     }
     if ETH_MPLS.contains(&et) {
         let mut labels = 0;
@@ -251,7 +344,7 @@ fn ether_payload(data: &[u8], mut off: usize, et: u16) -> Parsed<'_> {
             off += 4;
             labels += 1;
             if bottom != 0 {
-                return ip(data, off, 0);
+                return ip(data, off, depth, w);
             }
         }
         return Parsed::Skip("bad_mpls");
@@ -265,24 +358,24 @@ fn ether_payload(data: &[u8], mut off: usize, et: u16) -> Parsed<'_> {
             // the PPPoE length (PPP protocol + payload) ends the datagram: Ethernet padding after
             // it must not be read as TCP data
             let end = off + 6 + be16(data, off + 4) as usize;
-            return ip(&data[..end.min(data.len())], off + 8, 0);
+            return ip(&data[..end.min(data.len())], off + 8, depth, w);
         }
     }
     Parsed::Skip("not_ip")
 }
 
-fn ip(data: &[u8], off: usize, depth: u32) -> Parsed<'_> {
+fn ip<'a>(data: &'a [u8], off: usize, depth: u32, w: &mut Walk) -> Parsed<'a> {
     if off >= data.len() {
         return Parsed::Skip("short_frame");
     }
     match data[off] >> 4 {
-        4 => ipv4(data, off, depth),
-        6 => ipv6(data, off, depth),
+        4 => ipv4(data, off, depth, w),
+        6 => ipv6(data, off, depth, w),
         _ => Parsed::Skip("not_ip"),
     }
 }
 
-fn ipv4(data: &[u8], off: usize, depth: u32) -> Parsed<'_> {
+fn ipv4<'a>(data: &'a [u8], off: usize, depth: u32, w: &mut Walk) -> Parsed<'a> {
     let n = data.len();
     if off + 20 > n {
         return Parsed::Skip("truncated_ip");
@@ -306,24 +399,20 @@ fn ipv4(data: &[u8], off: usize, depth: u32) -> Parsed<'_> {
     let proto = data[off + 9];
     let frag = (((data[off + 6] & 0x3F) as u16) << 8) | data[off + 7] as u16;
     if frag != 0 {
-        return Parsed::Fragment(Fragment { data, off, ihl, end, depth });
+        return Parsed::Fragment(Fragment { data, off, ihl, end, depth, path: w.path });
     }
+    let (src, dst) = (&data[off + 12..off + 16], &data[off + 16..off + 20]);
     if proto == IPPROTO_TCP {
-        return Parsed::Tcp(Decoded {
-            src: &data[off + 12..off + 16],
-            dst: &data[off + 16..off + 20],
-            buf: data,
-            l4: off + ihl,
-            end,
-        });
+        return Parsed::L4(Decoded { src, dst, buf: data, l4: off + ihl, end, proto: 6, encapsulation: None });
     }
     if (proto == IPPROTO_IPIP || proto == IPPROTO_IPV6) && depth < MAX_TUNNEL_DEPTH {
-        return ip(&data[..end], off + ihl, depth + 1);
+        w.path.push(if proto == IPPROTO_IPIP { "ipip" } else { "6in4" });
+        return ip(&data[..end], off + ihl, depth + 1, w);
     }
-    Parsed::Skip("not_tcp")
+    tunnel::beyond_tcp(data, off + ihl, end, proto, src, dst, depth, w)
 }
 
-fn ipv6(data: &[u8], off: usize, depth: u32) -> Parsed<'_> {
+fn ipv6<'a>(data: &'a [u8], off: usize, depth: u32, w: &mut Walk) -> Parsed<'a> {
     let n = data.len();
     if off + 40 > n {
         return Parsed::Skip("truncated_ip");
@@ -360,19 +449,15 @@ fn ipv6(data: &[u8], off: usize, depth: u32) -> Parsed<'_> {
     if p > end {
         return Parsed::Skip("ipv6_bad_extension_headers");
     }
+    let (src, dst) = (&data[off + 8..off + 24], &data[off + 24..off + 40]);
     if nh == IPPROTO_TCP {
-        return Parsed::Tcp(Decoded {
-            src: &data[off + 8..off + 24],
-            dst: &data[off + 24..off + 40],
-            buf: data,
-            l4: p,
-            end,
-        });
+        return Parsed::L4(Decoded { src, dst, buf: data, l4: p, end, proto: 6, encapsulation: None });
     }
     if (nh == IPPROTO_IPIP || nh == IPPROTO_IPV6) && depth < MAX_TUNNEL_DEPTH {
-        return ip(&data[..end], p, depth + 1);
+        w.path.push(if nh == IPPROTO_IPIP { "4in6" } else { "ip6ip6" });
+        return ip(&data[..end], p, depth + 1, w);
     }
-    Parsed::Skip("not_tcp")
+    tunnel::beyond_tcp(data, p, end, nh, src, dst, depth, w)
 }
 
 /// Text form of a 4- or 16-byte address, as Python's `ip_to_str` (glibc's `inet_ntop`): IPv6

@@ -352,7 +352,7 @@ fn timestamp_resolutions() {
     let ts: Vec<f64> = o.list.iter().map(|p| f64::from_bits(p.0)).collect();
     assert_eq!(ts[0], 1_700_000_000_123_456.0 * 1e-6);
     assert_eq!(ts[1], 1_700_000_000_123_456_789.0 * 10f64.powf(-9.0));
-    assert!((ts[1] - 1_700_000_000.123456789).abs() < 1e-6);
+    assert!((ts[1] - 1_700_000_000.123_456_8).abs() < 1e-6);
     assert_eq!(ts[2], (1_740_000_000u64 * 1024 + 1023) as f64 / 1024.0 + 1000.0);
     assert_eq!(ts[3], 1_700_000_000_123.0 * 10f64.powf(-3.0) + -100.0);
     assert_eq!(ts[4], 0.0); // 99.999 s - 100 s: negative, out of range

@@ -107,6 +107,12 @@ fn open_errors_are_pythons() {
     std::fs::write(&empty, b"").unwrap();
     let e = CaptureReader::open(&empty).unwrap_err();
     assert_eq!((e.message.as_str(), e.offset), ("not a pcap or pcapng capture: empty file at byte 0", 0));
+    // a character device is read as a stream: /dev/null holds nothing
+    #[cfg(unix)]
+    {
+        let e = CaptureReader::open(std::path::Path::new("/dev/null")).unwrap_err();
+        assert_eq!(e.message, "not a pcap or pcapng capture: empty file at byte 0");
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -147,4 +153,26 @@ fn a_fifo_is_read_as_a_stream() {
     let want = observe(from_bytes(&bytes));
     assert_eq!((o.format.as_str(), o.packets), ("pcap", 16));
     assert_eq!(o.list, want.list);
+}
+
+/// Not a test: `R1_BENCH=FILE cargo test --release --test capture_limits -- --ignored read_speed
+/// --nocapture` prints how fast FILE's packets are read and decoded (no timing is asserted).
+#[test]
+#[ignore]
+fn read_speed() {
+    let Ok(path) = std::env::var("R1_BENCH") else { return };
+    let t = std::time::Instant::now();
+    let mut r = CaptureReader::open(std::path::Path::new(&path)).unwrap();
+    let mut d = tlsinspect_core::link::LinkDecoder::new();
+    let (mut n, mut tcp, mut bytes) = (0u64, 0u64, 0u64);
+    let decode = std::env::var_os("R1_NODECODE").is_none();
+    while let Ok(Some(p)) = r.next_packet() {
+        n += 1;
+        bytes += p.data.len() as u64;
+        if decode && d.decode_at(p.ts, p.linktype, p.data).is_some() {
+            tcp += 1;
+        }
+    }
+    let s = t.elapsed().as_secs_f64();
+    eprintln!("{n} packets ({tcp} TCP), {bytes} bytes in {s:.3} s: {:.0} ns/packet, {:.0} MB/s", s * 1e9 / n as f64, bytes as f64 / s / 1e6);
 }

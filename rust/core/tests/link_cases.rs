@@ -70,7 +70,7 @@ fn cases() -> Vec<(&'static str, u32, Vec<u8>)> {
         ("eth_pppoe_v4_padding", 1, eth(0x8864, &pppoe(0x0021, &v4, 10))),
         ("eth_pppoe_v6", 1, eth(0x8864, &pppoe(0x0057, &v6, 0))),
         ("eth_pppoe_lcp", 1, eth(0x8864, &pppoe(0xc021, &[1, 2, 3, 4], 0))),
-        ("eth_pppoe_short", 1, eth(0x8864, &pppoe(0x0021, &[], 0)[..7].to_vec())),
+        ("eth_pppoe_short", 1, eth(0x8864, &pppoe(0x0021, &[], 0)[..7])),
         ("eth_pppoe_len_cuts_ip", 1, eth(0x8864, &{ let mut p = pppoe(0x0021, &v4, 0); p[4] = 0; p[5] = 30; p })),
         ("eth_pppoe_len_zero", 1, eth(0x8864, &{ let mut p = pppoe(0x0021, &v4, 0); p[4] = 0; p[5] = 0; p })),
         ("eth_pppoe_discovery", 1, eth(0x8863, &[0x11, 0x09, 0, 0, 0, 0])),
@@ -241,9 +241,9 @@ fn addresses() -> Vec<Vec<u8>> {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            *wd = if x % 3 == 0 { (x >> 20) as u16 } else { 0 };
+            *wd = if x.is_multiple_of(3) { (x >> 20) as u16 } else { 0 };
         }
-        if x % 5 == 0 {
+        if x.is_multiple_of(5) {
             ws[5] = 0xffff;
         }
         v.push(w(ws));

@@ -30,7 +30,7 @@ impl Bytes {
         self
     }
     pub fn pad4(&mut self) -> &mut Self {
-        while self.b.len() % 4 != 0 {
+        while !self.b.len().is_multiple_of(4) {
             self.b.push(0);
         }
         self
