@@ -163,7 +163,6 @@ def read_capture(path: str | os.PathLike, *, ports: Iterable[int] = (),
 #: (tests/test_rust_engine.py); the Python engine stays as the reference and as the fallback where
 #: the extension is not built (a platform without a wheel).
 DEFAULT_ENGINE = "rust"
-ENGINES = ("rust", "python", "native", "tshark")
 
 
 def _engine_name(engine: str | None) -> str:
