@@ -52,12 +52,18 @@ pub struct CaptureError {
 impl CaptureError {
     /// An error at a known byte offset: "REASON at byte OFFSET".
     pub fn at(reason: impl fmt::Display, offset: u64) -> Self {
-        CaptureError { message: format!("{reason} at byte {offset}"), offset }
+        CaptureError {
+            message: format!("{reason} at byte {offset}"),
+            offset,
+        }
     }
 
     /// An error with no offset (opening or reading the file).
     pub fn plain(reason: impl Into<String>) -> Self {
-        CaptureError { message: reason.into(), offset: 0 }
+        CaptureError {
+            message: reason.into(),
+            offset: 0,
+        }
     }
 }
 
@@ -78,7 +84,10 @@ pub struct CaptureWarning {
 
 impl CaptureWarning {
     pub fn new(code: impl Into<String>, detail: impl Into<String>) -> Self {
-        CaptureWarning { code: code.into(), detail: detail.into() }
+        CaptureWarning {
+            code: code.into(),
+            detail: detail.into(),
+        }
     }
 }
 
@@ -113,7 +122,10 @@ fn describe_unknown(head: &[u8]) -> String {
         (b"\x89PNG", "a PNG image"),
         (b"%PDF", "a PDF document"),
         (b"PK\x03\x04", "a ZIP archive"),
-        (b"\x28\xb5\x2f\xfd", "a zstd-compressed file (decompress it first)"),
+        (
+            b"\x28\xb5\x2f\xfd",
+            "a zstd-compressed file (decompress it first)",
+        ),
         (b"BZh", "a bzip2-compressed file (decompress it first)"),
         (b"\xfd7zXZ", "an xz-compressed file (decompress it first)"),
     ];
@@ -122,10 +134,17 @@ fn describe_unknown(head: &[u8]) -> String {
             return what.into();
         }
     }
-    if head.iter().take(64).all(|&b| (32..127).contains(&b) || b == b'\r' || b == b'\n' || b == b'\t') {
+    if head
+        .iter()
+        .take(64)
+        .all(|&b| (32..127).contains(&b) || b == b'\r' || b == b'\n' || b == b'\t')
+    {
         return "a text file".into();
     }
-    format!("unknown magic 0x{}", hex::encode(&head[..head.len().min(4)]))
+    format!(
+        "unknown magic 0x{}",
+        hex::encode(&head[..head.len().min(4)])
+    )
 }
 
 /// Byte order and timestamp unit of a classic pcap file, from its magic.
@@ -142,13 +161,21 @@ fn pcap_magic(m: &[u8]) -> Option<(bool, f64)> {
 #[inline]
 fn u16_at(b: &[u8], big: bool) -> u16 {
     let a = [b[0], b[1]];
-    if big { u16::from_be_bytes(a) } else { u16::from_le_bytes(a) }
+    if big {
+        u16::from_be_bytes(a)
+    } else {
+        u16::from_le_bytes(a)
+    }
 }
 
 #[inline]
 fn u32_at(b: &[u8], big: bool) -> u32 {
     let a = [b[0], b[1], b[2], b[3]];
-    if big { u32::from_be_bytes(a) } else { u32::from_le_bytes(a) }
+    if big {
+        u32::from_be_bytes(a)
+    } else {
+        u32::from_le_bytes(a)
+    }
 }
 
 /// One pcapng interface (IDB) of the current section.
@@ -163,14 +190,30 @@ struct Interface {
 
 #[derive(Debug)]
 enum Framing {
-    Pcap { big: bool, scale: f64, snaplen: u32, linktype: u32, warned_snaplen: bool },
-    Pcapng { big: bool, interfaces: Vec<Interface>, seen_shb: bool },
+    Pcap {
+        big: bool,
+        scale: f64,
+        snaplen: u32,
+        linktype: u32,
+        warned_snaplen: bool,
+    },
+    Pcapng {
+        big: bool,
+        interfaces: Vec<Interface>,
+        seen_shb: bool,
+    },
 }
 
 /// What parsing the record at the head of the buffer gave.
 enum Step {
     /// A packet: its bytes are `buf[start..end]`; the record is consumed.
-    Packet { start: usize, end: usize, ts: f64, linktype: u32, orig_len: u32 },
+    Packet {
+        start: usize,
+        end: usize,
+        ts: f64,
+        linktype: u32,
+        orig_len: u32,
+    },
     /// A record consumed without a packet (a skipped packet, an interface, an unknown block...).
     Empty,
     /// The record is not whole in the buffer.
@@ -247,7 +290,9 @@ impl CaptureReader {
         let meta = std::fs::metadata(path)
             .map_err(|e| CaptureError::plain(format!("cannot open {shown}: {}", strerror(&e))))?;
         if meta.is_dir() {
-            return Err(CaptureError::plain(format!("{shown} is a directory, not a capture file")));
+            return Err(CaptureError::plain(format!(
+                "{shown} is a directory, not a capture file"
+            )));
         }
         if !meta.is_file() && !is_stream_file(&meta) {
             return Err(CaptureError::plain(format!(
@@ -276,7 +321,10 @@ impl CaptureReader {
         let mut magic = [0u8; 2];
         let (n, err) = read_full(&mut *raw, &mut magic);
         if let Some(e) = err {
-            return Err(CaptureError::plain(format!("read error on {name}: {}", strerror(&e))));
+            return Err(CaptureError::plain(format!(
+                "read error on {name}: {}",
+                strerror(&e)
+            )));
         }
         let prefix = Cursor::new(magic[..n].to_vec());
         let joined: Box<dyn Read + Send> = Box::new(prefix.chain(raw));
@@ -301,7 +349,11 @@ impl CaptureReader {
             base: 0,
             eof: false,
             done: false,
-            framing: Framing::Pcapng { big: false, interfaces: Vec::new(), seen_shb: false },
+            framing: Framing::Pcapng {
+                big: false,
+                interfaces: Vec::new(),
+                seen_shb: false,
+            },
             warned: Vec::new(),
             empty_run: 0,
         };
@@ -314,10 +366,17 @@ impl CaptureReader {
         self.read_more(24)?;
         let head = &self.buf[..];
         let is_shb = head.len() >= 4 && head[..4] == PCAPNG_SHB;
-        let magic = if head.len() >= 4 { pcap_magic(&head[..4]) } else { None };
+        let magic = if head.len() >= 4 {
+            pcap_magic(&head[..4])
+        } else {
+            None
+        };
         if head.len() < 24 && !is_shb {
             if magic.is_some() {
-                return Err(CaptureError::at("pcap file header cut short", head.len() as u64));
+                return Err(CaptureError::at(
+                    "pcap file header cut short",
+                    head.len() as u64,
+                ));
             }
             return Err(CaptureError::at(
                 format!("not a pcap or pcapng capture: {}", describe_unknown(head)),
@@ -327,7 +386,13 @@ impl CaptureReader {
         if let Some((big, scale)) = magic {
             let snaplen = u32_at(&head[16..], big);
             let linktype = u32_at(&head[20..], big) & 0x0FFF_FFFF; // upper bits: FCS length flags
-            self.framing = Framing::Pcap { big, scale, snaplen, linktype, warned_snaplen: false };
+            self.framing = Framing::Pcap {
+                big,
+                scale,
+                snaplen,
+                linktype,
+                warned_snaplen: false,
+            };
             self.format = "pcap".into();
             self.pos = 24; // the file header is not a record
         } else if is_shb {
@@ -357,7 +422,11 @@ impl CaptureReader {
         self.bytes_read += n as u64;
         if let Err(e) = res {
             self.eof = true;
-            return Err(CaptureError::plain(format!("read error on {}: {}", self.name, strerror(&e))));
+            return Err(CaptureError::plain(format!(
+                "read error on {}: {}",
+                self.name,
+                strerror(&e)
+            )));
         }
         match &mut self.src {
             Source::Plain(_) if n < want => self.eof = true,
@@ -402,7 +471,13 @@ impl CaptureReader {
                 }
             };
             match step {
-                Step::Packet { start, end, ts, linktype, orig_len } => {
+                Step::Packet {
+                    start,
+                    end,
+                    ts,
+                    linktype,
+                    orig_len,
+                } => {
                     self.empty_run = 0;
                     break (start, end, ts, linktype, orig_len);
                 }
@@ -438,17 +513,28 @@ impl CaptureReader {
                 }
             }
         };
-        Ok(Some(PacketRef { ts, linktype, data: &self.buf[start..end], orig_len }))
+        Ok(Some(PacketRef {
+            ts,
+            linktype,
+            data: &self.buf[start..end],
+            orig_len,
+        }))
     }
 
     /// The end of the stream: a record left incomplete is `capture_truncated` (Python's `close`).
     fn close(&mut self) {
         let left = self.buf.len() - self.pos;
         if left > 0 && !self.stopped_early {
-            let what = if matches!(self.framing, Framing::Pcap { .. }) { "packet" } else { "block" };
+            let what = if matches!(self.framing, Framing::Pcap { .. }) {
+                "packet"
+            } else {
+                "block"
+            };
             self.warnings.push(CaptureWarning::new(
                 "capture_truncated",
-                format!("the capture is cut short in the middle of a {what} ({left} bytes left over)"),
+                format!(
+                    "the capture is cut short in the middle of a {what} ({left} bytes left over)"
+                ),
             ));
             self.pos = self.buf.len();
         }
@@ -479,7 +565,14 @@ impl CaptureReader {
     }
 
     fn pcap_record(&mut self) -> Result<Step, CaptureError> {
-        let Framing::Pcap { big, scale, snaplen, linktype, warned_snaplen } = self.framing else {
+        let Framing::Pcap {
+            big,
+            scale,
+            snaplen,
+            linktype,
+            warned_snaplen,
+        } = self.framing
+        else {
             unreachable!("pcap_record on a pcapng reader")
         };
         let pos = self.pos;
@@ -522,7 +615,13 @@ impl CaptureReader {
         if ts > MAX_TS {
             ts = self.bad_ts(ts);
         }
-        Ok(Step::Packet { start: pos + 16, end: self.pos, ts, linktype, orig_len: orig })
+        Ok(Step::Packet {
+            start: pos + 16,
+            end: self.pos,
+            ts,
+            linktype,
+            orig_len: orig,
+        })
     }
 }
 

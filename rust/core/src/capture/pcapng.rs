@@ -10,7 +10,11 @@ use super::{
 fn i64_at(b: &[u8], big: bool) -> i64 {
     let mut a = [0u8; 8];
     a.copy_from_slice(&b[..8]);
-    if big { i64::from_be_bytes(a) } else { i64::from_le_bytes(a) }
+    if big {
+        i64::from_be_bytes(a)
+    } else {
+        i64::from_le_bytes(a)
+    }
 }
 
 impl CaptureReader {
@@ -92,7 +96,12 @@ impl CaptureReader {
         let blen = bend - bstart;
         match btype {
             0x0A0D_0D0A => {
-                if let Framing::Pcapng { interfaces, seen_shb, .. } = &mut self.framing {
+                if let Framing::Pcapng {
+                    interfaces,
+                    seen_shb,
+                    ..
+                } = &mut self.framing
+                {
                     *seen_shb = true;
                     interfaces.clear();
                 }
@@ -106,7 +115,12 @@ impl CaptureReader {
                 let body = &self.buf[bstart..bend];
                 let linktype = u16_at(body, big) as u32;
                 let snaplen = u32_at(&body[4..], big);
-                let mut iface = Interface { linktype, snaplen, unit: 1e-6, offset: 0 };
+                let mut iface = Interface {
+                    linktype,
+                    snaplen,
+                    unit: 1e-6,
+                    offset: 0,
+                };
                 idb_options(&mut iface, &body[8..], big).map_err(|()| None)?;
                 if let Framing::Pcapng { interfaces, .. } = &mut self.framing {
                     interfaces.push(iface);
@@ -138,7 +152,9 @@ impl CaptureReader {
                         u32_at(&body[16..], big),
                     )
                 };
-                let Framing::Pcapng { interfaces, .. } = &self.framing else { return Err(None) };
+                let Framing::Pcapng { interfaces, .. } = &self.framing else {
+                    return Err(None);
+                };
                 let Some(&iface) = interfaces.get(if_id as usize) else {
                     self.skipped_packets += 1;
                     self.warn_once("packet_without_interface", || {
@@ -173,7 +189,9 @@ impl CaptureReader {
             }
             3 => {
                 // Simple Packet Block: interface 0, no timestamp
-                let Framing::Pcapng { interfaces, .. } = &self.framing else { return Err(None) };
+                let Framing::Pcapng { interfaces, .. } = &self.framing else {
+                    return Err(None);
+                };
                 let first = interfaces.first().copied();
                 let (Some(iface), true) = (first, blen >= 4) else {
                     self.skipped_packets += 1;
@@ -259,4 +277,3 @@ fn idb_options(iface: &mut Interface, opts: &[u8], big: bool) -> Result<(), ()> 
     }
     Ok(())
 }
-
