@@ -19,6 +19,7 @@ use std::io::{self, Cursor, Read};
 use std::path::Path;
 
 mod gunzip;
+mod pcapng;
 
 pub use gunzip::{GUNZIP_RATIO_FLOOR, GZIP_IN_CHUNK, MAX_GUNZIP_BYTES, MAX_GUNZIP_RATIO};
 
@@ -51,12 +52,18 @@ pub struct CaptureError {
 impl CaptureError {
     /// An error at a known byte offset: "REASON at byte OFFSET".
     pub fn at(reason: impl fmt::Display, offset: u64) -> Self {
-        CaptureError { message: format!("{reason} at byte {offset}"), offset }
+        CaptureError {
+            message: format!("{reason} at byte {offset}"),
+            offset,
+        }
     }
 
     /// An error with no offset (opening or reading the file).
     pub fn plain(reason: impl Into<String>) -> Self {
-        CaptureError { message: reason.into(), offset: 0 }
+        CaptureError {
+            message: reason.into(),
+            offset: 0,
+        }
     }
 }
 
@@ -77,7 +84,10 @@ pub struct CaptureWarning {
 
 impl CaptureWarning {
     pub fn new(code: impl Into<String>, detail: impl Into<String>) -> Self {
-        CaptureWarning { code: code.into(), detail: detail.into() }
+        CaptureWarning {
+            code: code.into(),
+            detail: detail.into(),
+        }
     }
 }
 
@@ -112,7 +122,10 @@ fn describe_unknown(head: &[u8]) -> String {
         (b"\x89PNG", "a PNG image"),
         (b"%PDF", "a PDF document"),
         (b"PK\x03\x04", "a ZIP archive"),
-        (b"\x28\xb5\x2f\xfd", "a zstd-compressed file (decompress it first)"),
+        (
+            b"\x28\xb5\x2f\xfd",
+            "a zstd-compressed file (decompress it first)",
+        ),
         (b"BZh", "a bzip2-compressed file (decompress it first)"),
         (b"\xfd7zXZ", "an xz-compressed file (decompress it first)"),
     ];
@@ -121,10 +134,17 @@ fn describe_unknown(head: &[u8]) -> String {
             return what.into();
         }
     }
-    if head.iter().take(64).all(|&b| (32..127).contains(&b) || b == b'\r' || b == b'\n' || b == b'\t') {
+    if head
+        .iter()
+        .take(64)
+        .all(|&b| (32..127).contains(&b) || b == b'\r' || b == b'\n' || b == b'\t')
+    {
         return "a text file".into();
     }
-    format!("unknown magic 0x{}", hex::encode(&head[..head.len().min(4)]))
+    format!(
+        "unknown magic 0x{}",
+        hex::encode(&head[..head.len().min(4)])
+    )
 }
 
 /// Byte order and timestamp unit of a classic pcap file, from its magic.
@@ -141,20 +161,21 @@ fn pcap_magic(m: &[u8]) -> Option<(bool, f64)> {
 #[inline]
 fn u16_at(b: &[u8], big: bool) -> u16 {
     let a = [b[0], b[1]];
-    if big { u16::from_be_bytes(a) } else { u16::from_le_bytes(a) }
+    if big {
+        u16::from_be_bytes(a)
+    } else {
+        u16::from_le_bytes(a)
+    }
 }
 
 #[inline]
 fn u32_at(b: &[u8], big: bool) -> u32 {
     let a = [b[0], b[1], b[2], b[3]];
-    if big { u32::from_be_bytes(a) } else { u32::from_le_bytes(a) }
-}
-
-#[inline]
-fn i64_at(b: &[u8], big: bool) -> i64 {
-    let mut a = [0u8; 8];
-    a.copy_from_slice(&b[..8]);
-    if big { i64::from_be_bytes(a) } else { i64::from_le_bytes(a) }
+    if big {
+        u32::from_be_bytes(a)
+    } else {
+        u32::from_le_bytes(a)
+    }
 }
 
 /// One pcapng interface (IDB) of the current section.
@@ -169,14 +190,30 @@ struct Interface {
 
 #[derive(Debug)]
 enum Framing {
-    Pcap { big: bool, scale: f64, snaplen: u32, linktype: u32, warned_snaplen: bool },
-    Pcapng { big: bool, interfaces: Vec<Interface>, seen_shb: bool },
+    Pcap {
+        big: bool,
+        scale: f64,
+        snaplen: u32,
+        linktype: u32,
+        warned_snaplen: bool,
+    },
+    Pcapng {
+        big: bool,
+        interfaces: Vec<Interface>,
+        seen_shb: bool,
+    },
 }
 
 /// What parsing the record at the head of the buffer gave.
 enum Step {
     /// A packet: its bytes are `buf[start..end]`; the record is consumed.
-    Packet { start: usize, end: usize, ts: f64, linktype: u32, orig_len: u32 },
+    Packet {
+        start: usize,
+        end: usize,
+        ts: f64,
+        linktype: u32,
+        orig_len: u32,
+    },
     /// A record consumed without a packet (a skipped packet, an interface, an unknown block...).
     Empty,
     /// The record is not whole in the buffer.
@@ -253,7 +290,9 @@ impl CaptureReader {
         let meta = std::fs::metadata(path)
             .map_err(|e| CaptureError::plain(format!("cannot open {shown}: {}", strerror(&e))))?;
         if meta.is_dir() {
-            return Err(CaptureError::plain(format!("{shown} is a directory, not a capture file")));
+            return Err(CaptureError::plain(format!(
+                "{shown} is a directory, not a capture file"
+            )));
         }
         if !meta.is_file() && !is_stream_file(&meta) {
             return Err(CaptureError::plain(format!(
@@ -282,7 +321,10 @@ impl CaptureReader {
         let mut magic = [0u8; 2];
         let (n, err) = read_full(&mut *raw, &mut magic);
         if let Some(e) = err {
-            return Err(CaptureError::plain(format!("read error on {name}: {}", strerror(&e))));
+            return Err(CaptureError::plain(format!(
+                "read error on {name}: {}",
+                strerror(&e)
+            )));
         }
         let prefix = Cursor::new(magic[..n].to_vec());
         let joined: Box<dyn Read + Send> = Box::new(prefix.chain(raw));
@@ -307,7 +349,11 @@ impl CaptureReader {
             base: 0,
             eof: false,
             done: false,
-            framing: Framing::Pcapng { big: false, interfaces: Vec::new(), seen_shb: false },
+            framing: Framing::Pcapng {
+                big: false,
+                interfaces: Vec::new(),
+                seen_shb: false,
+            },
             warned: Vec::new(),
             empty_run: 0,
         };
@@ -320,10 +366,17 @@ impl CaptureReader {
         self.read_more(24)?;
         let head = &self.buf[..];
         let is_shb = head.len() >= 4 && head[..4] == PCAPNG_SHB;
-        let magic = if head.len() >= 4 { pcap_magic(&head[..4]) } else { None };
+        let magic = if head.len() >= 4 {
+            pcap_magic(&head[..4])
+        } else {
+            None
+        };
         if head.len() < 24 && !is_shb {
             if magic.is_some() {
-                return Err(CaptureError::at("pcap file header cut short", head.len() as u64));
+                return Err(CaptureError::at(
+                    "pcap file header cut short",
+                    head.len() as u64,
+                ));
             }
             return Err(CaptureError::at(
                 format!("not a pcap or pcapng capture: {}", describe_unknown(head)),
@@ -333,7 +386,13 @@ impl CaptureReader {
         if let Some((big, scale)) = magic {
             let snaplen = u32_at(&head[16..], big);
             let linktype = u32_at(&head[20..], big) & 0x0FFF_FFFF; // upper bits: FCS length flags
-            self.framing = Framing::Pcap { big, scale, snaplen, linktype, warned_snaplen: false };
+            self.framing = Framing::Pcap {
+                big,
+                scale,
+                snaplen,
+                linktype,
+                warned_snaplen: false,
+            };
             self.format = "pcap".into();
             self.pos = 24; // the file header is not a record
         } else if is_shb {
@@ -363,7 +422,11 @@ impl CaptureReader {
         self.bytes_read += n as u64;
         if let Err(e) = res {
             self.eof = true;
-            return Err(CaptureError::plain(format!("read error on {}: {}", self.name, strerror(&e))));
+            return Err(CaptureError::plain(format!(
+                "read error on {}: {}",
+                self.name,
+                strerror(&e)
+            )));
         }
         match &mut self.src {
             Source::Plain(_) if n < want => self.eof = true,
@@ -408,7 +471,13 @@ impl CaptureReader {
                 }
             };
             match step {
-                Step::Packet { start, end, ts, linktype, orig_len } => {
+                Step::Packet {
+                    start,
+                    end,
+                    ts,
+                    linktype,
+                    orig_len,
+                } => {
                     self.empty_run = 0;
                     break (start, end, ts, linktype, orig_len);
                 }
@@ -444,17 +513,28 @@ impl CaptureReader {
                 }
             }
         };
-        Ok(Some(PacketRef { ts, linktype, data: &self.buf[start..end], orig_len }))
+        Ok(Some(PacketRef {
+            ts,
+            linktype,
+            data: &self.buf[start..end],
+            orig_len,
+        }))
     }
 
     /// The end of the stream: a record left incomplete is `capture_truncated` (Python's `close`).
     fn close(&mut self) {
         let left = self.buf.len() - self.pos;
         if left > 0 && !self.stopped_early {
-            let what = if matches!(self.framing, Framing::Pcap { .. }) { "packet" } else { "block" };
+            let what = if matches!(self.framing, Framing::Pcap { .. }) {
+                "packet"
+            } else {
+                "block"
+            };
             self.warnings.push(CaptureWarning::new(
                 "capture_truncated",
-                format!("the capture is cut short in the middle of a {what} ({left} bytes left over)"),
+                format!(
+                    "the capture is cut short in the middle of a {what} ({left} bytes left over)"
+                ),
             ));
             self.pos = self.buf.len();
         }
@@ -485,7 +565,14 @@ impl CaptureReader {
     }
 
     fn pcap_record(&mut self) -> Result<Step, CaptureError> {
-        let Framing::Pcap { big, scale, snaplen, linktype, warned_snaplen } = self.framing else {
+        let Framing::Pcap {
+            big,
+            scale,
+            snaplen,
+            linktype,
+            warned_snaplen,
+        } = self.framing
+        else {
             unreachable!("pcap_record on a pcapng reader")
         };
         let pos = self.pos;
@@ -528,253 +615,14 @@ impl CaptureReader {
         if ts > MAX_TS {
             ts = self.bad_ts(ts);
         }
-        Ok(Step::Packet { start: pos + 16, end: self.pos, ts, linktype, orig_len: orig })
+        Ok(Step::Packet {
+            start: pos + 16,
+            end: self.pos,
+            ts,
+            linktype,
+            orig_len: orig,
+        })
     }
-
-    fn pcapng_block(&mut self) -> Result<Step, CaptureError> {
-        let pos = self.pos;
-        let avail = self.buf.len() - pos;
-        if avail < 12 {
-            return Ok(Step::NeedMore);
-        }
-        let at = self.base + pos as u64;
-        let Framing::Pcapng { big, seen_shb, .. } = &mut self.framing else {
-            unreachable!("pcapng_block on a pcap reader")
-        };
-        let head = &self.buf[pos..pos + 12];
-        if head[..4] == PCAPNG_SHB {
-            match &head[8..12] {
-                [0x4d, 0x3c, 0x2b, 0x1a] => *big = false,
-                [0x1a, 0x2b, 0x3c, 0x4d] => *big = true,
-                _ => {
-                    return Err(CaptureError::at(
-                        "pcapng section header with a bad byte-order magic",
-                        at,
-                    ))
-                }
-            }
-        } else if !*seen_shb {
-            return Err(CaptureError::at(
-                "pcapng file does not start with a section header block",
-                at,
-            ));
-        }
-        let big = *big;
-        let btype = u32_at(head, big);
-        let blen = u32_at(&head[4..], big);
-        if blen < 12 || !blen.is_multiple_of(4) {
-            return Err(CaptureError::at(
-                format!("pcapng block length {blen} is invalid (type {btype:#x})"),
-                at,
-            ));
-        }
-        if blen > MAX_BLOCK {
-            return Err(CaptureError::at(
-                format!("pcapng block length {blen} is implausibly large"),
-                at,
-            ));
-        }
-        let blen = blen as usize;
-        if avail < blen {
-            return Ok(Step::NeedMore);
-        }
-        let trailer = u32_at(&self.buf[pos + blen - 4..], big);
-        if trailer as usize != blen {
-            return Err(CaptureError::at(
-                format!("pcapng block length {blen} does not match its trailer {trailer}"),
-                at,
-            ));
-        }
-        let (bstart, bend) = (pos + 8, pos + blen - 4);
-        self.pos = pos + blen;
-        match self.block(btype, bstart, bend, big) {
-            Ok(step) => Ok(step),
-            Err(Some(reason)) => Err(CaptureError::at(reason, at)),
-            Err(None) => Err(CaptureError::at(
-                format!("pcapng block of type {btype:#x} is malformed"),
-                at,
-            )),
-        }
-    }
-
-    /// One whole pcapng block whose body is `buf[bstart..bend]`; `Err(None)`: malformed,
-    /// `Err(Some(reason))`: an error with its own text.
-    fn block(
-        &mut self,
-        btype: u32,
-        bstart: usize,
-        bend: usize,
-        big: bool,
-    ) -> Result<Step, Option<&'static str>> {
-        let blen = bend - bstart;
-        match btype {
-            0x0A0D_0D0A => {
-                if let Framing::Pcapng { interfaces, seen_shb, .. } = &mut self.framing {
-                    *seen_shb = true;
-                    interfaces.clear();
-                }
-                Ok(Step::Empty)
-            }
-            1 => {
-                // Interface Description Block
-                if blen < 8 {
-                    return Err(Some("pcapng interface description block too short"));
-                }
-                let body = &self.buf[bstart..bend];
-                let linktype = u16_at(body, big) as u32;
-                let snaplen = u32_at(&body[4..], big);
-                let mut iface = Interface { linktype, snaplen, unit: 1e-6, offset: 0 };
-                idb_options(&mut iface, &body[8..], big).map_err(|()| None)?;
-                if let Framing::Pcapng { interfaces, .. } = &mut self.framing {
-                    interfaces.push(iface);
-                }
-                Ok(Step::Empty)
-            }
-            6 | 2 => {
-                // Enhanced Packet Block, obsolete Packet Block
-                if blen < 20 {
-                    self.skipped_packets += 1;
-                    self.warn_once("bad_packet_block", || "a packet block is too short".into());
-                    return Ok(Step::Empty);
-                }
-                let body = &self.buf[bstart..bend];
-                let (if_id, hi, lo, caplen, origlen) = if btype == 6 {
-                    (
-                        u32_at(body, big),
-                        u32_at(&body[4..], big),
-                        u32_at(&body[8..], big),
-                        u32_at(&body[12..], big),
-                        u32_at(&body[16..], big),
-                    )
-                } else {
-                    (
-                        u16_at(body, big) as u32,
-                        u32_at(&body[4..], big),
-                        u32_at(&body[8..], big),
-                        u32_at(&body[12..], big),
-                        u32_at(&body[16..], big),
-                    )
-                };
-                let Framing::Pcapng { interfaces, .. } = &self.framing else { return Err(None) };
-                let Some(&iface) = interfaces.get(if_id as usize) else {
-                    self.skipped_packets += 1;
-                    self.warn_once("packet_without_interface", || {
-                        format!("a packet names interface {if_id}, which was never described")
-                    });
-                    return Ok(Step::Empty);
-                };
-                if caplen as usize > blen - 20 {
-                    self.skipped_packets += 1;
-                    self.warn_once("caplen_over_block", || {
-                        "a packet's captured length runs past its block".into()
-                    });
-                    return Ok(Step::Empty);
-                }
-                if caplen == 0 {
-                    self.skipped_packets += 1;
-                    return Ok(Step::Empty);
-                }
-                let raw = ((hi as u64) << 32) | lo as u64;
-                let mut ts = raw as f64 * iface.unit + iface.offset as f64;
-                if !(0.0..=MAX_TS).contains(&ts) {
-                    ts = self.bad_ts(ts);
-                }
-                let start = bstart + 20;
-                Ok(Step::Packet {
-                    start,
-                    end: start + caplen as usize,
-                    ts,
-                    linktype: iface.linktype,
-                    orig_len: origlen,
-                })
-            }
-            3 => {
-                // Simple Packet Block: interface 0, no timestamp
-                let Framing::Pcapng { interfaces, .. } = &self.framing else { return Err(None) };
-                let first = interfaces.first().copied();
-                let (Some(iface), true) = (first, blen >= 4) else {
-                    self.skipped_packets += 1;
-                    self.warn_once("packet_without_interface", || {
-                        "a simple packet block comes before any interface".into()
-                    });
-                    return Ok(Step::Empty);
-                };
-                let origlen = u32_at(&self.buf[bstart..bend], big);
-                let mut caplen = (origlen as usize).min(blen - 4);
-                if iface.snaplen != 0 {
-                    caplen = caplen.min(iface.snaplen as usize);
-                }
-                if caplen == 0 {
-                    self.skipped_packets += 1;
-                    return Ok(Step::Empty);
-                }
-                let start = bstart + 4;
-                Ok(Step::Packet {
-                    start,
-                    end: start + caplen,
-                    ts: 0.0,
-                    linktype: iface.linktype,
-                    orig_len: origlen,
-                })
-            }
-            0x0A => {
-                // Decryption Secrets Block: keep a TLS key log (Python skips these blocks)
-                let body = &self.buf[bstart..bend];
-                if blen >= 8 && u32_at(body, big) == SECRETS_TLS_KEYLOG {
-                    let len = u32_at(&body[4..], big) as usize;
-                    if len <= blen - 8 {
-                        let secrets = &body[8..8 + len];
-                        let sep = usize::from(
-                            !self.keylog.is_empty() && self.keylog.last() != Some(&b'\n'),
-                        );
-                        if self.keylog.len() + sep + secrets.len() <= MAX_DSB_KEYLOG {
-                            if sep == 1 {
-                                self.keylog.push(b'\n');
-                            }
-                            self.keylog.extend_from_slice(secrets);
-                        } else {
-                            self.warn_once("dsb_keylog_too_large", || {
-                                format!(
-                                    "the key logs in decryption secrets blocks exceed {MAX_DSB_KEYLOG} bytes; the rest is ignored"
-                                )
-                            });
-                        }
-                    }
-                }
-                Ok(Step::Empty)
-            }
-            _ => Ok(Step::Empty), // name resolution, statistics, custom...: skipped
-        }
-    }
-}
-
-/// IDB options: `if_tsresol` (code 9) and `if_tsoffset` (code 14). `Err` where Python's
-/// `_idb_options` would raise (an option cut short by the end of the block).
-fn idb_options(iface: &mut Interface, opts: &[u8], big: bool) -> Result<(), ()> {
-    let mut i = 0usize;
-    while i + 4 <= opts.len() {
-        let code = u16_at(&opts[i..], big);
-        let length = u16_at(&opts[i + 2..], big) as usize;
-        let val = &opts[i + 4..(i + 4 + length).min(opts.len())];
-        if code == 0 {
-            break;
-        }
-        if code == 9 && length >= 1 {
-            let r = *val.first().ok_or(())?;
-            iface.unit = if r & 0x80 != 0 {
-                2.0f64.powf(-((r & 0x7F) as f64))
-            } else {
-                10.0f64.powf(-(r as f64))
-            };
-        } else if code == 14 && length >= 8 {
-            if val.len() < 8 {
-                return Err(());
-            }
-            iface.offset = i64_at(val, big);
-        }
-        i += 4 + ((length + 3) & !3);
-    }
-    Ok(())
 }
 
 #[cfg(unix)]

@@ -171,7 +171,10 @@ impl LinkDecoder {
     /// A decoder with other reassembly bounds (Python's `LinkDecoder(max_datagrams=...,
     /// max_bytes=..., timeout=...)`, from `Limits`).
     pub fn with_limits(limits: FragLimits) -> Self {
-        LinkDecoder { frags: frag::Reassembler::new(limits), ..Self::default() }
+        LinkDecoder {
+            frags: frag::Reassembler::new(limits),
+            ..Self::default()
+        }
     }
 
     /// The capture time of the packets decoded next (fragmented datagrams begun more than
@@ -182,18 +185,30 @@ impl LinkDecoder {
     }
 
     /// `set_time(ts)` then `decode(linktype, data)`.
-    pub fn decode_at<'a>(&'a mut self, ts: f64, linktype: u32, data: &'a [u8]) -> Option<Decoded<'a>> {
+    pub fn decode_at<'a>(
+        &'a mut self,
+        ts: f64,
+        linktype: u32,
+        data: &'a [u8],
+    ) -> Option<Decoded<'a>> {
         self.now = ts;
         self.decode(linktype, data)
     }
 
     /// The TCP packet in a frame, or `None` (counted in `skipped`).
     pub fn decode<'a>(&'a mut self, linktype: u32, data: &'a [u8]) -> Option<Decoded<'a>> {
-        let mut w = Walk { tunnels: self.tunnels, udp: self.udp, path: Path::default() };
+        let mut w = Walk {
+            tunnels: self.tunnels,
+            udp: self.udp,
+            path: Path::default(),
+        };
         let parsed = match link(linktype, data, &mut w) {
             Some(p) => p,
             None => {
-                bump(&mut self.skipped, &format!("unsupported_linktype_{linktype}"));
+                bump(
+                    &mut self.skipped,
+                    &format!("unsupported_linktype_{linktype}"),
+                );
                 return None;
             }
         };
@@ -212,7 +227,10 @@ impl LinkDecoder {
             Parsed::Fragment(f) => f,
         };
         let (mut depth, mut path) = (f.depth, f.path);
-        if !self.frags.add(f.data, f.off, f.ihl, f.end, self.now, &mut self.skipped) {
+        if !self
+            .frags
+            .add(f.data, f.off, f.ihl, f.end, self.now, &mut self.skipped)
+        {
             return None;
         }
         // The datagram is whole in `self.frags.out`: decode it (it may hold a tunnelled fragment,
@@ -235,14 +253,20 @@ impl LinkDecoder {
             };
             let (bytes, ihl) = inner;
             let end = bytes.len();
-            if !self.frags.add(&bytes, 0, ihl, end, self.now, &mut self.skipped) {
+            if !self
+                .frags
+                .add(&bytes, 0, ihl, end, self.now, &mut self.skipped)
+            {
                 return None;
             }
         }
         if path.n > 0 {
             path.write(&mut self.encap);
         }
-        let mut w2 = Walk { path: Path::default(), ..w };
+        let mut w2 = Walk {
+            path: Path::default(),
+            ..w
+        };
         match ipv4(&self.frags.out, 0, depth, &mut w2) {
             Parsed::L4(d) => Some(Decoded {
                 encapsulation: if path.n > 0 { Some(&self.encap) } else { None },
@@ -333,7 +357,13 @@ fn ether<'a>(data: &'a [u8], off: usize, depth: u32, w: &mut Walk) -> Parsed<'a>
 }
 
 /// What follows an ethertype. `depth`: tunnels crossed (0 on the link layer, as in Python).
-fn ether_payload<'a>(data: &'a [u8], mut off: usize, et: u16, depth: u32, w: &mut Walk) -> Parsed<'a> {
+fn ether_payload<'a>(
+    data: &'a [u8],
+    mut off: usize,
+    et: u16,
+    depth: u32,
+    w: &mut Walk,
+) -> Parsed<'a> {
     if et == ETH_IPV4 || et == ETH_IPV6 {
         return ip(data, off, depth, w);
     }
@@ -399,14 +429,33 @@ fn ipv4<'a>(data: &'a [u8], off: usize, depth: u32, w: &mut Walk) -> Parsed<'a> 
     let proto = data[off + 9];
     let frag = (((data[off + 6] & 0x3F) as u16) << 8) | data[off + 7] as u16;
     if frag != 0 {
-        return Parsed::Fragment(Fragment { data, off, ihl, end, depth, path: w.path });
+        return Parsed::Fragment(Fragment {
+            data,
+            off,
+            ihl,
+            end,
+            depth,
+            path: w.path,
+        });
     }
     let (src, dst) = (&data[off + 12..off + 16], &data[off + 16..off + 20]);
     if proto == IPPROTO_TCP {
-        return Parsed::L4(Decoded { src, dst, buf: data, l4: off + ihl, end, proto: 6, encapsulation: None });
+        return Parsed::L4(Decoded {
+            src,
+            dst,
+            buf: data,
+            l4: off + ihl,
+            end,
+            proto: 6,
+            encapsulation: None,
+        });
     }
     if (proto == IPPROTO_IPIP || proto == IPPROTO_IPV6) && depth < MAX_TUNNEL_DEPTH {
-        w.path.push(if proto == IPPROTO_IPIP { "ipip" } else { "6in4" });
+        w.path.push(if proto == IPPROTO_IPIP {
+            "ipip"
+        } else {
+            "6in4"
+        });
         return ip(&data[..end], off + ihl, depth + 1, w);
     }
     tunnel::beyond_tcp(data, off + ihl, end, proto, src, dst, depth, w)
@@ -418,7 +467,11 @@ fn ipv6<'a>(data: &'a [u8], off: usize, depth: u32, w: &mut Walk) -> Parsed<'a> 
         return Parsed::Skip("truncated_ip");
     }
     let plen = be16(data, off + 4) as usize;
-    let end = if plen != 0 { (off + 40 + plen).min(n) } else { n };
+    let end = if plen != 0 {
+        (off + 40 + plen).min(n)
+    } else {
+        n
+    };
     let mut nh = data[off + 6];
     let mut p = off + 40;
     let mut hops = 0;
@@ -451,10 +504,19 @@ fn ipv6<'a>(data: &'a [u8], off: usize, depth: u32, w: &mut Walk) -> Parsed<'a> 
     }
     let (src, dst) = (&data[off + 8..off + 24], &data[off + 24..off + 40]);
     if nh == IPPROTO_TCP {
-        return Parsed::L4(Decoded { src, dst, buf: data, l4: p, end, proto: 6, encapsulation: None });
+        return Parsed::L4(Decoded {
+            src,
+            dst,
+            buf: data,
+            l4: p,
+            end,
+            proto: 6,
+            encapsulation: None,
+        });
     }
     if (nh == IPPROTO_IPIP || nh == IPPROTO_IPV6) && depth < MAX_TUNNEL_DEPTH {
-        w.path.push(if nh == IPPROTO_IPIP { "4in6" } else { "ip6ip6" });
+        w.path
+            .push(if nh == IPPROTO_IPIP { "4in6" } else { "ip6ip6" });
         return ip(&data[..end], p, depth + 1, w);
     }
     tunnel::beyond_tcp(data, p, end, nh, src, dst, depth, w)

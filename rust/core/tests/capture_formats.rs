@@ -28,7 +28,13 @@ fn cases() -> Vec<(&'static str, Vec<u8>)> {
         f.extend(pcap_record(big, 1_700_000_000, 1, &frame(1, 60), 60));
         f.extend(pcap_record(big, 1_700_000_001, scale, &frame(2, 99), 1500));
         f.extend(pcap_record(big, 1_700_000_002, 123_457, &[], 0)); // no data: skipped
-        f.extend(pcap_record(big, 1_700_000_003, scale / 3, &frame(3, 150), 150)); // > snaplen
+        f.extend(pcap_record(
+            big,
+            1_700_000_003,
+            scale / 3,
+            &frame(3, 150),
+            150,
+        )); // > snaplen
         f.extend(pcap_record(big, 1_700_000_004, 7, &frame(4, 120), 120)); // warned once only
         f.extend(pcap_record(big, 4_000_000_000, 5, &frame(5, 20), 20)); // year 2096: fine
         f.extend(pcap_record(big, 0, 0, &frame(6, 1), 1));
@@ -50,7 +56,15 @@ fn cases() -> Vec<(&'static str, Vec<u8>)> {
     let mut f = pcap_header(false, true, 65535, 1);
     f.extend(pcap_record(false, 10, 20, &frame(10, 64), 64));
     f.extend(pcap_record(false, 10, 21, &frame(11, 64), 64));
-    f.extend(Bytes::new(false).u32(1).u32(2).u32(262_145).u32(5).b.clone());
+    f.extend(
+        Bytes::new(false)
+            .u32(1)
+            .u32(2)
+            .u32(262_145)
+            .u32(5)
+            .b
+            .clone(),
+    );
     f.extend([0u8; 40]);
     v.push(("pcap_caplen_too_big", f));
     // at the limit: accepted
@@ -59,32 +73,92 @@ fn cases() -> Vec<(&'static str, Vec<u8>)> {
     v.push(("pcap_caplen_at_limit", f));
     // far-future timestamps (> 2262): 0.0, warned once
     let mut f = pcap_header(false, false, 0, 1);
-    f.extend(pcap_record(false, 4_294_967_295, 999_999, &frame(12, 40), 40));
+    f.extend(pcap_record(
+        false,
+        4_294_967_295,
+        999_999,
+        &frame(12, 40),
+        40,
+    ));
     f.extend(pcap_record(false, 1, 0, &frame(13, 40), 40));
     v.push(("pcap_far_future", f));
     let mut f = pcap_header(false, true, 0, 1);
-    f.extend(pcap_record(false, 4_294_967_295, 999_999_999, &frame(12, 40), 40));
+    f.extend(pcap_record(
+        false,
+        4_294_967_295,
+        999_999_999,
+        &frame(12, 40),
+        40,
+    ));
     v.push(("pcap_ns_far_future", f));
     // heads that are not captures, or cut short
     v.push(("empty", Vec::new()));
-    v.push(("pcap_header_cut", pcap_header(false, false, 0, 1)[..10].to_vec()));
-    v.push(("pcap_magic_only", pcap_header(true, true, 0, 1)[..4].to_vec()));
+    v.push((
+        "pcap_header_cut",
+        pcap_header(false, false, 0, 1)[..10].to_vec(),
+    ));
+    v.push((
+        "pcap_magic_only",
+        pcap_header(true, true, 0, 1)[..4].to_vec(),
+    ));
     v.push(("pcap_header_only", pcap_header(true, true, 0, 1)));
     v.push(("three_bytes", vec![0xd4, 0xc3, 0xb2]));
-    v.push(("text", b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n".to_vec()));
+    v.push((
+        "text",
+        b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n".to_vec(),
+    ));
     v.push(("jpeg", [&[0xffu8, 0xd8, 0xff, 0xe0][..], &[0; 40]].concat()));
     v.push(("zstd", [&[0x28u8, 0xb5, 0x2f, 0xfd][..], &[1; 30]].concat()));
-    v.push(("binary", vec![0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x80, 0x81, 0x82, 0x83, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
+    v.push((
+        "binary",
+        vec![
+            0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x80, 0x81, 0x82, 0x83, 0, 0, 0, 0, 0,
+            0, 0, 0, 0, 0, 0, 0, 0,
+        ],
+    ));
 
     // pcapng: two sections of different byte orders, several interfaces, every packet block
     let mut f = shb(false);
     f.extend(idb(false, 1, 0, &[]));
-    f.extend(idb(false, 113, 96, &[opt(false, 9, &[9]), opt(false, 2, b"eth0 name")]));
-    f.extend(idb(false, 101, 0, &[opt(false, 9, &[0x8a]), opt(false, 14, &1000i64.to_le_bytes())]));
-    f.extend(idb(false, 228, 0, &[opt(false, 9, &[3]), opt(false, 14, &(-100i64).to_le_bytes())]));
+    f.extend(idb(
+        false,
+        113,
+        96,
+        &[opt(false, 9, &[9]), opt(false, 2, b"eth0 name")],
+    ));
+    f.extend(idb(
+        false,
+        101,
+        0,
+        &[
+            opt(false, 9, &[0x8a]),
+            opt(false, 14, &1000i64.to_le_bytes()),
+        ],
+    ));
+    f.extend(idb(
+        false,
+        228,
+        0,
+        &[
+            opt(false, 9, &[3]),
+            opt(false, 14, &(-100i64).to_le_bytes()),
+        ],
+    ));
     f.extend(epb(false, 0, 1_700_000_000_123_456, &frame(20, 70), 70));
-    f.extend(epb(false, 1, 1_700_000_000_123_456_789, &frame(21, 71), 700));
-    f.extend(epb(false, 2, 1_740_000_000 * 1024 + 1023, &frame(22, 72), 72));
+    f.extend(epb(
+        false,
+        1,
+        1_700_000_000_123_456_789,
+        &frame(21, 71),
+        700,
+    ));
+    f.extend(epb(
+        false,
+        2,
+        1_740_000_000 * 1024 + 1023,
+        &frame(22, 72),
+        72,
+    ));
     f.extend(epb(false, 3, 1_700_000_000_123, &frame(23, 73), 73));
     f.extend(epb(false, 3, 99_999, &frame(24, 10), 10)); // 99.999 s - 100 s < 0: out of range
     f.extend(epb(false, 0, 5, &[], 0)); // no data: skipped
@@ -92,12 +166,18 @@ fn cases() -> Vec<(&'static str, Vec<u8>)> {
     f.extend(epb(false, 9, 5, &frame(25, 10), 10)); // warned once
     f.extend(spb(false, 200, &frame(26, 200))); // SPB: interface 0, ts 0
     f.extend(pb(false, 1, 1_700_000_001_000_000_000, &frame(27, 30), 30)); // obsolete PB
-    f.extend(block(false, 4, &[1, 0, 8, 0, 10, 0, 0, 1, b'h', b'o', b's', b't', 0, 0, 0, 0, 0, 0, 0, 0])); // NRB
+    f.extend(block(
+        false,
+        4,
+        &[
+            1, 0, 8, 0, 10, 0, 0, 1, b'h', b'o', b's', b't', 0, 0, 0, 0, 0, 0, 0, 0,
+        ],
+    )); // NRB
     f.extend(block(false, 5, &[0; 16])); // ISB
     f.extend(block(false, 0x0BAD, &[0xee; 24])); // custom / unknown
     f.extend(dsb(false, 0x544c_534b, b"CLIENT_RANDOM 00 11\n"));
     f.extend(dsb(false, 0x5750_4b4c, b"wireguard keys")); // not a TLS key log: ignored
-    // a packet block too short, and one whose caplen runs past it
+                                                          // a packet block too short, and one whose caplen runs past it
     f.extend(block(false, 6, &[0; 16]));
     let mut lying = Bytes::new(false);
     lying.u32(0).u32(0).u32(1).u32(64).u32(64).raw(&[0; 8]);
@@ -105,7 +185,12 @@ fn cases() -> Vec<(&'static str, Vec<u8>)> {
     // section 2, big-endian: interfaces start again
     f.extend(shb(true));
     f.extend(epb(true, 1, 1, &frame(28, 10), 10)); // interface 1 of the old section: gone
-    f.extend(idb(true, 276, 50, &[opt(true, 9, &[0x83]), opt(true, 14, &7i64.to_be_bytes())]));
+    f.extend(idb(
+        true,
+        276,
+        50,
+        &[opt(true, 9, &[0x83]), opt(true, 14, &7i64.to_be_bytes())],
+    ));
     f.extend(epb(true, 0, 13_600_000_000, &frame(29, 60), 60));
     f.extend(spb(true, 80, &frame(30, 80))); // the snaplen (50) caps the SPB's data
     f.extend(spb(true, 0, &frame(31, 8))); // orig 0: nothing captured, skipped
@@ -120,7 +205,13 @@ fn cases() -> Vec<(&'static str, Vec<u8>)> {
         f.extend(idb(true, 1, 0, &[opt(true, 9, &[r])]));
     }
     for i in 0..7u32 {
-        f.extend(epb(true, i, 1_700_000_123_456_789_123, &frame(40 + i as u8, 20), 20));
+        f.extend(epb(
+            true,
+            i,
+            1_700_000_123_456_789_123,
+            &frame(40 + i as u8, 20),
+            20,
+        ));
         f.extend(epb(true, i, 1_700_000_123, &frame(50 + i as u8, 20), 20));
     }
     v.push(("pcapng_tsresol", f));
@@ -139,7 +230,14 @@ fn cases() -> Vec<(&'static str, Vec<u8>)> {
     f.extend(Bytes::new(true).u32(6).u32(8).u32(8).b.clone());
     v.push(("pcapng_len_under_12", f));
     let mut f = good(false);
-    f.extend(Bytes::new(false).u32(6).u32(17 * 1024 * 1024).u32(0).b.clone());
+    f.extend(
+        Bytes::new(false)
+            .u32(6)
+            .u32(17 * 1024 * 1024)
+            .u32(0)
+            .b
+            .clone(),
+    );
     v.push(("pcapng_len_huge", f));
     let mut f = good(false);
     let mut b = epb(false, 0, 5, &frame(61, 40), 40);
@@ -156,10 +254,33 @@ fn cases() -> Vec<(&'static str, Vec<u8>)> {
     f.extend(block(false, 1, &[1, 0, 0]));
     v.push(("pcapng_idb_short", f));
     let mut f = good(false);
-    f.extend(block(false, 1, &Bytes::new(false).u16(1).u16(0).u32(0).u16(9).u16(1).b.clone()));
+    f.extend(block(
+        false,
+        1,
+        &Bytes::new(false)
+            .u16(1)
+            .u16(0)
+            .u32(0)
+            .u16(9)
+            .u16(1)
+            .b
+            .clone(),
+    ));
     v.push(("pcapng_idb_option_cut", f));
     let mut f = good(false);
-    f.extend(block(false, 1, &Bytes::new(false).u16(1).u16(0).u32(0).u16(14).u16(8).raw(&[1, 2, 3, 4]).b.clone()));
+    f.extend(block(
+        false,
+        1,
+        &Bytes::new(false)
+            .u16(1)
+            .u16(0)
+            .u32(0)
+            .u16(14)
+            .u16(8)
+            .raw(&[1, 2, 3, 4])
+            .b
+            .clone(),
+    ));
     v.push(("pcapng_idb_tsoffset_cut", f));
     let mut f = good(true);
     f.extend(epb(true, 0, 6, &frame(62, 40), 40)[..30].to_vec());
@@ -251,7 +372,10 @@ fn synthetic_captures_read_from_files_match_python() {
         let p = dir.join(name);
         std::fs::write(&p, &bytes).unwrap();
         let e = EXPECT.iter().find(|e| e.path == name).unwrap();
-        check(e, &observe(tlsinspect_core::capture::CaptureReader::open(&p)));
+        check(
+            e,
+            &observe(tlsinspect_core::capture::CaptureReader::open(&p)),
+        );
     }
 }
 
@@ -299,11 +423,26 @@ fn prefix_line(len: usize, o: &Observed) -> String {
 #[test]
 fn every_prefix_matches_python() {
     const DIGESTS: &[(&str, &str)] = &[
-        ("pcap_le_us", "3f16eaf995bcb5447a437a2ed46ad37d16c8c95fc8872cd5c667bdd722e9aadf"),
-        ("pcap_be_ns", "fdfe44bca53e89d9d37f6d82d5b407bbe66cecb5c1499c6cbe9295b9126d92da"),
-        ("pcapng_sections", "113aab1ac116daab2919e8ad8d771f40e676863b2593c361578f26afc80d24fb"),
-        ("pcapng_tsresol", "b69f9fd420e8c6b03ddfd139f819d095cb807e89466d8030c8e06f909569c7c1"),
-        ("tls13_443.pcap", "6a4bf18180c080bd2e160ea589f5d1256a7fede917644bf82a25014fb9c27f59"),
+        (
+            "pcap_le_us",
+            "3f16eaf995bcb5447a437a2ed46ad37d16c8c95fc8872cd5c667bdd722e9aadf",
+        ),
+        (
+            "pcap_be_ns",
+            "fdfe44bca53e89d9d37f6d82d5b407bbe66cecb5c1499c6cbe9295b9126d92da",
+        ),
+        (
+            "pcapng_sections",
+            "113aab1ac116daab2919e8ad8d771f40e676863b2593c361578f26afc80d24fb",
+        ),
+        (
+            "pcapng_tsresol",
+            "b69f9fd420e8c6b03ddfd139f819d095cb807e89466d8030c8e06f909569c7c1",
+        ),
+        (
+            "tls13_443.pcap",
+            "6a4bf18180c080bd2e160ea589f5d1256a7fede917644bf82a25014fb9c27f59",
+        ),
     ];
     for (name, digest) in DIGESTS {
         let bytes = if name.ends_with(".pcap") {
@@ -353,7 +492,10 @@ fn timestamp_resolutions() {
     assert_eq!(ts[0], 1_700_000_000_123_456.0 * 1e-6);
     assert_eq!(ts[1], 1_700_000_000_123_456_789.0 * 10f64.powf(-9.0));
     assert!((ts[1] - 1_700_000_000.123_456_8).abs() < 1e-6);
-    assert_eq!(ts[2], (1_740_000_000u64 * 1024 + 1023) as f64 / 1024.0 + 1000.0);
+    assert_eq!(
+        ts[2],
+        (1_740_000_000u64 * 1024 + 1023) as f64 / 1024.0 + 1000.0
+    );
     assert_eq!(ts[3], 1_700_000_000_123.0 * 10f64.powf(-3.0) + -100.0);
     assert_eq!(ts[4], 0.0); // 99.999 s - 100 s: negative, out of range
 }

@@ -27,12 +27,22 @@ fn gz(b: &[u8]) -> Vec<u8> {
 
 fn seeds() -> Vec<Vec<u8>> {
     let root = repo_root();
-    let mut v: Vec<Vec<u8>> = ["pcaps/tls13_443.pcap", "pcaps/lsc_rejected_unknown_ca.pcap", "tests/data/crashes/pppoe_padding_overlap.pcap", "tests/data/crashes/far_future_timestamp.pcapng"]
-        .iter()
-        .map(|p| std::fs::read(root.join(p)).unwrap())
-        .collect();
+    let mut v: Vec<Vec<u8>> = [
+        "pcaps/tls13_443.pcap",
+        "pcaps/lsc_rejected_unknown_ca.pcap",
+        "tests/data/crashes/pppoe_padding_overlap.pcap",
+        "tests/data/crashes/far_future_timestamp.pcapng",
+    ]
+    .iter()
+    .map(|p| std::fs::read(root.join(p)).unwrap())
+    .collect();
     let mut ng = shb(true);
-    ng.extend(idb(true, 1, 0, &[opt(true, 9, &[0x89]), opt(true, 14, &5i64.to_be_bytes())]));
+    ng.extend(idb(
+        true,
+        1,
+        0,
+        &[opt(true, 9, &[0x89]), opt(true, 14, &5i64.to_be_bytes())],
+    ));
     ng.extend(epb(true, 0, 1 << 40, &frame(1, 60), 60));
     ng.extend(spb(true, 30, &frame(2, 30)));
     ng.extend(pb(true, 0, 7, &frame(3, 20), 20));
@@ -81,13 +91,22 @@ fn mutated_captures_never_panic() {
 fn reproducers() {
     let cases: Vec<Vec<u8>> = vec![
         // a pcapng IDB option cut by its block's end
-        [shb(false), block(false, 1, &[1, 0, 0, 0, 0, 0, 0, 0, 9, 0, 1, 0])].concat(),
+        [
+            shb(false),
+            block(false, 1, &[1, 0, 0, 0, 0, 0, 0, 0, 9, 0, 1, 0]),
+        ]
+        .concat(),
         // a gzip header with FEXTRA longer than the stream
         vec![0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 3, 0xff, 0xff, 1, 2],
         // a gzip member of nothing, then a pcap in a second member
         [gz(b""), gz(&pcap_header(false, false, 0, 1))].concat(),
         // an SPB with orig_len 0xffffffff
-        [shb(false), idb(false, 1, 0, &[]), spb(false, u32::MAX, &[1, 2, 3, 4])].concat(),
+        [
+            shb(false),
+            idb(false, 1, 0, &[]),
+            spb(false, u32::MAX, &[1, 2, 3, 4]),
+        ]
+        .concat(),
     ];
     for c in cases {
         fuzz_capture(&c);

@@ -58,7 +58,15 @@ fn cases() -> Vec<(String, Vec<u8>, Limits)> {
     let s = sample();
     let g = gz(&s);
     let mut v: Vec<(String, Vec<u8>, Limits)> = vec![("whole".into(), g.clone(), None)];
-    for (i, cuts) in [vec![1], vec![24, 25], vec![100, 5000, 5001, 30000], vec![s.len() - 1]].iter().enumerate() {
+    for (i, cuts) in [
+        vec![1],
+        vec![24, 25],
+        vec![100, 5000, 5001, 30000],
+        vec![s.len() - 1],
+    ]
+    .iter()
+    .enumerate()
+    {
         let mut m = Vec::new();
         let mut at = 0;
         for &c in cuts.iter().chain([s.len()].iter()) {
@@ -80,7 +88,12 @@ fn cases() -> Vec<(String, Vec<u8>, Limits)> {
     let mut one = g.clone();
     one.push(0x1f);
     v.push(("trailing_half_magic".into(), one, None));
-    for cut in (2..12).chain((400..g.len()).step_by(331)).chain([9000, g.len() - 8, g.len() - 5, g.len() - 1]) {
+    for cut in (2..12).chain((400..g.len()).step_by(331)).chain([
+        9000,
+        g.len() - 8,
+        g.len() - 5,
+        g.len() - 1,
+    ]) {
         v.push((format!("cut_{cut:05}"), g[..cut].to_vec(), None));
     }
     for at in [2000, 8000, g.len() / 2] {
@@ -104,17 +117,33 @@ fn cases() -> Vec<(String, Vec<u8>, Limits)> {
     bad[3] = 0x20;
     v.push(("bad_flags".into(), bad, None));
     for flags in [1u8, 2, 4, 8, 16, 30] {
-        v.push((format!("header_flags_{flags:02}"), gz_with_header(flags, &s), None));
+        v.push((
+            format!("header_flags_{flags:02}"),
+            gz_with_header(flags, &s),
+            None,
+        ));
     }
     let mut bad = gz_with_header(2, &s);
     bad[10] ^= 1;
     v.push(("bad_header_crc".into(), bad, None));
     // decompression limits: size, and ratio past a floor
-    v.push(("limit_bytes".into(), g.clone(), Some((10_000, 500, 1 << 28))));
-    v.push(("limit_bytes_at_head".into(), g.clone(), Some((10, 500, 1 << 28))));
+    v.push((
+        "limit_bytes".into(),
+        g.clone(),
+        Some((10_000, 500, 1 << 28)),
+    ));
+    v.push((
+        "limit_bytes_at_head".into(),
+        g.clone(),
+        Some((10, 500, 1 << 28)),
+    ));
     v.push(("limit_ratio".into(), g.clone(), Some((1 << 36, 2, 5000))));
     let zeros = gz(&[crate_header(), vec![0u8; 3_000_000]].concat());
-    v.push(("limit_ratio_zeros".into(), zeros, Some((1 << 36, 100, 1_000_000))));
+    v.push((
+        "limit_ratio_zeros".into(),
+        zeros,
+        Some((1 << 36, 100, 1_000_000)),
+    ));
     v
 }
 
@@ -123,7 +152,10 @@ fn crate_header() -> Vec<u8> {
     capture_support::build::pcap_header(false, false, 65535, 1)
 }
 
-fn open(bytes: &[u8], lim: Limits) -> Result<tlsinspect_core::capture::CaptureReader, tlsinspect_core::capture::CaptureError> {
+fn open(
+    bytes: &[u8],
+    lim: Limits,
+) -> Result<tlsinspect_core::capture::CaptureReader, tlsinspect_core::capture::CaptureError> {
     let mut r = from_bytes(bytes)?;
     if let Some((b, ratio, floor)) = lim {
         r.set_gunzip_limits(b, ratio, floor);
@@ -303,7 +335,10 @@ fn gzip_cases_as_python() {
 /// The same through a stream handing out one byte per read.
 #[test]
 fn gzip_one_byte_reads() {
-    for (name, bytes, lim) in cases().into_iter().filter(|c| c.0.starts_with("cut_1") || c.0 == "whole" || c.0 == "members_2") {
+    for (name, bytes, lim) in cases()
+        .into_iter()
+        .filter(|c| c.0.starts_with("cut_1") || c.0 == "whole" || c.0 == "members_2")
+    {
         let e = EXPECT.iter().find(|e| e.path == name).unwrap();
         let mut r = one_byte(&bytes).unwrap();
         if let Some((b, ratio, floor)) = lim {
@@ -322,6 +357,11 @@ fn cut_at_9000_keeps_the_packets_before() {
     assert!(o.packets > 20, "{}", o.packets);
     assert_eq!(o.list[..], full.list[..o.list.len()]);
     assert_eq!(o.warnings[0].0, "capture_truncated");
-    assert!(o.warnings[0].1.starts_with("the gzip stream is cut short after "), "{:?}", o.warnings);
+    assert!(
+        o.warnings[0]
+            .1
+            .starts_with("the gzip stream is cut short after "),
+        "{:?}",
+        o.warnings
+    );
 }
-

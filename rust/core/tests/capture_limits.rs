@@ -14,11 +14,25 @@ fn big(n: u32, bad: Option<u32>) -> Vec<u8> {
     let mut f = pcap_header(false, false, 65535, 1);
     for i in 0..n {
         if Some(i) == bad {
-            f.extend(capture_support::build::Bytes::new(false).u32(1).u32(2).u32(300_000).u32(5).b.clone());
+            f.extend(
+                capture_support::build::Bytes::new(false)
+                    .u32(1)
+                    .u32(2)
+                    .u32(300_000)
+                    .u32(5)
+                    .b
+                    .clone(),
+            );
             f.extend(vec![0u8; 6_000_000]);
             break;
         }
-        f.extend(pcap_record(false, 1000 + i, i % 1_000_000, &[i as u8; 100], 100));
+        f.extend(pcap_record(
+            false,
+            1000 + i,
+            i % 1_000_000,
+            &[i as u8; 100],
+            100,
+        ));
     }
     f
 }
@@ -36,7 +50,10 @@ fn bytes_read_counts_whole_chunks_as_python() {
     ];
     for (n, bad, packets, bytes_read, error) in cases {
         let o = observe(from_bytes(&big(n, bad)));
-        assert_eq!((o.packets, o.bytes_read, o.error.as_deref()), (packets, bytes_read, error));
+        assert_eq!(
+            (o.packets, o.bytes_read, o.error.as_deref()),
+            (packets, bytes_read, error)
+        );
         assert_eq!(f64::from_bits(o.list[1].0), 1001.0 + 1e-6);
     }
 }
@@ -60,14 +77,24 @@ fn a_flood_of_empty_records_stops_reading() {
     // (figures from Python's reader of branch p14 on the same files: packets, skipped,
     // bytes_read, warnings)
     let o = observe(from_bytes(&empty_records(MAX_EMPTY_RUN, true)));
-    assert_eq!((o.packets, o.skipped, o.bytes_read, o.warnings.len()), (2, MAX_EMPTY_RUN, 16_000_176, 0));
+    assert_eq!(
+        (o.packets, o.skipped, o.bytes_read, o.warnings.len()),
+        (2, MAX_EMPTY_RUN, 16_000_176, 0)
+    );
     // past it: stop, say so, and what follows is not read
     let o = observe(from_bytes(&empty_records(MAX_EMPTY_RUN + 5, true)));
-    assert_eq!((o.packets, o.skipped, o.bytes_read), (1, MAX_EMPTY_RUN + 1, 16_000_256));
-    assert_eq!(o.warnings, vec![(
-        "empty_record_flood".to_string(),
-        "more than 1000000 consecutive records carry no packet data; reading stopped there".to_string(),
-    )]);
+    assert_eq!(
+        (o.packets, o.skipped, o.bytes_read),
+        (1, MAX_EMPTY_RUN + 1, 16_000_256)
+    );
+    assert_eq!(
+        o.warnings,
+        vec![(
+            "empty_record_flood".to_string(),
+            "more than 1000000 consecutive records carry no packet data; reading stopped there"
+                .to_string(),
+        )]
+    );
     assert_eq!(o.error, None);
 }
 
@@ -100,18 +127,33 @@ fn open_errors_are_pythons() {
     let dir = scratch("capture_open_errors");
     let missing = dir.join("nosuch.pcap");
     let e = CaptureReader::open(&missing).unwrap_err();
-    assert_eq!(e.message, format!("cannot open {}: No such file or directory", missing.display()));
+    assert_eq!(
+        e.message,
+        format!(
+            "cannot open {}: No such file or directory",
+            missing.display()
+        )
+    );
     let e = CaptureReader::open(&dir).unwrap_err();
-    assert_eq!(e.to_string(), format!("{} is a directory, not a capture file", dir.display()));
+    assert_eq!(
+        e.to_string(),
+        format!("{} is a directory, not a capture file", dir.display())
+    );
     let empty = dir.join("empty.pcap");
     std::fs::write(&empty, b"").unwrap();
     let e = CaptureReader::open(&empty).unwrap_err();
-    assert_eq!((e.message.as_str(), e.offset), ("not a pcap or pcapng capture: empty file at byte 0", 0));
+    assert_eq!(
+        (e.message.as_str(), e.offset),
+        ("not a pcap or pcapng capture: empty file at byte 0", 0)
+    );
     // a character device is read as a stream: /dev/null holds nothing
     #[cfg(unix)]
     {
         let e = CaptureReader::open(std::path::Path::new("/dev/null")).unwrap_err();
-        assert_eq!(e.message, "not a pcap or pcapng capture: empty file at byte 0");
+        assert_eq!(
+            e.message,
+            "not a pcap or pcapng capture: empty file at byte 0"
+        );
     }
     #[cfg(unix)]
     {
@@ -122,7 +164,10 @@ fn open_errors_are_pythons() {
         if std::fs::File::open(&locked).is_err() {
             // not root
             let e = CaptureReader::open(&locked).unwrap_err();
-            assert_eq!(e.message, format!("cannot open {}: Permission denied", locked.display()));
+            assert_eq!(
+                e.message,
+                format!("cannot open {}: Permission denied", locked.display())
+            );
         }
     }
 }
@@ -160,7 +205,9 @@ fn a_fifo_is_read_as_a_stream() {
 #[test]
 #[ignore]
 fn read_speed() {
-    let Ok(path) = std::env::var("R1_BENCH") else { return };
+    let Ok(path) = std::env::var("R1_BENCH") else {
+        return;
+    };
     let t = std::time::Instant::now();
     let mut r = CaptureReader::open(std::path::Path::new(&path)).unwrap();
     let mut d = tlsinspect_core::link::LinkDecoder::new();
@@ -174,5 +221,9 @@ fn read_speed() {
         }
     }
     let s = t.elapsed().as_secs_f64();
-    eprintln!("{n} packets ({tcp} TCP), {bytes} bytes in {s:.3} s: {:.0} ns/packet, {:.0} MB/s", s * 1e9 / n as f64, bytes as f64 / s / 1e6);
+    eprintln!(
+        "{n} packets ({tcp} TCP), {bytes} bytes in {s:.3} s: {:.0} ns/packet, {:.0} MB/s",
+        s * 1e9 / n as f64,
+        bytes as f64 / s / 1e6
+    );
 }

@@ -22,42 +22,304 @@ fn cases() -> Vec<(&'static str, u32, Vec<u8>)> {
     let v6 = ipv6(6, &seg, None);
     let mut c: Vec<(&'static str, u32, Vec<u8>)> = vec![
         ("eth_v4_tcp", 1, eth(0x0800, &v4)),
-        ("eth_v4_padding", 1, eth(0x0800, &[v4.clone(), vec![0; 12]].concat())),
-        ("eth_v4_options", 1, eth(0x0800, &ipv4(V4 { options: vec![1, 1, 1, 0], ..V4::default() }, &seg))),
-        ("eth_v4_options_40", 1, eth(0x0800, &ipv4(V4 { options: vec![1; 40], ..V4::default() }, &seg))),
-        ("eth_v4_tcp_options", 1, eth(0x0800, &ipv4(V4::default(), &tcp(&[2, 4, 5, 0xb4], b"x")))),
-        ("eth_v4_udp", 1, eth(0x0800, &ipv4(V4 { proto: 17, ..V4::default() }, &[0; 12]))),
-        ("eth_v4_icmp", 1, eth(0x0800, &ipv4(V4 { proto: 1, ..V4::default() }, &[8, 0, 0, 0]))),
-        ("eth_v4_ihl_4", 1, eth(0x0800, &ipv4(V4 { ihl: Some(4), ..V4::default() }, &seg))),
-        ("eth_v4_total_below_ihl", 1, eth(0x0800, &ipv4(V4 { total: Some(19), ..V4::default() }, &seg))),
-        ("eth_v4_total_zero_tso", 1, eth(0x0800, &ipv4(V4 { total: Some(0), ..V4::default() }, &seg))),
-        ("eth_v4_total_past_frame", 1, eth(0x0800, &ipv4(V4 { total: Some(1500), ..V4::default() }, &seg))),
-        ("eth_v4_total_cuts_tcp", 1, eth(0x0800, &ipv4(V4 { total: Some(30), ..V4::default() }, &seg))),
+        (
+            "eth_v4_padding",
+            1,
+            eth(0x0800, &[v4.clone(), vec![0; 12]].concat()),
+        ),
+        (
+            "eth_v4_options",
+            1,
+            eth(
+                0x0800,
+                &ipv4(
+                    V4 {
+                        options: vec![1, 1, 1, 0],
+                        ..V4::default()
+                    },
+                    &seg,
+                ),
+            ),
+        ),
+        (
+            "eth_v4_options_40",
+            1,
+            eth(
+                0x0800,
+                &ipv4(
+                    V4 {
+                        options: vec![1; 40],
+                        ..V4::default()
+                    },
+                    &seg,
+                ),
+            ),
+        ),
+        (
+            "eth_v4_tcp_options",
+            1,
+            eth(0x0800, &ipv4(V4::default(), &tcp(&[2, 4, 5, 0xb4], b"x"))),
+        ),
+        (
+            "eth_v4_udp",
+            1,
+            eth(
+                0x0800,
+                &ipv4(
+                    V4 {
+                        proto: 17,
+                        ..V4::default()
+                    },
+                    &[0; 12],
+                ),
+            ),
+        ),
+        (
+            "eth_v4_icmp",
+            1,
+            eth(
+                0x0800,
+                &ipv4(
+                    V4 {
+                        proto: 1,
+                        ..V4::default()
+                    },
+                    &[8, 0, 0, 0],
+                ),
+            ),
+        ),
+        (
+            "eth_v4_ihl_4",
+            1,
+            eth(
+                0x0800,
+                &ipv4(
+                    V4 {
+                        ihl: Some(4),
+                        ..V4::default()
+                    },
+                    &seg,
+                ),
+            ),
+        ),
+        (
+            "eth_v4_total_below_ihl",
+            1,
+            eth(
+                0x0800,
+                &ipv4(
+                    V4 {
+                        total: Some(19),
+                        ..V4::default()
+                    },
+                    &seg,
+                ),
+            ),
+        ),
+        (
+            "eth_v4_total_zero_tso",
+            1,
+            eth(
+                0x0800,
+                &ipv4(
+                    V4 {
+                        total: Some(0),
+                        ..V4::default()
+                    },
+                    &seg,
+                ),
+            ),
+        ),
+        (
+            "eth_v4_total_past_frame",
+            1,
+            eth(
+                0x0800,
+                &ipv4(
+                    V4 {
+                        total: Some(1500),
+                        ..V4::default()
+                    },
+                    &seg,
+                ),
+            ),
+        ),
+        (
+            "eth_v4_total_cuts_tcp",
+            1,
+            eth(
+                0x0800,
+                &ipv4(
+                    V4 {
+                        total: Some(30),
+                        ..V4::default()
+                    },
+                    &seg,
+                ),
+            ),
+        ),
         ("eth_v4_19_bytes", 1, eth(0x0800, &v4[..19])),
-        ("eth_v4_ihl_past_end", 1, eth(0x0800, &ipv4(V4 { ihl: Some(15), ..V4::default() }, &[0; 10]))),
-        ("eth_v4_df_mf_reserved", 1, eth(0x0800, &ipv4(V4 { frag: 0xC000, ..V4::default() }, &seg))),
+        (
+            "eth_v4_ihl_past_end",
+            1,
+            eth(
+                0x0800,
+                &ipv4(
+                    V4 {
+                        ihl: Some(15),
+                        ..V4::default()
+                    },
+                    &[0; 10],
+                ),
+            ),
+        ),
+        (
+            "eth_v4_df_mf_reserved",
+            1,
+            eth(
+                0x0800,
+                &ipv4(
+                    V4 {
+                        frag: 0xC000,
+                        ..V4::default()
+                    },
+                    &seg,
+                ),
+            ),
+        ),
         ("eth_13_bytes", 1, eth(0x0800, &[])[..13].to_vec()),
         ("eth_14_bytes", 1, eth(0x0800, &[])),
         ("eth_arp", 1, eth(0x0806, &[0; 28])),
         ("eth_vlan", 1, eth_tagged(&[0x8100], 0x0800, &v4)),
         ("eth_qinq", 1, eth_tagged(&[0x88a8, 0x8100], 0x86dd, &v6)),
-        ("eth_4_tags", 1, eth_tagged(&[0x9100, 0x9200, 0x8100, 0x8100], 0x0800, &v4)),
+        (
+            "eth_4_tags",
+            1,
+            eth_tagged(&[0x9100, 0x9200, 0x8100, 0x8100], 0x0800, &v4),
+        ),
         ("eth_5_tags", 1, eth_tagged(&[0x8100; 5], 0x0800, &v4)),
-        ("eth_vlan_cut", 1, eth_tagged(&[0x8100], 0x0800, &[])[..16].to_vec()),
+        (
+            "eth_vlan_cut",
+            1,
+            eth_tagged(&[0x8100], 0x0800, &[])[..16].to_vec(),
+        ),
         ("eth_v6_tcp", 1, eth(0x86dd, &v6)),
-        ("eth_v6_padding", 1, eth(0x86dd, &[v6.clone(), vec![0; 6]].concat())),
-        ("eth_v6_hbh_dst_routing", 1, eth(0x86dd, &ipv6(0, &[ext(60, 0), ext(43, 1), ext(6, 0), seg.clone()].concat(), None))),
-        ("eth_v6_ah", 1, eth(0x86dd, &ipv6(51, &[ah(6, 4), seg.clone()].concat(), None))),
-        ("eth_v6_mobility_hip_shim", 1, eth(0x86dd, &ipv6(135, &[ext(139, 0), ext(140, 0), ext(253, 0), ext(254, 0), ext(6, 0), seg.clone()].concat(), None))),
-        ("eth_v6_atomic_fragment", 1, eth(0x86dd, &ipv6(44, &[frag6(6, 0, false), seg.clone()].concat(), None))),
-        ("eth_v6_fragment_first", 1, eth(0x86dd, &ipv6(44, &[frag6(6, 0, true), seg.clone()].concat(), None))),
-        ("eth_v6_fragment_later", 1, eth(0x86dd, &ipv6(44, &[frag6(6, 8, false), seg.clone()].concat(), None))),
-        ("eth_v6_17_ext", 1, eth(0x86dd, &ipv6(0, &[(0..16).flat_map(|_| ext(0, 0)).collect::<Vec<u8>>(), ext(6, 0), seg.clone()].concat(), None))),
-        ("eth_v6_16_ext", 1, eth(0x86dd, &ipv6(0, &[(0..15).flat_map(|_| ext(0, 0)).collect::<Vec<u8>>(), ext(6, 0), seg.clone()].concat(), None))),
-        ("eth_v6_ext_past_end", 1, eth(0x86dd, &ipv6(0, &ext(6, 3)[..20], None))),
-        ("eth_v6_ext_len_past_end", 1, eth(0x86dd, &ipv6(0, &[vec![6, 200], vec![0; 6]].concat(), None))),
+        (
+            "eth_v6_padding",
+            1,
+            eth(0x86dd, &[v6.clone(), vec![0; 6]].concat()),
+        ),
+        (
+            "eth_v6_hbh_dst_routing",
+            1,
+            eth(
+                0x86dd,
+                &ipv6(
+                    0,
+                    &[ext(60, 0), ext(43, 1), ext(6, 0), seg.clone()].concat(),
+                    None,
+                ),
+            ),
+        ),
+        (
+            "eth_v6_ah",
+            1,
+            eth(0x86dd, &ipv6(51, &[ah(6, 4), seg.clone()].concat(), None)),
+        ),
+        (
+            "eth_v6_mobility_hip_shim",
+            1,
+            eth(
+                0x86dd,
+                &ipv6(
+                    135,
+                    &[
+                        ext(139, 0),
+                        ext(140, 0),
+                        ext(253, 0),
+                        ext(254, 0),
+                        ext(6, 0),
+                        seg.clone(),
+                    ]
+                    .concat(),
+                    None,
+                ),
+            ),
+        ),
+        (
+            "eth_v6_atomic_fragment",
+            1,
+            eth(
+                0x86dd,
+                &ipv6(44, &[frag6(6, 0, false), seg.clone()].concat(), None),
+            ),
+        ),
+        (
+            "eth_v6_fragment_first",
+            1,
+            eth(
+                0x86dd,
+                &ipv6(44, &[frag6(6, 0, true), seg.clone()].concat(), None),
+            ),
+        ),
+        (
+            "eth_v6_fragment_later",
+            1,
+            eth(
+                0x86dd,
+                &ipv6(44, &[frag6(6, 8, false), seg.clone()].concat(), None),
+            ),
+        ),
+        (
+            "eth_v6_17_ext",
+            1,
+            eth(
+                0x86dd,
+                &ipv6(
+                    0,
+                    &[
+                        (0..16).flat_map(|_| ext(0, 0)).collect::<Vec<u8>>(),
+                        ext(6, 0),
+                        seg.clone(),
+                    ]
+                    .concat(),
+                    None,
+                ),
+            ),
+        ),
+        (
+            "eth_v6_16_ext",
+            1,
+            eth(
+                0x86dd,
+                &ipv6(
+                    0,
+                    &[
+                        (0..15).flat_map(|_| ext(0, 0)).collect::<Vec<u8>>(),
+                        ext(6, 0),
+                        seg.clone(),
+                    ]
+                    .concat(),
+                    None,
+                ),
+            ),
+        ),
+        (
+            "eth_v6_ext_past_end",
+            1,
+            eth(0x86dd, &ipv6(0, &ext(6, 3)[..20], None)),
+        ),
+        (
+            "eth_v6_ext_len_past_end",
+            1,
+            eth(0x86dd, &ipv6(0, &[vec![6, 200], vec![0; 6]].concat(), None)),
+        ),
         ("eth_v6_plen_zero", 1, eth(0x86dd, &ipv6(6, &seg, Some(0)))),
-        ("eth_v6_plen_past_frame", 1, eth(0x86dd, &ipv6(6, &seg, Some(900)))),
+        (
+            "eth_v6_plen_past_frame",
+            1,
+            eth(0x86dd, &ipv6(6, &seg, Some(900))),
+        ),
         ("eth_v6_39_bytes", 1, eth(0x86dd, &v6[..39])),
         ("eth_v6_udp", 1, eth(0x86dd, &ipv6(17, &[0; 8], None))),
         ("eth_v6_no_next", 1, eth(0x86dd, &ipv6(59, &[], None))),
@@ -66,14 +328,52 @@ fn cases() -> Vec<(&'static str, u32, Vec<u8>)> {
         ("eth_mpls_8", 1, eth(0x8847, &mpls(8, true, &v4))),
         ("eth_mpls_9", 1, eth(0x8847, &mpls(9, true, &v4))),
         ("eth_mpls_no_bottom", 1, eth(0x8847, &mpls(2, false, &[]))),
-        ("eth_mpls_pseudowire", 1, eth(0x8847, &mpls(1, true, &eth(0x0800, &v4)))),
-        ("eth_pppoe_v4_padding", 1, eth(0x8864, &pppoe(0x0021, &v4, 10))),
+        (
+            "eth_mpls_pseudowire",
+            1,
+            eth(0x8847, &mpls(1, true, &eth(0x0800, &v4))),
+        ),
+        (
+            "eth_pppoe_v4_padding",
+            1,
+            eth(0x8864, &pppoe(0x0021, &v4, 10)),
+        ),
         ("eth_pppoe_v6", 1, eth(0x8864, &pppoe(0x0057, &v6, 0))),
-        ("eth_pppoe_lcp", 1, eth(0x8864, &pppoe(0xc021, &[1, 2, 3, 4], 0))),
-        ("eth_pppoe_short", 1, eth(0x8864, &pppoe(0x0021, &[], 0)[..7])),
-        ("eth_pppoe_len_cuts_ip", 1, eth(0x8864, &{ let mut p = pppoe(0x0021, &v4, 0); p[4] = 0; p[5] = 30; p })),
-        ("eth_pppoe_len_zero", 1, eth(0x8864, &{ let mut p = pppoe(0x0021, &v4, 0); p[4] = 0; p[5] = 0; p })),
-        ("eth_pppoe_discovery", 1, eth(0x8863, &[0x11, 0x09, 0, 0, 0, 0])),
+        (
+            "eth_pppoe_lcp",
+            1,
+            eth(0x8864, &pppoe(0xc021, &[1, 2, 3, 4], 0)),
+        ),
+        (
+            "eth_pppoe_short",
+            1,
+            eth(0x8864, &pppoe(0x0021, &[], 0)[..7]),
+        ),
+        (
+            "eth_pppoe_len_cuts_ip",
+            1,
+            eth(0x8864, &{
+                let mut p = pppoe(0x0021, &v4, 0);
+                p[4] = 0;
+                p[5] = 30;
+                p
+            }),
+        ),
+        (
+            "eth_pppoe_len_zero",
+            1,
+            eth(0x8864, &{
+                let mut p = pppoe(0x0021, &v4, 0);
+                p[4] = 0;
+                p[5] = 0;
+                p
+            }),
+        ),
+        (
+            "eth_pppoe_discovery",
+            1,
+            eth(0x8863, &[0x11, 0x09, 0, 0, 0, 0]),
+        ),
         ("sll_v4", 113, sll(0x0800, &v4)),
         ("sll_v6", 113, sll(0x86dd, &v6)),
         ("sll_vlan", 113, sll(0x8100, &[0, 100, 8, 0])),
@@ -89,7 +389,11 @@ fn cases() -> Vec<(&'static str, u32, Vec<u8>)> {
         ("raw_14", 14, v6.clone()),
         ("raw_228", 228, v4.clone()),
         ("raw_229", 229, v6.clone()),
-        ("raw_version_5", 101, { let mut b = v4.clone(); b[0] = 0x55; b }),
+        ("raw_version_5", 101, {
+            let mut b = v4.clone();
+            b[0] = 0x55;
+            b
+        }),
         ("raw_empty", 101, Vec::new()),
         ("null_v4", 0, null(2, &v4)),
         ("null_v6_24", 0, null(24, &v6)),
@@ -99,20 +403,91 @@ fn cases() -> Vec<(&'static str, u32, Vec<u8>)> {
         ("null_4_bytes", 0, vec![2, 0, 0, 0]),
         ("unsupported_147", 147, v4.clone()),
         ("unsupported_105", 105, v4.clone()),
-        ("ipip", 1, eth(0x0800, &ipv4(V4 { proto: 4, src: [1, 1, 1, 1], dst: [2, 2, 2, 2], ..V4::default() }, &v4))),
-        ("6in4", 1, eth(0x0800, &ipv4(V4 { proto: 41, ..V4::default() }, &v6))),
+        (
+            "ipip",
+            1,
+            eth(
+                0x0800,
+                &ipv4(
+                    V4 {
+                        proto: 4,
+                        src: [1, 1, 1, 1],
+                        dst: [2, 2, 2, 2],
+                        ..V4::default()
+                    },
+                    &v4,
+                ),
+            ),
+        ),
+        (
+            "6in4",
+            1,
+            eth(
+                0x0800,
+                &ipv4(
+                    V4 {
+                        proto: 41,
+                        ..V4::default()
+                    },
+                    &v6,
+                ),
+            ),
+        ),
         ("4in6", 1, eth(0x86dd, &ipv6(4, &v4, None))),
         ("6in6", 101, ipv6(41, &v6, None)),
-        ("ipip_outer_cuts_inner", 1, eth(0x0800, &ipv4(V4 { proto: 4, total: Some(20 + 30), ..V4::default() }, &v4))),
-        ("ipip_empty", 1, eth(0x0800, &ipv4(V4 { proto: 4, ..V4::default() }, &[]))),
+        (
+            "ipip_outer_cuts_inner",
+            1,
+            eth(
+                0x0800,
+                &ipv4(
+                    V4 {
+                        proto: 4,
+                        total: Some(20 + 30),
+                        ..V4::default()
+                    },
+                    &v4,
+                ),
+            ),
+        ),
+        (
+            "ipip_empty",
+            1,
+            eth(
+                0x0800,
+                &ipv4(
+                    V4 {
+                        proto: 4,
+                        ..V4::default()
+                    },
+                    &[],
+                ),
+            ),
+        ),
     ];
     // tunnels nested 4 deep decode; 5 deep do not
     let mut inner = v4.clone();
     for _ in 0..4 {
-        inner = ipv4(V4 { proto: 4, ..V4::default() }, &inner);
+        inner = ipv4(
+            V4 {
+                proto: 4,
+                ..V4::default()
+            },
+            &inner,
+        );
     }
     c.push(("ipip_depth_4", 101, inner.clone()));
-    c.push(("ipip_depth_5", 101, ipv4(V4 { proto: 4, ..V4::default() }, &inner)));
+    c.push((
+        "ipip_depth_5",
+        101,
+        ipv4(
+            V4 {
+                proto: 4,
+                ..V4::default()
+            },
+            &inner,
+        ),
+    ));
     c
 }
 
@@ -121,7 +496,18 @@ fn fragment_cases() -> Vec<(&'static str, Vec<Vec<u8>>)> {
     let payload: Vec<u8> = (0..64u8).collect();
     let seg = tcp(&[], &payload); // 84 bytes
     let frag = |off8: u16, more: bool, bytes: &[u8], opts: Vec<u8>, id: u16| {
-        eth(0x0800, &ipv4(V4 { id, frag: off8 | if more { 0x2000 } else { 0 }, options: opts, ..V4::default() }, bytes))
+        eth(
+            0x0800,
+            &ipv4(
+                V4 {
+                    id,
+                    frag: off8 | if more { 0x2000 } else { 0 },
+                    options: opts,
+                    ..V4::default()
+                },
+                bytes,
+            ),
+        )
     };
     let three = |id: u16| {
         vec![
@@ -135,60 +521,240 @@ fn fragment_cases() -> Vec<(&'static str, Vec<Vec<u8>>)> {
     let mut v = vec![
         ("in_order", t.clone()),
         ("reversed", vec![t[2].clone(), t[1].clone(), t[0].clone()]),
-        ("middle_first", vec![t[1].clone(), t[0].clone(), t[2].clone()]),
+        (
+            "middle_first",
+            vec![t[1].clone(), t[0].clone(), t[2].clone()],
+        ),
         ("last_first", vec![t[2].clone(), t[0].clone(), t[1].clone()]),
-        ("duplicate", vec![t[0].clone(), t[0].clone(), t[1].clone(), t[1].clone(), t[2].clone()]),
-        ("duplicate_after_completion", vec![t[0].clone(), t[1].clone(), t[2].clone(), t[1].clone()]),
-        ("interleaved", vec![t[0].clone(), u[1].clone(), t[1].clone(), u[0].clone(), u[2].clone(), t[2].clone()]),
-        ("overlap_same_bytes", vec![
-            frag(0, true, &seg[..48], vec![], 9),
-            frag(4, true, &seg[32..72], vec![], 9),
-            frag(8, false, &seg[64..], vec![], 9),
-        ]),
-        ("contained_same_bytes", vec![
-            frag(0, true, &seg[..80], vec![], 9),
-            frag(4, true, &seg[32..48], vec![], 9),
-            frag(8, false, &seg[64..], vec![], 9),
-        ]),
-        ("first_with_options", vec![
-            frag(0, true, &seg[..40], vec![0x94, 4, 0, 0], 10),
-            frag(5, false, &seg[40..], vec![], 10),
-        ]),
+        (
+            "duplicate",
+            vec![
+                t[0].clone(),
+                t[0].clone(),
+                t[1].clone(),
+                t[1].clone(),
+                t[2].clone(),
+            ],
+        ),
+        (
+            "duplicate_after_completion",
+            vec![t[0].clone(), t[1].clone(), t[2].clone(), t[1].clone()],
+        ),
+        (
+            "interleaved",
+            vec![
+                t[0].clone(),
+                u[1].clone(),
+                t[1].clone(),
+                u[0].clone(),
+                u[2].clone(),
+                t[2].clone(),
+            ],
+        ),
+        (
+            "overlap_same_bytes",
+            vec![
+                frag(0, true, &seg[..48], vec![], 9),
+                frag(4, true, &seg[32..72], vec![], 9),
+                frag(8, false, &seg[64..], vec![], 9),
+            ],
+        ),
+        (
+            "contained_same_bytes",
+            vec![
+                frag(0, true, &seg[..80], vec![], 9),
+                frag(4, true, &seg[32..48], vec![], 9),
+                frag(8, false, &seg[64..], vec![], 9),
+            ],
+        ),
+        (
+            "first_with_options",
+            vec![
+                frag(0, true, &seg[..40], vec![0x94, 4, 0, 0], 10),
+                frag(5, false, &seg[40..], vec![], 10),
+            ],
+        ),
         ("missing_middle", vec![t[0].clone(), t[2].clone()]),
         ("missing_first", vec![t[1].clone(), t[2].clone()]),
-        ("two_fragments", vec![frag(0, true, &seg[..8], vec![], 11), frag(1, false, &seg[8..], vec![], 11)]),
-        ("udp", vec![
-            eth(0x0800, &ipv4(V4 { proto: 17, id: 12, frag: 0x2000, ..V4::default() }, &[0; 16])),
-            eth(0x0800, &ipv4(V4 { proto: 17, id: 12, frag: 2, ..V4::default() }, &[0; 4])),
-        ]),
+        (
+            "two_fragments",
+            vec![
+                frag(0, true, &seg[..8], vec![], 11),
+                frag(1, false, &seg[8..], vec![], 11),
+            ],
+        ),
+        (
+            "udp",
+            vec![
+                eth(
+                    0x0800,
+                    &ipv4(
+                        V4 {
+                            proto: 17,
+                            id: 12,
+                            frag: 0x2000,
+                            ..V4::default()
+                        },
+                        &[0; 16],
+                    ),
+                ),
+                eth(
+                    0x0800,
+                    &ipv4(
+                        V4 {
+                            proto: 17,
+                            id: 12,
+                            frag: 2,
+                            ..V4::default()
+                        },
+                        &[0; 4],
+                    ),
+                ),
+            ],
+        ),
         ("outer_fragmented_ipip", {
             let inner = v4tcp(b"tunnelled");
             vec![
-                eth(0x0800, &ipv4(V4 { proto: 4, id: 13, frag: 0x2000, ..V4::default() }, &inner[..24])),
-                eth(0x0800, &ipv4(V4 { proto: 4, id: 13, frag: 3, ..V4::default() }, &inner[24..])),
+                eth(
+                    0x0800,
+                    &ipv4(
+                        V4 {
+                            proto: 4,
+                            id: 13,
+                            frag: 0x2000,
+                            ..V4::default()
+                        },
+                        &inner[..24],
+                    ),
+                ),
+                eth(
+                    0x0800,
+                    &ipv4(
+                        V4 {
+                            proto: 4,
+                            id: 13,
+                            frag: 3,
+                            ..V4::default()
+                        },
+                        &inner[24..],
+                    ),
+                ),
             ]
         }),
         ("inner_fragmented_ipip", {
             vec![
-                eth(0x0800, &ipv4(V4 { proto: 4, src: [9, 9, 9, 9], id: 99, ..V4::default() }, &ipv4(V4 { id: 14, frag: 0x2000, ..V4::default() }, &seg[..40]))),
-                eth(0x0800, &ipv4(V4 { proto: 4, src: [9, 9, 9, 9], id: 98, ..V4::default() }, &ipv4(V4 { id: 14, frag: 5, ..V4::default() }, &seg[40..]))),
+                eth(
+                    0x0800,
+                    &ipv4(
+                        V4 {
+                            proto: 4,
+                            src: [9, 9, 9, 9],
+                            id: 99,
+                            ..V4::default()
+                        },
+                        &ipv4(
+                            V4 {
+                                id: 14,
+                                frag: 0x2000,
+                                ..V4::default()
+                            },
+                            &seg[..40],
+                        ),
+                    ),
+                ),
+                eth(
+                    0x0800,
+                    &ipv4(
+                        V4 {
+                            proto: 4,
+                            src: [9, 9, 9, 9],
+                            id: 98,
+                            ..V4::default()
+                        },
+                        &ipv4(
+                            V4 {
+                                id: 14,
+                                frag: 5,
+                                ..V4::default()
+                            },
+                            &seg[40..],
+                        ),
+                    ),
+                ),
             ]
         }),
         ("fragmented_twice", {
             // an IP-in-IP datagram fragmented, whose inner datagram is a fragment too
-            let inner0 = ipv4(V4 { id: 15, frag: 0x2000, ..V4::default() }, &seg[..40]);
-            let inner1 = ipv4(V4 { id: 15, frag: 5, ..V4::default() }, &seg[40..]);
+            let inner0 = ipv4(
+                V4 {
+                    id: 15,
+                    frag: 0x2000,
+                    ..V4::default()
+                },
+                &seg[..40],
+            );
+            let inner1 = ipv4(
+                V4 {
+                    id: 15,
+                    frag: 5,
+                    ..V4::default()
+                },
+                &seg[40..],
+            );
             vec![
-                eth(0x0800, &ipv4(V4 { proto: 4, id: 16, frag: 0x2000, ..V4::default() }, &inner0[..16])),
-                eth(0x0800, &ipv4(V4 { proto: 4, id: 16, frag: 2, ..V4::default() }, &inner0[16..])),
-                eth(0x0800, &ipv4(V4 { proto: 4, id: 17, ..V4::default() }, &inner1)),
+                eth(
+                    0x0800,
+                    &ipv4(
+                        V4 {
+                            proto: 4,
+                            id: 16,
+                            frag: 0x2000,
+                            ..V4::default()
+                        },
+                        &inner0[..16],
+                    ),
+                ),
+                eth(
+                    0x0800,
+                    &ipv4(
+                        V4 {
+                            proto: 4,
+                            id: 16,
+                            frag: 2,
+                            ..V4::default()
+                        },
+                        &inner0[16..],
+                    ),
+                ),
+                eth(
+                    0x0800,
+                    &ipv4(
+                        V4 {
+                            proto: 4,
+                            id: 17,
+                            ..V4::default()
+                        },
+                        &inner1,
+                    ),
+                ),
             ]
         }),
-        ("snaplen_cut_fragment", vec![
-            frag(0, true, &seg[..32], vec![], 18),
-            { let mut f = frag(4, false, &seg[32..], vec![], 18); f.truncate(f.len() - 10); f },
-        ]),
-        ("empty_fragment", vec![frag(0, true, &[], vec![], 19), frag(0, true, &seg[..40], vec![], 19), frag(5, false, &seg[40..], vec![], 19)]),
+        (
+            "snaplen_cut_fragment",
+            vec![frag(0, true, &seg[..32], vec![], 18), {
+                let mut f = frag(4, false, &seg[32..], vec![], 18);
+                f.truncate(f.len() - 10);
+                f
+            }],
+        ),
+        (
+            "empty_fragment",
+            vec![
+                frag(0, true, &[], vec![], 19),
+                frag(0, true, &seg[..40], vec![], 19),
+                frag(5, false, &seg[40..], vec![], 19),
+            ],
+        ),
     ];
     // a TCP segment split in 8-byte pieces, sent in a shuffled order with repeats
     let mut pieces = Vec::new();
@@ -196,7 +762,10 @@ fn fragment_cases() -> Vec<(&'static str, Vec<Vec<u8>>)> {
         pieces.push(frag(i as u16, (i + 1) * 8 < seg.len(), chunk, vec![], 20));
     }
     let order = [5usize, 0, 10, 3, 3, 7, 1, 9, 2, 8, 4, 6, 0];
-    v.push(("shuffled_pieces", order.iter().map(|&i| pieces[i].clone()).collect()));
+    v.push((
+        "shuffled_pieces",
+        order.iter().map(|&i| pieces[i].clone()).collect(),
+    ));
     v
 }
 
@@ -241,7 +810,11 @@ fn addresses() -> Vec<Vec<u8>> {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            *wd = if x.is_multiple_of(3) { (x >> 20) as u16 } else { 0 };
+            *wd = if x.is_multiple_of(3) {
+                (x >> 20) as u16
+            } else {
+                0
+            };
         }
         if x.is_multiple_of(5) {
             ws[5] = 0xffff;
@@ -267,14 +840,23 @@ fn summary(d: &mut LinkDecoder, lt: u32, frame: &[u8]) -> String {
     if let Some(s) = out {
         return s;
     }
-    let grew: Vec<&String> = d.skipped.iter().filter(|(k, v)| before.get(*k) != Some(v)).map(|(k, _)| k).collect();
+    let grew: Vec<&String> = d
+        .skipped
+        .iter()
+        .filter(|(k, v)| before.get(*k) != Some(v))
+        .map(|(k, _)| k)
+        .collect();
     assert!(grew.len() <= 1, "one reason per skipped frame: {grew:?}");
     // a fragment that leaves its datagram incomplete is not counted
-    grew.first().map_or("pending".to_string(), |r| format!("skip {r}"))
+    grew.first()
+        .map_or("pending".to_string(), |r| format!("skip {r}"))
 }
 
 fn counts(m: &BTreeMap<String, u64>) -> String {
-    m.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
+    m.iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 #[test]
@@ -282,11 +864,19 @@ fn counts(m: &BTreeMap<String, u64>) -> String {
 fn dump() {
     let dir = std::path::PathBuf::from(std::env::var("R1_DUMP").expect("R1_DUMP=DIR"));
     std::fs::create_dir_all(&dir).unwrap();
-    let frames: Vec<String> = cases().iter().map(|(n, lt, f)| format!("{n}\t{lt}\t{}", hex::encode(f))).collect();
+    let frames: Vec<String> = cases()
+        .iter()
+        .map(|(n, lt, f)| format!("{n}\t{lt}\t{}", hex::encode(f)))
+        .collect();
     std::fs::write(dir.join("frames"), frames.join("\n")).unwrap();
     let seqs: Vec<String> = fragment_cases()
         .iter()
-        .map(|(n, fs)| format!("{n}\t{}", fs.iter().map(hex::encode).collect::<Vec<_>>().join(",")))
+        .map(|(n, fs)| {
+            format!(
+                "{n}\t{}",
+                fs.iter().map(hex::encode).collect::<Vec<_>>().join(",")
+            )
+        })
         .collect();
     std::fs::write(dir.join("fragments"), seqs.join("\n")).unwrap();
     let addrs: Vec<String> = addresses().iter().map(hex::encode).collect();
@@ -675,7 +1265,11 @@ fn every_link_type_and_header_as_python() {
     assert_eq!(cases.len(), FRAMES.len());
     for ((name, lt, frame), (ename, want)) in cases.iter().zip(FRAMES) {
         assert_eq!(name, ename);
-        assert_eq!(summary(&mut LinkDecoder::new(), *lt, frame), *want, "{name}");
+        assert_eq!(
+            summary(&mut LinkDecoder::new(), *lt, frame),
+            *want,
+            "{name}"
+        );
     }
 }
 

@@ -10,14 +10,27 @@
 mod link_support;
 
 use link_support::*;
-use tlsinspect_core::link::{FragLimits, LinkDecoder, MAX_FRAG_AGE, MAX_FRAG_DATAGRAMS, MAX_FRAG_DATAGRAM_BYTES};
+use tlsinspect_core::link::{
+    FragLimits, LinkDecoder, MAX_FRAG_AGE, MAX_FRAG_DATAGRAMS, MAX_FRAG_DATAGRAM_BYTES,
+};
 
 fn frag(id: u16, off8: u16, more: bool, bytes: &[u8]) -> Vec<u8> {
     frag_from([10, 0, 0, 1], id, off8, more, bytes)
 }
 
 fn frag_from(src: [u8; 4], id: u16, off8: u16, more: bool, bytes: &[u8]) -> Vec<u8> {
-    eth(0x0800, &ipv4(V4 { src, id, frag: off8 | if more { 0x2000 } else { 0 }, ..V4::default() }, bytes))
+    eth(
+        0x0800,
+        &ipv4(
+            V4 {
+                src,
+                id,
+                frag: off8 | if more { 0x2000 } else { 0 },
+                ..V4::default()
+            },
+            bytes,
+        ),
+    )
 }
 
 fn count(d: &LinkDecoder, k: &str) -> u64 {
@@ -53,53 +66,96 @@ fn bounds() -> Vec<(&'static str, Option<FragLimits>, Seq)> {
     table.push(frag(20, 2, false, &seg[16..]));
     v.push(("table_full", None, at0(table)));
     let last_off = ((MAX_FRAG_DATAGRAM_BYTES - 20) / 8) as u16; // 8189: bytes 65512..
-    v.push(("too_large", None, at0(vec![
-        frag(1, 0, true, &seg[..64]),
-        frag(1, last_off, false, &[0; 24]), // 20 + 65512 + 24 > 65535: dead
-        frag(1, 8, true, &[0; 8]),          // and so are its later fragments
-        frag(2, last_off, false, &[0; 3]),  // exactly 65,535: kept
-        frag(3, 0x1FFF, false, &[0; 8]),    // the largest offset, with data
-    ])));
-    v.push(("expiry", None, vec![
-        (100.0, frag(1, 0, true, &seg[..16])),
-        (110.0, frag(2, 0, true, &seg[..16])),
-        (130.0, frag(1, 2, false, &seg[16..])), // 30 s after its first: in time
-        (140.5, frag(2, 2, false, &seg[16..])), // 30.5 s: expired, this one starts anew
-        (141.0, frag(3, 0, true, &seg[..16])),
-        (200.0, frag(4, 0, true, &seg[..16])),  // 2 and 3 expire
-        (201.0, frag(4, 2, false, &seg[16..])),
-        (202.0, frag(5, 0, true, &seg[..16])),
-        (150.0, frag(5, 2, true, &seg[16..32])), // time going back expires nothing
-        (300.0, frag(6, 0, true, &seg[..16])),  // 5 expires: the oldest, by creation
-    ]));
-    v.push(("first_header_and_first_total_stand", None, at0(vec![
-        eth(0x0800, &ipv4(V4 { id: 9, frag: 0x2000, options: vec![1, 1, 1, 0], ..V4::default() }, &seg[..16])),
-        frag(9, 0, true, &seg[..16]),
-        frag(9, 2, false, &seg[16..40]), // total 40
-        frag(9, 5, false, &seg[40..]),   // a later, longer last fragment: its bytes are past 40
-    ])));
-    v.push(("bytes_past_total_are_not_kept", None, at0(vec![
-        frag(10, 6, true, &seg[48..]), // 48..68, before the total is known
-        frag(10, 0, true, &seg[..24]),
-        frag(10, 3, false, &seg[24..40]), // total 40: the interval past it stays, never whole
-    ])));
-    v.push(("small_limits", Some(FragLimits { max_datagrams: 2, max_bytes: 60, timeout: 1.0 }), vec![
-        (0.0, frag(1, 0, true, &seg[..16])),
-        (0.1, frag(2, 0, true, &seg[..16])),
-        (0.2, frag(3, 0, true, &seg[..16])),        // 1 evicted
-        (0.3, frag(3, 2, true, &[0; 40])),          // 20 + 56 > 60: 3 dead
-        (0.4, frag(4, 0, true, &seg[..16])),        // 2 evicted; dead 3 stays
-        (0.5, frag(5, 0, true, &seg[..16])),        // dead 3 evicted, not counted
-        (2.0, frag(6, 0, true, &seg[..16])),        // 4 and 5 expire
-        (2.1, frag(6, 2, false, &seg[16..40])),     // 20 + 40 = 60: whole
-    ]));
-    v.push(("zero_limits", Some(FragLimits { max_datagrams: 0, max_bytes: MAX_FRAG_DATAGRAM_BYTES, timeout: 0.0 }), vec![
-        (0.0, frag(1, 0, true, &seg[..16])),
-        (0.0, frag(1, 2, false, &seg[16..])),  // same time: in time
-        (0.0, frag(2, 0, true, &seg[..16])),
-        (0.0, frag(3, 0, true, &seg[..16])),   // 2 evicted (at least one datagram is kept)
-        (0.5, frag(3, 2, false, &seg[16..])), // 3 expired first
-    ]));
+    v.push((
+        "too_large",
+        None,
+        at0(vec![
+            frag(1, 0, true, &seg[..64]),
+            frag(1, last_off, false, &[0; 24]), // 20 + 65512 + 24 > 65535: dead
+            frag(1, 8, true, &[0; 8]),          // and so are its later fragments
+            frag(2, last_off, false, &[0; 3]),  // exactly 65,535: kept
+            frag(3, 0x1FFF, false, &[0; 8]),    // the largest offset, with data
+        ]),
+    ));
+    v.push((
+        "expiry",
+        None,
+        vec![
+            (100.0, frag(1, 0, true, &seg[..16])),
+            (110.0, frag(2, 0, true, &seg[..16])),
+            (130.0, frag(1, 2, false, &seg[16..])), // 30 s after its first: in time
+            (140.5, frag(2, 2, false, &seg[16..])), // 30.5 s: expired, this one starts anew
+            (141.0, frag(3, 0, true, &seg[..16])),
+            (200.0, frag(4, 0, true, &seg[..16])), // 2 and 3 expire
+            (201.0, frag(4, 2, false, &seg[16..])),
+            (202.0, frag(5, 0, true, &seg[..16])),
+            (150.0, frag(5, 2, true, &seg[16..32])), // time going back expires nothing
+            (300.0, frag(6, 0, true, &seg[..16])),   // 5 expires: the oldest, by creation
+        ],
+    ));
+    v.push((
+        "first_header_and_first_total_stand",
+        None,
+        at0(vec![
+            eth(
+                0x0800,
+                &ipv4(
+                    V4 {
+                        id: 9,
+                        frag: 0x2000,
+                        options: vec![1, 1, 1, 0],
+                        ..V4::default()
+                    },
+                    &seg[..16],
+                ),
+            ),
+            frag(9, 0, true, &seg[..16]),
+            frag(9, 2, false, &seg[16..40]), // total 40
+            frag(9, 5, false, &seg[40..]),   // a later, longer last fragment: its bytes are past 40
+        ]),
+    ));
+    v.push((
+        "bytes_past_total_are_not_kept",
+        None,
+        at0(vec![
+            frag(10, 6, true, &seg[48..]), // 48..68, before the total is known
+            frag(10, 0, true, &seg[..24]),
+            frag(10, 3, false, &seg[24..40]), // total 40: the interval past it stays, never whole
+        ]),
+    ));
+    v.push((
+        "small_limits",
+        Some(FragLimits {
+            max_datagrams: 2,
+            max_bytes: 60,
+            timeout: 1.0,
+        }),
+        vec![
+            (0.0, frag(1, 0, true, &seg[..16])),
+            (0.1, frag(2, 0, true, &seg[..16])),
+            (0.2, frag(3, 0, true, &seg[..16])),    // 1 evicted
+            (0.3, frag(3, 2, true, &[0; 40])),      // 20 + 56 > 60: 3 dead
+            (0.4, frag(4, 0, true, &seg[..16])),    // 2 evicted; dead 3 stays
+            (0.5, frag(5, 0, true, &seg[..16])),    // dead 3 evicted, not counted
+            (2.0, frag(6, 0, true, &seg[..16])),    // 4 and 5 expire
+            (2.1, frag(6, 2, false, &seg[16..40])), // 20 + 40 = 60: whole
+        ],
+    ));
+    v.push((
+        "zero_limits",
+        Some(FragLimits {
+            max_datagrams: 0,
+            max_bytes: MAX_FRAG_DATAGRAM_BYTES,
+            timeout: 0.0,
+        }),
+        vec![
+            (0.0, frag(1, 0, true, &seg[..16])),
+            (0.0, frag(1, 2, false, &seg[16..])), // same time: in time
+            (0.0, frag(2, 0, true, &seg[..16])),
+            (0.0, frag(3, 0, true, &seg[..16])), // 2 evicted (at least one datagram is kept)
+            (0.5, frag(3, 2, false, &seg[16..])), // 3 expired first
+        ],
+    ));
     // overlapping fragments by the thousand (the Python engine used to rebuild the datagram on
     // each: 5 minutes of CPU for 4.75 MB)
     let big = tcp(&[], &[b'x'; 1980]);
@@ -107,7 +163,10 @@ fn bounds() -> Vec<(&'static str, Option<FragLimits>, Seq)> {
     for round in 0..3u16 {
         for k in (0..248u16).rev() {
             let at = (k * 8) as usize;
-            flood.push((0.0, frag(100 + round, k, true, &big[at..(at + 16).min(big.len() - 8)])));
+            flood.push((
+                0.0,
+                frag(100 + round, k, true, &big[at..(at + 16).min(big.len() - 8)]),
+            ));
         }
         flood.push((0.0, frag(100 + round, 249, false, &big[1992..])));
     }
@@ -118,11 +177,22 @@ fn bounds() -> Vec<(&'static str, Option<FragLimits>, Seq)> {
 fn summary(d: &mut LinkDecoder, ts: f64, frame: &[u8]) -> String {
     let before = d.skipped.clone();
     if let Some(x) = d.decode_at(ts, 1, frame) {
-        return format!("tcp l4={} end={} seg={}", x.l4, x.end, hex::encode(&x.buf[x.l4..x.end]));
+        return format!(
+            "tcp l4={} end={} seg={}",
+            x.l4,
+            x.end,
+            hex::encode(&x.buf[x.l4..x.end])
+        );
     }
-    let grew: Vec<&String> = d.skipped.iter().filter(|(k, v)| before.get(*k) != Some(v)).map(|(k, _)| k).collect();
+    let grew: Vec<&String> = d
+        .skipped
+        .iter()
+        .filter(|(k, v)| before.get(*k) != Some(v))
+        .map(|(k, _)| k)
+        .collect();
     assert!(grew.len() <= 1);
-    grew.first().map_or("pending".to_string(), |r| format!("skip {r}"))
+    grew.first()
+        .map_or("pending".to_string(), |r| format!("skip {r}"))
 }
 
 /// Runs of equal summaries as "S x N".
@@ -130,8 +200,14 @@ fn runs(parts: &[String]) -> String {
     let mut out: Vec<String> = Vec::new();
     let mut i = 0;
     while i < parts.len() {
-        let j = (i..parts.len()).find(|&j| parts[j] != parts[i]).unwrap_or(parts.len());
-        out.push(if j - i > 1 { format!("{} x{}", parts[i], j - i) } else { parts[i].clone() });
+        let j = (i..parts.len())
+            .find(|&j| parts[j] != parts[i])
+            .unwrap_or(parts.len());
+        out.push(if j - i > 1 {
+            format!("{} x{}", parts[i], j - i)
+        } else {
+            parts[i].clone()
+        });
         i = j;
     }
     out.join(" | ")
@@ -145,8 +221,13 @@ fn dump() {
     let lines: Vec<String> = bounds()
         .iter()
         .map(|(n, lim, seq)| {
-            let lim = lim.map_or("-".to_string(), |l| format!("{},{},{:?}", l.max_datagrams, l.max_bytes, l.timeout));
-            let frames: Vec<String> = seq.iter().map(|(ts, f)| format!("{ts:?}@{}", hex::encode(f))).collect();
+            let lim = lim.map_or("-".to_string(), |l| {
+                format!("{},{},{:?}", l.max_datagrams, l.max_bytes, l.timeout)
+            });
+            let frames: Vec<String> = seq
+                .iter()
+                .map(|(ts, f)| format!("{ts:?}@{}", hex::encode(f)))
+                .collect();
             format!("{n}\t{lim}\t{}", frames.join(","))
         })
         .collect();
@@ -205,24 +286,41 @@ fn bounds_as_python() {
         assert_eq!(name, ename);
         let mut d = lim.map_or_else(LinkDecoder::new, LinkDecoder::with_limits);
         let parts: Vec<String> = seq.iter().map(|(ts, f)| summary(&mut d, *ts, f)).collect();
-        assert!(d.fragments_in_progress() <= lim.map_or(MAX_FRAG_DATAGRAMS, |l| l.max_datagrams.max(1)));
+        assert!(
+            d.fragments_in_progress() <= lim.map_or(MAX_FRAG_DATAGRAMS, |l| l.max_datagrams.max(1))
+        );
         d.finish();
         assert_eq!(d.fragments_in_progress(), 0);
         let counts: Vec<String> = d.skipped.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        assert_eq!(format!("{} || {}", runs(&parts), counts.join(",")), *want, "{name}");
+        assert_eq!(
+            format!("{} || {}", runs(&parts), counts.join(",")),
+            *want,
+            "{name}"
+        );
     }
 }
 
 /// The bytes received first stay where fragments overlap with different data.
 #[test]
 fn first_copy_wins_on_overlap() {
-    let (_, _, seq) = bounds().into_iter().find(|c| c.0 == "first_copy_wins").unwrap();
+    let (_, _, seq) = bounds()
+        .into_iter()
+        .find(|c| c.0 == "first_copy_wins")
+        .unwrap();
     let mut d = LinkDecoder::new();
     for (_, f) in &seq[..3] {
         assert!(d.decode(1, f).is_none());
     }
     let x = d.decode(1, &seq[3].1).expect("complete");
-    let want: Vec<u8> = (20..68).map(|i| if (16..40).contains(&i) || i >= 56 { b'B' } else { b'A' }).collect();
+    let want: Vec<u8> = (20..68)
+        .map(|i| {
+            if (16..40).contains(&i) || i >= 56 {
+                b'B'
+            } else {
+                b'A'
+            }
+        })
+        .collect();
     assert_eq!(&x.buf[x.l4 + 20..x.end], &want[..]);
 }
 
@@ -238,7 +336,10 @@ fn ten_times_the_table_stays_bounded() {
         }
         assert!(d.fragments_in_progress() <= MAX_FRAG_DATAGRAMS);
     }
-    assert_eq!(count(&d, "ip_fragment_table_full"), 9 * MAX_FRAG_DATAGRAMS as u64);
+    assert_eq!(
+        count(&d, "ip_fragment_table_full"),
+        9 * MAX_FRAG_DATAGRAMS as u64
+    );
     d.finish();
     assert_eq!(count(&d, "ip_fragment_expired"), MAX_FRAG_DATAGRAMS as u64);
 }
@@ -250,7 +351,18 @@ fn ten_times_the_table_stays_bounded() {
 fn a_datagram_over_65535_bytes_at_completion_is_too_large() {
     assert_eq!(MAX_FRAG_AGE, 30.0);
     let mut d = LinkDecoder::new();
-    let first = eth(0x0800, &ipv4(V4 { id: 4, frag: 0x2000, options: vec![1, 1, 1, 0], ..V4::default() }, &[0; 8]));
+    let first = eth(
+        0x0800,
+        &ipv4(
+            V4 {
+                id: 4,
+                frag: 0x2000,
+                options: vec![1, 1, 1, 0],
+                ..V4::default()
+            },
+            &[0; 8],
+        ),
+    );
     assert!(d.decode(1, &first).is_none());
     for k in (1..8189u16).step_by(180) {
         let n = 1440.min((8189 - k as usize) * 8);

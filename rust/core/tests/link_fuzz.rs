@@ -27,9 +27,23 @@ fn framed(frames: &[(u8, Vec<u8>)]) -> Vec<u8> {
 fn seeds() -> Vec<Vec<u8>> {
     let seg = tcp(&[2, 4, 5, 0xb4], &[0x16, 3, 1, 0, 5, 1, 2, 3, 4, 5]);
     let v4 = ipv4(V4::default(), &seg);
-    let v6 = ipv6(0, &[ext(51, 0), ah(44, 2), frag6(6, 0, false), seg.clone()].concat(), None);
+    let v6 = ipv6(
+        0,
+        &[ext(51, 0), ah(44, 2), frag6(6, 0, false), seg.clone()].concat(),
+        None,
+    );
     let frag = |id: u16, off8: u16, more: bool, b: &[u8]| {
-        eth(0x0800, &ipv4(V4 { id, frag: off8 | if more { 0x2000 } else { 0 }, ..V4::default() }, b))
+        eth(
+            0x0800,
+            &ipv4(
+                V4 {
+                    id,
+                    frag: off8 | if more { 0x2000 } else { 0 },
+                    ..V4::default()
+                },
+                b,
+            ),
+        )
     };
     vec![
         framed(&[
@@ -39,8 +53,29 @@ fn seeds() -> Vec<Vec<u8>> {
             (0x01, eth(0x8864, &pppoe(0x0021, &v4, 6))),
             (0x06, sll(0x0800, &v4)),
             (0x09, sll2(0x86dd, &v6)),
-            (0x04, ipv4(V4 { proto: 41, ..V4::default() }, &ipv6(6, &seg, None))),
-            (0x00, null(2, &ipv4(V4 { proto: 4, ..V4::default() }, &v4))),
+            (
+                0x04,
+                ipv4(
+                    V4 {
+                        proto: 41,
+                        ..V4::default()
+                    },
+                    &ipv6(6, &seg, None),
+                ),
+            ),
+            (
+                0x00,
+                null(
+                    2,
+                    &ipv4(
+                        V4 {
+                            proto: 4,
+                            ..V4::default()
+                        },
+                        &v4,
+                    ),
+                ),
+            ),
         ]),
         framed(&[
             (0x11, frag(1, 0, true, &seg[..16])),

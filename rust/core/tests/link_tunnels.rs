@@ -13,7 +13,14 @@ const INNER_SRC: [u8; 4] = [172, 16, 0, 5];
 const INNER_DST: [u8; 4] = [172, 16, 9, 9];
 
 fn inner_v4() -> Vec<u8> {
-    ipv4(V4 { src: INNER_SRC, dst: INNER_DST, ..V4::default() }, &tcp(&[], b"inner"))
+    ipv4(
+        V4 {
+            src: INNER_SRC,
+            dst: INNER_DST,
+            ..V4::default()
+        },
+        &tcp(&[], b"inner"),
+    )
 }
 
 fn inner_eth() -> Vec<u8> {
@@ -21,7 +28,16 @@ fn inner_eth() -> Vec<u8> {
 }
 
 fn outer(proto: u8, payload: &[u8]) -> Vec<u8> {
-    eth(0x0800, &ipv4(V4 { proto, ..V4::default() }, payload))
+    eth(
+        0x0800,
+        &ipv4(
+            V4 {
+                proto,
+                ..V4::default()
+            },
+            payload,
+        ),
+    )
 }
 
 fn udp(sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
@@ -52,33 +68,232 @@ fn cases() -> Vec<(&'static str, u32, Vec<u8>, &'static str, &'static str)> {
     erspan3_o[11] = 1;
     let vx = [&[0x08u8, 0, 0, 0, 0, 0, 0x64, 0][..], &e].concat();
     let gen = [&[0x00u8, 0x00, 0x65, 0x58, 0, 0, 0x64, 0][..], &e].concat();
-    let gen_opts = [&[0x02u8, 0x00, 0x08, 0x00, 0, 0, 0x64, 0][..], &[0xaa; 8], &v4].concat();
-    let gtp = [&[0x30u8, 0xff][..], &(v4.len() as u16).to_be_bytes(), &[0, 0, 0, 1], &v4].concat();
-    let gtp_ext = [&[0x34u8, 0xff][..], &((v4.len() + 8) as u16).to_be_bytes(), &[0, 0, 0, 1], &[0, 0, 0, 0x85], &[1, 0x09, 0x01, 0], &v4].concat();
+    let gen_opts = [
+        &[0x02u8, 0x00, 0x08, 0x00, 0, 0, 0x64, 0][..],
+        &[0xaa; 8],
+        &v4,
+    ]
+    .concat();
+    let gtp = [
+        &[0x30u8, 0xff][..],
+        &(v4.len() as u16).to_be_bytes(),
+        &[0, 0, 0, 1],
+        &v4,
+    ]
+    .concat();
+    let gtp_ext = [
+        &[0x34u8, 0xff][..],
+        &((v4.len() + 8) as u16).to_be_bytes(),
+        &[0, 0, 0, 1],
+        &[0, 0, 0, 0x85],
+        &[1, 0x09, 0x01, 0],
+        &v4,
+    ]
+    .concat();
     vec![
-        ("gre_ipv4", 1, outer(47, &gre(0, 0x0800, &[], &v4)), "gre", "not_tcp"),
-        ("gre_key_seq_csum", 1, outer(47, &gre(0xB000, 0x0800, &[0; 12], &v4)), "gre", "not_tcp"),
-        ("gre_ipv6", 1, outer(47, &gre(0x2000, 0x86DD, &[0, 0, 0, 7], &v6in)), "gre", "not_tcp"),
-        ("gre_eth", 1, outer(47, &gre(0, 0x6558, &[], &e)), "gre", "not_tcp"),
-        ("gre_mpls", 1, outer(47, &gre(0, 0x8847, &[], &mpls(1, true, &v4))), "gre", "not_tcp"),
-        ("erspan1", 1, outer(47, &gre(0, 0x88BE, &[], &e)), "erspan1", "not_tcp"),
-        ("erspan2", 1, outer(47, &gre(0x1000, 0x88BE, &[0, 0, 0, 9], &[&erspan2_hdr[..], &e].concat())), "erspan2", "not_tcp"),
-        ("erspan3", 1, outer(47, &gre(0x1000, 0x22EB, &[0, 0, 0, 9], &[&erspan3_hdr[..], &e].concat())), "erspan3", "not_tcp"),
-        ("erspan3_subheader", 1, outer(47, &gre(0x1000, 0x22EB, &[0, 0, 0, 9], &[&erspan3_o[..], &[0; 8], &e].concat())), "erspan3", "not_tcp"),
-        ("erspan2_vxlan", 1, outer(47, &gre(0x1000, 0x88BE, &[0, 0, 0, 9], &[&erspan2_hdr[..], &outer(17, &udp(50000, 4789, &vx))].concat())), "erspan2>vxlan", "not_tcp"),
-        ("vxlan", 1, outer(17, &udp(50000, 4789, &vx)), "vxlan", "not_tcp"),
-        ("vxlan_on_source_port", 1, outer(17, &udp(4789, 50000, &vx)), "vxlan", "not_tcp"),
-        ("geneve_eth", 1, outer(17, &udp(50000, 6081, &gen)), "geneve", "not_tcp"),
-        ("geneve_ip_options", 1, outer(17, &udp(50000, 6081, &gen_opts)), "geneve", "not_tcp"),
-        ("gtpu", 1, outer(17, &udp(2152, 2152, &gtp)), "gtpu", "not_tcp"),
-        ("gtpu_extension", 1, outer(17, &udp(2152, 2152, &gtp_ext)), "gtpu", "not_tcp"),
-        ("gre_in_6in4", 1, outer(41, &ipv6(47, &gre(0, 0x0800, &[], &v4), None)), "6in4>gre", "not_tcp"),
-        ("ppp", 9, [&[0xffu8, 0x03, 0x00, 0x21][..], &v4].concat(), "", "unsupported_linktype_9"),
-        ("ppp_compressed", 9, [&[0x21u8][..], &v4].concat(), "", "unsupported_linktype_9"),
-        ("ppp_serial", 50, [&[0xffu8, 0x03, 0x00, 0x21][..], &v4].concat(), "", "unsupported_linktype_50"),
-        ("ppp_serial_chdlc", 50, [&[0x0fu8, 0x00, 0x08, 0x00][..], &v4].concat(), "", "unsupported_linktype_50"),
-        ("chdlc", 104, [&[0x8fu8, 0x00, 0x08, 0x00][..], &v4].concat(), "", "unsupported_linktype_104"),
-        ("chdlc_gre", 104, [&[0x0fu8, 0x00, 0x08, 0x00][..], &ipv4(V4 { proto: 47, ..V4::default() }, &gre(0, 0x0800, &[], &v4))].concat(), "gre", "unsupported_linktype_104"),
+        (
+            "gre_ipv4",
+            1,
+            outer(47, &gre(0, 0x0800, &[], &v4)),
+            "gre",
+            "not_tcp",
+        ),
+        (
+            "gre_key_seq_csum",
+            1,
+            outer(47, &gre(0xB000, 0x0800, &[0; 12], &v4)),
+            "gre",
+            "not_tcp",
+        ),
+        (
+            "gre_ipv6",
+            1,
+            outer(47, &gre(0x2000, 0x86DD, &[0, 0, 0, 7], &v6in)),
+            "gre",
+            "not_tcp",
+        ),
+        (
+            "gre_eth",
+            1,
+            outer(47, &gre(0, 0x6558, &[], &e)),
+            "gre",
+            "not_tcp",
+        ),
+        (
+            "gre_mpls",
+            1,
+            outer(47, &gre(0, 0x8847, &[], &mpls(1, true, &v4))),
+            "gre",
+            "not_tcp",
+        ),
+        (
+            "erspan1",
+            1,
+            outer(47, &gre(0, 0x88BE, &[], &e)),
+            "erspan1",
+            "not_tcp",
+        ),
+        (
+            "erspan2",
+            1,
+            outer(
+                47,
+                &gre(
+                    0x1000,
+                    0x88BE,
+                    &[0, 0, 0, 9],
+                    &[&erspan2_hdr[..], &e].concat(),
+                ),
+            ),
+            "erspan2",
+            "not_tcp",
+        ),
+        (
+            "erspan3",
+            1,
+            outer(
+                47,
+                &gre(
+                    0x1000,
+                    0x22EB,
+                    &[0, 0, 0, 9],
+                    &[&erspan3_hdr[..], &e].concat(),
+                ),
+            ),
+            "erspan3",
+            "not_tcp",
+        ),
+        (
+            "erspan3_subheader",
+            1,
+            outer(
+                47,
+                &gre(
+                    0x1000,
+                    0x22EB,
+                    &[0, 0, 0, 9],
+                    &[&erspan3_o[..], &[0; 8], &e].concat(),
+                ),
+            ),
+            "erspan3",
+            "not_tcp",
+        ),
+        (
+            "erspan2_vxlan",
+            1,
+            outer(
+                47,
+                &gre(
+                    0x1000,
+                    0x88BE,
+                    &[0, 0, 0, 9],
+                    &[&erspan2_hdr[..], &outer(17, &udp(50000, 4789, &vx))].concat(),
+                ),
+            ),
+            "erspan2>vxlan",
+            "not_tcp",
+        ),
+        (
+            "vxlan",
+            1,
+            outer(17, &udp(50000, 4789, &vx)),
+            "vxlan",
+            "not_tcp",
+        ),
+        (
+            "vxlan_on_source_port",
+            1,
+            outer(17, &udp(4789, 50000, &vx)),
+            "vxlan",
+            "not_tcp",
+        ),
+        (
+            "geneve_eth",
+            1,
+            outer(17, &udp(50000, 6081, &gen)),
+            "geneve",
+            "not_tcp",
+        ),
+        (
+            "geneve_ip_options",
+            1,
+            outer(17, &udp(50000, 6081, &gen_opts)),
+            "geneve",
+            "not_tcp",
+        ),
+        (
+            "gtpu",
+            1,
+            outer(17, &udp(2152, 2152, &gtp)),
+            "gtpu",
+            "not_tcp",
+        ),
+        (
+            "gtpu_extension",
+            1,
+            outer(17, &udp(2152, 2152, &gtp_ext)),
+            "gtpu",
+            "not_tcp",
+        ),
+        (
+            "gre_in_6in4",
+            1,
+            outer(41, &ipv6(47, &gre(0, 0x0800, &[], &v4), None)),
+            "6in4>gre",
+            "not_tcp",
+        ),
+        (
+            "ppp",
+            9,
+            [&[0xffu8, 0x03, 0x00, 0x21][..], &v4].concat(),
+            "",
+            "unsupported_linktype_9",
+        ),
+        (
+            "ppp_compressed",
+            9,
+            [&[0x21u8][..], &v4].concat(),
+            "",
+            "unsupported_linktype_9",
+        ),
+        (
+            "ppp_serial",
+            50,
+            [&[0xffu8, 0x03, 0x00, 0x21][..], &v4].concat(),
+            "",
+            "unsupported_linktype_50",
+        ),
+        (
+            "ppp_serial_chdlc",
+            50,
+            [&[0x0fu8, 0x00, 0x08, 0x00][..], &v4].concat(),
+            "",
+            "unsupported_linktype_50",
+        ),
+        (
+            "chdlc",
+            104,
+            [&[0x8fu8, 0x00, 0x08, 0x00][..], &v4].concat(),
+            "",
+            "unsupported_linktype_104",
+        ),
+        (
+            "chdlc_gre",
+            104,
+            [
+                &[0x0fu8, 0x00, 0x08, 0x00][..],
+                &ipv4(
+                    V4 {
+                        proto: 47,
+                        ..V4::default()
+                    },
+                    &gre(0, 0x0800, &[], &v4),
+                ),
+            ]
+            .concat(),
+            "gre",
+            "unsupported_linktype_104",
+        ),
     ]
 }
 
@@ -92,7 +307,11 @@ fn tunnels_give_the_inner_endpoints() {
         }
         let x = d.decode(lt, &frame).unwrap();
         assert_eq!(x.proto, 6, "{name}");
-        assert_eq!(x.encapsulation, if encap.is_empty() { None } else { Some(encap) }, "{name}");
+        assert_eq!(
+            x.encapsulation,
+            if encap.is_empty() { None } else { Some(encap) },
+            "{name}"
+        );
         if name == "gre_ipv6" {
             assert_eq!(x.src, &A6[..]);
             assert_eq!(&x.buf[x.l4 + 20..x.end], b"six");
@@ -125,10 +344,38 @@ fn ip_in_ip_is_named() {
     let f = eth(0x0800, &inner_v4());
     assert_eq!(d.decode(1, &f).unwrap().encapsulation, None);
     // a fragmented outer datagram keeps the path of its reassembled content
-    let whole = ipv4(V4 { proto: 4, ..V4::default() }, &inner_v4());
+    let whole = ipv4(
+        V4 {
+            proto: 4,
+            ..V4::default()
+        },
+        &inner_v4(),
+    );
     let body = &whole[20..];
-    let f0 = eth(0x0800, &ipv4(V4 { proto: 4, id: 77, frag: 0x2000, ..V4::default() }, &body[..24]));
-    let f1 = eth(0x0800, &ipv4(V4 { proto: 4, id: 77, frag: 3, ..V4::default() }, &body[24..]));
+    let f0 = eth(
+        0x0800,
+        &ipv4(
+            V4 {
+                proto: 4,
+                id: 77,
+                frag: 0x2000,
+                ..V4::default()
+            },
+            &body[..24],
+        ),
+    );
+    let f1 = eth(
+        0x0800,
+        &ipv4(
+            V4 {
+                proto: 4,
+                id: 77,
+                frag: 3,
+                ..V4::default()
+            },
+            &body[24..],
+        ),
+    );
     assert!(d.decode(1, &f0).is_none());
     let x = d.decode(1, &f1).unwrap();
     assert_eq!((x.src, x.encapsulation), (&INNER_SRC[..], Some("ipip")));
@@ -141,14 +388,38 @@ fn broken_tunnels_are_counted() {
     let v4 = inner_v4();
     let cases: Vec<(Vec<u8>, &str)> = vec![
         (outer(47, &[0, 0]), "truncated_gre"),
-        (outer(47, &gre(0x0001, 0x880B, &[0; 4], &[])), "unknown_encapsulation:gre_version"),
-        (outer(47, &gre(0x4000, 0x0800, &[], &v4)), "unknown_encapsulation:gre_routing"),
-        (outer(47, &gre(0, 0x1234, &[], &v4)), "unknown_encapsulation:gre"),
-        (outer(47, &gre(0xB000, 0x0800, &[0; 4], &[])), "truncated_gre"),
-        (outer(17, &udp(1, 4789, &[0u8; 8])), "unknown_encapsulation:vxlan"),
+        (
+            outer(47, &gre(0x0001, 0x880B, &[0; 4], &[])),
+            "unknown_encapsulation:gre_version",
+        ),
+        (
+            outer(47, &gre(0x4000, 0x0800, &[], &v4)),
+            "unknown_encapsulation:gre_routing",
+        ),
+        (
+            outer(47, &gre(0, 0x1234, &[], &v4)),
+            "unknown_encapsulation:gre",
+        ),
+        (
+            outer(47, &gre(0xB000, 0x0800, &[0; 4], &[])),
+            "truncated_gre",
+        ),
+        (
+            outer(17, &udp(1, 4789, &[0u8; 8])),
+            "unknown_encapsulation:vxlan",
+        ),
         (outer(17, &udp(1, 4789, &[0x08u8; 4])), "truncated_udp"),
-        (outer(17, &udp(1, 2152, &[0x30, 0x01, 0, 0, 0, 0, 0, 1])), "gtpu_not_gpdu"),
-        (outer(17, &udp(1, 2152, &[0x34, 0xff, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0x85, 0])), "truncated_udp"),
+        (
+            outer(17, &udp(1, 2152, &[0x30, 0x01, 0, 0, 0, 0, 0, 1])),
+            "gtpu_not_gpdu",
+        ),
+        (
+            outer(
+                17,
+                &udp(1, 2152, &[0x34, 0xff, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0x85, 0]),
+            ),
+            "truncated_udp",
+        ),
         (outer(17, &udp(1, 53, &[0; 12])), "not_tcp"),
         (outer(17, &[0; 4]), "truncated_udp"),
         (vec![0xff, 0x03, 0xc0, 0x21, 1, 1, 0, 4], "not_ip"),
@@ -157,7 +428,12 @@ fn broken_tunnels_are_counted() {
         let before = d.skipped.get(*reason).copied().unwrap_or(0);
         let lt = if i == cases.len() - 1 { 9 } else { 1 };
         assert!(d.decode(lt, f).is_none(), "{reason}");
-        assert_eq!(d.skipped.get(*reason).copied().unwrap_or(0), before + 1, "{reason}: {:?}", d.skipped);
+        assert_eq!(
+            d.skipped.get(*reason).copied().unwrap_or(0),
+            before + 1,
+            "{reason}: {:?}",
+            d.skipped
+        );
     }
     // tunnels in tunnels stop at the depth bound
     let mut f = inner_eth();
@@ -190,7 +466,15 @@ fn udp_only_when_asked() {
 fn dump() {
     let dir = std::path::PathBuf::from(std::env::var("R1_DUMP").expect("R1_DUMP=DIR"));
     std::fs::create_dir_all(&dir).unwrap();
-    let mut f: Vec<u8> = [0xa1b2_c3d4u32.to_le_bytes(), [2, 0, 4, 0], [0; 4], [0; 4], 65535u32.to_le_bytes(), 1u32.to_le_bytes()].concat();
+    let mut f: Vec<u8> = [
+        0xa1b2_c3d4u32.to_le_bytes(),
+        [2, 0, 4, 0],
+        [0; 4],
+        [0; 4],
+        65535u32.to_le_bytes(),
+        1u32.to_le_bytes(),
+    ]
+    .concat();
     for (i, (_, lt, frame, _, _)) in cases().iter().enumerate() {
         if *lt != 1 {
             continue;

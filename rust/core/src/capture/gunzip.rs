@@ -27,14 +27,34 @@ const ZLIB_ERR: &str = "Error -3 while decompressing data";
 /// Where a member's decoding stands.
 enum Part {
     /// Header bytes: `at` read so far of the fixed 10; then the optional fields.
-    Fixed { at: usize, flags: u8 },
-    ExtraLen { got: usize, len: usize, flags: u8 },
-    Extra { left: usize, flags: u8 },
-    Name { flags: u8 },
-    Comment { flags: u8 },
-    HeaderCrc { got: usize, value: u16 },
+    Fixed {
+        at: usize,
+        flags: u8,
+    },
+    ExtraLen {
+        got: usize,
+        len: usize,
+        flags: u8,
+    },
+    Extra {
+        left: usize,
+        flags: u8,
+    },
+    Name {
+        flags: u8,
+    },
+    Comment {
+        flags: u8,
+    },
+    HeaderCrc {
+        got: usize,
+        value: u16,
+    },
     Body,
-    Trailer { got: usize, bytes: [u8; 8] },
+    Trailer {
+        got: usize,
+        bytes: [u8; 8],
+    },
     End,
 }
 
@@ -67,7 +87,11 @@ impl Member {
     /// The part after the fixed header and the optional fields already read.
     fn after(flags: u8, done: u8) -> Part {
         if flags & FEXTRA != 0 && done < FEXTRA {
-            Part::ExtraLen { got: 0, len: 0, flags }
+            Part::ExtraLen {
+                got: 0,
+                len: 0,
+                flags,
+            }
         } else if flags & FNAME != 0 && done < FNAME {
             Part::Name { flags }
         } else if flags & FCOMMENT != 0 && done < FCOMMENT {
@@ -82,7 +106,12 @@ impl Member {
     /// Decompress from `data`, appending at most `max_out` bytes to `out`. Returns the input
     /// bytes consumed (the rest is Python's `unconsumed_tail`, or `unused_data` once `eof`),
     /// or zlib's error text.
-    fn decompress(&mut self, data: &[u8], max_out: usize, out: &mut Vec<u8>) -> Result<usize, String> {
+    fn decompress(
+        &mut self,
+        data: &[u8],
+        max_out: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<usize, String> {
         let mut i = 0;
         let start = out.len();
         loop {
@@ -99,22 +128,34 @@ impl Member {
                     let at = out.len();
                     out.resize(at + room.min(GZIP_IN_CHUNK), 0); // zero-filled a piece at a time
                     let (in0, out0) = (self.inflate.total_in(), self.inflate.total_out());
-                    let res = self.inflate.decompress(&data[i..], &mut out[at..], FlushDecompress::None);
+                    let res =
+                        self.inflate
+                            .decompress(&data[i..], &mut out[at..], FlushDecompress::None);
                     let produced = (self.inflate.total_out() - out0) as usize;
                     out.truncate(at + produced);
                     self.crc.update(&out[at..]);
                     i += (self.inflate.total_in() - in0) as usize;
                     match res {
-                        Ok(Status::StreamEnd) => self.part = Part::Trailer { got: 0, bytes: [0; 8] },
+                        Ok(Status::StreamEnd) => {
+                            self.part = Part::Trailer {
+                                got: 0,
+                                bytes: [0; 8],
+                            }
+                        }
                         Ok(_) => {
                             let used = (self.inflate.total_in() - in0) as usize;
-                            if i == data.len() || out.len() - start == max_out || (produced == 0 && used == 0) {
+                            if i == data.len()
+                                || out.len() - start == max_out
+                                || (produced == 0 && used == 0)
+                            {
                                 return Ok(i);
                             }
                         }
                         Err(e) => {
                             let why = e.to_string();
-                            let why = why.strip_prefix("deflate decompression error: ").unwrap_or(&why);
+                            let why = why
+                                .strip_prefix("deflate decompression error: ")
+                                .unwrap_or(&why);
                             return Err(format!("{ZLIB_ERR}: {why}"));
                         }
                     }
@@ -140,7 +181,9 @@ impl Member {
                     0 if b != 0x1f => return Err(format!("{ZLIB_ERR}: incorrect header check")),
                     1 if b != 0x8b => return Err(format!("{ZLIB_ERR}: incorrect header check")),
                     2 if b != 8 => return Err(format!("{ZLIB_ERR}: unknown compression method")),
-                    3 if b & 0xe0 != 0 => return Err(format!("{ZLIB_ERR}: unknown header flags set")),
+                    3 if b & 0xe0 != 0 => {
+                        return Err(format!("{ZLIB_ERR}: unknown header flags set"))
+                    }
                     _ => {}
                 }
                 if at == 9 {
@@ -165,7 +208,10 @@ impl Member {
                 if left == 1 {
                     Self::after(flags, FEXTRA)
                 } else {
-                    Part::Extra { left: left - 1, flags }
+                    Part::Extra {
+                        left: left - 1,
+                        flags,
+                    }
                 }
             }
             Part::Name { flags } => {
@@ -195,16 +241,24 @@ impl Member {
             }
             Part::Trailer { got, mut bytes } => {
                 bytes[got] = b;
-                if got == 3 && u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) != self.crc.sum() {
+                if got == 3
+                    && u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
+                        != self.crc.sum()
+                {
                     return Err(format!("{ZLIB_ERR}: incorrect data check"));
                 }
                 if got == 7 {
-                    if u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) != self.crc.amount() {
+                    if u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]])
+                        != self.crc.amount()
+                    {
                         return Err(format!("{ZLIB_ERR}: incorrect length check"));
                     }
                     Part::End
                 } else {
-                    Part::Trailer { got: got + 1, bytes }
+                    Part::Trailer {
+                        got: got + 1,
+                        bytes,
+                    }
                 }
             }
             Part::Body | Part::End => unreachable!("not a header byte"),
@@ -270,7 +324,9 @@ impl Gunzip {
                 "reading stopped after {} decompressed bytes (the limit for a compressed capture is {})",
                 self.bytes_out, self.max_bytes
             ));
-        } else if self.bytes_out > self.ratio_floor && self.bytes_out > self.max_ratio * self.bytes_in.max(1) {
+        } else if self.bytes_out > self.ratio_floor
+            && self.bytes_out > self.max_ratio * self.bytes_in.max(1)
+        {
             self.stop("decompression_limit", format!(
                 "reading stopped: {} compressed bytes inflated to {}, more than {} times (a decompression bomb?)",
                 self.bytes_in, self.bytes_out, self.max_ratio
@@ -332,7 +388,10 @@ impl Gunzip {
             }
             if !self.in_member {
                 // zero padding after the last member (tape, dd)
-                let zeros = self.pending[self.pending_at..].iter().take_while(|&&b| b == 0).count();
+                let zeros = self.pending[self.pending_at..]
+                    .iter()
+                    .take_while(|&&b| b == 0)
+                    .count();
                 self.pending_at += zeros;
                 if self.pending_at >= self.pending.len() {
                     continue;
@@ -341,7 +400,9 @@ impl Gunzip {
             }
             let before = out.len();
             let room = size - (out.len() - start);
-            let res = self.member.decompress(&self.pending[self.pending_at..], room, out);
+            let res = self
+                .member
+                .decompress(&self.pending[self.pending_at..], room, out);
             let piece = (out.len() - before) as u64;
             self.bytes_out += piece;
             match res {

@@ -39,7 +39,11 @@ pub struct FragLimits {
 
 impl Default for FragLimits {
     fn default() -> Self {
-        FragLimits { max_datagrams: MAX_FRAG_DATAGRAMS, max_bytes: MAX_FRAG_DATAGRAM_BYTES, timeout: MAX_FRAG_AGE }
+        FragLimits {
+            max_datagrams: MAX_FRAG_DATAGRAMS,
+            max_bytes: MAX_FRAG_DATAGRAM_BYTES,
+            timeout: MAX_FRAG_AGE,
+        }
     }
 }
 
@@ -111,8 +115,14 @@ pub(super) struct Reassembler {
 
 impl Reassembler {
     pub fn new(limits: FragLimits) -> Self {
-        let limits = FragLimits { max_datagrams: limits.max_datagrams.max(1), ..limits };
-        Reassembler { limits, ..Default::default() }
+        let limits = FragLimits {
+            max_datagrams: limits.max_datagrams.max(1),
+            ..limits
+        };
+        Reassembler {
+            limits,
+            ..Default::default()
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -145,7 +155,11 @@ impl Reassembler {
         let foff = ((((data[off + 6] & 0x1F) as usize) << 8) | data[off + 7] as usize) * 8;
         let mut addrs = [0u8; 8];
         addrs.copy_from_slice(&data[off + 12..off + 20]);
-        let key = Key { addrs, id: [data[off + 4], data[off + 5]], proto: data[off + 9] };
+        let key = Key {
+            addrs,
+            id: [data[off + 4], data[off + 5]],
+            proto: data[off + 9],
+        };
 
         // expire from the oldest (first fragments arrive in capture order)
         while let Some((_, &k)) = self.order.first_key_value() {
@@ -162,18 +176,23 @@ impl Reassembler {
             }
             self.seq += 1;
             self.order.insert(self.seq, key);
-            self.table.insert(key, Datagram {
-                seq: self.seq,
-                first_ts: now,
-                buf: Vec::new(),
-                have: Vec::new(),
-                total: None,
-                header: Vec::new(),
-                dead: false,
-            });
+            self.table.insert(
+                key,
+                Datagram {
+                    seq: self.seq,
+                    first_ts: now,
+                    buf: Vec::new(),
+                    have: Vec::new(),
+                    total: None,
+                    header: Vec::new(),
+                    dead: false,
+                },
+            );
         }
         let max_bytes = self.limits.max_bytes;
-        let Some(d) = self.table.get_mut(&key) else { return false };
+        let Some(d) = self.table.get_mut(&key) else {
+            return false;
+        };
         if d.dead {
             bump(skipped, "ip_fragment_too_large");
             return false;
@@ -204,7 +223,9 @@ impl Reassembler {
         if d.header.is_empty() || d.have.len() != 1 || d.have[0].0 != 0 || d.have[0].1 < total {
             return false;
         }
-        let Some(d) = self.table.remove(&key) else { return false };
+        let Some(d) = self.table.remove(&key) else {
+            return false;
+        };
         self.order.remove(&d.seq);
         let hl = d.header.len();
         if hl + total > 65_535 {

@@ -87,7 +87,15 @@ pub fn beyond_tcp<'a>(
             }
         }
         if w.udp {
-            return Parsed::L4(Decoded { src, dst, buf: data, l4, end, proto: 17, encapsulation: None });
+            return Parsed::L4(Decoded {
+                src,
+                dst,
+                buf: data,
+                l4,
+                end,
+                proto: 17,
+                encapsulation: None,
+            });
         }
     }
     Parsed::Skip("not_tcp")
@@ -109,7 +117,9 @@ fn gre<'a>(data: &'a [u8], off: usize, depth: u32, w: &mut Walk) -> Parsed<'a> {
         return Parsed::Skip("unknown_encapsulation:gre_routing");
     }
     let seq = flags & 0x1000 != 0;
-    let p = off + 4 + 4 * ((flags & 0x8000 != 0) as usize + (flags & 0x2000 != 0) as usize + seq as usize);
+    let p = off
+        + 4
+        + 4 * ((flags & 0x8000 != 0) as usize + (flags & 0x2000 != 0) as usize + seq as usize);
     if p > n {
         return Parsed::Skip("truncated_gre");
     }

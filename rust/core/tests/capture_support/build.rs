@@ -11,17 +11,29 @@ impl Bytes {
         Bytes { big, b: Vec::new() }
     }
     pub fn u16(&mut self, v: u16) -> &mut Self {
-        let a = if self.big { v.to_be_bytes() } else { v.to_le_bytes() };
+        let a = if self.big {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        };
         self.b.extend_from_slice(&a);
         self
     }
     pub fn u32(&mut self, v: u32) -> &mut Self {
-        let a = if self.big { v.to_be_bytes() } else { v.to_le_bytes() };
+        let a = if self.big {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        };
         self.b.extend_from_slice(&a);
         self
     }
     pub fn i64(&mut self, v: i64) -> &mut Self {
-        let a = if self.big { v.to_be_bytes() } else { v.to_le_bytes() };
+        let a = if self.big {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        };
         self.b.extend_from_slice(&a);
         self
     }
@@ -47,7 +59,11 @@ pub fn pcap_header(big: bool, nano: bool, snaplen: u32, linktype: u32) -> Vec<u8
 
 pub fn pcap_record(big: bool, sec: u32, frac: u32, data: &[u8], orig: u32) -> Vec<u8> {
     let mut b = Bytes::new(big);
-    b.u32(sec).u32(frac).u32(data.len() as u32).u32(orig).raw(data);
+    b.u32(sec)
+        .u32(frac)
+        .u32(data.len() as u32)
+        .u32(orig)
+        .raw(data);
     b.b
 }
 
@@ -87,7 +103,11 @@ pub fn idb(big: bool, linktype: u16, snaplen: u32, options: &[Vec<u8>]) -> Vec<u
 
 pub fn epb(big: bool, if_id: u32, ts: u64, data: &[u8], orig: u32) -> Vec<u8> {
     let mut body = Bytes::new(big);
-    body.u32(if_id).u32((ts >> 32) as u32).u32(ts as u32).u32(data.len() as u32).u32(orig);
+    body.u32(if_id)
+        .u32((ts >> 32) as u32)
+        .u32(ts as u32)
+        .u32(data.len() as u32)
+        .u32(orig);
     body.raw(data);
     block(big, 6, &body.b)
 }
@@ -95,7 +115,12 @@ pub fn epb(big: bool, if_id: u32, ts: u64, data: &[u8], orig: u32) -> Vec<u8> {
 /// Obsolete Packet Block (type 2).
 pub fn pb(big: bool, if_id: u16, ts: u64, data: &[u8], orig: u32) -> Vec<u8> {
     let mut body = Bytes::new(big);
-    body.u16(if_id).u16(0).u32((ts >> 32) as u32).u32(ts as u32).u32(data.len() as u32).u32(orig);
+    body.u16(if_id)
+        .u16(0)
+        .u32((ts >> 32) as u32)
+        .u32(ts as u32)
+        .u32(data.len() as u32)
+        .u32(orig);
     body.raw(data);
     block(big, 2, &body.b)
 }
@@ -115,5 +140,7 @@ pub fn dsb(big: bool, stype: u32, secrets: &[u8]) -> Vec<u8> {
 
 /// A frame of `n` bytes with a recognisable pattern.
 pub fn frame(seed: u8, n: usize) -> Vec<u8> {
-    (0..n).map(|i| seed.wrapping_mul(31).wrapping_add(i as u8)).collect()
+    (0..n)
+        .map(|i| seed.wrapping_mul(31).wrapping_add(i as u8))
+        .collect()
 }

@@ -67,7 +67,8 @@ pub fn observe(opened: Result<CaptureReader, CaptureError>) -> Observed {
                 o.packets += 1;
                 o.first_ts.get_or_insert(p.ts.to_bits());
                 o.last_ts = Some(p.ts.to_bits());
-                o.list.push((p.ts.to_bits(), p.linktype, p.orig_len, p.data.to_vec()));
+                o.list
+                    .push((p.ts.to_bits(), p.linktype, p.orig_len, p.data.to_vec()));
             }
             Ok(None) => break,
             Err(e) => {
@@ -82,7 +83,11 @@ pub fn observe(opened: Result<CaptureReader, CaptureError>) -> Observed {
     o.skipped = r.skipped_packets;
     o.format = r.format.clone();
     o.bytes_read = r.bytes_read;
-    o.warnings = r.warnings.iter().map(|w| (w.code.clone(), w.detail.clone())).collect();
+    o.warnings = r
+        .warnings
+        .iter()
+        .map(|w| (w.code.clone(), w.detail.clone()))
+        .collect();
     o.sha256 = hex::encode(h.finalize());
     o.keylog = r.keylog.clone();
     o
@@ -95,8 +100,11 @@ pub fn check(e: &Expect, o: &Observed) {
     assert_eq!(o.skipped, e.skipped, "{p}: skipped");
     assert_eq!(o.format, e.format, "{p}: format");
     assert_eq!(o.bytes_read, e.bytes_read, "{p}: bytes_read");
-    let ws: Vec<(String, String)> =
-        e.warnings.iter().map(|(c, d)| (c.to_string(), d.to_string())).collect();
+    let ws: Vec<(String, String)> = e
+        .warnings
+        .iter()
+        .map(|(c, d)| (c.to_string(), d.to_string()))
+        .collect();
     assert_eq!(o.warnings, ws, "{p}: warnings");
     assert_eq!(o.first_ts, e.first_ts, "{p}: first timestamp");
     assert_eq!(o.last_ts, e.last_ts, "{p}: last timestamp");

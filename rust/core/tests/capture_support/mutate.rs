@@ -22,7 +22,20 @@ impl Rng {
     }
 }
 
-const U32S: [u32; 12] = [0, 1, 3, 12, 0x7fff_ffff, 0xffff_ffff, 0x8000_0000, 65_535, 262_144, 262_145, 16 * 1024 * 1024 + 1024, 16 * 1024 * 1024 + 1028];
+const U32S: [u32; 12] = [
+    0,
+    1,
+    3,
+    12,
+    0x7fff_ffff,
+    0xffff_ffff,
+    0x8000_0000,
+    65_535,
+    262_144,
+    262_145,
+    16 * 1024 * 1024 + 1024,
+    16 * 1024 * 1024 + 1028,
+];
 const U8S: [u8; 8] = [0, 1, 0x7f, 0x80, 0xff, 0x45, 0x60, 0x20];
 
 /// One to four random edits of `seed`.
@@ -42,7 +55,11 @@ pub fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
             2 if n >= 4 => {
                 let i = rng.below(n - 3) & !3;
                 let x = U32S[rng.below(U32S.len())];
-                let b = if rng.below(2) == 0 { x.to_le_bytes() } else { x.to_be_bytes() };
+                let b = if rng.below(2) == 0 {
+                    x.to_le_bytes()
+                } else {
+                    x.to_be_bytes()
+                };
                 v[i..i + 4].copy_from_slice(&b);
             }
             3 if n > 0 => {

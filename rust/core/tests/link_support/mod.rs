@@ -5,12 +5,35 @@
 pub const A4: [u8; 4] = [10, 0, 0, 1];
 pub const B4: [u8; 4] = [192, 168, 7, 200];
 pub const A6: [u8; 16] = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
-pub const B6: [u8; 16] = [0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0x02, 0x11, 0x22, 0xff, 0xfe, 0x33, 0x44, 0x55];
+pub const B6: [u8; 16] = [
+    0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0x02, 0x11, 0x22, 0xff, 0xfe, 0x33, 0x44, 0x55,
+];
 
 /// A TCP header (ports 51000 -> 443, data offset from the options) and payload.
 pub fn tcp(options: &[u8], payload: &[u8]) -> Vec<u8> {
     let doff = (20 + options.len()) / 4;
-    let mut t = vec![0xc7, 0x38, 0x01, 0xbb, 0, 0, 0, 1, 0, 0, 0, 0, (doff as u8) << 4, 0x18, 0xff, 0xff, 0, 0, 0, 0];
+    let mut t = vec![
+        0xc7,
+        0x38,
+        0x01,
+        0xbb,
+        0,
+        0,
+        0,
+        1,
+        0,
+        0,
+        0,
+        0,
+        (doff as u8) << 4,
+        0x18,
+        0xff,
+        0xff,
+        0,
+        0,
+        0,
+        0,
+    ];
     t.extend_from_slice(options);
     t.extend_from_slice(payload);
     t
@@ -31,7 +54,16 @@ pub struct V4 {
 
 impl Default for V4 {
     fn default() -> Self {
-        V4 { proto: 6, src: A4, dst: B4, id: 0x1234, frag: 0x4000, options: Vec::new(), total: None, ihl: None }
+        V4 {
+            proto: 6,
+            src: A4,
+            dst: B4,
+            id: 0x1234,
+            frag: 0x4000,
+            options: Vec::new(),
+            total: None,
+            ihl: None,
+        }
     }
 }
 
