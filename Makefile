@@ -51,8 +51,9 @@ test: setup test-rust
 samples: setup
 	$(BIN)/python -m inspector.synth.samples pcaps
 
+# make bench [SIZE=100m|1g|3g] [RUNS=3]: Rust engine, Python engine, tshark and cat in one run
 bench: setup
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(if $(SIZE),--size $(SIZE)) $(if $(RUNS),--runs $(RUNS))
 
 fuzz: setup
 	$(BIN)/python tests/fuzz.py --seconds $${FUZZ_SECONDS:-600}

@@ -1,11 +1,12 @@
 """Benchmark tlsinspect against the read floor (cat) and tshark: ``python bench/run.py``.
 
-Options: ``--size 100m|1g|3g`` (default 1g), ``--runs N`` (default 3), ``--skip-tshark``.
+Options: ``--size 100m|1g|3g`` (default 1g), ``--runs N`` (default 3), ``--skip-tshark``,
+``--engines python,rust`` (tlsinspect's engines to time, default both when the Rust one is built).
 
 1. Builds the capture once (``bench/gen.py``; cached in ``bench/data/`` under a versioned name).
 2. Reads it once untimed so every tool starts from a warm page cache.
-3. Runs N rounds of: ``cat FILE > /dev/null``, ``tlsinspect FILE --format csv -o /dev/null --quiet``,
-   and tshark extracting the same facts (two-pass, handshake/alert packets only, TLS decoded on the
+3. Runs N rounds of: ``cat FILE > /dev/null``, ``tlsinspect FILE --format csv -o /dev/null --quiet
+   --engine E`` for each engine E (tools ``tlsinspect`` for python, ``tlsinspect-rust``), and tshark extracting the same facts (two-pass, handshake/alert packets only, TLS decoded on the
    non-standard ports).  In round 1 tlsinspect and tshark write to files under ``bench/data/`` so
    the results can be checked; later rounds write to /dev/null.  Each command runs under
    ``/usr/bin/time -v`` (peak RSS, CPU time); without it, under a small Python wrapper reading
@@ -77,11 +78,31 @@ def tshark_bin() -> str | None:
     return shutil.which("tshark") or ("/usr/bin/tshark" if os.path.exists("/usr/bin/tshark") else None)
 
 
-def commands(capture: Path, tshark: str | None, out_csv: str, out_tsv: str) -> dict[str, list[str]]:
-    cmds = {
-        "cat": ["cat", str(capture)],  # stdout -> /dev/null
-        "tlsinspect": [tlsinspect_bin(), str(capture), "--format", "csv", "-o", out_csv, "--quiet"],
-    }
+def rust_engine_built() -> bool:
+    sys.path.insert(0, str(ROOT))
+    try:
+        from inspector import rust_engine
+    except ImportError:
+        return False
+    return rust_engine.available()
+
+
+def tool_name(engine: str) -> str:
+    return "tlsinspect" if engine == "python" else f"tlsinspect-{engine}"
+
+
+def _engine_csv(out_csv: Path, engine: str) -> str:
+    """bench/data/out-SIZE-tlsinspect.csv -> the same name with the engine's tool name."""
+    return str(out_csv.with_name(out_csv.name.replace("tlsinspect", tool_name(engine))))
+
+
+def commands(capture: Path, tshark: str | None, out_csv: str, out_tsv: str,
+             engines: tuple[str, ...] = ("python",)) -> dict[str, list[str]]:
+    cmds = {"cat": ["cat", str(capture)]}  # stdout -> /dev/null
+    for engine in engines:
+        out = out_csv if out_csv == os.devnull else _engine_csv(Path(out_csv), engine)
+        cmds[tool_name(engine)] = [tlsinspect_bin(), str(capture), "--format", "csv", "-o", out,
+                                   "--quiet", "--engine", engine]
     if tshark:
         cmd = [tshark, "-2", "-r", str(capture), "-R", TSHARK_FILTER]
         for port in TSHARK_PORTS:
@@ -164,7 +185,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size", choices=sorted(gen.SIZES), default="1g")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--skip-tshark", action="store_true")
+    ap.add_argument("--engines", default=None, help="comma-separated: python,rust (default: both "
+                    "when the Rust engine is built, else python)")
     args = ap.parse_args(argv)
+    engines = tuple(args.engines.split(",")) if args.engines else (
+        ("python", "rust") if rust_engine_built() else ("python",))
 
     t = time.perf_counter()
     capture, sidecar_path = gen.generate(args.size)
@@ -179,9 +204,11 @@ def main(argv: list[str] | None = None) -> int:
     out_csv = gen.DATA_DIR / f"out-{args.size}-tlsinspect.csv"
     out_tsv = gen.DATA_DIR / f"out-{args.size}-tshark.tsv"
     err_dir = gen.DATA_DIR
-    first = commands(capture, tshark, str(out_csv), str(out_tsv))
-    later = commands(capture, tshark, os.devnull, os.devnull)
-    stdout_first = {"cat": os.devnull, "tlsinspect": os.devnull, "tshark": str(out_tsv)}
+    first = commands(capture, tshark, str(out_csv), str(out_tsv), engines)
+    later = commands(capture, tshark, os.devnull, os.devnull, engines)
+    out_csvs = {tool_name(e): Path(_engine_csv(out_csv, e)) for e in engines}
+    stdout_first = {tool: os.devnull for tool in first}
+    stdout_first["tshark"] = str(out_tsv)
 
     print(f"bench: {capture.name}: {mb:.0f} MB, {sidecar['packets']} packets, "
           f"{sidecar['tls_flows']} TLS flows expected; {args.runs} run(s)", file=sys.stderr)
@@ -195,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
             argv_ = first[tool] if i == 0 else later[tool]
             stdout = stdout_first[tool] if i == 0 else os.devnull
             m = measure(argv_, stdout, str(err_dir / f"out-{args.size}-{tool}.stderr"))
-            m["output"] = (out_csv if tool == "tlsinspect" else stdout) if i == 0 else os.devnull
+            m["output"] = out_csvs.get(tool, stdout) if i == 0 else os.devnull
             m["output"] = str(m["output"])
             runs[tool].append(m)
             print(f"bench: run {i + 1}/{args.runs} {tool:<10} {m['wall_s']:8.2f} s  {m['rss_mb']:8.1f} MB"
@@ -208,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = {}
     for tool, ms in runs.items():
         summary[tool] = {
-            "cmd": " ".join(later[tool]) + (" > /dev/null" if tool != "tlsinspect" else ""),
+            "cmd": " ".join(later[tool]) + (" > /dev/null" if tool not in out_csvs else ""),
             "median_wall_s": round(statistics.median(m["wall_s"] for m in ms), 3),
             "peak_rss_mb": max(m["rss_mb"] for m in ms),
             "median_cpu_s": round(statistics.median(m["cpu_s"] for m in ms), 2),
@@ -220,7 +247,9 @@ def main(argv: list[str] | None = None) -> int:
                                 if "tshark" in summary else None)
         s["ratio_vs_cat"] = round(s["median_wall_s"] / summary["cat"]["median_wall_s"], 1)
 
-    check = check_flows(sidecar, out_csv, out_tsv if "tshark" in runs else None)
+    checks = {tool: check_flows(sidecar, path, out_tsv if "tshark" in runs else None)
+              for tool, path in out_csvs.items()}
+    check = checks[tool_name(engines[0])]
 
     head = f"{'tool':<11} {'wall s':>8} {'MB/s':>8} {'peak RSS MB':>12} {'CPU s':>7} {'vs tshark':>10} {'vs cat':>8}"
     print()
@@ -233,15 +262,19 @@ def main(argv: list[str] | None = None) -> int:
               f"{s['median_cpu_s']:>7.2f} {fmt_ratio(s['median_wall_s'], summary.get('tshark', {}).get('median_wall_s')):>10} "
               f"{s['median_wall_s'] / summary['cat']['median_wall_s']:>7.1f}x")
     print()
-    print(f"TLS flows: expected {check['expected_tls_flows']} (sidecar), tlsinspect reported "
-          f"{check['tlsinspect_flows']}" + (f", tshark saw {check['tshark_tls_streams']} TLS streams"
-                                            if "tshark_tls_streams" in check else "")
-          + f"  -> {'OK' if check['count_ok'] else 'MISMATCH'}")
-    print(f"per port|version|outcome|resumed: {'OK' if check['mix_ok'] else 'MISMATCH'}")
-    if not check["mix_ok"]:
-        for key in sorted(set(check["expected_mix"]) | set(check["tlsinspect_mix"])):
-            e, g = check["expected_mix"].get(key, 0), check["tlsinspect_mix"].get(key, 0)
-            print(f"  {key:<45} expected {e:>7}  got {g:>7}" + ("" if e == g else "  <--"))
+    for tool, check in checks.items():
+        print(f"TLS flows: expected {check['expected_tls_flows']} (sidecar), {tool} reported "
+              f"{check['tlsinspect_flows']}" + (f", tshark saw {check['tshark_tls_streams']} TLS streams"
+                                                if "tshark_tls_streams" in check else "")
+              + f"  -> {'OK' if check['count_ok'] else 'MISMATCH'}")
+        print(f"{tool} per port|version|outcome|resumed: {'OK' if check['mix_ok'] else 'MISMATCH'}")
+        if not check["mix_ok"]:
+            for key in sorted(set(check["expected_mix"]) | set(check["tlsinspect_mix"])):
+                e, g = check["expected_mix"].get(key, 0), check["tlsinspect_mix"].get(key, 0)
+                print(f"  {key:<45} expected {e:>7}  got {g:>7}" + ("" if e == g else "  <--"))
+    if "tlsinspect" in summary and "tlsinspect-rust" in summary:
+        print(f"rust engine / python engine wall: "
+              f"{fmt_ratio(summary['tlsinspect-rust']['median_wall_s'], summary['tlsinspect']['median_wall_s'])}")
 
     result = {
         "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -262,13 +295,14 @@ def main(argv: list[str] | None = None) -> int:
         },
         "tools": summary,
         "correctness": check,
+        "correctness_by_tool": checks,
     }
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     text = json.dumps(result, indent=2) + "\n"
     (RESULTS_DIR / "latest.json").write_text(text)
     (RESULTS_DIR / f"latest-{args.size}.json").write_text(text)
     print(f"\nwrote {RESULTS_DIR / 'latest.json'}")
-    return 1 if failed or not check["count_ok"] or not check["mix_ok"] else 0
+    return 1 if failed or not all(c["count_ok"] and c["mix_ok"] for c in checks.values()) else 0
 
 
 if __name__ == "__main__":

@@ -139,7 +139,7 @@ class Capture:
 
 def read_capture(path: str | os.PathLike, *, ports: Iterable[int] = (),
                  limits: Limits | None = None, keylog: str | os.PathLike | None = None,
-                 engine: str = "native", trust=None) -> Capture:
+                 engine: str | None = None, trust=None) -> Capture:
     """Read a pcap/pcapng file (optionally gzip-compressed) and analyse every TLS flow.
 
     ``keylog`` names an NSS key log file (SSLKEYLOGFILE): TLS 1.3 handshakes whose secrets it
@@ -149,6 +149,8 @@ def read_capture(path: str | os.PathLike, *, ports: Iterable[int] = (),
     chains for the ``server_validation`` / ``client_validation`` columns (else the chain alone).
     ``engine="tshark"`` fills the same tables from Wireshark's dissectors through pyshark (slower;
     the second engine and oracle; limits and key logs do not apply).
+    ``engine``: ``"rust"`` (the compiled engine, `inspector._core`), ``"python"`` (the pure-Python
+    reference; ``"native"`` is an alias) or ``"tshark"``; None means `DEFAULT_ENGINE`.
     Raises `CaptureError` when the file is unusable (not a capture, broken before any packet).
     A file cut short after some packets gives the flows so far and a ``capture_truncated`` warning.
     """
@@ -157,17 +159,53 @@ def read_capture(path: str | os.PathLike, *, ports: Iterable[int] = (),
         cap = read_capture_tshark(path, ports=ports, keylog=keylog)
         cap.trust = trust
         return cap
-    if engine != "native":
-        raise InspectError(f"unknown engine {engine!r} (native or tshark)")
+    requested = engine
+    engine = _engine_name(engine)
     path = Path(path)
-    reader = CaptureReader(path)
-    analyzer = Analyzer(path.name, ports=ports, limits=limits, keylog=_read_keylog(keylog, limits, path))
-    analysis = _run(reader, analyzer)
+    if engine == "rust" and requested is None and not _regular_file(path):
+        engine = "python"  # stdin, FIFOs, devices: the Python engine reads them as they arrive
+    if engine == "rust":
+        from . import rust_engine
+        analysis, fmt, nread = rust_engine.analyze(path, ports=ports, limits=limits,
+                                                   keylog=_read_keylog_bytes(keylog, limits, path))
+    else:
+        reader = CaptureReader(path)
+        analyzer = Analyzer(path.name, ports=ports, limits=limits, keylog=_read_keylog(keylog, limits, path))
+        analysis = _run(reader, analyzer)
+        fmt, nread = reader.format, reader.bytes_read
     unsupported = {k: v for k, v in analysis.stats.items() if k.startswith("skipped_unsupported_linktype_")}
     if analysis.stats["frames"] and sum(unsupported.values()) == analysis.stats["frames"]:
         lts = ", ".join(k.rsplit("_", 1)[1] for k in unsupported)
         raise CaptureError(f"link type {lts} is not supported (no packet could be decoded)")
-    return Capture(path, analysis, format=reader.format, bytes_read=reader.bytes_read, trust=trust)
+    return Capture(path, analysis, format=fmt, bytes_read=nread, trust=trust)
+
+
+#: The compiled engine gives the Python engine's answers on every capture of the differential test
+#: (tests/test_rust_engine.py); the Python engine stays as the reference and as the fallback where
+#: the extension is not built (a platform without a wheel).
+DEFAULT_ENGINE = "rust"
+
+
+def _regular_file(path: Path) -> bool:
+    """A path the Rust engine reads (a regular file; a missing one gets its error message)."""
+    import stat
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode) or stat.S_ISDIR(os.stat(path).st_mode)
+    except OSError:
+        return str(path) != "-"
+
+
+def _engine_name(engine: str | None) -> str:
+    """"rust" or "python" ("native" is the old name of the Python engine).  None: `DEFAULT_ENGINE`,
+    or "python" when the Rust extension is not built."""
+    if engine is None:
+        from . import rust_engine
+        engine = DEFAULT_ENGINE if DEFAULT_ENGINE != "rust" or rust_engine.available() else "python"
+    if engine == "native":
+        return "python"
+    if engine not in ("rust", "python"):
+        raise InspectError(f"unknown engine {engine!r} (rust, python or tshark)")
+    return engine
 
 
 def _warning(code: str, detail: str):
@@ -286,14 +324,32 @@ def _read_keylog(path: str | os.PathLike | None, limits: Limits | None = None,
     return log
 
 
+def _read_keylog_bytes(path: str | os.PathLike | None, limits: Limits | None = None,
+                       capture: str | os.PathLike | None = None) -> bytes | None:
+    """The key log file's bytes for the Rust engine (given, else beside the capture), checked as
+    `_read_keylog` checks it."""
+    if path is None:
+        path = keylog_beside(capture) if capture is not None else None
+        if path is None:
+            return None
+    if _read_keylog(path, limits) is None:
+        return None
+    return Path(path).read_bytes()
+
+
 def stream_capture(path: str | os.PathLike, on_rows: Callable[[str, list[dict]], None], *,
                    ports: Iterable[int] = (), limits: Limits | None = None,
-                   keylog: str | os.PathLike | None = None, batch_size: int = 1000) -> Capture:
+                   keylog: str | os.PathLike | None = None, batch_size: int = 1000,
+                   engine: str | None = None) -> Capture:
     """Read a capture in streaming mode: rows are handed to ``on_rows(table, rows)`` in batches as
     flows end (tables ``"flows"``, ``"events"``, ``"findings"``; ``"certificates"`` once at the
     end), and nothing per flow is kept, so memory depends on the flows in flight, not on the
     capture's length.  Flow ids number flows in the order they end.  The returned `Capture`
     has the certificates and capture-level warnings; its flows/events tables are empty.
+
+    With ``engine="rust"`` the capture is analysed whole first (one call into the compiled engine)
+    and its rows are then handed over in batches of ``batch_size`` flows, in the same order and
+    with the same flow ids; memory then holds every flow's record (a few hundred bytes each).
     """
     from .diagnose import diagnose_contexts, flow_contexts
     from .schema import cert_rows, event_rows, finding_row, flow_rows
@@ -320,6 +376,26 @@ def stream_capture(path: str | os.PathLike, on_rows: Callable[[str, list[dict]],
         if len(pending) >= batch_size:
             flush()
 
+    chosen = _engine_name(engine)
+    if chosen == "rust" and engine is None and not _regular_file(Path(path)):
+        chosen = "python"  # stdin, FIFOs: the Python engine streams them as they arrive
+    if chosen == "rust":
+        from . import rust_engine
+        analysis, fmt, nread = rust_engine.analyze(path, ports=ports, limits=limits,
+                                                   keylog=_read_keylog_bytes(keylog, limits, path), stream=True)
+        analyzer = SimpleNamespace(capture=analysis.capture, certs=analysis.certificates)
+        by_flow: dict = {}
+        for ev in analysis.events:
+            if ev.flow_id is not None:
+                by_flow.setdefault(ev.flow_id, []).append(ev)
+        for rec in analysis.flows:
+            on_flow(rec, by_flow.get(rec.flow_id, []))
+        flush()
+        analysis.flows = []
+        analysis.events = [ev for ev in analysis.events if ev.flow_id is None]
+        on_rows("events", event_rows(analysis.events))  # capture-level warnings
+        on_rows("certificates", cert_rows(analysis))
+        return Capture(path, analysis, format=fmt, bytes_read=nread)
     reader = CaptureReader(path)
     analyzer = Analyzer(path.name, ports=ports, limits=limits, keylog=_read_keylog(keylog, limits, path),
                         on_flow=on_flow)

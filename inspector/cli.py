@@ -47,7 +47,9 @@ class TableName(str, enum.Enum):
 
 
 class AnalysisEngine(str, enum.Enum):
-    native = "native"
+    rust = "rust"
+    python = "python"
+    native = "native"  # the old name of the Python engine
     tshark = "tshark"
 
 
@@ -136,9 +138,10 @@ def report(
         "CUCM/Expressway export); repeatable")] = None,
     trust_set: Annotated[Optional[list[str]], typer.Option(
         "--trust-set", metavar="mozilla|cisco-mic", help="built-in trust set; repeatable")] = None,
-    engine: Annotated[AnalysisEngine, typer.Option(
-        "--engine", help="native parser, or Wireshark's dissectors via tshark/pyshark (slower)")
-    ] = AnalysisEngine.native,
+    engine: Annotated[Optional[AnalysisEngine], typer.Option(
+        "--engine", help="rust (compiled), python (the reference; native is an alias), or "
+        "Wireshark's dissectors via tshark/pyshark (slower); default: inspector.api.DEFAULT_ENGINE")
+    ] = None,
     stream: Annotated[bool, typer.Option(
         "--stream", help="csv/jsonl: write rows as flows end, memory bounded by flows in flight "
         "(flow ids then follow the order flows end)")] = False,
@@ -196,7 +199,7 @@ def report(
                                                 keylog=keylog, limits=limits, engine=engine, trust=trust,
                                                 trust_set=trust_set, stream=stream or
                                                 (format is Format.jsonl and inp.is_stream and not trust
-                                                 and not trust_set and engine is AnalysisEngine.native)))
+                                                 and not trust_set and engine is not AnalysisEngine.tshark)))
                     except InspectError as e:
                         label = "" if len(inputs) == 1 else f"{inp.label}: "
                         err.print(f"tlsinspect: {label}{e}", markup=False)
@@ -227,22 +230,26 @@ def _one(sink, paths: list[Path], *, merge: bool, ports, keylog, limits, engine,
     from .api import read_capture, stream_capture
     from .trust import combined_store
 
+    name = engine.value if engine is not None else None
     if stream:
-        if trust or trust_set or engine is not AnalysisEngine.native:
-            raise InspectError("--stream judges chains without --trust and runs the native engine only")
+        if trust or trust_set or engine is AnalysisEngine.tshark:
+            raise InspectError("--stream judges chains without --trust and runs the rust or python engine only")
         on_rows = sink.stream_rows()
+        # a pipe or FIFO is read as it arrives by the Python engine (the Rust one reads a file whole)
+        if not paths[0].is_file() and name is None:
+            name = "python"
         cap = stream_capture(paths[0], on_rows, ports=ports, keylog=keylog, limits=limits,
-                             batch_size=1 if not paths[0].is_file() else 1000)
+                             batch_size=1 if not paths[0].is_file() else 1000, engine=name)
         sink.stream_done(cap)
         return sink.stream_worst
     store = combined_store(trust or (), trust_set or ())
     if merge:
         from .inputs import read_merged
-        if engine is not AnalysisEngine.native:
-            raise InspectError("--merge runs the native engine only")
+        if engine not in (None, AnalysisEngine.python, AnalysisEngine.native):
+            raise InspectError("--merge runs the python engine only")
         cap = read_merged(paths, ports=ports, limits=limits, keylog=keylog, trust=store)
     else:
-        cap = read_capture(paths[0], ports=ports, keylog=keylog, limits=limits, engine=engine.value,
+        cap = read_capture(paths[0], ports=ports, keylog=keylog, limits=limits, engine=name,
                            trust=store)
     return sink.add(cap)
 

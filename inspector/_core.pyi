@@ -1,0 +1,51 @@
+"""The Rust engine (crate `tlsinspect-py` over `tlsinspect-core`); see `inspector.rust_engine`.
+
+``analyze`` reads one capture, from a path, from bytes (``data``) or from an open file descriptor
+(``fd``, e.g. stdin), with the GIL released, and returns::
+
+    {
+      "flows": pyarrow.RecordBatch,        # one row per TLS connection, FlowRecord's columns
+                                           # except server/client subject and issuer and
+                                           # client_cert_kind; flow ids numbered by start time
+      "events": pyarrow.RecordBatch,       # capture, flow_id, frame, ts, kind, sender, code, detail
+                                           # (by flow and frame; with stream=True flow ids follow
+                                           # the order flows end and each flow's events stay in
+                                           # the order emitted, as the Python engine's on_flow)
+      "certificates": pyarrow.RecordBatch, # sha256, der, flow_ids, roles: each distinct DER once
+      "stats": dict[str, int],             # the Python engine's counters, same names
+      "capture_warnings": list[str],       # "code: detail"
+      "first_ts": float | None, "last_ts": float | None,
+      "format": str,                       # "pcap", "pcapng", with ".gz" when compressed
+      "bytes_read": int, "frames": int,
+    }
+
+With ``columns=True`` the three tables are ``dict[str, list]`` (the same columns and values, no
+pyarrow import; what `inspector.rust_engine` uses).
+
+A capture that cannot be read raises `inspector.errors.CaptureError` with the message the Python
+engine gives; one broken after some packets gives what was read and a ``capture_truncated``
+warning.
+"""
+
+__version__: str
+
+def analyze(
+    path: str | None,
+    *,
+    data: bytes | None = None,
+    fd: int | None = None,
+    capture: str,
+    ports: list[int],
+    max_flows: int,
+    max_handshake_bytes: int,
+    max_pending_bytes: int,
+    max_certs: int,
+    max_tombstones: int,
+    keylog: bytes | None,
+    stream: bool = False,
+    columns: bool = False,
+) -> dict[str, object]: ...
+def _sample_analysis(der: bytes, capture: str = "fixture.pcap", columns: bool = False) -> dict[str, object]:
+    """A fixed two-flow analysis built in Rust, through the same conversion (for tests)."""
+def _raise_capture_error(reason: str, offset: int | None = None) -> None:
+    """Raises the engine's capture error (for tests of the error mapping)."""

@@ -1,1 +1,0 @@
-//! (being ported from inspector/tls/messages.py)
