@@ -1,0 +1,550 @@
+//! One QUIC connection (one UDP 4-tuple, its connection ids): datagrams in, what a flow row
+//! needs out.
+
+use std::sync::Arc;
+
+use super::crypto::{open_packet, PacketKeys};
+use super::frames::{
+    crypto_error_alert, parse_frames, parse_transport_parameters, transport_error_name, CryptoStream, Frame,
+    TransportParameters,
+};
+use super::header::{split_datagram, version_kind, version_name, LongType, Packet, VersionKind};
+use crate::tls::decrypt::{KeyLog, Label};
+use crate::tls::fingerprint;
+use crate::tls::messages::{parse_certificate, parse_client_hello, parse_server_hello, ClientHello, ServerHello};
+use crate::tls::names::{cipher_name, group_name};
+use crate::tls::session::Side;
+
+/// The `quic_transport_parameters` extension (RFC 9001 section 8.2) and its draft code point.
+pub const EXT_TRANSPORT_PARAMETERS: u16 = 0x39;
+pub const EXT_TRANSPORT_PARAMETERS_DRAFT: u16 = 0xffa5;
+
+/// At most this many anomalies and events are kept per connection.
+const MAX_ANOMALIES: usize = 64;
+const MAX_EVENTS: usize = 64;
+/// Certificates kept from the server's Certificate message.
+const MAX_CERTS: usize = 32;
+
+/// Something odd about the connection, with where it was seen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QuicAnomaly {
+    /// Stable snake_case code: `quic_crypto_cap`, `quic_initial_undecryptable`,
+    /// `quic_truncated_header`, `quic_length_overrun`, `quic_frame_truncated`,
+    /// `quic_unknown_frame`, `quic_bad_client_hello`, `quic_bad_server_hello`,
+    /// `quic_bad_certificate`, `quic_undecryptable_version`, `quic_cid_too_long`,
+    /// `quic_fixed_bit_clear`.
+    pub code: &'static str,
+    pub side: Side,
+    pub frame: u64,
+}
+
+/// A CONNECTION_CLOSE seen.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Close {
+    pub side: Side,
+    /// Application close (0x1d) rather than a transport one (0x1c).
+    pub application: bool,
+    pub error_code: u64,
+    /// `crypto_error(handshake_failure)`, `no_error`, ...; application codes as hex.
+    pub error_name: String,
+    /// The TLS alert for a CRYPTO_ERROR (0x100 + alert).
+    pub alert: Option<u8>,
+    pub reason: String,
+    pub frame: u64,
+    pub ts: f64,
+}
+
+/// What happened at a point of the connection, for the events table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QuicEvent {
+    pub side: Side,
+    pub frame: u64,
+    pub ts: f64,
+    /// `retry`, `version_negotiation`, `connection_close`, `handshake_done`.
+    pub kind: &'static str,
+    pub detail: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Space {
+    Initial = 0,
+    Handshake = 1,
+}
+
+/// The state of one QUIC connection. Feed every datagram of the 4-tuple, each with the side
+/// that sent it ([`Side::A`]: the first sender), its frame number and time.
+#[derive(Debug)]
+pub struct QuicConnection {
+    keylog: Option<Arc<KeyLog>>,
+    /// The version of the first long header packet.
+    pub version: Option<u32>,
+    /// Which side is the client (who sent the first Initial; the other one if a Retry or Version
+    /// Negotiation came first).
+    pub client: Option<Side>,
+    /// The client's first Destination Connection ID (the Initial keys' input).
+    pub original_dcid: Option<Vec<u8>>,
+    /// The Destination Connection ID the client's current Initial packets use (changes after a
+    /// Retry).
+    initial_dcid: Option<Vec<u8>>,
+    pub client_scid: Option<Vec<u8>>,
+    pub server_scid: Option<Vec<u8>>,
+    initial_keys: Option<(PacketKeys, PacketKeys)>,
+    handshake_keys: [Option<PacketKeys>; 2],
+    handshake_keys_tried: bool,
+    /// [client, server] x [Initial, Handshake].
+    streams: [[CryptoStream; 2]; 2],
+    largest_pn: [[Option<u64>; 2]; 2],
+    pub client_hello: Option<ClientHello>,
+    pub server_hello: Option<ServerHello>,
+    pub client_transport_parameters: Option<TransportParameters>,
+    pub server_transport_parameters: Option<TransportParameters>,
+    /// The ALPN the server chose (EncryptedExtensions, so only with the key log).
+    pub server_alpn: Option<String>,
+    /// The server's certificates (DER), in order, when Handshake packets could be decrypted.
+    pub certificates: Vec<Vec<u8>>,
+    pub retry: bool,
+    pub retry_token_len: usize,
+    /// The versions a Version Negotiation packet offered (`Some` once one is seen).
+    pub version_negotiation: Option<Vec<u32>>,
+    pub closes: Vec<Close>,
+    pub handshake_done: bool,
+    /// Packets seen per side ([A, B]) and kind.
+    pub packets: [u64; 2],
+    pub initial_packets: [u64; 2],
+    pub handshake_packets: [u64; 2],
+    pub short_packets: [u64; 2],
+    /// Packets that could not be decrypted (per side).
+    pub undecrypted: [u64; 2],
+    /// Handshake packets decrypted with key-log secrets.
+    pub handshake_decrypted: u64,
+    pub anomalies: Vec<QuicAnomaly>,
+    pub events: Vec<QuicEvent>,
+    /// The first and last timestamps seen.
+    pub first_ts: Option<f64>,
+    pub last_ts: Option<f64>,
+}
+
+fn idx(side: Side) -> usize {
+    match side {
+        Side::A => 0,
+        Side::B => 1,
+    }
+}
+
+fn other(side: Side) -> Side {
+    match side {
+        Side::A => Side::B,
+        Side::B => Side::A,
+    }
+}
+
+impl QuicConnection {
+    /// A new connection; `keylog` (shared by every connection) decrypts Handshake packets when it
+    /// holds this connection's `CLIENT_HANDSHAKE_TRAFFIC_SECRET`/`SERVER_HANDSHAKE_TRAFFIC_SECRET`.
+    pub fn new(keylog: Option<Arc<KeyLog>>) -> Self {
+        QuicConnection {
+            keylog,
+            version: None,
+            client: None,
+            original_dcid: None,
+            initial_dcid: None,
+            client_scid: None,
+            server_scid: None,
+            initial_keys: None,
+            handshake_keys: [None, None],
+            handshake_keys_tried: false,
+            streams: Default::default(),
+            largest_pn: [[None; 2]; 2],
+            client_hello: None,
+            server_hello: None,
+            client_transport_parameters: None,
+            server_transport_parameters: None,
+            server_alpn: None,
+            certificates: Vec::new(),
+            retry: false,
+            retry_token_len: 0,
+            version_negotiation: None,
+            closes: Vec::new(),
+            handshake_done: false,
+            packets: [0; 2],
+            initial_packets: [0; 2],
+            handshake_packets: [0; 2],
+            short_packets: [0; 2],
+            undecrypted: [0; 2],
+            handshake_decrypted: 0,
+            anomalies: Vec::new(),
+            events: Vec::new(),
+            first_ts: None,
+            last_ts: None,
+        }
+    }
+
+    fn anomaly(&mut self, code: &'static str, side: Side, frame: u64) {
+        if self.anomalies.len() < MAX_ANOMALIES && !self.anomalies.iter().any(|a| a.code == code && a.side == side) {
+            self.anomalies.push(QuicAnomaly { code, side, frame });
+        }
+    }
+
+    fn event(&mut self, side: Side, frame: u64, ts: f64, kind: &'static str, detail: String) {
+        if self.events.len() < MAX_EVENTS {
+            self.events.push(QuicEvent { side, frame, ts, kind, detail });
+        }
+    }
+
+    /// Is `side` the client? (A until told otherwise.)
+    fn is_client(&self, side: Side) -> bool {
+        self.client.unwrap_or(Side::A) == side
+    }
+
+    /// Row index of a side: 0 client, 1 server.
+    fn role(&self, side: Side) -> usize {
+        usize::from(!self.is_client(side))
+    }
+
+    /// Feed one UDP payload.
+    pub fn on_datagram(&mut self, side: Side, data: &[u8], frame: u64, ts: f64) {
+        self.first_ts.get_or_insert(ts);
+        self.last_ts = Some(ts);
+        let (packets, err) = split_datagram(data);
+        for p in packets {
+            self.packets[idx(side)] += 1;
+            self.on_packet(side, p, frame, ts);
+        }
+        if let Some(e) = err {
+            self.anomaly(e.code(), side, frame);
+        }
+    }
+
+    fn on_packet(&mut self, side: Side, p: Packet<'_>, frame: u64, ts: f64) {
+        match p {
+            Packet::Google { version } | Packet::UnknownVersion { version, .. } => {
+                self.version.get_or_insert(version);
+                if self.client.is_none() {
+                    self.client = Some(side);
+                }
+            }
+            Packet::VersionNegotiation { versions, scid, dcid } => {
+                if self.client.is_none() {
+                    self.client = Some(other(side));
+                }
+                if self.server_scid.is_none() {
+                    self.server_scid = Some(scid.to_vec());
+                }
+                let _ = dcid;
+                let names: Vec<String> = versions.iter().map(|&v| version_name(v)).collect();
+                self.event(side, frame, ts, "version_negotiation", names.join(", "));
+                self.version_negotiation = Some(versions);
+            }
+            Packet::Retry { version, scid, token, .. } => {
+                if self.client.is_none() {
+                    self.client = Some(other(side));
+                }
+                self.version.get_or_insert(version);
+                self.retry = true;
+                self.retry_token_len = token.len();
+                // the client's next Initial packets use the Retry's SCID as DCID: new keys
+                self.initial_dcid = Some(scid.to_vec());
+                self.initial_keys = None;
+                self.streams = Default::default();
+                self.largest_pn = [[None; 2]; 2];
+                self.event(side, frame, ts, "retry", format!("new connection id {}", hex::encode(scid)));
+            }
+            Packet::Short { .. } => {
+                self.short_packets[idx(side)] += 1;
+            }
+            Packet::Long { ptype, version, dcid, scid, pn_offset, bytes, .. } => {
+                if self.version.is_none() {
+                    self.version = Some(version);
+                }
+                if self.client.is_none() {
+                    let client = match ptype {
+                        LongType::Initial | LongType::ZeroRtt => side,
+                        _ => Side::A,
+                    };
+                    self.client = Some(client);
+                }
+                let client = self.is_client(side);
+                if client {
+                    if self.original_dcid.is_none() && ptype == LongType::Initial {
+                        self.original_dcid = Some(dcid.to_vec());
+                        self.initial_dcid = Some(dcid.to_vec());
+                    }
+                    if self.client_scid.is_none() {
+                        self.client_scid = Some(scid.to_vec());
+                    }
+                } else if self.server_scid.is_none() || ptype == LongType::Initial && self.retry {
+                    self.server_scid = Some(scid.to_vec());
+                }
+                match ptype {
+                    LongType::Initial => {
+                        self.initial_packets[idx(side)] += 1;
+                        self.on_protected(side, Space::Initial, version, pn_offset, bytes, frame, ts);
+                    }
+                    LongType::Handshake => {
+                        self.handshake_packets[idx(side)] += 1;
+                        self.on_protected(side, Space::Handshake, version, pn_offset, bytes, frame, ts);
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    fn keys_for(&mut self, side: Side, space: Space, version: u32) -> Option<&PacketKeys> {
+        let role = self.role(side);
+        match space {
+            Space::Initial => {
+                if self.initial_keys.is_none() {
+                    let dcid = self.initial_dcid.clone()?;
+                    let c = PacketKeys::initial(version, &dcid, true)?;
+                    let s = PacketKeys::initial(version, &dcid, false)?;
+                    self.initial_keys = Some((c, s));
+                }
+                let (c, s) = self.initial_keys.as_ref()?;
+                Some(if role == 0 { c } else { s })
+            }
+            Space::Handshake => {
+                if !self.handshake_keys_tried {
+                    self.derive_handshake_keys(version);
+                }
+                self.handshake_keys[role].as_ref()
+            }
+        }
+    }
+
+    fn derive_handshake_keys(&mut self, version: u32) {
+        let (Some(log), Some(ch), Some(sh)) = (&self.keylog, &self.client_hello, &self.server_hello) else {
+            return;
+        };
+        self.handshake_keys_tried = true;
+        let Some(secrets) = log.get(&ch.random) else { return };
+        let suite = sh.cipher_suite;
+        let c = secrets.get(Label::ClientHandshakeTrafficSecret);
+        let s = secrets.get(Label::ServerHandshakeTrafficSecret);
+        self.handshake_keys = [
+            c.and_then(|c| PacketKeys::from_secret(version, suite, c)),
+            s.and_then(|s| PacketKeys::from_secret(version, suite, s)),
+        ];
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn on_protected(
+        &mut self,
+        side: Side,
+        space: Space,
+        version: u32,
+        pn_offset: usize,
+        bytes: &[u8],
+        frame: u64,
+        ts: f64,
+    ) {
+        if version_kind(version) != VersionKind::Ietf || super::crypto::initial_salt(version).is_none() {
+            self.anomaly("quic_undecryptable_version", side, frame);
+            return;
+        }
+        let role = self.role(side);
+        let largest = self.largest_pn[role][space as usize];
+        let Some(keys) = self.keys_for(side, space, version) else {
+            self.undecrypted[idx(side)] += 1;
+            return;
+        };
+        let Some(opened) = open_packet(keys, bytes, pn_offset, largest) else {
+            self.undecrypted[idx(side)] += 1;
+            if space == Space::Initial {
+                self.anomaly("quic_initial_undecryptable", side, frame);
+            }
+            return;
+        };
+        if space == Space::Handshake {
+            self.handshake_decrypted += 1;
+        }
+        let slot = &mut self.largest_pn[role][space as usize];
+        *slot = Some(slot.map_or(opened.packet_number, |l| l.max(opened.packet_number)));
+        let (frames, err) = parse_frames(&opened.payload);
+        let mut crypto = false;
+        for f in frames {
+            match f {
+                Frame::Crypto { offset, data } => {
+                    let st = &mut self.streams[role][space as usize];
+                    let was = st.capped;
+                    st.insert(offset, data);
+                    if st.capped && !was {
+                        self.anomaly("quic_crypto_cap", side, frame);
+                    }
+                    crypto = true;
+                }
+                Frame::ConnectionClose { application, error_code, frame_type: _, reason } => {
+                    let reason = crate::tls::messages::text(&reason[..reason.len().min(256)]).0;
+                    let error_name = if application {
+                        format!("0x{error_code:x}")
+                    } else {
+                        transport_error_name(error_code)
+                    };
+                    let detail = format!("{error_name}{}{reason}", if reason.is_empty() { "" } else { ": " });
+                    self.event(side, frame, ts, "connection_close", detail);
+                    if self.closes.len() < 4 {
+                        self.closes.push(Close {
+                            side,
+                            application,
+                            error_code,
+                            error_name,
+                            alert: if application { None } else { crypto_error_alert(error_code) },
+                            reason,
+                            frame,
+                            ts,
+                        });
+                    }
+                }
+                Frame::HandshakeDone => {
+                    if !self.handshake_done {
+                        self.event(side, frame, ts, "handshake_done", String::new());
+                    }
+                    self.handshake_done = true;
+                }
+                _ => {}
+            }
+        }
+        if let Some(e) = err {
+            self.anomaly(e.code(), side, frame);
+        }
+        if crypto {
+            self.read_messages(side, role, space, frame);
+        }
+    }
+
+    fn read_messages(&mut self, side: Side, role: usize, space: Space, frame: u64) {
+        while let Some((mtype, body)) = self.streams[role][space as usize].next_message() {
+            match (role, mtype) {
+                (0, 1) if self.client_hello.is_none() => match parse_client_hello(&body) {
+                    Ok(ch) => {
+                        let tp = ch
+                            .extensions
+                            .iter()
+                            .find(|(t, _)| *t == EXT_TRANSPORT_PARAMETERS || *t == EXT_TRANSPORT_PARAMETERS_DRAFT)
+                            .map(|(_, b)| parse_transport_parameters(b));
+                        self.client_transport_parameters = tp;
+                        self.client_hello = Some(ch);
+                    }
+                    Err(_) => self.anomaly("quic_bad_client_hello", side, frame),
+                },
+                (1, 2) if self.server_hello.is_none() => match parse_server_hello(&body) {
+                    Ok(sh) => self.server_hello = Some(sh),
+                    Err(_) => self.anomaly("quic_bad_server_hello", side, frame),
+                },
+                (1, 8) if self.server_transport_parameters.is_none() => {
+                    // EncryptedExtensions: a 2-byte-length extension block
+                    let exts = encrypted_extensions(&body);
+                    let tp = exts
+                        .iter()
+                        .find(|(t, _)| *t == EXT_TRANSPORT_PARAMETERS || *t == EXT_TRANSPORT_PARAMETERS_DRAFT);
+                    self.server_transport_parameters = tp.map(|(_, b)| parse_transport_parameters(b));
+                    if let Some((_, b)) = exts.iter().find(|(t, _)| *t == 16) {
+                        // ALPN: list length, then one protocol_name (length + bytes)
+                        if b.len() > 3 {
+                            let n = usize::from(b[2]).min(b.len() - 3);
+                            self.server_alpn = Some(crate::tls::messages::text(&b[3..3 + n]).0);
+                        }
+                    }
+                }
+                (1, 11) if self.certificates.is_empty() => match parse_certificate(&body, true, MAX_CERTS) {
+                    Ok(c) => self.certificates = c.certs,
+                    Err(_) => self.anomaly("quic_bad_certificate", side, frame),
+                },
+                _ => {}
+            }
+        }
+    }
+
+    /// What the flow row shows.
+    pub fn summary(&self) -> QuicSummary {
+        let ch = self.client_hello.as_ref();
+        let sh = self.server_hello.as_ref();
+        let outcome = if self.closes.iter().any(|c| c.error_code != 0 || c.application && c.alert.is_some()) {
+            "closed_with_error"
+        } else if self.handshake_done {
+            "handshake_complete"
+        } else if self.version_negotiation.is_some() && sh.is_none() {
+            "version_negotiation"
+        } else if !self.closes.is_empty() {
+            "closed"
+        } else if self.packets[idx(other(self.client.unwrap_or(Side::A)))] == 0 {
+            "no_server_response"
+        } else if sh.is_some() {
+            "server_hello_seen"
+        } else {
+            "incomplete"
+        };
+        QuicSummary {
+            version: self.version,
+            version_name: self.version.map(version_name),
+            google_quic: self.version.is_some_and(|v| version_kind(v) == VersionKind::Google),
+            original_dcid: self.original_dcid.as_deref().map(hex::encode),
+            client_scid: self.client_scid.as_deref().map(hex::encode),
+            server_scid: self.server_scid.as_deref().map(hex::encode),
+            sni: ch.and_then(|c| c.sni.clone()),
+            alpn: ch.map(|c| c.alpn.clone()).unwrap_or_default(),
+            server_alpn: self.server_alpn.clone(),
+            cipher: sh.map(|s| cipher_name(u32::from(s.cipher_suite))),
+            group: sh.and_then(|s| s.key_share_group).map(group_name),
+            tls_version: sh.map(|s| crate::tls::names::version_name(u32::from(s.selected_version))),
+            ja4: ch.map(|c| fingerprint::ja4(c, "q")),
+            ja3: ch.map(fingerprint::ja3),
+            retry: self.retry,
+            version_negotiation: self.version_negotiation.clone(),
+            close: self.closes.first().cloned(),
+            handshake_done: self.handshake_done,
+            certificates: self.certificates.len(),
+            outcome,
+        }
+    }
+}
+
+/// The extensions of an EncryptedExtensions body (those that fit).
+fn encrypted_extensions(body: &[u8]) -> Vec<(u16, &[u8])> {
+    let mut out = Vec::new();
+    if body.len() < 2 {
+        return out;
+    }
+    let n = usize::from(u16::from_be_bytes([body[0], body[1]])).min(body.len() - 2);
+    let exts = &body[2..2 + n];
+    let mut pos = 0usize;
+    while pos + 4 <= exts.len() {
+        let t = u16::from_be_bytes([exts[pos], exts[pos + 1]]);
+        let l = usize::from(u16::from_be_bytes([exts[pos + 2], exts[pos + 3]]));
+        let Some(v) = exts.get(pos + 4..pos + 4 + l) else { break };
+        out.push((t, v));
+        pos += 4 + l;
+    }
+    out
+}
+
+/// The facts of a QUIC connection a flow row shows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QuicSummary {
+    pub version: Option<u32>,
+    /// "QUIC v1", "QUIC v2", "QUIC draft-29", "Google QUIC Q050".
+    pub version_name: Option<String>,
+    pub google_quic: bool,
+    pub original_dcid: Option<String>,
+    pub client_scid: Option<String>,
+    pub server_scid: Option<String>,
+    pub sni: Option<String>,
+    pub alpn: Vec<String>,
+    /// The server's ALPN (EncryptedExtensions: only with the key log).
+    pub server_alpn: Option<String>,
+    pub cipher: Option<String>,
+    pub group: Option<String>,
+    pub tls_version: Option<String>,
+    /// JA4 with the `q` transport prefix.
+    pub ja4: Option<String>,
+    pub ja3: Option<String>,
+    pub retry: bool,
+    pub version_negotiation: Option<Vec<u32>>,
+    pub close: Option<Close>,
+    pub handshake_done: bool,
+    /// How many server certificates were decrypted (see [`QuicConnection::certificates`]).
+    pub certificates: usize,
+    /// `handshake_complete`, `closed_with_error`, `closed`, `version_negotiation`,
+    /// `no_server_response`, `server_hello_seen`, `incomplete`.
+    pub outcome: &'static str,
+}

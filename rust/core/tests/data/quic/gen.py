@@ -1,0 +1,243 @@
+"""Regenerate the QUIC fixtures of rust/core/tests/quic_*.rs from genuine aioquic bytes.
+
+    /work/main/.venv/bin/python rust/core/tests/data/quic/gen.py
+
+Writes, next to this file:
+- rfc9001_*.bin / rfc9369_*.bin: the RFC 9001 / RFC 9369 appendix A Initial packets, sealed by
+  aioquic's CryptoPair from the RFCs' plaintext (the test also checks them against the RFC's
+  published header bytes and keys);
+- <scenario>.dgrams: one datagram a line, `c <hex>` (client to server) or `s <hex>`, in the order
+  aioquic's in-memory client and server exchanged them (QuicConnection objects, no sockets);
+- <scenario>.keylog: aioquic's `secrets_log_file` (NSS key log with the QUIC secrets);
+- <scenario>.pcap: the datagrams framed as Ethernet/IPv4/UDP 10.0.0.1:50000 <-> 10.0.0.2:443,
+  for tshark;
+- server_cert.der: the server certificate all scenarios used; <scenario>.json: what tshark says.
+
+Scenarios: v1 (h3, SNI quic.example.test), v2 (RFC 9369), alpn_mismatch (the server refuses
+with CONNECTION_CLOSE crypto_error no_application_protocol), retry (the server answers the first
+Initial with a Retry), vn (a Version Negotiation answer to a client Initial of a reserved version).
+"""
+from __future__ import annotations
+
+import datetime
+import hashlib
+import io
+import json
+import os
+import struct
+import subprocess
+import sys
+
+from aioquic.quic.configuration import QuicConfiguration
+from aioquic.quic.connection import QuicConnection
+from aioquic.quic.crypto import CryptoPair
+from aioquic.quic.packet import QuicProtocolVersion, encode_quic_retry, encode_quic_version_negotiation
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SNI = "quic.example.test"
+
+# RFC 9001 appendix A.2 (client) and A.3 (server): unprotected headers and payloads.
+RFC_DCID = bytes.fromhex("8394c8f03e515708")
+RFC_CLIENT_CRYPTO = bytes.fromhex(
+    "060040f1010000ed0303ebf8fa56f12939b9584a3896472ec40bb863cfd3e868"
+    "04fe3a47f06a2b69484c00000413011302010000c000000010000e00000b6578"
+    "616d706c652e636f6dff01000100000a00080006001d00170018001000070005"
+    "04616c706e000500050100000000003300260024001d00209370b2c9caa47fba"
+    "baf4559fedba753de171fa71f50f1ce15d43e994ec74d748002b000302030400"
+    "0d0010000e0403050306030203080408050806002d00020101001c0002400100"
+    "3900320408ffffffffffffffff05048000ffff07048000ffff08011001048000"
+    "75300901100f088394c8f03e51570806048000ffff"
+)
+RFC_SERVER_PAYLOAD = bytes.fromhex(
+    "02000000000600405a020000560303eefce7f7b37ba1d1632e96677825ddf739"
+    "88cfc79825df566dc5430b9a045a1200130100002e00330024001d00209d3c94"
+    "0d89690b84d08a60993c144eca684d1081287c834d5311bcf32bb9da1a002b00"
+    "020304"
+)
+
+
+def rfc_vectors() -> None:
+    for name, version, c_first, s_first in (
+        ("rfc9001", QuicProtocolVersion.VERSION_1, 0xC3, 0xC1),
+        ("rfc9369", QuicProtocolVersion.VERSION_2, 0xD3, 0xD1),
+    ):
+        v = struct.pack("!I", version)
+        client = CryptoPair()
+        client.setup_initial(cid=RFC_DCID, is_client=True, version=version)
+        header = bytes([c_first]) + v + b"\x08" + RFC_DCID + b"\x00\x00\x44\x9e" + struct.pack("!I", 2)
+        payload = RFC_CLIENT_CRYPTO + bytes(1162 - len(RFC_CLIENT_CRYPTO))
+        with open(os.path.join(HERE, f"{name}_client_initial.bin"), "wb") as f:
+            f.write(client.encrypt_packet(header, payload, 2))
+        server = CryptoPair()
+        server.setup_initial(cid=RFC_DCID, is_client=False, version=version)
+        header = bytes([s_first]) + v + b"\x00\x08" + bytes.fromhex("f067a5502a4262b5") + b"\x00\x40\x75\x00\x01"
+        with open(os.path.join(HERE, f"{name}_server_initial.bin"), "wb") as f:
+            f.write(server.encrypt_packet(header, RFC_SERVER_PAYLOAD, 1))
+
+
+def make_cert() -> tuple[object, object]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, SNI)])
+    now = datetime.datetime(2025, 1, 1, tzinfo=datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(0x5151)
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=3650))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(SNI)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return cert, key
+
+
+CLIENT_ADDR = ("10.0.0.1", 50000)
+SERVER_ADDR = ("10.0.0.2", 443)
+
+
+def handshake(cert, key, *, version=QuicProtocolVersion.VERSION_1, client_alpn=("h3",), server_alpn=("h3",),
+              retry=False) -> tuple[list[tuple[str, bytes]], str]:
+    log = io.StringIO()
+    ccfg = QuicConfiguration(is_client=True, alpn_protocols=list(client_alpn), server_name=SNI,
+                             secrets_log_file=log, verify_mode=0)
+    ccfg.supported_versions = [version]
+    scfg = QuicConfiguration(is_client=False, alpn_protocols=list(server_alpn), certificate=cert, private_key=key)
+    scfg.supported_versions = [version]
+    client = QuicConnection(configuration=ccfg)
+    now = 1_700_000_000.0
+    client.connect(SERVER_ADDR, now=now)
+    out: list[tuple[str, bytes]] = []
+    first = [d for d, _ in client.datagrams_to_send(now=now)]
+    out += [("c", d) for d in first]
+    odcid = client._peer_cid.cid  # the DCID of the client's first Initial
+    if retry:
+        new_cid = bytes.fromhex("5245545259434944")  # "RETRYCID"
+        r = encode_quic_retry(version=version, source_cid=new_cid, destination_cid=client.host_cid,
+                              original_destination_cid=odcid, retry_token=b"retry-token-0123456789")
+        out.append(("s", r))
+        now += 0.01
+        client.receive_datagram(r, SERVER_ADDR, now=now)
+        server = QuicConnection(configuration=scfg, original_destination_connection_id=odcid,
+                                retry_source_connection_id=new_cid)
+    else:
+        server = QuicConnection(configuration=scfg, original_destination_connection_id=odcid)
+        for d in first:
+            server.receive_datagram(d, CLIENT_ADDR, now=now)
+    for _ in range(40):
+        moved = False
+        for d, _ in client.datagrams_to_send(now=now):
+            out.append(("c", d))
+            server.receive_datagram(d, CLIENT_ADDR, now=now)
+            moved = True
+        now += 0.005
+        for d, _ in server.datagrams_to_send(now=now):
+            out.append(("s", d))
+            client.receive_datagram(d, SERVER_ADDR, now=now)
+            moved = True
+        now += 0.005
+        if not moved:
+            break
+    return out, log.getvalue()
+
+
+def version_negotiation() -> list[tuple[str, bytes]]:
+    # a client Initial sealed as v1, but with a reserved version the server does not speak
+    pair = CryptoPair()
+    dcid, scid = bytes.fromhex("0001020304050607"), bytes.fromhex("a0a1a2a3")
+    pair.setup_initial(cid=dcid, is_client=True, version=QuicProtocolVersion.VERSION_1)
+    header = b"\xc3" + struct.pack("!I", 0x1A2A3A4A) + b"\x08" + dcid + b"\x04" + scid + b"\x00\x44\x9e" + struct.pack("!I", 0)
+    payload = b"\x01" + bytes(1162 - 1)
+    c = pair.encrypt_packet(header, payload, 0)
+    s = encode_quic_version_negotiation(source_cid=dcid, destination_cid=scid,
+                                        supported_versions=[QuicProtocolVersion.VERSION_1, QuicProtocolVersion.VERSION_2])
+    return [("c", c), ("s", s)]
+
+
+def checksum(data: bytes) -> int:
+    if len(data) % 2:
+        data += b"\x00"
+    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def frame_udp(direction: str, payload: bytes) -> bytes:
+    (src, sport), (dst, dport) = (CLIENT_ADDR, SERVER_ADDR) if direction == "c" else (SERVER_ADDR, CLIENT_ADDR)
+    s, d = bytes(map(int, src.split("."))), bytes(map(int, dst.split(".")))
+    udp = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0x4000, 64, 17, 0, s, d)
+    ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
+    eth = b"\x02\x00\x00\x00\x00\x02" + b"\x02\x00\x00\x00\x00\x01" + b"\x08\x00"
+    return eth + ip + udp
+
+
+def write_pcap(path: str, dgrams: list[tuple[str, bytes]]) -> None:
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        for i, (direction, d) in enumerate(dgrams):
+            pkt = frame_udp(direction, d)
+            f.write(struct.pack("<IIII", 1_700_000_000, i * 1000, len(pkt), len(pkt)))
+            f.write(pkt)
+
+
+def tshark_facts(pcap: str, keylog: str | None) -> dict:
+    args = ["tshark", "-r", pcap, "-T", "fields", "-E", "separator=|", "-e", "quic.version",
+            "-e", "tls.handshake.extensions_server_name", "-e", "tls.handshake.extensions_alpn_str",
+            "-e", "tls.handshake.certificate"]
+    if keylog:
+        args += ["-o", f"tls.keylog_file:{keylog}"]
+    out = subprocess.run(args, capture_output=True, text=True, check=False).stdout
+    facts: dict[str, list[str]] = {"version": [], "sni": [], "alpn": [], "certificates": []}
+    for line in out.splitlines():
+        parts = line.split("|")
+        for k, v in zip(facts, parts):
+            for item in filter(None, v.split(",")):
+                if item not in facts[k]:
+                    facts[k].append(item)
+    facts["certificate_sha256"] = [hashlib.sha256(bytes.fromhex(c.replace(":", ""))).hexdigest()
+                                   for c in facts.pop("certificates")]
+    return facts
+
+
+def save(name: str, dgrams: list[tuple[str, bytes]], keylog: str | None) -> None:
+    with open(os.path.join(HERE, f"{name}.dgrams"), "w") as f:
+        for direction, d in dgrams:
+            f.write(f"{direction} {d.hex()}\n")
+    kl = None
+    if keylog is not None:
+        kl = os.path.join(HERE, f"{name}.keylog")
+        with open(kl, "w") as f:
+            f.write(keylog)
+    pcap = os.path.join(HERE, f"{name}.pcap")
+    write_pcap(pcap, dgrams)
+    with open(os.path.join(HERE, f"{name}.json"), "w") as f:
+        json.dump({"tshark": tshark_facts(pcap, kl)}, f, indent=1, sort_keys=True)
+        f.write("\n")
+
+
+def main() -> int:
+    rfc_vectors()
+    cert, key = make_cert()
+    with open(os.path.join(HERE, "server_cert.der"), "wb") as f:
+        f.write(cert.public_bytes(serialization.Encoding.DER))
+    d, log = handshake(cert, key)
+    save("v1", d, log)
+    d, log = handshake(cert, key, version=QuicProtocolVersion.VERSION_2)
+    save("v2", d, log)
+    d, log = handshake(cert, key, client_alpn=("h3",), server_alpn=("hq-interop",))
+    save("alpn_mismatch", d, log)
+    d, log = handshake(cert, key, retry=True)
+    save("retry", d, log)
+    save("vn", version_negotiation(), None)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
