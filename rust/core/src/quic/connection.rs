@@ -69,11 +69,13 @@ pub struct QuicEvent {
 enum Space {
     Initial = 0,
     Handshake = 1,
+    /// 1-RTT (short header), only with the key log's `*_TRAFFIC_SECRET_0`.
+    Application = 2,
 }
 
 /// The state of one QUIC connection. Feed every datagram of the 4-tuple, each with the side
 /// that sent it ([`Side::A`]: the first sender), its frame number and time.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct QuicConnection {
     keylog: Option<Arc<KeyLog>>,
     /// The version of the first long header packet.
@@ -89,11 +91,15 @@ pub struct QuicConnection {
     pub client_scid: Option<Vec<u8>>,
     pub server_scid: Option<Vec<u8>>,
     initial_keys: Option<(PacketKeys, PacketKeys)>,
-    handshake_keys: [Option<PacketKeys>; 2],
-    handshake_keys_tried: bool,
+    /// [client, server] x [Handshake, 1-RTT].
+    secret_keys: [[Option<PacketKeys>; 2]; 2],
+    secret_keys_tried: bool,
+    /// After a Retry: the next ClientHello replaces the one before.
+    client_hello_replaceable: bool,
     /// [client, server] x [Initial, Handshake].
     streams: [[CryptoStream; 2]; 2],
-    largest_pn: [[Option<u64>; 2]; 2],
+    /// [client, server] x [Initial, Handshake, 1-RTT].
+    largest_pn: [[Option<u64>; 3]; 2],
     pub client_hello: Option<ClientHello>,
     pub server_hello: Option<ServerHello>,
     pub client_transport_parameters: Option<TransportParameters>,
@@ -117,6 +123,8 @@ pub struct QuicConnection {
     pub undecrypted: [u64; 2],
     /// Handshake packets decrypted with key-log secrets.
     pub handshake_decrypted: u64,
+    /// 1-RTT packets decrypted with key-log secrets.
+    pub application_decrypted: u64,
     pub anomalies: Vec<QuicAnomaly>,
     pub events: Vec<QuicEvent>,
     /// The first and last timestamps seen.
@@ -151,10 +159,11 @@ impl QuicConnection {
             client_scid: None,
             server_scid: None,
             initial_keys: None,
-            handshake_keys: [None, None],
-            handshake_keys_tried: false,
+            secret_keys: Default::default(),
+            secret_keys_tried: false,
+            client_hello_replaceable: false,
             streams: Default::default(),
-            largest_pn: [[None; 2]; 2],
+            largest_pn: [[None; 3]; 2],
             client_hello: None,
             server_hello: None,
             client_transport_parameters: None,
@@ -172,6 +181,7 @@ impl QuicConnection {
             short_packets: [0; 2],
             undecrypted: [0; 2],
             handshake_decrypted: 0,
+            application_decrypted: 0,
             anomalies: Vec::new(),
             events: Vec::new(),
             first_ts: None,
@@ -217,10 +227,21 @@ impl QuicConnection {
 
     fn on_packet(&mut self, side: Side, p: Packet<'_>, frame: u64, ts: f64) {
         match p {
-            Packet::Google { version } | Packet::UnknownVersion { version, .. } => {
+            Packet::Google { version } => {
                 self.version.get_or_insert(version);
                 if self.client.is_none() {
                     self.client = Some(side);
+                }
+            }
+            Packet::UnknownVersion { version, dcid, scid } => {
+                // e.g. a reserved version that asks for Version Negotiation
+                self.version.get_or_insert(version);
+                if self.client.is_none() {
+                    self.client = Some(side);
+                }
+                if self.is_client(side) && self.client_scid.is_none() {
+                    self.client_scid = Some(scid.to_vec());
+                    self.original_dcid.get_or_insert_with(|| dcid.to_vec());
                 }
             }
             Packet::VersionNegotiation { versions, scid, dcid } => {
@@ -246,11 +267,25 @@ impl QuicConnection {
                 self.initial_dcid = Some(scid.to_vec());
                 self.initial_keys = None;
                 self.streams = Default::default();
-                self.largest_pn = [[None; 2]; 2];
+                self.largest_pn = [[None; 3]; 2];
+                // the client starts over with a new ClientHello (a new random): it replaces the
+                // first one once seen
+                self.client_hello_replaceable = true;
+                self.server_hello = None;
+                self.secret_keys = Default::default();
+                self.secret_keys_tried = false;
                 self.event(side, frame, ts, "retry", format!("new connection id {}", hex::encode(scid)));
             }
-            Packet::Short { .. } => {
+            Packet::Short { bytes } => {
                 self.short_packets[idx(side)] += 1;
+                // the Destination Connection ID is the receiver's source connection id
+                let dcid_len = if self.is_client(side) { self.server_scid.as_ref() } else { self.client_scid.as_ref() }
+                    .map(Vec::len);
+                if let (Some(n), Some(v)) = (dcid_len, self.version) {
+                    if self.keylog.is_some() {
+                        self.on_protected(side, Space::Application, v, 1 + n, bytes, frame, ts);
+                    }
+                }
             }
             Packet::Long { ptype, version, dcid, scid, pn_offset, bytes, .. } => {
                 if self.version.is_none() {
@@ -303,27 +338,27 @@ impl QuicConnection {
                 let (c, s) = self.initial_keys.as_ref()?;
                 Some(if role == 0 { c } else { s })
             }
-            Space::Handshake => {
-                if !self.handshake_keys_tried {
-                    self.derive_handshake_keys(version);
+            Space::Handshake | Space::Application => {
+                if !self.secret_keys_tried {
+                    self.derive_secret_keys(version);
                 }
-                self.handshake_keys[role].as_ref()
+                self.secret_keys[role][space as usize - 1].as_ref()
             }
         }
     }
 
-    fn derive_handshake_keys(&mut self, version: u32) {
+    /// Handshake and 1-RTT keys from the key log, once both hellos are known.
+    fn derive_secret_keys(&mut self, version: u32) {
         let (Some(log), Some(ch), Some(sh)) = (&self.keylog, &self.client_hello, &self.server_hello) else {
             return;
         };
-        self.handshake_keys_tried = true;
+        self.secret_keys_tried = true;
         let Some(secrets) = log.get(&ch.random) else { return };
         let suite = sh.cipher_suite;
-        let c = secrets.get(Label::ClientHandshakeTrafficSecret);
-        let s = secrets.get(Label::ServerHandshakeTrafficSecret);
-        self.handshake_keys = [
-            c.and_then(|c| PacketKeys::from_secret(version, suite, c)),
-            s.and_then(|s| PacketKeys::from_secret(version, suite, s)),
+        let keys = |l: Label| secrets.get(l).and_then(|s| PacketKeys::from_secret(version, suite, s));
+        self.secret_keys = [
+            [keys(Label::ClientHandshakeTrafficSecret), keys(Label::ClientTrafficSecret0)],
+            [keys(Label::ServerHandshakeTrafficSecret), keys(Label::ServerTrafficSecret0)],
         ];
     }
 
@@ -355,8 +390,10 @@ impl QuicConnection {
             }
             return;
         };
-        if space == Space::Handshake {
-            self.handshake_decrypted += 1;
+        match space {
+            Space::Handshake => self.handshake_decrypted += 1,
+            Space::Application => self.application_decrypted += 1,
+            Space::Initial => {}
         }
         let slot = &mut self.largest_pn[role][space as usize];
         *slot = Some(slot.map_or(opened.packet_number, |l| l.max(opened.packet_number)));
@@ -364,7 +401,7 @@ impl QuicConnection {
         let mut crypto = false;
         for f in frames {
             match f {
-                Frame::Crypto { offset, data } => {
+                Frame::Crypto { offset, data } if space != Space::Application => {
                     let st = &mut self.streams[role][space as usize];
                     let was = st.capped;
                     st.insert(offset, data);
@@ -415,8 +452,9 @@ impl QuicConnection {
     fn read_messages(&mut self, side: Side, role: usize, space: Space, frame: u64) {
         while let Some((mtype, body)) = self.streams[role][space as usize].next_message() {
             match (role, mtype) {
-                (0, 1) if self.client_hello.is_none() => match parse_client_hello(&body) {
+                (0, 1) if self.client_hello.is_none() || self.client_hello_replaceable => match parse_client_hello(&body) {
                     Ok(ch) => {
+                        self.client_hello_replaceable = false;
                         let tp = ch
                             .extensions
                             .iter()
@@ -459,15 +497,17 @@ impl QuicConnection {
     pub fn summary(&self) -> QuicSummary {
         let ch = self.client_hello.as_ref();
         let sh = self.server_hello.as_ref();
-        let outcome = if self.closes.iter().any(|c| c.error_code != 0 || c.application && c.alert.is_some()) {
+        let client = self.client.unwrap_or(Side::A);
+        let outcome = if self.closes.iter().any(|c| !c.application && c.error_code != 0) {
             "closed_with_error"
-        } else if self.handshake_done {
+        } else if self.handshake_done || self.short_packets[idx(client)] > 0 {
+            // a client sends 1-RTT packets only once it has read the server's Finished
             "handshake_complete"
         } else if self.version_negotiation.is_some() && sh.is_none() {
             "version_negotiation"
         } else if !self.closes.is_empty() {
             "closed"
-        } else if self.packets[idx(other(self.client.unwrap_or(Side::A)))] == 0 {
+        } else if self.packets[idx(other(client))] == 0 {
             "no_server_response"
         } else if sh.is_some() {
             "server_hello_seen"
@@ -544,7 +584,9 @@ pub struct QuicSummary {
     pub handshake_done: bool,
     /// How many server certificates were decrypted (see [`QuicConnection::certificates`]).
     pub certificates: usize,
-    /// `handshake_complete`, `closed_with_error`, `closed`, `version_negotiation`,
+    /// In this order of precedence: `closed_with_error` (a transport CONNECTION_CLOSE with a
+    /// non-zero code, e.g. a TLS alert), `handshake_complete` (HANDSHAKE_DONE seen, or the client
+    /// sent 1-RTT packets), `version_negotiation`, `closed` (a clean or application close),
     /// `no_server_response`, `server_hello_seen`, `incomplete`.
     pub outcome: &'static str,
 }

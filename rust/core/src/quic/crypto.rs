@@ -131,11 +131,26 @@ impl PacketKeys {
         m
     }
 
-    fn open(&self, pn: u64, aad: &[u8], ciphertext: &[u8]) -> Option<Vec<u8>> {
+    fn seal(&self, pn: u64, aad: &[u8], plaintext: &[u8]) -> Option<Vec<u8>> {
+        let nonce = self.nonce(pn);
+        let nonce = aes_gcm::Nonce::from_slice(&nonce);
+        let payload = Payload { msg: plaintext, aad };
+        match &self.aead {
+            AeadKind::Aes128(k) => k.encrypt(nonce, payload).ok(),
+            AeadKind::Aes256(k) => k.encrypt(nonce, payload).ok(),
+        }
+    }
+
+    fn nonce(&self, pn: u64) -> [u8; 12] {
         let mut nonce = self.iv;
         for (n, p) in nonce[4..].iter_mut().zip(pn.to_be_bytes()) {
             *n ^= p;
         }
+        nonce
+    }
+
+    fn open(&self, pn: u64, aad: &[u8], ciphertext: &[u8]) -> Option<Vec<u8>> {
+        let nonce = self.nonce(pn);
         let nonce = aes_gcm::Nonce::from_slice(&nonce);
         let payload = Payload { msg: ciphertext, aad };
         match &self.aead {
@@ -193,4 +208,23 @@ pub fn open_packet(keys: &PacketKeys, bytes: &[u8], pn_offset: usize, largest: O
     let pn = decode_packet_number(largest, truncated, pn_len);
     let payload = keys.open(pn, &header, &bytes[pn_offset + pn_len..])?;
     Some(Opened { packet_number: pn, header, payload })
+}
+
+/// The inverse of [`open_packet`] (for tests and capture synthesis): seal `payload` under
+/// `header` (unprotected; its packet number of `pn_len` bytes ends it, and a long header's
+/// Length must already count the packet number, payload and 16-byte tag) and apply header
+/// protection. `None` if the packet is too short to sample (pad the payload).
+pub fn seal_packet(keys: &PacketKeys, header: &[u8], pn: u64, payload: &[u8]) -> Option<Vec<u8>> {
+    let first = *header.first()?;
+    let pn_len = usize::from(first & 3) + 1;
+    let pn_offset = header.len().checked_sub(pn_len)?;
+    let mut out = header.to_vec();
+    out.extend_from_slice(&keys.seal(pn, header, payload)?);
+    let sample: [u8; 16] = out.get(pn_offset + 4..pn_offset + 20)?.try_into().ok()?;
+    let mask = keys.mask(&sample);
+    out[0] ^= mask[0] & if first & 0x80 != 0 { 0x0f } else { 0x1f };
+    for i in 0..pn_len {
+        out[pn_offset + i] ^= mask[1 + i];
+    }
+    Some(out)
 }

@@ -11,7 +11,8 @@ Writes, next to this file:
 - <scenario>.keylog: aioquic's `secrets_log_file` (NSS key log with the QUIC secrets);
 - <scenario>.pcap: the datagrams framed as Ethernet/IPv4/UDP 10.0.0.1:50000 <-> 10.0.0.2:443,
   for tshark;
-- server_cert.der: the server certificate all scenarios used; <scenario>.json: what tshark says.
+- server_cert.der: the server certificate all scenarios used; <scenario>.tshark: what tshark says
+  (`field=value,value` lines).
 
 Scenarios: v1 (h3, SNI quic.example.test), v2 (RFC 9369), alpn_mismatch (the server refuses
 with CONNECTION_CLOSE crypto_error no_application_protocol), retry (the server answers the first
@@ -22,7 +23,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import io
-import json
 import os
 import struct
 import subprocess
@@ -31,6 +31,7 @@ import sys
 from aioquic.quic.configuration import QuicConfiguration
 from aioquic.quic.connection import QuicConnection
 from aioquic.quic.crypto import CryptoPair
+from aioquic.tls import CipherSuite
 from aioquic.quic.packet import QuicProtocolVersion, encode_quic_retry, encode_quic_version_negotiation
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -102,12 +103,14 @@ SERVER_ADDR = ("10.0.0.2", 443)
 
 
 def handshake(cert, key, *, version=QuicProtocolVersion.VERSION_1, client_alpn=("h3",), server_alpn=("h3",),
-              retry=False) -> tuple[list[tuple[str, bytes]], str]:
+              retry=False, suite=CipherSuite.AES_256_GCM_SHA384) -> tuple[list[tuple[str, bytes]], str]:
     log = io.StringIO()
     ccfg = QuicConfiguration(is_client=True, alpn_protocols=list(client_alpn), server_name=SNI,
                              secrets_log_file=log, verify_mode=0)
     ccfg.supported_versions = [version]
-    scfg = QuicConfiguration(is_client=False, alpn_protocols=list(server_alpn), certificate=cert, private_key=key)
+    # the server chooses one suite (the client offers aioquic's usual three)
+    scfg = QuicConfiguration(is_client=False, alpn_protocols=list(server_alpn), certificate=cert, private_key=key,
+                             cipher_suites=[suite])
     scfg.supported_versions = [version]
     client = QuicConnection(configuration=ccfg)
     now = 1_700_000_000.0
@@ -190,17 +193,28 @@ def write_pcap(path: str, dgrams: list[tuple[str, bytes]]) -> None:
 def tshark_facts(pcap: str, keylog: str | None) -> dict:
     args = ["tshark", "-r", pcap, "-T", "fields", "-E", "separator=|", "-e", "quic.version",
             "-e", "tls.handshake.extensions_server_name", "-e", "tls.handshake.extensions_alpn_str",
-            "-e", "tls.handshake.certificate"]
+            "-e", "tls.handshake.certificate", "-e", "tls.handshake.ciphersuite",
+            "-e", "tls.handshake.extensions_key_share_group", "-e", "quic.scid", "-e", "quic.dcid",
+            "-e", "quic.cc.error_code", "-e", "quic.cc.reason_phrase", "-e", "quic.long.packet_type"]
     if keylog:
         args += ["-o", f"tls.keylog_file:{keylog}"]
     out = subprocess.run(args, capture_output=True, text=True, check=False).stdout
-    facts: dict[str, list[str]] = {"version": [], "sni": [], "alpn": [], "certificates": []}
+    facts: dict[str, list[str]] = {"version": [], "sni": [], "alpn": [], "certificates": [], "ciphersuite": [],
+                                   "key_share_group": [], "scid": [], "dcid": [], "cc_error_code": [],
+                                   "cc_reason": [], "long_packet_type": []}
     for line in out.splitlines():
         parts = line.split("|")
         for k, v in zip(facts, parts):
             for item in filter(None, v.split(",")):
                 if item not in facts[k]:
                     facts[k].append(item)
+    facts.pop("ciphersuite")
+    facts.pop("key_share_group")
+    sh = ["tshark", "-r", pcap, "-Y", "tls.handshake.type == 2", "-T", "fields", "-E", "separator=|",
+          "-e", "tls.handshake.ciphersuite", "-e", "tls.handshake.extensions_key_share_group"]
+    line = subprocess.run(sh, capture_output=True, text=True, check=False).stdout.strip()
+    if line:
+        facts["server_hello_cipher"], facts["server_hello_group"] = line.split("|")
     facts["certificate_sha256"] = [hashlib.sha256(bytes.fromhex(c.replace(":", ""))).hexdigest()
                                    for c in facts.pop("certificates")]
     return facts
@@ -217,9 +231,9 @@ def save(name: str, dgrams: list[tuple[str, bytes]], keylog: str | None) -> None
             f.write(keylog)
     pcap = os.path.join(HERE, f"{name}.pcap")
     write_pcap(pcap, dgrams)
-    with open(os.path.join(HERE, f"{name}.json"), "w") as f:
-        json.dump({"tshark": tshark_facts(pcap, kl)}, f, indent=1, sort_keys=True)
-        f.write("\n")
+    with open(os.path.join(HERE, f"{name}.tshark"), "w") as f:
+        for k, v in sorted(tshark_facts(pcap, kl).items()):
+            f.write(f"{k}={','.join(v) if isinstance(v, list) else v}\n")
 
 
 def main() -> int:
@@ -229,7 +243,7 @@ def main() -> int:
         f.write(cert.public_bytes(serialization.Encoding.DER))
     d, log = handshake(cert, key)
     save("v1", d, log)
-    d, log = handshake(cert, key, version=QuicProtocolVersion.VERSION_2)
+    d, log = handshake(cert, key, version=QuicProtocolVersion.VERSION_2, suite=CipherSuite.AES_128_GCM_SHA256)
     save("v2", d, log)
     d, log = handshake(cert, key, client_alpn=("h3",), server_alpn=("hq-interop",))
     save("alpn_mismatch", d, log)

@@ -1,0 +1,348 @@
+//! QuicConnection on genuine aioquic handshakes (`tests/data/quic/gen.py`: an in-memory aioquic
+//! client and server, their datagrams, aioquic's key log, the server certificate it used, and
+//! what tshark says of each capture), and on hostile bytes.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+use tlsinspect_core::quic::crypto::{open_packet, seal_packet, PacketKeys};
+use tlsinspect_core::quic::header::{split_datagram, Packet, V1};
+use tlsinspect_core::quic::QuicConnection;
+use tlsinspect_core::tls::decrypt::{parse_keylog, KeyLog};
+use tlsinspect_core::tls::session::Side;
+
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/quic");
+
+fn datagrams(name: &str) -> Vec<(Side, Vec<u8>)> {
+    std::fs::read_to_string(format!("{DATA}/{name}.dgrams"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (d, h) = l.split_once(' ').unwrap();
+            (if d == "c" { Side::A } else { Side::B }, hex::decode(h).unwrap())
+        })
+        .collect()
+}
+
+fn keylog(name: &str) -> Arc<KeyLog> {
+    Arc::new(parse_keylog(&std::fs::read(format!("{DATA}/{name}.keylog")).unwrap()))
+}
+
+/// tshark's facts about the scenario's pcap (`field=v1,v2`).
+fn tshark(name: &str) -> HashMap<String, Vec<String>> {
+    std::fs::read_to_string(format!("{DATA}/{name}.tshark"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (k, v) = l.split_once('=').unwrap();
+            (k.to_owned(), v.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect())
+        })
+        .collect()
+}
+
+fn run(dgrams: &[(Side, Vec<u8>)], log: Option<Arc<KeyLog>>) -> QuicConnection {
+    let mut c = QuicConnection::new(log);
+    for (i, (side, d)) in dgrams.iter().enumerate() {
+        c.on_datagram(*side, d, i as u64 + 1, 1_700_000_000.0 + i as f64 * 0.001);
+    }
+    c
+}
+
+fn server_cert_sha256() -> String {
+    hex::encode(Sha256::digest(std::fs::read(format!("{DATA}/server_cert.der")).unwrap()))
+}
+
+fn check_handshake(name: &str, version_name: &str, cipher: &str) {
+    let d = datagrams(name);
+    let ts = tshark(name);
+    let c = run(&d, None);
+    let s = c.summary();
+    assert_eq!(s.version_name.as_deref(), Some(version_name));
+    assert_eq!(s.sni.as_deref(), Some("quic.example.test"));
+    assert_eq!(s.sni.iter().cloned().collect::<Vec<_>>(), ts["sni"], "tshark SNI");
+    assert_eq!(s.alpn, vec!["h3".to_owned()]);
+    assert_eq!(s.alpn, ts["alpn"], "tshark ALPN");
+    assert_eq!(s.cipher.as_deref(), Some(cipher));
+    assert_eq!(s.group.as_deref(), Some("secp256r1"));
+    assert_eq!(ts["server_hello_group"], vec!["23"]);
+    assert_eq!(s.tls_version.as_deref(), Some("TLS 1.3"));
+    let ja4 = s.ja4.clone().unwrap();
+    assert!(ja4.starts_with("q13d"), "{ja4}");
+    assert_eq!(&ja4[8..10], "h3", "{ja4}");
+    // connection ids: tshark lists the client's SCID first, then the server's
+    assert_eq!(s.client_scid.as_ref(), Some(&ts["scid"][0]));
+    assert_eq!(s.server_scid.as_ref(), ts["scid"].last());
+    assert_eq!(s.original_dcid.as_ref(), Some(&ts["dcid"][0]));
+    let tp = c.client_transport_parameters.as_ref().unwrap();
+    assert_eq!(tp.initial_source_connection_id.as_ref().map(hex::encode), s.client_scid);
+    assert_eq!(tp.initial_max_data, Some(1_048_576)); // aioquic's max_data default
+    assert_eq!(tp.max_idle_timeout, Some(60_000));
+    assert_eq!(s.outcome, "handshake_complete");
+    assert!(c.certificates.is_empty(), "no certificates without the key log");
+    assert_eq!(c.anomalies, vec![]);
+
+    // with the key log: Handshake and 1-RTT packets decrypted, the server's certificate shown
+    let c = run(&d, Some(keylog(name)));
+    assert_eq!(c.certificates.len(), 1);
+    let sha = hex::encode(Sha256::digest(&c.certificates[0]));
+    assert_eq!(sha, server_cert_sha256());
+    assert_eq!(vec![sha], ts["certificate_sha256"], "tshark certificate");
+    assert!(c.handshake_decrypted >= 2);
+    assert!(c.application_decrypted >= 1);
+    assert!(c.handshake_done);
+    let s = c.summary();
+    assert_eq!(s.server_alpn.as_deref(), Some("h3"));
+    assert_eq!(s.outcome, "handshake_complete");
+    let stp = c.server_transport_parameters.as_ref().unwrap();
+    assert_eq!(stp.original_destination_connection_id.as_ref().map(hex::encode), s.original_dcid);
+    assert_eq!(stp.initial_source_connection_id.as_ref().map(hex::encode), s.server_scid);
+    assert_eq!(c.anomalies, vec![]);
+}
+
+#[test]
+fn aioquic_v1_handshake() {
+    check_handshake("v1", "QUIC v1", "TLS_AES_256_GCM_SHA384");
+    assert_eq!(tshark("v1")["server_hello_cipher"], vec!["0x1302"]);
+}
+
+#[test]
+fn aioquic_v2_handshake() {
+    check_handshake("v2", "QUIC v2", "TLS_AES_128_GCM_SHA256");
+    assert_eq!(tshark("v2")["version"], vec!["0x6b3343cf"]);
+}
+
+#[test]
+fn aioquic_handshake_byte_identical_when_fed_in_one_go_or_with_retransmissions() {
+    // every datagram twice (a retransmission the capture saw): the same answers
+    let d = datagrams("v1");
+    let doubled: Vec<_> = d.iter().flat_map(|x| [x.clone(), x.clone()]).collect();
+    let a = run(&d, Some(keylog("v1")));
+    let b = run(&doubled, Some(keylog("v1")));
+    assert_eq!(a.summary().ja4, b.summary().ja4);
+    assert_eq!(a.certificates, b.certificates);
+    assert_eq!(b.anomalies, vec![]);
+}
+
+#[test]
+fn aioquic_retry() {
+    let d = datagrams("retry");
+    let ts = tshark("retry");
+    let c = run(&d, Some(keylog("retry")));
+    let s = c.summary();
+    assert!(s.retry);
+    assert!(ts["long_packet_type"].contains(&"3".to_owned()), "tshark saw the Retry");
+    assert_eq!(c.retry_token_len, b"retry-token-0123456789".len());
+    assert_eq!(s.sni.as_deref(), Some("quic.example.test"));
+    assert_eq!(s.original_dcid.as_ref(), Some(&ts["dcid"][0]));
+    assert!(c.events.iter().any(|e| e.kind == "retry" && e.detail.contains("5245545259434944")));
+    // after the Retry the Initial keys come from the Retry's SCID ("RETRYCID")
+    assert_eq!(s.cipher.as_deref(), Some("TLS_AES_256_GCM_SHA384"));
+    assert_eq!(c.certificates.len(), 1);
+    assert_eq!(hex::encode(Sha256::digest(&c.certificates[0])), server_cert_sha256());
+    let stp = c.server_transport_parameters.as_ref().unwrap();
+    assert_eq!(stp.retry_source_connection_id.as_deref(), Some(&b"RETRYCID"[..]));
+    assert_eq!(s.outcome, "handshake_complete");
+    assert_eq!(c.anomalies, vec![]);
+}
+
+#[test]
+fn aioquic_alpn_mismatch_is_a_named_connection_close() {
+    let d = datagrams("alpn_mismatch");
+    let ts = tshark("alpn_mismatch");
+    let c = run(&d, None);
+    let s = c.summary();
+    let close = s.close.as_ref().unwrap();
+    assert_eq!(close.side, Side::B);
+    assert_eq!(close.error_code, 0x178);
+    assert_eq!(ts["cc_error_code"], vec![close.error_code.to_string()]);
+    assert_eq!(close.error_name, "crypto_error(no_application_protocol)");
+    assert_eq!(close.alert, Some(120));
+    assert_eq!(close.reason, "No common ALPN protocols");
+    assert_eq!(ts["cc_reason"], vec![close.reason.clone()]);
+    assert_eq!(close.frame, 2);
+    assert_eq!(s.outcome, "closed_with_error");
+    assert_eq!(s.sni.as_deref(), Some("quic.example.test"));
+    assert!(c.events.iter().any(|e| e.kind == "connection_close"
+        && e.detail == "crypto_error(no_application_protocol): No common ALPN protocols"));
+}
+
+#[test]
+fn version_negotiation_is_recorded() {
+    let d = datagrams("vn");
+    let c = run(&d, None);
+    let s = c.summary();
+    assert_eq!(s.version_name.as_deref(), Some("QUIC reserved 0x1a2a3a4a"));
+    assert_eq!(s.version_negotiation, Some(vec![V1, 0x6b33_43cf]));
+    assert_eq!(s.outcome, "version_negotiation");
+    assert_eq!(s.client_scid.as_deref(), Some("a0a1a2a3"));
+    assert!(c.events.iter().any(|e| e.kind == "version_negotiation" && e.detail == "QUIC v1, QUIC v2"));
+    assert_eq!(tshark("vn")["version"], vec!["0x1a2a3a4a", "0x00000000"]);
+}
+
+#[test]
+fn a_server_that_never_answers() {
+    let d = datagrams("v1");
+    let c = run(&d[..1], None);
+    let s = c.summary();
+    assert_eq!(s.outcome, "no_server_response");
+    assert_eq!(s.sni.as_deref(), Some("quic.example.test"));
+    assert_eq!(s.cipher, None);
+}
+
+/// The client's first Initial, re-sealed with `frames` as its plaintext (the genuine header,
+/// Length adjusted), so hostile plaintext reaches the frame and TLS parsers.
+fn reseal_client_initial(frames: &[u8]) -> Vec<u8> {
+    let d = datagrams("v1");
+    let (pkts, _) = split_datagram(&d[0].1);
+    let Packet::Long { dcid, pn_offset, bytes, .. } = &pkts[0] else { panic!() };
+    let keys = PacketKeys::initial(V1, dcid, true).unwrap();
+    let o = open_packet(&keys, bytes, *pn_offset, None).unwrap();
+    let mut payload = frames.to_vec();
+    payload.resize(payload.len().max(1162), 0);
+    let pn_len = o.header.len() - pn_offset;
+    // header up to the Length field: rebuild Length as a 2-byte varint
+    let mut pos = *pn_offset - 2;
+    let mut header = o.header[..pos].to_vec();
+    let length = pn_len + payload.len() + 16;
+    header.extend_from_slice(&(0x4000u16 | length as u16).to_be_bytes());
+    pos += 2;
+    header.extend_from_slice(&o.header[pos..]);
+    seal_packet(&keys, &header, o.packet_number, &payload).unwrap()
+}
+
+#[test]
+fn crypto_frames_out_of_order_across_packets() {
+    let d = datagrams("v1");
+    let (pkts, _) = split_datagram(&d[0].1);
+    let Packet::Long { dcid, pn_offset, bytes, .. } = &pkts[0] else { panic!() };
+    let keys = PacketKeys::initial(V1, dcid, true).unwrap();
+    let o = open_packet(&keys, bytes, *pn_offset, None).unwrap();
+    let (frames, _) = tlsinspect_core::quic::frames::parse_frames(&o.payload);
+    let mut hello = Vec::new();
+    for f in frames {
+        if let tlsinspect_core::quic::frames::Frame::Crypto { offset, data } = f {
+            assert_eq!(offset as usize, hello.len());
+            hello.extend_from_slice(data);
+        }
+    }
+    // three CRYPTO frames in reverse order, then the pieces again in three separate datagrams
+    let cut = [0, hello.len() / 3, 2 * hello.len() / 3, hello.len()];
+    let frame = |i: usize| {
+        let mut f = vec![0x06, 0x40 | (cut[i] >> 8) as u8, cut[i] as u8];
+        let n = cut[i + 1] - cut[i];
+        f.extend_from_slice(&[0x40 | (n >> 8) as u8, n as u8]);
+        f.extend_from_slice(&hello[cut[i]..cut[i + 1]]);
+        f
+    };
+    let reversed = [frame(2), frame(1), frame(0)].concat();
+    let c = run(&[(Side::A, reseal_client_initial(&reversed))], None);
+    assert_eq!(c.summary().sni.as_deref(), Some("quic.example.test"));
+    let mut conn = QuicConnection::new(None);
+    for (k, i) in [2usize, 0, 1].into_iter().enumerate() {
+        conn.on_datagram(Side::A, &reseal_client_initial(&frame(i)), k as u64, 0.0);
+        assert_eq!(conn.client_hello.is_some(), k == 2);
+    }
+    assert_eq!(conn.summary().ja4, run(&d, None).summary().ja4);
+}
+
+#[test]
+fn crypto_data_past_the_cap_is_an_anomaly() {
+    let mut f = vec![0x06, 0x80, 0x00, 0xff, 0xf0, 0x40, 0x20];
+    f.extend_from_slice(&[0x41; 0x20]);
+    let c = run(&[(Side::A, reseal_client_initial(&f))], None);
+    assert!(c.anomalies.iter().any(|a| a.code == "quic_crypto_cap" && a.side == Side::A));
+    assert_eq!(c.client_hello, None);
+}
+
+#[test]
+fn hostile_plaintext_is_named_not_a_panic() {
+    // a ClientHello whose length lies, an unknown frame, a truncated CONNECTION_CLOSE
+    let c = run(&[(Side::A, reseal_client_initial(&[0x06, 0x00, 0x08, 1, 0, 0, 4, 3, 3, 0, 0]))], None);
+    assert!(c.anomalies.iter().any(|a| a.code == "quic_bad_client_hello"), "{:?}", c.anomalies);
+    let c = run(&[(Side::A, reseal_client_initial(&[0x01, 0x3f]))], None);
+    assert!(c.anomalies.iter().any(|a| a.code == "quic_unknown_frame"));
+    let c = run(&[(Side::A, reseal_client_initial(&[0x1c, 0x01, 0x00, 0x50, 0x00]))], None);
+    assert!(c.anomalies.iter().any(|a| a.code == "quic_frame_truncated"));
+}
+
+/// xorshift64*: a small seeded generator for the mutation tests.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+#[test]
+fn every_truncation_of_every_datagram_never_panics() {
+    for name in ["v1", "retry", "alpn_mismatch", "vn"] {
+        let d = datagrams(name);
+        let log = keylog_or_none(name);
+        let mut state = QuicConnection::new(log);
+        for (i, (side, dg)) in d.iter().enumerate() {
+            for n in 0..dg.len() {
+                let mut c = state.clone();
+                c.on_datagram(*side, &dg[..n], i as u64, 0.0);
+                let _ = c.summary();
+            }
+            state.on_datagram(*side, dg, i as u64, 0.0);
+        }
+        assert_eq!(state.summary().sni.is_some(), name != "vn");
+    }
+}
+
+fn keylog_or_none(name: &str) -> Option<Arc<KeyLog>> {
+    std::path::Path::new(&format!("{DATA}/{name}.keylog")).exists().then(|| keylog(name))
+}
+
+#[test]
+fn seeded_mutations_never_panic() {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let sets: Vec<_> = ["v1", "v2", "retry", "alpn_mismatch", "vn"].iter().map(|n| (datagrams(n), keylog_or_none(n))).collect();
+    for _ in 0..600 {
+        let (d, log) = &sets[rng.below(sets.len())];
+        let mut d = d.clone();
+        let k = rng.below(d.len());
+        let dg = &mut d[k].1;
+        for _ in 0..1 + rng.below(8) {
+            match rng.below(4) {
+                0 if !dg.is_empty() => {
+                    let i = rng.below(dg.len());
+                    dg[i] ^= 1 << rng.below(8);
+                }
+                1 if !dg.is_empty() => {
+                    let i = rng.below(dg.len());
+                    dg[i] = [0x00, 0xff, 0x40, 0x80, 0xc0][rng.below(5)];
+                }
+                2 => {
+                    let n = rng.below(dg.len() + 1);
+                    dg.truncate(n);
+                }
+                _ => {
+                    let i = rng.below(dg.len() + 1);
+                    dg.insert(i, rng.next() as u8);
+                }
+            }
+        }
+        let c = run(&d, log.clone());
+        let _ = c.summary();
+        assert!(c.anomalies.len() <= 64 && c.events.len() <= 64);
+    }
+    // hostile plaintext: random frames sealed as the client's Initial
+    for _ in 0..300 {
+        let n = 1 + rng.below(300);
+        let mut f: Vec<u8> = (0..n).map(|_| rng.next() as u8).collect();
+        if rng.below(2) == 0 {
+            f[0] = [0x06, 0x1c, 0x1d, 0x02, 0x03, 0x18][rng.below(6)];
+        }
+        let c = run(&[(Side::A, reseal_client_initial(&f))], None);
+        let _ = c.summary();
+    }
+}
