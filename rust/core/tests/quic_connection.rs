@@ -41,6 +41,18 @@ fn tshark(name: &str) -> HashMap<String, Vec<String>> {
         .collect()
 }
 
+/// The Python engine's facts about the client's first ClientHello (`key=value`).
+fn python(name: &str) -> HashMap<String, String> {
+    std::fs::read_to_string(format!("{DATA}/{name}.python"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (k, v) = l.split_once('=').unwrap();
+            (k.to_owned(), v.to_owned())
+        })
+        .collect()
+}
+
 fn run(dgrams: &[(Side, Vec<u8>)], log: Option<Arc<KeyLog>>) -> QuicConnection {
     let mut c = QuicConnection::new(log);
     for (i, (side, d)) in dgrams.iter().enumerate() {
@@ -69,7 +81,10 @@ fn check_handshake(name: &str, version_name: &str, cipher: &str) {
     assert_eq!(s.tls_version.as_deref(), Some("TLS 1.3"));
     let ja4 = s.ja4.clone().unwrap();
     assert!(ja4.starts_with("q13d"), "{ja4}");
-    assert_eq!(&ja4[8..10], "h3", "{ja4}");
+    assert_eq!(&ja4[..10], "q13d0307h3", "{ja4}"); // 3 suites, 7 extensions, ALPN h3
+    assert_eq!(ja4, python(name)["ja4"], "the Python engine's JA4 of aioquic's ClientHello");
+    let ch = c.client_hello.as_ref().unwrap();
+    assert_eq!(tlsinspect_core::tls::fingerprint::ja4_r(ch, "q"), python(name)["ja4_r"]);
     // connection ids: tshark lists the client's SCID first, then the server's
     assert_eq!(s.client_scid.as_ref(), Some(&ts["scid"][0]));
     assert_eq!(s.server_scid.as_ref(), ts["scid"].last());
@@ -134,6 +149,7 @@ fn aioquic_retry() {
     assert!(ts["long_packet_type"].contains(&"3".to_owned()), "tshark saw the Retry");
     assert_eq!(c.retry_token_len, b"retry-token-0123456789".len());
     assert_eq!(s.sni.as_deref(), Some("quic.example.test"));
+    assert_eq!(s.ja4.as_ref(), Some(&python("retry")["ja4"]));
     assert_eq!(s.original_dcid.as_ref(), Some(&ts["dcid"][0]));
     assert!(c.events.iter().any(|e| e.kind == "retry" && e.detail.contains("5245545259434944")));
     // after the Retry the Initial keys come from the Retry's SCID ("RETRYCID")

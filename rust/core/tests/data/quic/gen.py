@@ -12,7 +12,8 @@ Writes, next to this file:
 - <scenario>.pcap: the datagrams framed as Ethernet/IPv4/UDP 10.0.0.1:50000 <-> 10.0.0.2:443,
   for tshark;
 - server_cert.der: the server certificate all scenarios used; <scenario>.tshark: what tshark says
-  (`field=value,value` lines).
+  (`field=value,value` lines); <scenario>.python: the client's first ClientHello as aioquic opens
+  it, fingerprinted by the Python engine (`ja4`, `ja4_r` with the `q` transport letter).
 
 Scenarios: v1 (h3, SNI quic.example.test), v2 (RFC 9369), alpn_mismatch (the server refuses
 with CONNECTION_CLOSE crypto_error no_application_protocol), retry (the server answers the first
@@ -39,6 +40,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, "..", "..", "..", "..", ".."))
+sys.path.insert(0, REPO)
+from inspector.tls import fingerprint as py_fingerprint  # noqa: E402  (the Python reference engine)
+from inspector.tls.messages import parse_client_hello as py_parse_client_hello  # noqa: E402
 SNI = "quic.example.test"
 
 # RFC 9001 appendix A.2 (client) and A.3 (server): unprotected headers and payloads.
@@ -220,7 +225,46 @@ def tshark_facts(pcap: str, keylog: str | None) -> dict:
     return facts
 
 
-def save(name: str, dgrams: list[tuple[str, bytes]], keylog: str | None) -> None:
+def varint(b: bytes, pos: int) -> tuple[int, int]:
+    n = 1 << (b[pos] >> 6)
+    v = b[pos] & 0x3F
+    for c in b[pos + 1:pos + n]:
+        v = (v << 8) | c
+    return v, pos + n
+
+
+def python_facts(dgrams: list[tuple[str, bytes]], version: int) -> dict:
+    """The client's first Initial opened by aioquic, its ClientHello parsed and fingerprinted by
+    the Python engine (inspector.tls): JA4 with the QUIC transport letter."""
+    d = dgrams[0][1]
+    dcid = d[6:6 + d[5]]
+    pos = 6 + d[5]
+    pos += 1 + d[pos]
+    tlen, pos = varint(d, pos)
+    pos += tlen
+    length, pos = varint(d, pos)
+    pair = CryptoPair()
+    pair.setup_initial(cid=dcid, is_client=False, version=version)
+    _, payload, _ = pair.decrypt_packet(d[:pos + length], pos, 0)
+    crypto = b""
+    i = 0
+    while i < len(payload):
+        t = payload[i]
+        if t == 0x06:
+            off, i = varint(payload, i + 1)
+            n, i = varint(payload, i)
+            assert off == len(crypto)
+            crypto += payload[i:i + n]
+            i += n
+        elif t in (0x00, 0x01):
+            i += 1
+        else:
+            raise ValueError(f"frame {t:#x} in the client's first Initial")
+    ch = py_parse_client_hello(crypto[4:4 + int.from_bytes(crypto[1:4], "big")])
+    return {"ja4": py_fingerprint.ja4(ch, "q"), "ja4_r": py_fingerprint.ja4_r(ch, "q"), "sni": ch.sni or ""}
+
+
+def save(name: str, dgrams: list[tuple[str, bytes]], keylog: str | None, version: int | None = None) -> None:
     with open(os.path.join(HERE, f"{name}.dgrams"), "w") as f:
         for direction, d in dgrams:
             f.write(f"{direction} {d.hex()}\n")
@@ -234,6 +278,10 @@ def save(name: str, dgrams: list[tuple[str, bytes]], keylog: str | None) -> None
     with open(os.path.join(HERE, f"{name}.tshark"), "w") as f:
         for k, v in sorted(tshark_facts(pcap, kl).items()):
             f.write(f"{k}={','.join(v) if isinstance(v, list) else v}\n")
+    if version is not None:
+        with open(os.path.join(HERE, f"{name}.python"), "w") as f:
+            for k, v in sorted(python_facts(dgrams, version).items()):
+                f.write(f"{k}={v}\n")
 
 
 def main() -> int:
@@ -242,13 +290,13 @@ def main() -> int:
     with open(os.path.join(HERE, "server_cert.der"), "wb") as f:
         f.write(cert.public_bytes(serialization.Encoding.DER))
     d, log = handshake(cert, key)
-    save("v1", d, log)
+    save("v1", d, log, QuicProtocolVersion.VERSION_1)
     d, log = handshake(cert, key, version=QuicProtocolVersion.VERSION_2, suite=CipherSuite.AES_128_GCM_SHA256)
-    save("v2", d, log)
+    save("v2", d, log, QuicProtocolVersion.VERSION_2)
     d, log = handshake(cert, key, client_alpn=("h3",), server_alpn=("hq-interop",))
-    save("alpn_mismatch", d, log)
+    save("alpn_mismatch", d, log, QuicProtocolVersion.VERSION_1)
     d, log = handshake(cert, key, retry=True)
-    save("retry", d, log)
+    save("retry", d, log, QuicProtocolVersion.VERSION_1)
     save("vn", version_negotiation(), None)
     return 0
 
