@@ -128,6 +128,13 @@ fn aioquic_v2_handshake() {
 }
 
 #[test]
+fn aioquic_chacha20_handshake() {
+    // Handshake and 1-RTT under ChaCha20-Poly1305, header protection by ChaCha20
+    check_handshake("chacha20", "QUIC v1", "TLS_CHACHA20_POLY1305_SHA256");
+    assert_eq!(tshark("chacha20")["server_hello_cipher"], vec!["0x1303"]);
+}
+
+#[test]
 fn aioquic_handshake_byte_identical_when_fed_in_one_go_or_with_retransmissions() {
     // every datagram twice (a retransmission the capture saw): the same answers
     let d = datagrams("v1");
@@ -321,7 +328,7 @@ fn keylog_or_none(name: &str) -> Option<Arc<KeyLog>> {
 #[test]
 fn seeded_mutations_never_panic() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    let sets: Vec<_> = ["v1", "v2", "retry", "alpn_mismatch", "vn"].iter().map(|n| (datagrams(n), keylog_or_none(n))).collect();
+    let sets: Vec<_> = ["v1", "v2", "chacha20", "retry", "alpn_mismatch", "vn"].iter().map(|n| (datagrams(n), keylog_or_none(n))).collect();
     for _ in 0..600 {
         let (d, log) = &sets[rng.below(sets.len())];
         let mut d = d.clone();

@@ -4,7 +4,7 @@
 //! The `rfc*_initial.bin` fixtures are the RFCs' plaintext sealed by aioquic (`gen.py`); their
 //! header bytes and the derived keys are checked here against the RFCs' published values.
 
-use tlsinspect_core::quic::crypto::{decode_packet_number, initial_secrets, open_packet, PacketKeys};
+use tlsinspect_core::quic::crypto::{decode_packet_number, initial_secrets, open_packet, seal_packet, PacketKeys};
 use tlsinspect_core::quic::frames::{
     parse_frames, parse_transport_parameters, transport_error_name, CryptoStream, Frame, FrameError,
 };
@@ -305,4 +305,21 @@ fn transport_parameters_grease_and_malformed() {
     let tp = parse_transport_parameters(&[0x01, 0x02, 0x05, 0x06]);
     assert_eq!(tp.malformed, vec![0x01]);
     assert_eq!(tp.max_idle_timeout, None);
+}
+
+#[test]
+fn rfc9001_a5_chacha20_short_header() {
+    let secret = h("9ac312a7f877468ebe69422748ad00a15443f18203a07d6060f688f30f21632b");
+    let keys = PacketKeys::from_secret(V1, 0x1303, &secret).unwrap();
+    assert_eq!(hex::encode(&keys.key), "c6d98ff3441c3fe1b2182094f69caa2ed4b716b65488960a7a984979fb23e1c8");
+    assert_eq!(hex::encode(keys.iv()), "e0459b3474bdd0e44a41c144");
+    assert_eq!(hex::encode(&keys.hp_key), "25a282b9e82f06f21f488917a4fc8f1b73573685608597d0efcb076b0ab7a7a4");
+    let sample: [u8; 16] = h("5e5cd55c41f69080575d7999c25a5bfb").try_into().unwrap();
+    assert_eq!(hex::encode(keys.mask(&sample)), "aefefe7d03");
+    let pkt = h("4cfe4189655e5cd55c41f69080575d7999c25a5bfb");
+    let o = open_packet(&keys, &pkt, 1, Some(654_360_563)).unwrap();
+    assert_eq!(o.packet_number, 654_360_564);
+    assert_eq!(hex::encode(&o.header), "4200bff4");
+    assert_eq!(o.payload, vec![0x01]); // PING
+    assert_eq!(seal_packet(&keys, &o.header, o.packet_number, &o.payload).unwrap(), pkt);
 }

@@ -1,6 +1,8 @@
 //! QUIC packet protection (RFC 9001 section 5, RFC 9369 section 3.3): Initial secrets from the
 //! per-version salt, packet keys from a secret ("quic key"/"quic iv"/"quic hp", or the
-//! "quicv2 ..." labels), header protection removal, packet number recovery and AEAD opening.
+//! "quicv2 ..." labels), header protection removal (AES-ECB mask, or ChaCha20 for
+//! TLS_CHACHA20_POLY1305_SHA256), packet number recovery and AEAD opening (AES-GCM,
+//! ChaCha20-Poly1305).
 //!
 //! One table ([`initial_salt`]) says which versions can be decrypted; an unknown version gives
 //! `None`, never the v1 salt. Nothing here panics: a packet that does not authenticate is `None`.
@@ -9,6 +11,9 @@ use aes::cipher::{generic_array::GenericArray, BlockEncrypt};
 use aes::{Aes128, Aes256};
 use aes_gcm::aead::{Aead as _, KeyInit, Payload};
 use aes_gcm::{Aes128Gcm, Aes256Gcm};
+use chacha20::cipher::{KeyIvInit, StreamCipher, StreamCipherSeek};
+use chacha20::ChaCha20;
+use chacha20poly1305::ChaCha20Poly1305;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -60,12 +65,15 @@ pub fn initial_secrets(version: u32, dcid: &[u8]) -> Option<([u8; 32], [u8; 32])
 enum AeadKind {
     Aes128(Box<Aes128Gcm>),
     Aes256(Box<Aes256Gcm>),
+    ChaCha(Box<ChaCha20Poly1305>),
 }
 
 #[derive(Clone)]
 enum Hp {
     Aes128(Box<Aes128>),
     Aes256(Box<Aes256>),
+    /// RFC 9001 section 5.4.4: the key itself; the sample gives counter and nonce.
+    ChaCha([u8; 32]),
 }
 
 /// The keys protecting one direction in one packet number space.
@@ -86,8 +94,8 @@ impl std::fmt::Debug for PacketKeys {
 }
 
 impl PacketKeys {
-    /// Keys from a traffic secret for `cipher_suite` (0x1301 and 0x1302; ChaCha20 header
-    /// protection is not implemented: `None`).
+    /// Keys from a traffic secret for `cipher_suite` (0x1301, 0x1302, 0x1303; the CCM suites
+    /// give `None`).
     pub fn from_secret(version: u32, cipher_suite: u16, secret: &[u8]) -> Option<PacketKeys> {
         let suite = tls13_suite(cipher_suite)?;
         let (kl, il, hl) = labels(version);
@@ -102,6 +110,10 @@ impl PacketKeys {
             0x1302 => (
                 AeadKind::Aes256(Box::new(Aes256Gcm::new_from_slice(&key).ok()?)),
                 Hp::Aes256(Box::new(Aes256::new_from_slice(&hp_key).ok()?)),
+            ),
+            0x1303 => (
+                AeadKind::ChaCha(Box::new(ChaCha20Poly1305::new_from_slice(&key).ok()?)),
+                Hp::ChaCha(hp_key.as_slice().try_into().ok()?),
             ),
             _ => return None,
         };
@@ -125,6 +137,14 @@ impl PacketKeys {
         match &self.hp {
             Hp::Aes128(c) => c.encrypt_block(&mut block),
             Hp::Aes256(c) => c.encrypt_block(&mut block),
+            Hp::ChaCha(key) => {
+                let counter = u32::from_le_bytes([sample[0], sample[1], sample[2], sample[3]]);
+                let mut c = ChaCha20::new(key.into(), sample[4..].into());
+                c.seek(u64::from(counter) * 64);
+                let mut m = [0u8; 5];
+                c.apply_keystream(&mut m);
+                return m;
+            }
         }
         let mut m = [0u8; 5];
         m.copy_from_slice(&block[..5]);
@@ -138,6 +158,7 @@ impl PacketKeys {
         match &self.aead {
             AeadKind::Aes128(k) => k.encrypt(nonce, payload).ok(),
             AeadKind::Aes256(k) => k.encrypt(nonce, payload).ok(),
+            AeadKind::ChaCha(k) => k.encrypt(nonce, payload).ok(),
         }
     }
 
@@ -156,6 +177,7 @@ impl PacketKeys {
         match &self.aead {
             AeadKind::Aes128(k) => k.decrypt(nonce, payload).ok(),
             AeadKind::Aes256(k) => k.decrypt(nonce, payload).ok(),
+            AeadKind::ChaCha(k) => k.decrypt(nonce, payload).ok(),
         }
     }
 }

@@ -15,7 +15,8 @@ Writes, next to this file:
   (`field=value,value` lines); <scenario>.python: the client's first ClientHello as aioquic opens
   it, fingerprinted by the Python engine (`ja4`, `ja4_r` with the `q` transport letter).
 
-Scenarios: v1 (h3, SNI quic.example.test), v2 (RFC 9369), alpn_mismatch (the server refuses
+Scenarios: v1 (h3, SNI quic.example.test, TLS_AES_256_GCM_SHA384), v2 (RFC 9369, AES-128-GCM),
+chacha20 (v1, TLS_CHACHA20_POLY1305_SHA256), alpn_mismatch (the server refuses
 with CONNECTION_CLOSE crypto_error no_application_protocol), retry (the server answers the first
 Initial with a Retry), vn (a Version Negotiation answer to a client Initial of a reserved version).
 """
@@ -293,6 +294,8 @@ def main() -> int:
     save("v1", d, log, QuicProtocolVersion.VERSION_1)
     d, log = handshake(cert, key, version=QuicProtocolVersion.VERSION_2, suite=CipherSuite.AES_128_GCM_SHA256)
     save("v2", d, log, QuicProtocolVersion.VERSION_2)
+    d, log = handshake(cert, key, suite=CipherSuite.CHACHA20_POLY1305_SHA256)
+    save("chacha20", d, log, QuicProtocolVersion.VERSION_1)
     d, log = handshake(cert, key, client_alpn=("h3",), server_alpn=("hq-interop",))
     save("alpn_mismatch", d, log, QuicProtocolVersion.VERSION_1)
     d, log = handshake(cert, key, retry=True)
