@@ -369,3 +369,38 @@ fn seeded_mutations_never_panic() {
         let _ = c.summary();
     }
 }
+
+#[test]
+fn compatible_version_negotiation_uses_the_servers_version_and_keys() {
+    // RFC 9001's v1 client Initial answered by RFC 9369's v2 server Initial (same connection
+    // ids), as in compatible version negotiation (RFC 9368): the row shows v2, and the server's
+    // Initial is opened with v2 keys
+    let client = std::fs::read(format!("{DATA}/rfc9001_client_initial.bin")).unwrap();
+    let server = std::fs::read(format!("{DATA}/rfc9369_server_initial.bin")).unwrap();
+    let c = run(&[(Side::A, client), (Side::B, server)], None);
+    let s = c.summary();
+    assert_eq!(s.version_name.as_deref(), Some("QUIC v2"));
+    assert_eq!(c.version, Some(V1));
+    assert_eq!(s.sni.as_deref(), Some("example.com"));
+    assert_eq!(s.cipher.as_deref(), Some("TLS_AES_128_GCM_SHA256"));
+    assert_eq!(s.group.as_deref(), Some("x25519"));
+    assert_eq!(s.original_dcid.as_deref(), Some("8394c8f03e515708"));
+    assert_eq!(s.server_scid.as_deref(), Some("f067a5502a4262b5"));
+    assert_eq!(s.outcome, "server_hello_seen");
+    assert_eq!(c.undecrypted, [0, 0]);
+}
+
+#[test]
+fn a_new_client_initial_on_the_same_four_tuple_is_a_new_connection() {
+    let v1 = datagrams("v1");
+    let v2 = datagrams("chacha20");
+    let c = run(&v1, None);
+    assert!(!c.is_new_connection(Side::A, &v1[0].1), "a retransmitted first Initial");
+    assert!(!c.is_new_connection(Side::A, &v1[2].1), "the client's later packets");
+    assert!(!c.is_new_connection(Side::B, &v2[0].1), "only the client starts connections");
+    assert!(c.is_new_connection(Side::A, &v2[0].1));
+    let r = datagrams("retry");
+    let c = run(&r, None);
+    assert!(!c.is_new_connection(Side::A, &r[2].1), "the Initial after a Retry");
+    assert!(!QuicConnection::new(None).is_new_connection(Side::A, &v1[0].1));
+}

@@ -80,6 +80,9 @@ pub struct QuicConnection {
     keylog: Option<Arc<KeyLog>>,
     /// The version of the first long header packet.
     pub version: Option<u32>,
+    /// The version of the server's first Initial or Handshake packet: the negotiated one (it
+    /// differs from `version` after compatible version negotiation, RFC 9368).
+    pub server_version: Option<u32>,
     /// Which side is the client (who sent the first Initial; the other one if a Retry or Version
     /// Negotiation came first).
     pub client: Option<Side>,
@@ -90,7 +93,8 @@ pub struct QuicConnection {
     initial_dcid: Option<Vec<u8>>,
     pub client_scid: Option<Vec<u8>>,
     pub server_scid: Option<Vec<u8>>,
-    initial_keys: Option<(PacketKeys, PacketKeys)>,
+    /// (version, client keys, server keys).
+    initial_keys: Option<(u32, PacketKeys, PacketKeys)>,
     /// [client, server] x [Handshake, 1-RTT].
     secret_keys: [[Option<PacketKeys>; 2]; 2],
     secret_keys_tried: bool,
@@ -119,6 +123,7 @@ pub struct QuicConnection {
     pub initial_packets: [u64; 2],
     pub handshake_packets: [u64; 2],
     pub short_packets: [u64; 2],
+    pub zero_rtt_packets: [u64; 2],
     /// Packets that could not be decrypted (per side).
     pub undecrypted: [u64; 2],
     /// Handshake packets decrypted with key-log secrets.
@@ -153,6 +158,7 @@ impl QuicConnection {
         QuicConnection {
             keylog,
             version: None,
+            server_version: None,
             client: None,
             original_dcid: None,
             initial_dcid: None,
@@ -179,6 +185,7 @@ impl QuicConnection {
             initial_packets: [0; 2],
             handshake_packets: [0; 2],
             short_packets: [0; 2],
+            zero_rtt_packets: [0; 2],
             undecrypted: [0; 2],
             handshake_decrypted: 0,
             application_decrypted: 0,
@@ -206,9 +213,38 @@ impl QuicConnection {
         self.client.unwrap_or(Side::A) == side
     }
 
+    /// Whether a long packet of type `ptype` from `side` is the client's (deciding the client
+    /// when nothing did yet).
+    fn is_client_packet(&mut self, side: Side, ptype: LongType) -> bool {
+        if self.client.is_none() {
+            let client = match ptype {
+                LongType::Initial | LongType::ZeroRtt => side,
+                _ => Side::A,
+            };
+            self.client = Some(client);
+        }
+        self.is_client(side)
+    }
+
     /// Row index of a side: 0 client, 1 server.
     fn role(&self, side: Side) -> usize {
         usize::from(!self.is_client(side))
+    }
+
+    /// Whether `data` from `side` starts another connection on the same 4-tuple (port reuse):
+    /// a client Initial whose connection ids are neither of this connection's, once this one
+    /// has a ClientHello. The caller then ends this connection and feeds a new one.
+    pub fn is_new_connection(&self, side: Side, data: &[u8]) -> bool {
+        if self.client_hello.is_none() || !self.is_client(side) {
+            return false;
+        }
+        let (pkts, _) = split_datagram(data);
+        let Some(Packet::Long { ptype: LongType::Initial, dcid, scid, .. }) = pkts.first() else {
+            return false;
+        };
+        let known = |cid: &[u8], mine: &Option<Vec<u8>>| mine.as_deref() == Some(cid);
+        !(known(dcid, &self.original_dcid) || known(dcid, &self.initial_dcid) || known(dcid, &self.server_scid))
+            && !known(scid, &self.client_scid)
     }
 
     /// Feed one UDP payload.
@@ -281,7 +317,7 @@ impl QuicConnection {
                 // the Destination Connection ID is the receiver's source connection id
                 let dcid_len = if self.is_client(side) { self.server_scid.as_ref() } else { self.client_scid.as_ref() }
                     .map(Vec::len);
-                if let (Some(n), Some(v)) = (dcid_len, self.version) {
+                if let (Some(n), Some(v)) = (dcid_len, self.server_version.or(self.version)) {
                     if self.keylog.is_some() {
                         self.on_protected(side, Space::Application, v, 1 + n, bytes, frame, ts);
                     }
@@ -291,12 +327,11 @@ impl QuicConnection {
                 if self.version.is_none() {
                     self.version = Some(version);
                 }
-                if self.client.is_none() {
-                    let client = match ptype {
-                        LongType::Initial | LongType::ZeroRtt => side,
-                        _ => Side::A,
-                    };
-                    self.client = Some(client);
+                if !self.is_client_packet(side, ptype) && self.server_version.is_none() {
+                    self.server_version = Some(version);
+                }
+                if ptype == LongType::ZeroRtt {
+                    self.zero_rtt_packets[idx(side)] += 1;
                 }
                 let client = self.is_client(side);
                 if client {
@@ -329,13 +364,14 @@ impl QuicConnection {
         let role = self.role(side);
         match space {
             Space::Initial => {
-                if self.initial_keys.is_none() {
+                if self.initial_keys.as_ref().is_none_or(|k| k.0 != version) {
+                    // first use, or compatible version negotiation (RFC 9368) switched version
                     let dcid = self.initial_dcid.clone()?;
                     let c = PacketKeys::initial(version, &dcid, true)?;
                     let s = PacketKeys::initial(version, &dcid, false)?;
-                    self.initial_keys = Some((c, s));
+                    self.initial_keys = Some((version, c, s));
                 }
-                let (c, s) = self.initial_keys.as_ref()?;
+                let (_, c, s) = self.initial_keys.as_ref()?;
                 Some(if role == 0 { c } else { s })
             }
             Space::Handshake | Space::Application => {
@@ -514,10 +550,12 @@ impl QuicConnection {
         } else {
             "incomplete"
         };
+        let version = self.server_version.or(self.version);
         QuicSummary {
-            version: self.version,
-            version_name: self.version.map(version_name),
-            google_quic: self.version.is_some_and(|v| version_kind(v) == VersionKind::Google),
+            version,
+            version_name: version.map(version_name),
+            google_quic: version.is_some_and(|v| version_kind(v) == VersionKind::Google),
+            zero_rtt: self.zero_rtt_packets[idx(client)] > 0,
             original_dcid: self.original_dcid.as_deref().map(hex::encode),
             client_scid: self.client_scid.as_deref().map(hex::encode),
             server_scid: self.server_scid.as_deref().map(hex::encode),
@@ -561,10 +599,13 @@ fn encrypted_extensions(body: &[u8]) -> Vec<(u16, &[u8])> {
 /// The facts of a QUIC connection a flow row shows.
 #[derive(Clone, Debug, PartialEq)]
 pub struct QuicSummary {
+    /// The negotiated version (the server's), else the client's.
     pub version: Option<u32>,
     /// "QUIC v1", "QUIC v2", "QUIC draft-29", "Google QUIC Q050".
     pub version_name: Option<String>,
     pub google_quic: bool,
+    /// The client sent 0-RTT packets.
+    pub zero_rtt: bool,
     pub original_dcid: Option<String>,
     pub client_scid: Option<String>,
     pub server_scid: Option<String>,
