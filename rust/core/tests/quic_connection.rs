@@ -36,7 +36,10 @@ fn tshark(name: &str) -> HashMap<String, Vec<String>> {
         .lines()
         .map(|l| {
             let (k, v) = l.split_once('=').unwrap();
-            (k.to_owned(), v.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect())
+            (
+                k.to_owned(),
+                v.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+            )
         })
         .collect()
 }
@@ -62,7 +65,9 @@ fn run(dgrams: &[(Side, Vec<u8>)], log: Option<Arc<KeyLog>>) -> QuicConnection {
 }
 
 fn server_cert_sha256() -> String {
-    hex::encode(Sha256::digest(std::fs::read(format!("{DATA}/server_cert.der")).unwrap()))
+    hex::encode(Sha256::digest(
+        std::fs::read(format!("{DATA}/server_cert.der")).unwrap(),
+    ))
 }
 
 fn check_handshake(name: &str, version_name: &str, cipher: &str) {
@@ -82,7 +87,11 @@ fn check_handshake(name: &str, version_name: &str, cipher: &str) {
     let ja4 = s.ja4.clone().unwrap();
     assert!(ja4.starts_with("q13d"), "{ja4}");
     assert_eq!(&ja4[..10], "q13d0307h3", "{ja4}"); // 3 suites, 7 extensions, ALPN h3
-    assert_eq!(ja4, python(name)["ja4"], "the Python engine's JA4 of aioquic's ClientHello");
+    assert_eq!(
+        ja4,
+        python(name)["ja4"],
+        "the Python engine's JA4 of aioquic's ClientHello"
+    );
     let ch = c.client_hello.as_ref().unwrap();
     assert_eq!(tlsinspect_core::tls::fingerprint::ja4_r(ch, "q"), python(name)["ja4_r"]);
     // connection ids: tshark lists the client's SCID first, then the server's
@@ -110,8 +119,14 @@ fn check_handshake(name: &str, version_name: &str, cipher: &str) {
     assert_eq!(s.server_alpn.as_deref(), Some("h3"));
     assert_eq!(s.outcome, "handshake_complete");
     let stp = c.server_transport_parameters.as_ref().unwrap();
-    assert_eq!(stp.original_destination_connection_id.as_ref().map(hex::encode), s.original_dcid);
-    assert_eq!(stp.initial_source_connection_id.as_ref().map(hex::encode), s.server_scid);
+    assert_eq!(
+        stp.original_destination_connection_id.as_ref().map(hex::encode),
+        s.original_dcid
+    );
+    assert_eq!(
+        stp.initial_source_connection_id.as_ref().map(hex::encode),
+        s.server_scid
+    );
     assert_eq!(c.anomalies, vec![]);
 }
 
@@ -158,7 +173,10 @@ fn aioquic_retry() {
     assert_eq!(s.sni.as_deref(), Some("quic.example.test"));
     assert_eq!(s.ja4.as_ref(), Some(&python("retry")["ja4"]));
     assert_eq!(s.original_dcid.as_ref(), Some(&ts["dcid"][0]));
-    assert!(c.events.iter().any(|e| e.kind == "retry" && e.detail.contains("5245545259434944")));
+    assert!(c
+        .events
+        .iter()
+        .any(|e| e.kind == "retry" && e.detail.contains("5245545259434944")));
     // after the Retry the Initial keys come from the Retry's SCID ("RETRYCID")
     assert_eq!(s.cipher.as_deref(), Some("TLS_AES_256_GCM_SHA384"));
     assert_eq!(c.certificates.len(), 1);
@@ -199,7 +217,10 @@ fn version_negotiation_is_recorded() {
     assert_eq!(s.version_negotiation, Some(vec![V1, 0x6b33_43cf]));
     assert_eq!(s.outcome, "version_negotiation");
     assert_eq!(s.client_scid.as_deref(), Some("a0a1a2a3"));
-    assert!(c.events.iter().any(|e| e.kind == "version_negotiation" && e.detail == "QUIC v1, QUIC v2"));
+    assert!(c
+        .events
+        .iter()
+        .any(|e| e.kind == "version_negotiation" && e.detail == "QUIC v1, QUIC v2"));
     assert_eq!(tshark("vn")["version"], vec!["0x1a2a3a4a", "0x00000000"]);
 }
 
@@ -218,7 +239,12 @@ fn a_server_that_never_answers() {
 fn reseal_client_initial(frames: &[u8]) -> Vec<u8> {
     let d = datagrams("v1");
     let (pkts, _) = split_datagram(&d[0].1);
-    let Packet::Long { dcid, pn_offset, bytes, .. } = &pkts[0] else { panic!() };
+    let Packet::Long {
+        dcid, pn_offset, bytes, ..
+    } = &pkts[0]
+    else {
+        panic!()
+    };
     let keys = PacketKeys::initial(V1, dcid, true).unwrap();
     let o = open_packet(&keys, bytes, *pn_offset, None).unwrap();
     let mut payload = frames.to_vec();
@@ -238,7 +264,12 @@ fn reseal_client_initial(frames: &[u8]) -> Vec<u8> {
 fn crypto_frames_out_of_order_across_packets() {
     let d = datagrams("v1");
     let (pkts, _) = split_datagram(&d[0].1);
-    let Packet::Long { dcid, pn_offset, bytes, .. } = &pkts[0] else { panic!() };
+    let Packet::Long {
+        dcid, pn_offset, bytes, ..
+    } = &pkts[0]
+    else {
+        panic!()
+    };
     let keys = PacketKeys::initial(V1, dcid, true).unwrap();
     let o = open_packet(&keys, bytes, *pn_offset, None).unwrap();
     let (frames, _) = tlsinspect_core::quic::frames::parse_frames(&o.payload);
@@ -274,18 +305,34 @@ fn crypto_data_past_the_cap_is_an_anomaly() {
     let mut f = vec![0x06, 0x80, 0x00, 0xff, 0xf0, 0x40, 0x20];
     f.extend_from_slice(&[0x41; 0x20]);
     let c = run(&[(Side::A, reseal_client_initial(&f))], None);
-    assert!(c.anomalies.iter().any(|a| a.code == "quic_crypto_cap" && a.side == Side::A));
+    assert!(c
+        .anomalies
+        .iter()
+        .any(|a| a.code == "quic_crypto_cap" && a.side == Side::A));
     assert_eq!(c.client_hello, None);
 }
 
 #[test]
 fn hostile_plaintext_is_named_not_a_panic() {
     // a ClientHello whose length lies, an unknown frame, a truncated CONNECTION_CLOSE
-    let c = run(&[(Side::A, reseal_client_initial(&[0x06, 0x00, 0x08, 1, 0, 0, 4, 3, 3, 0, 0]))], None);
-    assert!(c.anomalies.iter().any(|a| a.code == "quic_bad_client_hello"), "{:?}", c.anomalies);
+    let c = run(
+        &[(
+            Side::A,
+            reseal_client_initial(&[0x06, 0x00, 0x08, 1, 0, 0, 4, 3, 3, 0, 0]),
+        )],
+        None,
+    );
+    assert!(
+        c.anomalies.iter().any(|a| a.code == "quic_bad_client_hello"),
+        "{:?}",
+        c.anomalies
+    );
     let c = run(&[(Side::A, reseal_client_initial(&[0x01, 0x3f]))], None);
     assert!(c.anomalies.iter().any(|a| a.code == "quic_unknown_frame"));
-    let c = run(&[(Side::A, reseal_client_initial(&[0x1c, 0x01, 0x00, 0x50, 0x00]))], None);
+    let c = run(
+        &[(Side::A, reseal_client_initial(&[0x1c, 0x01, 0x00, 0x50, 0x00]))],
+        None,
+    );
     assert!(c.anomalies.iter().any(|a| a.code == "quic_frame_truncated"));
 }
 
@@ -322,13 +369,18 @@ fn every_truncation_of_every_datagram_never_panics() {
 }
 
 fn keylog_or_none(name: &str) -> Option<Arc<KeyLog>> {
-    std::path::Path::new(&format!("{DATA}/{name}.keylog")).exists().then(|| keylog(name))
+    std::path::Path::new(&format!("{DATA}/{name}.keylog"))
+        .exists()
+        .then(|| keylog(name))
 }
 
 #[test]
 fn seeded_mutations_never_panic() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    let sets: Vec<_> = ["v1", "v2", "chacha20", "retry", "alpn_mismatch", "vn"].iter().map(|n| (datagrams(n), keylog_or_none(n))).collect();
+    let sets: Vec<_> = ["v1", "v2", "chacha20", "retry", "alpn_mismatch", "vn"]
+        .iter()
+        .map(|n| (datagrams(n), keylog_or_none(n)))
+        .collect();
     for _ in 0..600 {
         let (d, log) = &sets[rng.below(sets.len())];
         let mut d = d.clone();
@@ -397,7 +449,10 @@ fn a_new_client_initial_on_the_same_four_tuple_is_a_new_connection() {
     let c = run(&v1, None);
     assert!(!c.is_new_connection(Side::A, &v1[0].1), "a retransmitted first Initial");
     assert!(!c.is_new_connection(Side::A, &v1[2].1), "the client's later packets");
-    assert!(!c.is_new_connection(Side::B, &v2[0].1), "only the client starts connections");
+    assert!(
+        !c.is_new_connection(Side::B, &v2[0].1),
+        "only the client starts connections"
+    );
     assert!(c.is_new_connection(Side::A, &v2[0].1));
     let r = datagrams("retry");
     let c = run(&r, None);

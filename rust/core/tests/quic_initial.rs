@@ -27,8 +27,14 @@ fn h(s: &str) -> Vec<u8> {
 #[test]
 fn rfc9001_initial_secrets_and_keys() {
     let (c, s) = initial_secrets(V1, &h(RFC_DCID)).unwrap();
-    assert_eq!(hex::encode(c), "c00cf151ca5be075ed0ebfb5c80323c42d6b7db67881289af4008f1f6c357aea");
-    assert_eq!(hex::encode(s), "3c199828fd139efd216c155ad844cc81fb82fa8d7446fa7d78be803acdda951b");
+    assert_eq!(
+        hex::encode(c),
+        "c00cf151ca5be075ed0ebfb5c80323c42d6b7db67881289af4008f1f6c357aea"
+    );
+    assert_eq!(
+        hex::encode(s),
+        "3c199828fd139efd216c155ad844cc81fb82fa8d7446fa7d78be803acdda951b"
+    );
     let ck = PacketKeys::initial(V1, &h(RFC_DCID), true).unwrap();
     assert_eq!(hex::encode(&ck.key), "1f369613dd76d5467730efcbe3b1a22d");
     assert_eq!(hex::encode(ck.iv()), "fa044b2f42a3fd3b46fb255c");
@@ -45,8 +51,14 @@ fn rfc9001_initial_secrets_and_keys() {
 #[test]
 fn rfc9369_initial_keys() {
     let (c, s) = initial_secrets(V2, &h(RFC_DCID)).unwrap();
-    assert_eq!(hex::encode(c), "14ec9d6eb9fd7af83bf5a668bc17a7e283766aade7ecd0891f70f9ff7f4bf47b");
-    assert_eq!(hex::encode(s), "0263db1782731bf4588e7e4d93b7463907cb8cd8200b5da55a8bd488eafc37c1");
+    assert_eq!(
+        hex::encode(c),
+        "14ec9d6eb9fd7af83bf5a668bc17a7e283766aade7ecd0891f70f9ff7f4bf47b"
+    );
+    assert_eq!(
+        hex::encode(s),
+        "0263db1782731bf4588e7e4d93b7463907cb8cd8200b5da55a8bd488eafc37c1"
+    );
     let ck = PacketKeys::initial(V2, &h(RFC_DCID), true).unwrap();
     assert_eq!(hex::encode(&ck.key), "8b1a0bc121284290a29e0971b5cd045d");
     assert_eq!(hex::encode(ck.iv()), "91f73e2351d8fa91660e909f");
@@ -68,7 +80,16 @@ fn unknown_version_has_no_salt() {
 fn open_initial(bytes: &[u8], version: u32, client: bool) -> (u64, Vec<u8>, Vec<u8>) {
     let (pkts, err) = split_datagram(bytes);
     assert_eq!(err, None);
-    let Packet::Long { ptype, version: v, pn_offset, bytes, .. } = &pkts[0] else { panic!("{:?}", pkts[0]) };
+    let Packet::Long {
+        ptype,
+        version: v,
+        pn_offset,
+        bytes,
+        ..
+    } = &pkts[0]
+    else {
+        panic!("{:?}", pkts[0])
+    };
     assert_eq!((*ptype, *v), (LongType::Initial, version));
     let keys = PacketKeys::initial(version, &h(RFC_DCID), client).unwrap();
     let o = open_packet(&keys, bytes, *pn_offset, None).unwrap();
@@ -86,14 +107,21 @@ fn rfc9001_client_initial_decrypts_to_the_rfc_client_hello() {
     assert_eq!(payload.len(), 1162);
     let (frames, err) = parse_frames(&payload);
     assert_eq!(err, None);
-    let Frame::Crypto { offset: 0, data } = frames[0] else { panic!() };
+    let Frame::Crypto { offset: 0, data } = frames[0] else {
+        panic!()
+    };
     assert_eq!(data.len(), 241);
     assert_eq!(frames[1], Frame::Padding(1162 - 245));
     let ch = parse_client_hello(&data[4..]).unwrap();
     assert_eq!(ch.sni.as_deref(), Some("example.com"));
     assert_eq!(ch.alpn, vec!["alpn".to_string()]);
     assert_eq!(ch.cipher_suites, vec![0x1301, 0x1302]);
-    let tp = ch.extensions.iter().find(|(t, _)| *t == 0x39).map(|(_, b)| parse_transport_parameters(b)).unwrap();
+    let tp = ch
+        .extensions
+        .iter()
+        .find(|(t, _)| *t == 0x39)
+        .map(|(_, b)| parse_transport_parameters(b))
+        .unwrap();
     assert_eq!(tp.initial_source_connection_id.as_deref(), Some(&h(RFC_DCID)[..]));
     assert_eq!(tp.max_idle_timeout, Some(30_000));
     assert_eq!(tp.initial_max_data, Some((1 << 62) - 1));
@@ -113,7 +141,9 @@ fn rfc9001_server_initial_decrypts_to_the_rfc_server_hello() {
     let (frames, err) = parse_frames(&payload);
     assert_eq!(err, None);
     assert_eq!(frames[0], Frame::Ack { largest: 0 });
-    let Frame::Crypto { offset: 0, data } = frames[1] else { panic!() };
+    let Frame::Crypto { offset: 0, data } = frames[1] else {
+        panic!()
+    };
     let sh = parse_server_hello(&data[4..]).unwrap();
     assert_eq!(sh.cipher_suite, 0x1301);
     assert_eq!(sh.key_share_group, Some(0x001d));
@@ -128,14 +158,21 @@ fn rfc9369_v2_initials_decrypt() {
     assert_eq!(pn, 2);
     assert_eq!(header[0], 0xd3);
     let (frames, _) = parse_frames(&payload);
-    let Frame::Crypto { data, .. } = frames[0] else { panic!() };
-    assert_eq!(parse_client_hello(&data[4..]).unwrap().sni.as_deref(), Some("example.com"));
+    let Frame::Crypto { data, .. } = frames[0] else {
+        panic!()
+    };
+    assert_eq!(
+        parse_client_hello(&data[4..]).unwrap().sni.as_deref(),
+        Some("example.com")
+    );
     let pkt = fixture("rfc9369_server_initial.bin");
     assert_eq!(hex::encode(&pkt[..20]), "dc6b3343cf0008f067a5502a4262b5004075d92f"); // RFC 9369 A.3
     let (pn, _, payload) = open_initial(&pkt, V2, false);
     assert_eq!(pn, 1);
     let (frames, _) = parse_frames(&payload);
-    let Frame::Crypto { data, .. } = frames[1] else { panic!() };
+    let Frame::Crypto { data, .. } = frames[1] else {
+        panic!()
+    };
     assert_eq!(parse_server_hello(&data[4..]).unwrap().key_share_group, Some(0x001d));
 }
 
@@ -143,7 +180,9 @@ fn rfc9369_v2_initials_decrypt() {
 fn wrong_keys_or_a_flipped_bit_do_not_authenticate() {
     let pkt = fixture("rfc9001_client_initial.bin");
     let (pkts, _) = split_datagram(&pkt);
-    let Packet::Long { pn_offset, bytes, .. } = &pkts[0] else { panic!() };
+    let Packet::Long { pn_offset, bytes, .. } = &pkts[0] else {
+        panic!()
+    };
     let server = PacketKeys::initial(V1, &h(RFC_DCID), false).unwrap();
     assert!(open_packet(&server, bytes, *pn_offset, None).is_none());
     let v2 = PacketKeys::initial(V2, &h(RFC_DCID), true).unwrap();
@@ -166,7 +205,10 @@ fn packet_number_recovery_rfc9000_a3() {
     assert_eq!(decode_packet_number(None, 0, 1), 0);
     assert_eq!(decode_packet_number(Some(0xff), 0x00, 1), 0x100);
     assert_eq!(decode_packet_number(Some(0x100), 0xff, 1), 0xff);
-    assert_eq!(decode_packet_number(Some(u64::MAX >> 2), 0xffff_ffff, 4), (u64::MAX >> 2) & !0xffff_ffff | 0xffff_ffff);
+    assert_eq!(
+        decode_packet_number(Some(u64::MAX >> 2), 0xffff_ffff, 4),
+        (u64::MAX >> 2) & !0xffff_ffff | 0xffff_ffff
+    );
 }
 
 #[test]
@@ -210,12 +252,22 @@ fn google_quic_is_named_not_decrypted() {
     q050.extend_from_slice(&[0x08, 1, 2, 3, 4, 5, 6, 7, 8, 0]);
     q050.extend_from_slice(&[0u8; 100]);
     let (pkts, _) = split_datagram(&q050);
-    assert_eq!(pkts, vec![Packet::Google { version: u32::from_be_bytes(*b"Q050") }]);
+    assert_eq!(
+        pkts,
+        vec![Packet::Google {
+            version: u32::from_be_bytes(*b"Q050")
+        }]
+    );
     let mut q043 = vec![0x09, 1, 2, 3, 4, 5, 6, 7, 8];
     q043.extend_from_slice(b"Q043");
     q043.extend_from_slice(&[0u8; 50]);
     let (pkts, _) = split_datagram(&q043);
-    assert_eq!(pkts, vec![Packet::Google { version: u32::from_be_bytes(*b"Q043") }]);
+    assert_eq!(
+        pkts,
+        vec![Packet::Google {
+            version: u32::from_be_bytes(*b"Q043")
+        }]
+    );
     assert!(tlsinspect_core::quic::looks_like_quic(&q043));
 }
 
@@ -251,7 +303,12 @@ fn frames_are_read_and_others_skipped() {
     assert_eq!(frames.len(), 8);
     assert_eq!(
         frames[5],
-        Frame::ConnectionClose { application: false, error_code: 0x128, frame_type: Some(6), reason: b"bad" }
+        Frame::ConnectionClose {
+            application: false,
+            error_code: 0x128,
+            frame_type: Some(6),
+            reason: b"bad"
+        }
     );
     assert_eq!(transport_error_name(0x128), "crypto_error(handshake_failure)");
     assert_eq!(transport_error_name(0x178), "crypto_error(no_application_protocol)");
@@ -262,7 +319,9 @@ fn frames_are_read_and_others_skipped() {
     let (_, err) = parse_frames(&[0x06, 0x00, 0x10, 1, 2]);
     assert_eq!(err, Some(FrameError::Truncated { frame_type: 6 }));
     // an ACK claiming 2^62 ranges runs out of bytes, quickly
-    let (_, err) = parse_frames(&[0x02, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 1, 1]);
+    let (_, err) = parse_frames(&[
+        0x02, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 1, 1,
+    ]);
     assert_eq!(err, Some(FrameError::Truncated { frame_type: 2 }));
 }
 
@@ -311,9 +370,15 @@ fn transport_parameters_grease_and_malformed() {
 fn rfc9001_a5_chacha20_short_header() {
     let secret = h("9ac312a7f877468ebe69422748ad00a15443f18203a07d6060f688f30f21632b");
     let keys = PacketKeys::from_secret(V1, 0x1303, &secret).unwrap();
-    assert_eq!(hex::encode(&keys.key), "c6d98ff3441c3fe1b2182094f69caa2ed4b716b65488960a7a984979fb23e1c8");
+    assert_eq!(
+        hex::encode(&keys.key),
+        "c6d98ff3441c3fe1b2182094f69caa2ed4b716b65488960a7a984979fb23e1c8"
+    );
     assert_eq!(hex::encode(keys.iv()), "e0459b3474bdd0e44a41c144");
-    assert_eq!(hex::encode(&keys.hp_key), "25a282b9e82f06f21f488917a4fc8f1b73573685608597d0efcb076b0ab7a7a4");
+    assert_eq!(
+        hex::encode(&keys.hp_key),
+        "25a282b9e82f06f21f488917a4fc8f1b73573685608597d0efcb076b0ab7a7a4"
+    );
     let sample: [u8; 16] = h("5e5cd55c41f69080575d7999c25a5bfb").try_into().unwrap();
     assert_eq!(hex::encode(keys.mask(&sample)), "aefefe7d03");
     let pkt = h("4cfe4189655e5cd55c41f69080575d7999c25a5bfb");

@@ -204,7 +204,13 @@ impl QuicConnection {
 
     fn event(&mut self, side: Side, frame: u64, ts: f64, kind: &'static str, detail: String) {
         if self.events.len() < MAX_EVENTS {
-            self.events.push(QuicEvent { side, frame, ts, kind, detail });
+            self.events.push(QuicEvent {
+                side,
+                frame,
+                ts,
+                kind,
+                detail,
+            });
         }
     }
 
@@ -239,12 +245,20 @@ impl QuicConnection {
             return false;
         }
         let (pkts, _) = split_datagram(data);
-        let Some(Packet::Long { ptype: LongType::Initial, dcid, scid, .. }) = pkts.first() else {
+        let Some(Packet::Long {
+            ptype: LongType::Initial,
+            dcid,
+            scid,
+            ..
+        }) = pkts.first()
+        else {
             return false;
         };
         let known = |cid: &[u8], mine: &Option<Vec<u8>>| mine.as_deref() == Some(cid);
-        !(known(dcid, &self.original_dcid) || known(dcid, &self.initial_dcid) || known(dcid, &self.server_scid))
-            && !known(scid, &self.client_scid)
+        !(known(dcid, &self.original_dcid)
+            || known(dcid, &self.initial_dcid)
+            || known(dcid, &self.server_scid)
+            || known(scid, &self.client_scid))
     }
 
     /// Feed one UDP payload.
@@ -292,7 +306,9 @@ impl QuicConnection {
                 self.event(side, frame, ts, "version_negotiation", names.join(", "));
                 self.version_negotiation = Some(versions);
             }
-            Packet::Retry { version, scid, token, .. } => {
+            Packet::Retry {
+                version, scid, token, ..
+            } => {
                 if self.client.is_none() {
                     self.client = Some(other(side));
                 }
@@ -310,20 +326,38 @@ impl QuicConnection {
                 self.server_hello = None;
                 self.secret_keys = Default::default();
                 self.secret_keys_tried = false;
-                self.event(side, frame, ts, "retry", format!("new connection id {}", hex::encode(scid)));
+                self.event(
+                    side,
+                    frame,
+                    ts,
+                    "retry",
+                    format!("new connection id {}", hex::encode(scid)),
+                );
             }
             Packet::Short { bytes } => {
                 self.short_packets[idx(side)] += 1;
                 // the Destination Connection ID is the receiver's source connection id
-                let dcid_len = if self.is_client(side) { self.server_scid.as_ref() } else { self.client_scid.as_ref() }
-                    .map(Vec::len);
+                let dcid_len = if self.is_client(side) {
+                    self.server_scid.as_ref()
+                } else {
+                    self.client_scid.as_ref()
+                }
+                .map(Vec::len);
                 if let (Some(n), Some(v)) = (dcid_len, self.server_version.or(self.version)) {
                     if self.keylog.is_some() {
                         self.on_protected(side, Space::Application, v, 1 + n, bytes, frame, ts);
                     }
                 }
             }
-            Packet::Long { ptype, version, dcid, scid, pn_offset, bytes, .. } => {
+            Packet::Long {
+                ptype,
+                version,
+                dcid,
+                scid,
+                pn_offset,
+                bytes,
+                ..
+            } => {
                 if self.version.is_none() {
                     self.version = Some(version);
                 }
@@ -393,8 +427,14 @@ impl QuicConnection {
         let suite = sh.cipher_suite;
         let keys = |l: Label| secrets.get(l).and_then(|s| PacketKeys::from_secret(version, suite, s));
         self.secret_keys = [
-            [keys(Label::ClientHandshakeTrafficSecret), keys(Label::ClientTrafficSecret0)],
-            [keys(Label::ServerHandshakeTrafficSecret), keys(Label::ServerTrafficSecret0)],
+            [
+                keys(Label::ClientHandshakeTrafficSecret),
+                keys(Label::ClientTrafficSecret0),
+            ],
+            [
+                keys(Label::ServerHandshakeTrafficSecret),
+                keys(Label::ServerTrafficSecret0),
+            ],
         ];
     }
 
@@ -446,7 +486,12 @@ impl QuicConnection {
                     }
                     crypto = true;
                 }
-                Frame::ConnectionClose { application, error_code, frame_type: _, reason } => {
+                Frame::ConnectionClose {
+                    application,
+                    error_code,
+                    frame_type: _,
+                    reason,
+                } => {
                     let reason = crate::tls::messages::text(&reason[..reason.len().min(256)]).0;
                     let error_name = if application {
                         format!("0x{error_code:x}")
@@ -461,7 +506,11 @@ impl QuicConnection {
                             application,
                             error_code,
                             error_name,
-                            alert: if application { None } else { crypto_error_alert(error_code) },
+                            alert: if application {
+                                None
+                            } else {
+                                crypto_error_alert(error_code)
+                            },
                             reason,
                             frame,
                             ts,
@@ -488,19 +537,21 @@ impl QuicConnection {
     fn read_messages(&mut self, side: Side, role: usize, space: Space, frame: u64) {
         while let Some((mtype, body)) = self.streams[role][space as usize].next_message() {
             match (role, mtype) {
-                (0, 1) if self.client_hello.is_none() || self.client_hello_replaceable => match parse_client_hello(&body) {
-                    Ok(ch) => {
-                        self.client_hello_replaceable = false;
-                        let tp = ch
-                            .extensions
-                            .iter()
-                            .find(|(t, _)| *t == EXT_TRANSPORT_PARAMETERS || *t == EXT_TRANSPORT_PARAMETERS_DRAFT)
-                            .map(|(_, b)| parse_transport_parameters(b));
-                        self.client_transport_parameters = tp;
-                        self.client_hello = Some(ch);
+                (0, 1) if self.client_hello.is_none() || self.client_hello_replaceable => {
+                    match parse_client_hello(&body) {
+                        Ok(ch) => {
+                            self.client_hello_replaceable = false;
+                            let tp = ch
+                                .extensions
+                                .iter()
+                                .find(|(t, _)| *t == EXT_TRANSPORT_PARAMETERS || *t == EXT_TRANSPORT_PARAMETERS_DRAFT)
+                                .map(|(_, b)| parse_transport_parameters(b));
+                            self.client_transport_parameters = tp;
+                            self.client_hello = Some(ch);
+                        }
+                        Err(_) => self.anomaly("quic_bad_client_hello", side, frame),
                     }
-                    Err(_) => self.anomaly("quic_bad_client_hello", side, frame),
-                },
+                }
                 (1, 2) if self.server_hello.is_none() => match parse_server_hello(&body) {
                     Ok(sh) => self.server_hello = Some(sh),
                     Err(_) => self.anomaly("quic_bad_server_hello", side, frame),

@@ -117,7 +117,13 @@ impl PacketKeys {
             ),
             _ => return None,
         };
-        Some(PacketKeys { aead, iv, hp, key, hp_key })
+        Some(PacketKeys {
+            aead,
+            iv,
+            hp,
+            key,
+            hp_key,
+        })
     }
 
     /// Initial keys of one side (`client` true: what the client sends).
@@ -229,7 +235,11 @@ pub fn open_packet(keys: &PacketKeys, bytes: &[u8], pn_offset: usize, largest: O
     header.truncate(pn_offset + pn_len);
     let pn = decode_packet_number(largest, truncated, pn_len);
     let payload = keys.open(pn, &header, &bytes[pn_offset + pn_len..])?;
-    Some(Opened { packet_number: pn, header, payload })
+    Some(Opened {
+        packet_number: pn,
+        header,
+        payload,
+    })
 }
 
 /// The inverse of [`open_packet`] (for tests and capture synthesis): seal `payload` under

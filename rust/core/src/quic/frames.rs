@@ -12,10 +12,20 @@ pub enum Frame<'a> {
     /// A run of PADDING bytes.
     Padding(usize),
     Ping,
-    Ack { largest: u64 },
-    Crypto { offset: u64, data: &'a [u8] },
+    Ack {
+        largest: u64,
+    },
+    Crypto {
+        offset: u64,
+        data: &'a [u8],
+    },
     /// 0x1c (transport) or 0x1d (`application`).
-    ConnectionClose { application: bool, error_code: u64, frame_type: Option<u64>, reason: &'a [u8] },
+    ConnectionClose {
+        application: bool,
+        error_code: u64,
+        frame_type: Option<u64>,
+        reason: &'a [u8],
+    },
     HandshakeDone,
     /// Any other frame type, skipped.
     Other(u64),
@@ -67,7 +77,12 @@ pub fn parse_frames(p: &[u8]) -> (Vec<Frame<'_>>, Option<FrameError>) {
         }
         let start = pos;
         let Some(ft) = read_varint(p, &mut pos) else {
-            return (out, Some(FrameError::Truncated { frame_type: u64::from(p[start]) }));
+            return (
+                out,
+                Some(FrameError::Truncated {
+                    frame_type: u64::from(p[start]),
+                }),
+            );
         };
         match parse_one(p, &mut pos, ft) {
             Some(Some(f)) => out.push(f),
@@ -87,7 +102,7 @@ fn parse_one<'a>(p: &'a [u8], pos: &mut usize, ft: u64) -> Option<Option<Frame<'
             read_varint(p, pos)?; // ack delay
             let ranges = read_varint(p, pos)?;
             read_varint(p, pos)?; // first range
-            // each range is two varints of at least one byte: a lying count runs out of bytes
+                                  // each range is two varints of at least one byte: a lying count runs out of bytes
             let mut i = 0u64;
             while i < ranges {
                 skip_varints(p, pos, 2)?;
@@ -154,7 +169,12 @@ fn parse_one<'a>(p: &'a [u8], pos: &mut usize, ft: u64) -> Option<Option<Frame<'
             let frame_type = if ft == 0x1c { Some(read_varint(p, pos)?) } else { None };
             let len = read_varint(p, pos)?;
             let reason = take(p, pos, len)?;
-            Frame::ConnectionClose { application: ft == 0x1d, error_code, frame_type, reason }
+            Frame::ConnectionClose {
+                application: ft == 0x1d,
+                error_code,
+                frame_type,
+                reason,
+            }
         }
         0x1e => Frame::HandshakeDone,
         0x30 => {
@@ -274,7 +294,9 @@ impl CryptoStream {
     fn drain_pending(&mut self) {
         loop {
             let have = self.data.len() as u64;
-            let Some((&off, _)) = self.pending.iter().next() else { return };
+            let Some((&off, _)) = self.pending.iter().next() else {
+                return;
+            };
             if off > have {
                 return;
             }

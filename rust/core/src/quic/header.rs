@@ -126,16 +126,29 @@ pub enum Packet<'a> {
         bytes: &'a [u8],
     },
     /// A Retry: the new source connection id the client must use as DCID, and the token.
-    Retry { version: u32, dcid: &'a [u8], scid: &'a [u8], token: &'a [u8] },
+    Retry {
+        version: u32,
+        dcid: &'a [u8],
+        scid: &'a [u8],
+        token: &'a [u8],
+    },
     /// A Version Negotiation packet and the versions the server offers.
-    VersionNegotiation { dcid: &'a [u8], scid: &'a [u8], versions: Vec<u32> },
+    VersionNegotiation {
+        dcid: &'a [u8],
+        scid: &'a [u8],
+        versions: Vec<u32>,
+    },
     /// A 1-RTT packet (always the last of a datagram).
     Short { bytes: &'a [u8] },
     /// A Google QUIC packet of the given version (IETF-style long header for Q046 and later, or
     /// the legacy public header with its version flag).
     Google { version: u32 },
     /// A long header whose version this parser does not know: only the invariant fields.
-    UnknownVersion { version: u32, dcid: &'a [u8], scid: &'a [u8] },
+    UnknownVersion {
+        version: u32,
+        dcid: &'a [u8],
+        scid: &'a [u8],
+    },
 }
 
 /// Why a datagram could not be split further.
@@ -264,13 +277,23 @@ fn parse_long(d: &[u8]) -> Result<(Packet<'_>, usize), SplitError> {
     if ptype == LongType::Retry {
         // token, then a 16-byte integrity tag; the Retry fills the rest of the datagram
         let token = d.get(pos..d.len().saturating_sub(16)).unwrap_or(&[]);
-        return Ok((Packet::Retry { version, dcid, scid, token }, d.len()));
+        return Ok((
+            Packet::Retry {
+                version,
+                dcid,
+                scid,
+                token,
+            },
+            d.len(),
+        ));
     }
     let mut token: &[u8] = &[];
     if ptype == LongType::Initial {
         let n = read_varint(d, &mut pos).ok_or(TruncatedHeader)?;
         let n = usize::try_from(n).map_err(|_| LengthOverrun)?;
-        token = d.get(pos..pos.checked_add(n).ok_or(LengthOverrun)?).ok_or(LengthOverrun)?;
+        token = d
+            .get(pos..pos.checked_add(n).ok_or(LengthOverrun)?)
+            .ok_or(LengthOverrun)?;
         pos += n;
     }
     let length = read_varint(d, &mut pos).ok_or(TruncatedHeader)?;
@@ -279,5 +302,16 @@ fn parse_long(d: &[u8]) -> Result<(Packet<'_>, usize), SplitError> {
     if end > d.len() {
         return Err(LengthOverrun);
     }
-    Ok((Packet::Long { ptype, version, dcid, scid, token, pn_offset: pos, bytes: &d[..end] }, end))
+    Ok((
+        Packet::Long {
+            ptype,
+            version,
+            dcid,
+            scid,
+            token,
+            pn_offset: pos,
+            bytes: &d[..end],
+        },
+        end,
+    ))
 }

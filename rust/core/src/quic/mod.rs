@@ -17,10 +17,10 @@
 //!   certificates (DER) extracted. [`QuicConnection::summary`] gives what a flow row needs.
 //!
 //! Nothing here panics on hostile input, and every collection a peer can grow is bounded.
-pub mod header;
+pub mod connection;
 pub mod crypto;
 pub mod frames;
-pub mod connection;
+pub mod header;
 
 pub use connection::{Close, QuicAnomaly, QuicConnection, QuicEvent, QuicSummary};
 pub use header::{looks_like_quic, split_datagram, version_name, Packet};
