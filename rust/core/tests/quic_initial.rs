@@ -388,3 +388,23 @@ fn rfc9001_a5_chacha20_short_header() {
     assert_eq!(o.payload, vec![0x01]); // PING
     assert_eq!(seal_packet(&keys, &o.header, o.packet_number, &o.payload).unwrap(), pkt);
 }
+
+#[test]
+fn draft29_initial_decrypts_as_tshark_does() {
+    // the RFC 9001 ClientHello sealed as draft-29 by aioquic with draft-29's salt; tshark (its
+    // own salt table) reads SNI example.com from it
+    let pkt = fixture("draft29_client_initial.bin");
+    let tshark = String::from_utf8(fixture("draft29.tshark")).unwrap();
+    assert!(tshark.lines().any(|l| l == "sni=example.com"), "{tshark}");
+    let (pn, _, payload) = open_initial(&pkt, DRAFT29, true);
+    assert_eq!(pn, 2);
+    let (frames, _) = parse_frames(&payload);
+    let Frame::Crypto { data, .. } = frames[0] else { panic!() };
+    assert_eq!(parse_client_hello(&data[4..]).unwrap().sni.as_deref(), Some("example.com"));
+    let mut c = tlsinspect_core::quic::QuicConnection::new(None);
+    c.on_datagram(tlsinspect_core::tls::session::Side::A, &pkt, 1, 0.0);
+    let s = c.summary();
+    assert_eq!(s.version_name.as_deref(), Some("QUIC draft-29"));
+    assert_eq!(s.sni.as_deref(), Some("example.com"));
+    assert_eq!(s.ja4.as_deref().map(|j| &j[..10]), Some("q13d0211an")); // 2 suites, 11 extensions, ALPN "alpn"
+}

@@ -5,7 +5,8 @@
 Writes, next to this file:
 - rfc9001_*.bin / rfc9369_*.bin: the RFC 9001 / RFC 9369 appendix A Initial packets, sealed by
   aioquic's CryptoPair from the RFCs' plaintext (the test also checks them against the RFC's
-  published header bytes and keys);
+  published header bytes and keys); draft29_client_initial.bin: the same ClientHello as a
+  draft-29 Initial (tshark's reading of draft29.pcap checks the salt);
 - <scenario>.dgrams: one datagram a line, `c <hex>` (client to server) or `s <hex>`, in the order
   aioquic's in-memory client and server exchanged them (QuicConnection objects, no sockets);
 - <scenario>.keylog: aioquic's `secrets_log_file` (NSS key log with the QUIC secrets);
@@ -84,6 +85,32 @@ def rfc_vectors() -> None:
         header = bytes([s_first]) + v + b"\x00\x08" + bytes.fromhex("f067a5502a4262b5") + b"\x00\x40\x75\x00\x01"
         with open(os.path.join(HERE, f"{name}_server_initial.bin"), "wb") as f:
             f.write(server.encrypt_packet(header, RFC_SERVER_PAYLOAD, 1))
+
+
+DRAFT29 = 0xFF00001D
+DRAFT29_SALT = bytes.fromhex("afbfec289993d24c9e9786f19c6111e04390a899")
+
+
+def draft29_vector() -> None:
+    """The RFC 9001 A.2 ClientHello as a draft-29 Initial: aioquic's HKDF and packet protection
+    (draft-29 uses v1's labels) with draft-29's salt. tshark decrypting it checks the salt."""
+    from aioquic.quic.crypto import CryptoContext
+    from aioquic.tls import hkdf_expand_label, hkdf_extract
+
+    initial = hkdf_extract(hashes.SHA256(), DRAFT29_SALT, RFC_DCID)
+    secret = hkdf_expand_label(hashes.SHA256(), initial, b"client in", b"", 32)
+    ctx = CryptoContext()
+    ctx.setup(cipher_suite=CipherSuite.AES_128_GCM_SHA256, secret=secret, version=QuicProtocolVersion.VERSION_1)
+    header = b"\xc3" + struct.pack("!I", DRAFT29) + b"\x08" + RFC_DCID + b"\x00\x00\x44\x9e" + struct.pack("!I", 2)
+    payload = RFC_CLIENT_CRYPTO + bytes(1162 - len(RFC_CLIENT_CRYPTO))
+    d = ctx.encrypt_packet(header, payload, 2)
+    with open(os.path.join(HERE, "draft29_client_initial.bin"), "wb") as f:
+        f.write(d)
+    pcap = os.path.join(HERE, "draft29.pcap")
+    write_pcap(pcap, [("c", d)])
+    with open(os.path.join(HERE, "draft29.tshark"), "w") as f:
+        for k, v in sorted(tshark_facts(pcap, None).items()):
+            f.write(f"{k}={','.join(v) if isinstance(v, list) else v}\n")
 
 
 def make_cert() -> tuple[object, object]:
@@ -287,6 +314,7 @@ def save(name: str, dgrams: list[tuple[str, bytes]], keylog: str | None, version
 
 def main() -> int:
     rfc_vectors()
+    draft29_vector()
     cert, key = make_cert()
     with open(os.path.join(HERE, "server_cert.der"), "wb") as f:
         f.write(cert.public_bytes(serialization.Encoding.DER))
