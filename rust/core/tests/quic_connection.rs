@@ -459,3 +459,23 @@ fn a_new_client_initial_on_the_same_four_tuple_is_a_new_connection() {
     assert!(!c.is_new_connection(Side::A, &r[2].1), "the Initial after a Retry");
     assert!(!QuicConnection::new(None).is_new_connection(Side::A, &v1[0].1));
 }
+
+#[test]
+fn a_retry_the_capture_missed() {
+    // without the Retry datagram, the client's second Initial (DCID "RETRYCID") does not open
+    // with the first keys; keys from its own DCID do, and the handshake is read from there
+    let mut d = datagrams("retry");
+    d.remove(1);
+    let c = run(&d, Some(keylog("retry")));
+    let s = c.summary();
+    assert!(!s.retry);
+    assert_eq!(s.sni.as_deref(), Some("quic.example.test"));
+    assert_eq!(s.ja4.as_ref(), Some(&python("retry")["ja4"]));
+    assert_eq!(c.certificates.len(), 1);
+    assert_eq!(hex::encode(Sha256::digest(&c.certificates[0])), server_cert_sha256());
+    assert_eq!(s.outcome, "handshake_complete");
+    assert_eq!(
+        c.anomalies.iter().map(|a| a.code).collect::<Vec<_>>(),
+        vec!["quic_new_initial_dcid"]
+    );
+}

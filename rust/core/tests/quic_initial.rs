@@ -399,8 +399,13 @@ fn draft29_initial_decrypts_as_tshark_does() {
     let (pn, _, payload) = open_initial(&pkt, DRAFT29, true);
     assert_eq!(pn, 2);
     let (frames, _) = parse_frames(&payload);
-    let Frame::Crypto { data, .. } = frames[0] else { panic!() };
-    assert_eq!(parse_client_hello(&data[4..]).unwrap().sni.as_deref(), Some("example.com"));
+    let Frame::Crypto { data, .. } = frames[0] else {
+        panic!()
+    };
+    assert_eq!(
+        parse_client_hello(&data[4..]).unwrap().sni.as_deref(),
+        Some("example.com")
+    );
     let mut c = tlsinspect_core::quic::QuicConnection::new(None);
     c.on_datagram(tlsinspect_core::tls::session::Side::A, &pkt, 1, 0.0);
     let s = c.summary();

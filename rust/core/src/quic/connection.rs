@@ -29,6 +29,7 @@ const MAX_CERTS: usize = 32;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QuicAnomaly {
     /// Stable snake_case code: `quic_crypto_cap`, `quic_initial_undecryptable`,
+    /// `quic_new_initial_dcid` (Initial keys from a later DCID: a Retry not captured),
     /// `quic_truncated_header`, `quic_length_overrun`, `quic_frame_truncated`,
     /// `quic_unknown_frame`, `quic_bad_client_hello`, `quic_bad_server_hello`,
     /// `quic_bad_certificate`, `quic_undecryptable_version`, `quic_cid_too_long`,
@@ -417,6 +418,28 @@ impl QuicConnection {
         }
     }
 
+    /// A client Initial that the current keys do not open, tried with keys from its own DCID:
+    /// the capture missed a Retry, or the client started over. On success those keys (and a
+    /// new ClientHello) become the connection's.
+    fn try_new_initial_dcid(&mut self, version: u32, pn_offset: usize, bytes: &[u8]) -> Option<super::crypto::Opened> {
+        let dcid = bytes.get(6..6 + usize::from(*bytes.get(5)?))?;
+        if Some(dcid) == self.initial_dcid.as_deref() {
+            return None;
+        }
+        let c = PacketKeys::initial(version, dcid, true)?;
+        let opened = open_packet(&c, bytes, pn_offset, None)?;
+        let s = PacketKeys::initial(version, dcid, false)?;
+        self.initial_dcid = Some(dcid.to_vec());
+        self.initial_keys = Some((version, c, s));
+        self.streams = Default::default();
+        self.largest_pn = [[None; 3]; 2];
+        self.client_hello_replaceable = true;
+        self.server_hello = None;
+        self.secret_keys = Default::default();
+        self.secret_keys_tried = false;
+        Some(opened)
+    }
+
     /// Handshake and 1-RTT keys from the key log, once both hellos are known.
     fn derive_secret_keys(&mut self, version: u32) {
         let (Some(log), Some(ch), Some(sh)) = (&self.keylog, &self.client_hello, &self.server_hello) else {
@@ -455,11 +478,16 @@ impl QuicConnection {
         }
         let role = self.role(side);
         let largest = self.largest_pn[role][space as usize];
-        let Some(keys) = self.keys_for(side, space, version) else {
-            self.undecrypted[idx(side)] += 1;
-            return;
-        };
-        let Some(opened) = open_packet(keys, bytes, pn_offset, largest) else {
+        let mut opened = self
+            .keys_for(side, space, version)
+            .and_then(|k| open_packet(k, bytes, pn_offset, largest));
+        if opened.is_none() && space == Space::Initial && role == 0 {
+            opened = self.try_new_initial_dcid(version, pn_offset, bytes);
+            if opened.is_some() {
+                self.anomaly("quic_new_initial_dcid", side, frame);
+            }
+        }
+        let Some(opened) = opened else {
             self.undecrypted[idx(side)] += 1;
             if space == Space::Initial {
                 self.anomaly("quic_initial_undecryptable", side, frame);
