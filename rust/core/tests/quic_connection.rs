@@ -377,7 +377,7 @@ fn keylog_or_none(name: &str) -> Option<Arc<KeyLog>> {
 #[test]
 fn seeded_mutations_never_panic() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    let sets: Vec<_> = ["v1", "v2", "chacha20", "retry", "alpn_mismatch", "vn"]
+    let sets: Vec<_> = ["v1", "v2", "chacha20", "closed", "retry", "alpn_mismatch", "vn"]
         .iter()
         .map(|n| (datagrams(n), keylog_or_none(n)))
         .collect();
@@ -478,4 +478,38 @@ fn a_retry_the_capture_missed() {
         c.anomalies.iter().map(|a| a.code).collect::<Vec<_>>(),
         vec!["quic_new_initial_dcid"]
     );
+}
+
+#[test]
+fn an_application_close_after_bulk_data() {
+    // 1-RTT: the server's 1200-byte data packets after HANDSHAKE_DONE are counted, not opened;
+    // the client's small application CONNECTION_CLOSE is read
+    let d = datagrams("closed");
+    let ts = tshark("closed");
+    let c = run(&d, Some(keylog("closed")));
+    let s = c.summary();
+    let close = s.close.as_ref().unwrap();
+    assert_eq!(
+        (close.side, close.application, close.error_code),
+        (Side::A, true, 0x10c)
+    );
+    assert_eq!(close.error_name, "0x10c");
+    assert_eq!(close.alert, None);
+    assert_eq!(close.reason, "bye");
+    assert_eq!(ts["cc_reason"], vec!["bye"]);
+    assert_eq!(close.frame, d.len() as u64);
+    assert_eq!(s.outcome, "handshake_complete");
+    assert!(s.handshake_done);
+    assert_eq!(c.short_packets[1], 4);
+    assert_eq!(c.undecrypted, [0, 0]);
+    let big_after_done = 3; // the three 1200-byte server packets
+    assert_eq!(
+        c.application_decrypted,
+        c.short_packets[0] + c.short_packets[1] - big_after_done
+    );
+    assert_eq!(hex::encode(Sha256::digest(&c.certificates[0])), server_cert_sha256());
+    // without the key log the close is not visible, the handshake still is
+    let s = run(&d, None).summary();
+    assert_eq!(s.close, None);
+    assert_eq!(s.outcome, "handshake_complete");
 }

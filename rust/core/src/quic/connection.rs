@@ -22,6 +22,9 @@ pub const EXT_TRANSPORT_PARAMETERS_DRAFT: u16 = 0xffa5;
 /// At most this many anomalies and events are kept per connection.
 const MAX_ANOMALIES: usize = 64;
 const MAX_EVENTS: usize = 64;
+/// After the handshake, 1-RTT packets up to this size are still decrypted (to read a
+/// CONNECTION_CLOSE); larger ones are only counted.
+const SMALL_1RTT: usize = 256;
 /// Certificates kept from the server's Certificate message.
 const MAX_CERTS: usize = 32;
 
@@ -345,7 +348,9 @@ impl QuicConnection {
                 }
                 .map(Vec::len);
                 if let (Some(n), Some(v)) = (dcid_len, self.server_version.or(self.version)) {
-                    if self.keylog.is_some() {
+                    // after HANDSHAKE_DONE only small packets are opened (a CONNECTION_CLOSE is
+                    // small; bulk data is not worth decrypting)
+                    if self.keylog.is_some() && (!self.handshake_done || bytes.len() <= SMALL_1RTT) {
                         self.on_protected(side, Space::Application, v, 1 + n, bytes, frame, ts);
                     }
                 }
