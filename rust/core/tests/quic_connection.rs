@@ -513,3 +513,24 @@ fn an_application_close_after_bulk_data() {
     assert_eq!(s.close, None);
     assert_eq!(s.outcome, "handshake_complete");
 }
+
+#[test]
+fn retry_integrity_is_checked() {
+    let d = datagrams("retry");
+    let c = run(&d[..2], None);
+    assert_eq!(c.retry_integrity, Some(true), "aioquic's Retry authenticates");
+    let mut bad = d[..2].to_vec();
+    let n = bad[1].1.len();
+    bad[1].1[n - 1] ^= 0x80;
+    let c = run(&bad, None);
+    assert_eq!(c.retry_integrity, Some(false));
+    assert!(c
+        .anomalies
+        .iter()
+        .any(|a| a.code == "quic_retry_integrity_failed" && a.side == Side::B));
+    assert_eq!(
+        run(&d[1..2], None).retry_integrity,
+        None,
+        "no client Initial: nothing to check against"
+    );
+}

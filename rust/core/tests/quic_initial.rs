@@ -413,3 +413,22 @@ fn draft29_initial_decrypts_as_tshark_does() {
     assert_eq!(s.sni.as_deref(), Some("example.com"));
     assert_eq!(s.ja4.as_deref().map(|j| &j[..10]), Some("q13d0211an")); // 2 suites, 11 extensions, ALPN "alpn"
 }
+
+#[test]
+fn retry_integrity_tags_rfc9001_a4_and_rfc9369_a4() {
+    use tlsinspect_core::quic::crypto::retry_integrity_ok;
+    let odcid = h(RFC_DCID);
+    let v1 = h("ff000000010008f067a5502a4262b5746f6b656e04a265ba2eff4d829058fb3f0f2496ba");
+    let v2 = h("cf6b3343cf0008f067a5502a4262b5746f6b656ec8646ce8bfe33952d955543665dcc7b6");
+    assert_eq!(retry_integrity_ok(V1, &odcid, &v1), Some(true));
+    assert_eq!(retry_integrity_ok(V2, &odcid, &v2), Some(true));
+    assert_eq!(retry_integrity_ok(V2, &odcid, &v1), Some(false));
+    assert_eq!(retry_integrity_ok(V1, &odcid[1..], &v1), Some(false));
+    let mut bad = v1.clone();
+    bad[10] ^= 1;
+    assert_eq!(retry_integrity_ok(V1, &odcid, &bad), Some(false));
+    assert_eq!(retry_integrity_ok(V1, &odcid, &v1[..15]), None);
+    assert_eq!(retry_integrity_ok(0x1a2a_3a4a, &odcid, &v1), None);
+    let (pkts, _) = split_datagram(&v1);
+    assert!(matches!(pkts[0], Packet::Retry { token: b"token", .. }));
+}

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::crypto::{open_packet, PacketKeys};
+use super::crypto::{open_packet, retry_integrity_ok, PacketKeys};
 use super::frames::{
     crypto_error_alert, parse_frames, parse_transport_parameters, transport_error_name, CryptoStream, Frame,
     TransportParameters,
@@ -33,6 +33,7 @@ const MAX_CERTS: usize = 32;
 pub struct QuicAnomaly {
     /// Stable snake_case code: `quic_crypto_cap`, `quic_initial_undecryptable`,
     /// `quic_new_initial_dcid` (Initial keys from a later DCID: a Retry not captured),
+    /// `quic_retry_integrity_failed`,
     /// `quic_truncated_header`, `quic_length_overrun`, `quic_frame_truncated`,
     /// `quic_unknown_frame`, `quic_bad_client_hello`, `quic_bad_server_hello`,
     /// `quic_bad_certificate`, `quic_undecryptable_version`, `quic_cid_too_long`,
@@ -118,6 +119,9 @@ pub struct QuicConnection {
     pub certificates: Vec<Vec<u8>>,
     pub retry: bool,
     pub retry_token_len: usize,
+    /// The last Retry's integrity tag checked against the client's DCID (`None`: not checkable,
+    /// e.g. the client's Initial was not captured).
+    pub retry_integrity: Option<bool>,
     /// The versions a Version Negotiation packet offered (`Some` once one is seen).
     pub version_negotiation: Option<Vec<u32>>,
     pub closes: Vec<Close>,
@@ -182,6 +186,7 @@ impl QuicConnection {
             certificates: Vec::new(),
             retry: false,
             retry_token_len: 0,
+            retry_integrity: None,
             version_negotiation: None,
             closes: Vec::new(),
             handshake_done: false,
@@ -311,7 +316,11 @@ impl QuicConnection {
                 self.version_negotiation = Some(versions);
             }
             Packet::Retry {
-                version, scid, token, ..
+                version,
+                scid,
+                token,
+                bytes,
+                ..
             } => {
                 if self.client.is_none() {
                     self.client = Some(other(side));
@@ -319,6 +328,14 @@ impl QuicConnection {
                 self.version.get_or_insert(version);
                 self.retry = true;
                 self.retry_token_len = token.len();
+                // the tag authenticates the Retry for the DCID of the Initial it answers
+                self.retry_integrity = match self.initial_dcid.as_deref() {
+                    Some(odcid) => retry_integrity_ok(version, odcid, bytes),
+                    None => None,
+                };
+                if self.retry_integrity == Some(false) {
+                    self.anomaly("quic_retry_integrity_failed", side, frame);
+                }
                 // the client's next Initial packets use the Retry's SCID as DCID: new keys
                 self.initial_dcid = Some(scid.to_vec());
                 self.initial_keys = None;

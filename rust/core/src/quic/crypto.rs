@@ -260,3 +260,28 @@ pub fn seal_packet(keys: &PacketKeys, header: &[u8], pn: u64, payload: &[u8]) ->
     }
     Some(out)
 }
+
+/// RFC 9001 section 5.8 (RFC 9369 section 3.3.3 for v2): does a Retry packet's integrity tag
+/// authenticate it for the client's original Destination Connection ID? `None` for a version
+/// without known Retry keys or a packet shorter than its tag.
+pub fn retry_integrity_ok(version: u32, original_dcid: &[u8], retry: &[u8]) -> Option<bool> {
+    let (key, nonce) = match version {
+        V1 => ("be0c690b9f66575a1d766b54e368c84e", "461599d35d632bf2239825bb"),
+        V2 | 0x709a_50c4 => ("8fb4b01b56ac48e260fbcbcead7ccc92", "d86969bc2d7c6d9990efb04a"),
+        0xff00_001d..=0xff00_0020 => ("ccce187ed09a09d05728155a6cb96be1", "e54930f97f2136f0530a8c1c"),
+        _ => return None,
+    };
+    let (key, nonce) = (hex::decode(key).ok()?, hex::decode(nonce).ok()?);
+    let split = retry.len().checked_sub(16)?;
+    let odcid_len = u8::try_from(original_dcid.len()).ok()?;
+    let mut pseudo = Vec::with_capacity(1 + original_dcid.len() + split);
+    pseudo.push(odcid_len);
+    pseudo.extend_from_slice(original_dcid);
+    pseudo.extend_from_slice(&retry[..split]);
+    let aead = Aes128Gcm::new_from_slice(&key).ok()?;
+    let payload = Payload {
+        msg: &retry[split..],
+        aad: &pseudo,
+    };
+    Some(aead.decrypt(aes_gcm::Nonce::from_slice(&nonce), payload).is_ok())
+}

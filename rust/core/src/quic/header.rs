@@ -125,12 +125,14 @@ pub enum Packet<'a> {
         pn_offset: usize,
         bytes: &'a [u8],
     },
-    /// A Retry: the new source connection id the client must use as DCID, and the token.
+    /// A Retry: the new source connection id the client must use as DCID, the token, and the
+    /// whole packet (its last 16 bytes are the integrity tag).
     Retry {
         version: u32,
         dcid: &'a [u8],
         scid: &'a [u8],
         token: &'a [u8],
+        bytes: &'a [u8],
     },
     /// A Version Negotiation packet and the versions the server offers.
     VersionNegotiation {
@@ -283,6 +285,7 @@ fn parse_long(d: &[u8]) -> Result<(Packet<'_>, usize), SplitError> {
                 dcid,
                 scid,
                 token,
+                bytes: d,
             },
             d.len(),
         ));

@@ -33,8 +33,9 @@
 //! | hellos for the usual TLS columns | `conn.client_hello`, `conn.server_hello` (the `tls::messages` structs), `conn.client_transport_parameters`, `conn.server_transport_parameters` |
 //! | counters | `packets`, `initial_packets`, `handshake_packets`, `short_packets`, `zero_rtt_packets`, `undecrypted` (per side, index 0 = A), `handshake_decrypted`, `application_decrypted` |
 //!
-//! Not done: 1-RTT key updates (packets after a key phase change stay undecrypted), Retry
-//! integrity tags are not verified (a Retry is recorded as seen), Google QUIC is named only.
+//! Retry integrity tags are checked ([`crypto::retry_integrity_ok`]; `conn.retry_integrity`).
+//! Not done: 1-RTT key updates (packets after a key phase change stay undecrypted), the CCM
+//! suites, Google QUIC beyond its name.
 pub mod connection;
 pub mod crypto;
 pub mod frames;
