@@ -534,3 +534,102 @@ fn retry_integrity_is_checked() {
         "no client Initial: nothing to check against"
     );
 }
+
+/// The v1 handshake up to the server's Initial (ServerHello), then one server Handshake packet
+/// sealed with the key log's server handshake secret, carrying `messages` as its CRYPTO data.
+fn server_handshake_with(messages: &[u8]) -> QuicConnection {
+    use tlsinspect_core::tls::decrypt::Label;
+    let d = datagrams("v1");
+    let log = keylog("v1");
+    let mut c = QuicConnection::new(Some(log.clone()));
+    c.on_datagram(Side::A, &d[0].1, 1, 0.0);
+    let (pkts, _) = split_datagram(&d[1].1);
+    let Packet::Long { bytes: initial, .. } = pkts[0] else {
+        panic!()
+    };
+    c.on_datagram(Side::B, initial, 2, 0.0);
+    assert!(c.server_hello.is_some());
+    let secret = log.get(&c.client_hello.as_ref().unwrap().random).unwrap();
+    let suite = c.server_hello.as_ref().unwrap().cipher_suite;
+    let keys = PacketKeys::from_secret(V1, suite, secret.get(Label::ServerHandshakeTrafficSecret).unwrap()).unwrap();
+    let mut payload = vec![0x06, 0x00];
+    payload.extend_from_slice(&(0x8000_0000u32 | messages.len() as u32).to_be_bytes());
+    payload.extend_from_slice(messages);
+    payload.resize(payload.len().max(64), 0);
+    let (dcid, scid) = (c.client_scid.clone().unwrap(), c.server_scid.clone().unwrap());
+    let mut header = vec![0xe1, 0, 0, 0, 1, dcid.len() as u8];
+    header.extend_from_slice(&dcid);
+    header.push(scid.len() as u8);
+    header.extend_from_slice(&scid);
+    header.extend_from_slice(&(0x8000_0000u32 | (2 + payload.len() + 16) as u32).to_be_bytes());
+    header.extend_from_slice(&[0, 0]);
+    let pkt = seal_packet(&keys, &header, 0, &payload).unwrap();
+    c.on_datagram(Side::B, &pkt, 3, 0.0);
+    assert_eq!(c.handshake_decrypted, 1);
+    c
+}
+
+fn certificate_body(certs: &[Vec<u8>]) -> Vec<u8> {
+    let mut list = Vec::new();
+    for der in certs {
+        list.extend_from_slice(&(der.len() as u32).to_be_bytes()[1..]);
+        list.extend_from_slice(der);
+        list.extend_from_slice(&[0, 0]);
+    }
+    let mut body = vec![0];
+    body.extend_from_slice(&(list.len() as u32).to_be_bytes()[1..]);
+    body.extend_from_slice(&list);
+    body
+}
+
+fn message(mtype: u8, body: &[u8]) -> Vec<u8> {
+    let mut m = vec![mtype];
+    m.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+    m.extend_from_slice(body);
+    m
+}
+
+#[test]
+fn compressed_certificates_zlib_read_brotli_named() {
+    use std::io::Write;
+    let der = std::fs::read(format!("{DATA}/server_cert.der")).unwrap();
+    let body = certificate_body(&[der.clone(), der.clone()]);
+    // a plain Certificate in a hand-sealed Handshake packet: the sealing path is right
+    let c = server_handshake_with(&message(11, &body));
+    assert_eq!(c.certificates, vec![der.clone(), der.clone()]);
+    // zlib (RFC 8879 algorithm 1)
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(&body).unwrap();
+    let z = z.finish().unwrap();
+    let mut cc = vec![0x00, 0x01];
+    cc.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+    cc.extend_from_slice(&(z.len() as u32).to_be_bytes()[1..]);
+    cc.extend_from_slice(&z);
+    let c = server_handshake_with(&message(25, &cc));
+    assert_eq!(c.certificate_compression.as_deref(), Some("zlib"));
+    assert_eq!(c.certificates, vec![der.clone(), der.clone()]);
+    assert_eq!(c.anomalies, vec![]);
+    // an uncompressed_length that lies: no certificates, an anomaly
+    let mut lie = cc.clone();
+    lie[4] ^= 1;
+    let c = server_handshake_with(&message(25, &lie));
+    assert!(c.certificates.is_empty());
+    assert!(c.anomalies.iter().any(|a| a.code == "quic_bad_certificate"));
+    // brotli (2): named, not read
+    let mut br = cc.clone();
+    br[1] = 2;
+    let c = server_handshake_with(&message(25, &br));
+    assert_eq!(c.certificate_compression.as_deref(), Some("brotli"));
+    assert!(c.certificates.is_empty());
+    assert!(c.anomalies.iter().any(|a| a.code == "quic_certificate_compressed"));
+    // a zlib bomb claiming 16 MB is cut at the bound
+    let mut bomb = vec![0x00, 0x01, 0xff, 0xff, 0xff];
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    z.write_all(&vec![0u8; 0xff_ffff]).unwrap();
+    let z = z.finish().unwrap();
+    bomb.extend_from_slice(&(z.len() as u32).to_be_bytes()[1..]);
+    bomb.extend_from_slice(&z);
+    let c = server_handshake_with(&message(25, &bomb));
+    assert!(c.certificates.is_empty());
+    assert!(c.anomalies.iter().any(|a| a.code == "quic_bad_certificate"));
+}

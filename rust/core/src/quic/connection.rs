@@ -25,6 +25,8 @@ const MAX_EVENTS: usize = 64;
 /// After the handshake, 1-RTT packets up to this size are still decrypted (to read a
 /// CONNECTION_CLOSE); larger ones are only counted.
 const SMALL_1RTT: usize = 256;
+/// The largest Certificate message a zlib CompressedCertificate may inflate to.
+const MAX_UNCOMPRESSED_CERTIFICATE: usize = 1 << 20;
 /// Certificates kept from the server's Certificate message.
 const MAX_CERTS: usize = 32;
 
@@ -33,7 +35,7 @@ const MAX_CERTS: usize = 32;
 pub struct QuicAnomaly {
     /// Stable snake_case code: `quic_crypto_cap`, `quic_initial_undecryptable`,
     /// `quic_new_initial_dcid` (Initial keys from a later DCID: a Retry not captured),
-    /// `quic_retry_integrity_failed`,
+    /// `quic_retry_integrity_failed`, `quic_certificate_compressed` (brotli or zstd: not read),
     /// `quic_truncated_header`, `quic_length_overrun`, `quic_frame_truncated`,
     /// `quic_unknown_frame`, `quic_bad_client_hello`, `quic_bad_server_hello`,
     /// `quic_bad_certificate`, `quic_undecryptable_version`, `quic_cid_too_long`,
@@ -113,6 +115,8 @@ pub struct QuicConnection {
     pub server_hello: Option<ServerHello>,
     pub client_transport_parameters: Option<TransportParameters>,
     pub server_transport_parameters: Option<TransportParameters>,
+    /// The server's certificate compression (RFC 8879): "zlib", "brotli", "zstd".
+    pub certificate_compression: Option<String>,
     /// The ALPN the server chose (EncryptedExtensions, so only with the key log).
     pub server_alpn: Option<String>,
     /// The server's certificates (DER), in order, when Handshake packets could be decrypted.
@@ -183,6 +187,7 @@ impl QuicConnection {
             client_transport_parameters: None,
             server_transport_parameters: None,
             server_alpn: None,
+            certificate_compression: None,
             certificates: Vec::new(),
             retry: false,
             retry_token_len: 0,
@@ -621,12 +626,54 @@ impl QuicConnection {
                         }
                     }
                 }
+                (1, 25) if self.certificates.is_empty() => self.on_compressed_certificate(&body, side, frame),
                 (1, 11) if self.certificates.is_empty() => match parse_certificate(&body, true, MAX_CERTS) {
                     Ok(c) => self.certificates = c.certs,
                     Err(_) => self.anomaly("quic_bad_certificate", side, frame),
                 },
                 _ => {}
             }
+        }
+    }
+
+    /// RFC 8879 CompressedCertificate: zlib is inflated (bounded) and read as a Certificate;
+    /// brotli and zstd are named (`certificate_compression`) with the anomaly
+    /// `quic_certificate_compressed`.
+    fn on_compressed_certificate(&mut self, body: &[u8], side: Side, frame: u64) {
+        let u24 = |b: &[u8]| (usize::from(b[0]) << 16) | (usize::from(b[1]) << 8) | usize::from(b[2]);
+        if body.len() < 8 {
+            self.anomaly("quic_bad_certificate", side, frame);
+            return;
+        }
+        let alg = u16::from_be_bytes([body[0], body[1]]);
+        let (ulen, clen) = (u24(&body[2..5]), u24(&body[5..8]));
+        self.certificate_compression = Some(match alg {
+            1 => "zlib".to_owned(),
+            2 => "brotli".to_owned(),
+            3 => "zstd".to_owned(),
+            _ => format!("0x{alg:04x}"),
+        });
+        if alg != 1 {
+            self.anomaly("quic_certificate_compressed", side, frame);
+            return;
+        }
+        let Some(data) = body.get(8..8 + clen) else {
+            self.anomaly("quic_bad_certificate", side, frame);
+            return;
+        };
+        let mut out = Vec::new();
+        let limit = ulen.min(MAX_UNCOMPRESSED_CERTIFICATE) as u64 + 1;
+        let inflated = std::io::Read::read_to_end(
+            &mut std::io::Read::take(flate2::read::ZlibDecoder::new(data), limit),
+            &mut out,
+        );
+        if inflated.is_err() || out.len() != ulen {
+            self.anomaly("quic_bad_certificate", side, frame);
+            return;
+        }
+        match parse_certificate(&out, true, MAX_CERTS) {
+            Ok(c) => self.certificates = c.certs,
+            Err(_) => self.anomaly("quic_bad_certificate", side, frame),
         }
     }
 

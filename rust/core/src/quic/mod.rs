@@ -27,7 +27,7 @@
 //! | each datagram | `conn.on_datagram(side, udp_payload, frame_number, ts)`; `Side::A` = the 4-tuple's first sender (the client is whoever sent the first Initial) |
 //! | port reuse | `conn.is_new_connection(side, payload)`: a client Initial with unknown connection ids after a ClientHello: end this flow, start another |
 //! | the flow row | `conn.summary()` -> [`QuicSummary`]: `version_name` ("QUIC v1", "QUIC v2", "QUIC draft-29", "Google QUIC Q050"), `original_dcid`/`client_scid`/`server_scid` (hex), `sni`, `alpn` (client's list), `server_alpn` (key log only), `cipher`, `group`, `tls_version` ("TLS 1.3"), `ja4` (`q13d...`), `ja3`, `retry`, `version_negotiation`, `zero_rtt`, `close`, `handshake_done`, `outcome` |
-//! | certificates | `conn.certificates` (server chain, DER, in order; with a key log only) |
+//! | certificates | `conn.certificates` (server chain, DER, in order; with a key log only; zlib-compressed ones inflated, brotli/zstd named in `conn.certificate_compression`) |
 //! | events | `conn.events` ([`QuicEvent`]: `retry`, `version_negotiation`, `connection_close`, `handshake_done`, with side, frame, ts, detail) and `conn.closes` ([`Close`]: who, code, name such as `crypto_error(no_application_protocol)`, the TLS alert, reason) |
 //! | anomalies | `conn.anomalies` ([`QuicAnomaly`], stable snake_case codes, each once per side) |
 //! | hellos for the usual TLS columns | `conn.client_hello`, `conn.server_hello` (the `tls::messages` structs), `conn.client_transport_parameters`, `conn.server_transport_parameters` |
