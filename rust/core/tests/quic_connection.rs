@@ -633,3 +633,21 @@ fn compressed_certificates_zlib_read_brotli_named() {
     assert!(c.certificates.is_empty());
     assert!(c.anomalies.iter().any(|a| a.code == "quic_bad_certificate"));
 }
+
+#[test]
+fn a_datagram_of_thousands_of_tiny_packets_is_bounded() {
+    let d = datagrams("v1");
+    let mut c = run(&d[..1], None);
+    // 7,000 empty Initial packets (no connection ids, no token, Length 0) coalesced in one
+    // datagram, then the same as Handshake packets
+    let tiny = [0xc0, 0, 0, 0, 1, 0, 0, 0, 0];
+    let dg: Vec<u8> = tiny.iter().copied().cycle().take(9 * 7_000).collect();
+    c.on_datagram(Side::B, &dg, 2, 0.0);
+    let hs = [0xe0, 0, 0, 0, 1, 0, 0, 0];
+    let dg: Vec<u8> = hs.iter().copied().cycle().take(8 * 7_000).collect();
+    c.on_datagram(Side::B, &dg, 3, 0.0);
+    assert_eq!(c.packets[1], 14_000);
+    assert_eq!(c.undecrypted[1], 14_000);
+    assert!(c.anomalies.len() <= 64 && c.events.len() <= 64);
+    assert_eq!(c.summary().sni.as_deref(), Some("quic.example.test"));
+}
