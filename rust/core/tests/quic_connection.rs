@@ -94,6 +94,19 @@ fn check_handshake(name: &str, version_name: &str, cipher: &str) {
     );
     let ch = c.client_hello.as_ref().unwrap();
     assert_eq!(tlsinspect_core::tls::fingerprint::ja4_r(ch, "q"), python(name)["ja4_r"]);
+    let hexes = |v: &[u16]| v.iter().map(|g| format!("0x{g:04x}")).collect::<Vec<_>>();
+    assert_eq!(
+        hexes(&ch.supported_groups),
+        ts["client_hello_groups"],
+        "tshark supported_groups"
+    );
+    assert_eq!(
+        hexes(&ch.supported_versions),
+        ts["client_hello_versions"],
+        "tshark supported_versions"
+    );
+    let shares: Vec<String> = ch.key_share_groups.iter().map(u16::to_string).collect();
+    assert_eq!(shares, ts["client_hello_key_shares"], "tshark key shares");
     // connection ids: tshark lists the client's SCID first, then the server's
     assert_eq!(s.client_scid.as_ref(), Some(&ts["scid"][0]));
     assert_eq!(s.server_scid.as_ref(), ts["scid"].last());

@@ -264,6 +264,14 @@ def tshark_facts(pcap: str, keylog: str | None) -> dict:
     line = subprocess.run(sh, capture_output=True, text=True, check=False).stdout.strip()
     if line:
         facts["server_hello_cipher"], facts["server_hello_group"] = line.split("|")
+    ch = ["tshark", "-r", pcap, "-Y", "tls.handshake.type == 1", "-T", "fields", "-E", "separator=|",
+          "-e", "tls.handshake.extensions_supported_group", "-e", "tls.handshake.extensions.supported_version",
+          "-e", "tls.handshake.extensions_key_share_group"]
+    line = subprocess.run(ch, capture_output=True, text=True, check=False).stdout.strip().splitlines()
+    if line:
+        groups, versions, shares = line[0].split("|")
+        facts["client_hello_groups"], facts["client_hello_versions"] = groups.split(","), versions.split(",")
+        facts["client_hello_key_shares"] = shares.split(",")
     facts["certificate_sha256"] = [hashlib.sha256(bytes.fromhex(c.replace(":", ""))).hexdigest()
                                    for c in facts.pop("certificates")]
     return facts
