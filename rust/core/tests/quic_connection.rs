@@ -664,3 +664,24 @@ fn a_datagram_of_thousands_of_tiny_packets_is_bounded() {
     assert!(c.anomalies.len() <= 64 && c.events.len() <= 64);
     assert_eq!(c.summary().sni.as_deref(), Some("quic.example.test"));
 }
+
+#[test]
+fn confirmed_only_when_an_initial_authenticates() {
+    let d = datagrams("v1");
+    assert!(run(&d[..1], None).confirmed());
+    // an RTP-like payload that passes the cheap filter (PT 0, seq 0, a timestamp starting 0x01)
+    let mut rtp = vec![0x80, 0x00, 0x00, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08];
+    rtp.extend_from_slice(&[0x55; 160]);
+    assert!(tlsinspect_core::quic::looks_like_quic(&rtp));
+    let c = run(&[(Side::A, rtp)], None);
+    assert!(!c.confirmed());
+    assert_eq!(c.summary().sni, None);
+    let mut q050 = vec![0xc3];
+    q050.extend_from_slice(b"Q050");
+    q050.extend_from_slice(&[0x08, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0]);
+    let c = run(&[(Side::A, q050)], None);
+    assert!(c.confirmed());
+    let s = c.summary();
+    assert!(s.google_quic);
+    assert_eq!(s.version_name.as_deref(), Some("Google QUIC Q050"));
+}

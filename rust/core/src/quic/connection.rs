@@ -138,6 +138,8 @@ pub struct QuicConnection {
     pub zero_rtt_packets: [u64; 2],
     /// Packets that could not be decrypted (per side).
     pub undecrypted: [u64; 2],
+    /// Initial packets that authenticated.
+    pub initial_decrypted: u64,
     /// Handshake packets decrypted with key-log secrets.
     pub handshake_decrypted: u64,
     /// 1-RTT packets decrypted with key-log secrets.
@@ -201,6 +203,7 @@ impl QuicConnection {
             short_packets: [0; 2],
             zero_rtt_packets: [0; 2],
             undecrypted: [0; 2],
+            initial_decrypted: 0,
             handshake_decrypted: 0,
             application_decrypted: 0,
             anomalies: Vec::new(),
@@ -249,6 +252,13 @@ impl QuicConnection {
     /// Row index of a side: 0 client, 1 server.
     fn role(&self, side: Side) -> usize {
         usize::from(!self.is_client(side))
+    }
+
+    /// Whether this is QUIC beyond doubt: an Initial packet authenticated, or a Google QUIC
+    /// version was seen. [`super::looks_like_quic`] is a cheap filter (a few RTP or other UDP
+    /// payloads can pass it); a flow is reported as QUIC once this is true.
+    pub fn confirmed(&self) -> bool {
+        self.initial_decrypted > 0 || self.version.is_some_and(|v| version_kind(v) == VersionKind::Google)
     }
 
     /// Whether `data` from `side` starts another connection on the same 4-tuple (port reuse):
@@ -524,7 +534,7 @@ impl QuicConnection {
         match space {
             Space::Handshake => self.handshake_decrypted += 1,
             Space::Application => self.application_decrypted += 1,
-            Space::Initial => {}
+            Space::Initial => self.initial_decrypted += 1,
         }
         let slot = &mut self.largest_pn[role][space as usize];
         *slot = Some(slot.map_or(opened.packet_number, |l| l.max(opened.packet_number)));

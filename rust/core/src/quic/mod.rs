@@ -23,6 +23,7 @@
 //! | step | call |
 //! |---|---|
 //! | detect a UDP payload as QUIC on any port | [`looks_like_quic`]`(payload)` (a long header with an IETF or Google version, or gQUIC's legacy header) |
+//! | is it QUIC? | `conn.confirmed()`: an Initial authenticated (or a Google QUIC version); `looks_like_quic` alone can pass a few RTP payloads |
 //! | one state per UDP 4-tuple | `QuicConnection::new(keylog: Option<Arc<KeyLog>>)` (the same `Arc` as `TLSSession`'s) |
 //! | each datagram | `conn.on_datagram(side, udp_payload, frame_number, ts)`; `Side::A` = the 4-tuple's first sender (the client is whoever sent the first Initial) |
 //! | port reuse | `conn.is_new_connection(side, payload)`: a client Initial with unknown connection ids after a ClientHello: end this flow, start another |
