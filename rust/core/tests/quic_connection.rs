@@ -685,3 +685,74 @@ fn confirmed_only_when_an_initial_authenticates() {
     assert!(s.google_quic);
     assert_eq!(s.version_name.as_deref(), Some("Google QUIC Q050"));
 }
+
+/// A ServerHello body: TLS 1.3, `random`, `cipher`, key_share `group` (HRR form: group only).
+fn server_hello_body(random: &[u8; 32], cipher: u16, group: u16, hrr: bool) -> Vec<u8> {
+    let mut b = vec![0x03, 0x03];
+    b.extend_from_slice(random);
+    b.push(0);
+    b.extend_from_slice(&cipher.to_be_bytes());
+    b.push(0);
+    let mut ext = vec![0x00, 0x2b, 0x00, 0x02, 0x03, 0x04, 0x00, 0x33];
+    if hrr {
+        ext.extend_from_slice(&[0x00, 0x02]);
+        ext.extend_from_slice(&group.to_be_bytes());
+    } else {
+        ext.extend_from_slice(&[0x00, 0x24]);
+        ext.extend_from_slice(&group.to_be_bytes());
+        ext.extend_from_slice(&[0x00, 0x20]);
+        ext.extend_from_slice(&[0x42; 32]);
+    }
+    b.extend_from_slice(&(ext.len() as u16).to_be_bytes());
+    b.extend_from_slice(&ext);
+    b
+}
+
+/// A server Initial answering the v1 client's first Initial, carrying `crypto` at `offset`.
+fn server_initial(pn: u16, offset: u16, crypto: &[u8]) -> Vec<u8> {
+    let d = datagrams("v1");
+    let (pkts, _) = split_datagram(&d[0].1);
+    let Packet::Long { dcid, scid, .. } = &pkts[0] else {
+        panic!()
+    };
+    let keys = PacketKeys::initial(V1, dcid, false).unwrap();
+    let mut payload = vec![0x06, 0x40 | (offset >> 8) as u8, offset as u8];
+    payload.extend_from_slice(&(0x4000 | crypto.len() as u16).to_be_bytes());
+    payload.extend_from_slice(crypto);
+    payload.resize(payload.len().max(64), 0);
+    let mut header = vec![0xc1, 0, 0, 0, 1, scid.len() as u8];
+    header.extend_from_slice(scid);
+    header.extend_from_slice(&[4, 9, 9, 9, 9, 0]);
+    header.extend_from_slice(&(0x4000 | (2 + payload.len() + 16) as u16).to_be_bytes());
+    header.extend_from_slice(&pn.to_be_bytes());
+    seal_packet(&keys, &header, u64::from(pn), &payload).unwrap()
+}
+
+#[test]
+fn hello_retry_request_then_the_real_server_hello() {
+    const HRR_RANDOM: [u8; 32] = [
+        0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91, 0xC2, 0xA2,
+        0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C,
+    ];
+    let d = datagrams("v1");
+    let hrr = message(2, &server_hello_body(&HRR_RANDOM, 0x1301, 0x0018, true));
+    let sh = message(2, &server_hello_body(&[7; 32], 0x1301, 0x0018, false));
+    let c = run(
+        &[
+            (Side::A, d[0].1.clone()),
+            (Side::B, server_initial(0, 0, &hrr)),
+            (Side::B, server_initial(1, hrr.len() as u16, &sh)),
+        ],
+        None,
+    );
+    let s = c.summary();
+    assert!(s.hello_retry_request);
+    assert!(
+        !c.server_hello.as_ref().unwrap().is_hello_retry_request,
+        "the real ServerHello replaced the HRR"
+    );
+    assert_eq!(s.group.as_deref(), Some("secp384r1"));
+    assert_eq!(s.cipher.as_deref(), Some("TLS_AES_128_GCM_SHA256"));
+    assert_eq!(s.sni.as_deref(), Some("quic.example.test"));
+    assert_eq!(c.anomalies, vec![]);
+}

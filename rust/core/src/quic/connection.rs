@@ -122,6 +122,8 @@ pub struct QuicConnection {
     /// The server's certificates (DER), in order, when Handshake packets could be decrypted.
     pub certificates: Vec<Vec<u8>>,
     pub retry: bool,
+    /// The server sent a HelloRetryRequest (in its Initial packets).
+    pub hello_retry_request: bool,
     pub retry_token_len: usize,
     /// The last Retry's integrity tag checked against the client's DCID (`None`: not checkable,
     /// e.g. the client's Initial was not captured).
@@ -192,6 +194,7 @@ impl QuicConnection {
             certificate_compression: None,
             certificates: Vec::new(),
             retry: false,
+            hello_retry_request: false,
             retry_token_len: 0,
             retry_integrity: None,
             version_negotiation: None,
@@ -482,6 +485,9 @@ impl QuicConnection {
         let (Some(log), Some(ch), Some(sh)) = (&self.keylog, &self.client_hello, &self.server_hello) else {
             return;
         };
+        if sh.is_hello_retry_request {
+            return;
+        }
         self.secret_keys_tried = true;
         let Some(secrets) = log.get(&ch.random) else { return };
         let suite = sh.cipher_suite;
@@ -617,10 +623,17 @@ impl QuicConnection {
                         Err(_) => self.anomaly("quic_bad_client_hello", side, frame),
                     }
                 }
-                (1, 2) if self.server_hello.is_none() => match parse_server_hello(&body) {
-                    Ok(sh) => self.server_hello = Some(sh),
-                    Err(_) => self.anomaly("quic_bad_server_hello", side, frame),
-                },
+                // a HelloRetryRequest is followed by the real ServerHello (and a second
+                // ClientHello with the same random; the first one stays the row's, as JA4 wants)
+                (1, 2) if self.server_hello.as_ref().is_none_or(|s| s.is_hello_retry_request) => {
+                    match parse_server_hello(&body) {
+                        Ok(sh) => {
+                            self.hello_retry_request |= sh.is_hello_retry_request;
+                            self.server_hello = Some(sh);
+                        }
+                        Err(_) => self.anomaly("quic_bad_server_hello", side, frame),
+                    }
+                }
                 (1, 8) if self.server_transport_parameters.is_none() => {
                     // EncryptedExtensions: a 2-byte-length extension block
                     let exts = encrypted_extensions(&body);
@@ -726,6 +739,7 @@ impl QuicConnection {
             ja4: ch.map(|c| fingerprint::ja4(c, "q")),
             ja3: ch.map(fingerprint::ja3),
             retry: self.retry,
+            hello_retry_request: self.hello_retry_request,
             version_negotiation: self.version_negotiation.clone(),
             close: self.closes.first().cloned(),
             handshake_done: self.handshake_done,
@@ -778,6 +792,7 @@ pub struct QuicSummary {
     pub ja4: Option<String>,
     pub ja3: Option<String>,
     pub retry: bool,
+    pub hello_retry_request: bool,
     pub version_negotiation: Option<Vec<u32>>,
     pub close: Option<Close>,
     pub handshake_done: bool,
