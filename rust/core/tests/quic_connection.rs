@@ -390,10 +390,19 @@ fn keylog_or_none(name: &str) -> Option<Arc<KeyLog>> {
 #[test]
 fn seeded_mutations_never_panic() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    let sets: Vec<_> = ["v1", "v2", "chacha20", "closed", "retry", "alpn_mismatch", "vn"]
-        .iter()
-        .map(|n| (datagrams(n), keylog_or_none(n)))
-        .collect();
+    let sets: Vec<_> = [
+        "v1",
+        "v2",
+        "chacha20",
+        "closed",
+        "key_update",
+        "retry",
+        "alpn_mismatch",
+        "vn",
+    ]
+    .iter()
+    .map(|n| (datagrams(n), keylog_or_none(n)))
+    .collect();
     for _ in 0..600 {
         let (d, log) = &sets[rng.below(sets.len())];
         let mut d = d.clone();
@@ -755,4 +764,23 @@ fn hello_retry_request_then_the_real_server_hello() {
     assert_eq!(s.cipher.as_deref(), Some("TLS_AES_128_GCM_SHA256"));
     assert_eq!(s.sni.as_deref(), Some("quic.example.test"));
     assert_eq!(c.anomalies, vec![]);
+}
+
+#[test]
+fn a_key_update_is_followed() {
+    // the client asks for a key update (RFC 9001 section 6) before its request and its close:
+    // the close is read under the next key generation
+    let d = datagrams("key_update");
+    let c = run(&d, Some(keylog("key_update")));
+    assert_eq!(c.key_updates[0], 1);
+    assert_eq!(c.undecrypted, [0, 0]);
+    let close = c.summary().close.unwrap();
+    assert_eq!(
+        (close.side, close.error_code, close.reason.as_str()),
+        (Side::A, 0x10c, "bye")
+    );
+    assert_eq!(tshark("key_update")["cc_reason"], vec!["bye"]);
+    // the same capture without a key update: no update followed
+    let c = run(&datagrams("closed"), Some(keylog("closed")));
+    assert_eq!(c.key_updates, [0, 0]);
 }

@@ -105,6 +105,8 @@ pub struct QuicConnection {
     /// [client, server] x [Handshake, 1-RTT].
     secret_keys: [[Option<PacketKeys>; 2]; 2],
     secret_keys_tried: bool,
+    /// [client, server]: the current 1-RTT secret (for key updates).
+    app_secrets: [Option<Vec<u8>>; 2],
     /// After a Retry: the next ClientHello replaces the one before.
     client_hello_replaceable: bool,
     /// [client, server] x [Initial, Handshake].
@@ -146,6 +148,8 @@ pub struct QuicConnection {
     pub handshake_decrypted: u64,
     /// 1-RTT packets decrypted with key-log secrets.
     pub application_decrypted: u64,
+    /// Key updates followed, per role ([client, server]).
+    pub key_updates: [u64; 2],
     pub anomalies: Vec<QuicAnomaly>,
     pub events: Vec<QuicEvent>,
     /// The first and last timestamps seen.
@@ -183,6 +187,7 @@ impl QuicConnection {
             initial_keys: None,
             secret_keys: Default::default(),
             secret_keys_tried: false,
+            app_secrets: [None, None],
             client_hello_replaceable: false,
             streams: Default::default(),
             largest_pn: [[None; 3]; 2],
@@ -209,6 +214,7 @@ impl QuicConnection {
             initial_decrypted: 0,
             handshake_decrypted: 0,
             application_decrypted: 0,
+            key_updates: [0; 2],
             anomalies: Vec::new(),
             events: Vec::new(),
             first_ts: None,
@@ -480,6 +486,27 @@ impl QuicConnection {
         Some(opened)
     }
 
+    /// A 1-RTT packet the current keys do not open, tried with the next key generation; on
+    /// success that generation becomes the current one (`key_updates` counts them).
+    fn try_key_update(
+        &mut self,
+        role: usize,
+        version: u32,
+        pn_offset: usize,
+        bytes: &[u8],
+        largest: Option<u64>,
+    ) -> Option<super::crypto::Opened> {
+        let suite = self.server_hello.as_ref()?.cipher_suite;
+        let current = self.secret_keys[role][1].as_ref()?;
+        let secret = self.app_secrets[role].as_deref()?;
+        let (next, next_secret) = current.updated(version, suite, secret)?;
+        let opened = open_packet(&next, bytes, pn_offset, largest)?;
+        self.secret_keys[role][1] = Some(next);
+        self.app_secrets[role] = Some(next_secret);
+        self.key_updates[role] += 1;
+        Some(opened)
+    }
+
     /// Handshake and 1-RTT keys from the key log, once both hellos are known.
     fn derive_secret_keys(&mut self, version: u32) {
         let (Some(log), Some(ch), Some(sh)) = (&self.keylog, &self.client_hello, &self.server_hello) else {
@@ -501,6 +528,10 @@ impl QuicConnection {
                 keys(Label::ServerHandshakeTrafficSecret),
                 keys(Label::ServerTrafficSecret0),
             ],
+        ];
+        self.app_secrets = [
+            secrets.get(Label::ClientTrafficSecret0).map(<[u8]>::to_vec),
+            secrets.get(Label::ServerTrafficSecret0).map(<[u8]>::to_vec),
         ];
     }
 
@@ -524,6 +555,9 @@ impl QuicConnection {
         let mut opened = self
             .keys_for(side, space, version)
             .and_then(|k| open_packet(k, bytes, pn_offset, largest));
+        if opened.is_none() && space == Space::Application {
+            opened = self.try_key_update(role, version, pn_offset, bytes, largest);
+        }
         if opened.is_none() && space == Space::Initial && role == 0 {
             opened = self.try_new_initial_dcid(version, pn_offset, bytes);
             if opened.is_some() {

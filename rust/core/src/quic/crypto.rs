@@ -126,6 +126,24 @@ impl PacketKeys {
         })
     }
 
+    /// The next key generation after a key update (RFC 9001 section 6): the secret expanded
+    /// with "quic ku" ("quicv2 ku" for v2), new key and IV, the same header protection key.
+    /// Returns the keys and the new secret.
+    pub fn updated(&self, version: u32, cipher_suite: u16, secret: &[u8]) -> Option<(PacketKeys, Vec<u8>)> {
+        let suite = tls13_suite(cipher_suite)?;
+        let ku: &[u8] = if is_v2(version) { b"quicv2 ku" } else { b"quic ku" };
+        let next = hkdf_expand_label(secret, ku, b"", suite.hash.output_len(), suite.hash)?;
+        let fresh = PacketKeys::from_secret(version, cipher_suite, &next)?;
+        Some((
+            PacketKeys {
+                hp: self.hp.clone(),
+                hp_key: self.hp_key.clone(),
+                ..fresh
+            },
+            next,
+        ))
+    }
+
     /// Initial keys of one side (`client` true: what the client sends).
     pub fn initial(version: u32, dcid: &[u8], client: bool) -> Option<PacketKeys> {
         let (c, s) = initial_secrets(version, dcid)?;

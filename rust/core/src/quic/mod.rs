@@ -32,11 +32,11 @@
 //! | events | `conn.events` ([`QuicEvent`]: `retry`, `version_negotiation`, `connection_close`, `handshake_done`, with side, frame, ts, detail) and `conn.closes` ([`Close`]: who, code, name such as `crypto_error(no_application_protocol)`, the TLS alert, reason) |
 //! | anomalies | `conn.anomalies` ([`QuicAnomaly`], stable snake_case codes, each once per side) |
 //! | hellos for the usual TLS columns | `conn.client_hello`, `conn.server_hello` (the `tls::messages` structs), `conn.client_transport_parameters`, `conn.server_transport_parameters` |
-//! | counters | `packets`, `initial_packets`, `handshake_packets`, `short_packets`, `zero_rtt_packets`, `undecrypted` (per side, index 0 = A), `handshake_decrypted`, `application_decrypted` |
+//! | counters | `key_updates`, `initial_decrypted`, `packets`, `initial_packets`, `handshake_packets`, `short_packets`, `zero_rtt_packets`, `undecrypted` (per side, index 0 = A), `handshake_decrypted`, `application_decrypted` |
 //!
 //! Retry integrity tags are checked ([`crypto::retry_integrity_ok`]; `conn.retry_integrity`).
-//! Not done: 1-RTT key updates (packets after a key phase change stay undecrypted), the CCM
-//! suites, Google QUIC beyond its name.
+//! 1-RTT key updates are followed (`conn.key_updates`). Not done: the CCM suites, 0-RTT
+//! decryption, brotli/zstd certificate decompression, Google QUIC beyond its name.
 pub mod connection;
 pub mod crypto;
 pub mod frames;

@@ -18,7 +18,8 @@ Writes, next to this file:
 
 Scenarios: v1 (h3, SNI quic.example.test, TLS_AES_256_GCM_SHA384), v2 (RFC 9369, AES-128-GCM),
 chacha20 (v1, TLS_CHACHA20_POLY1305_SHA256), closed (v1, 20 kB of stream data, then the client's
-application CONNECTION_CLOSE 0x10c "bye"), alpn_mismatch (the server refuses
+application CONNECTION_CLOSE 0x10c "bye"), key_update (the same after a key update the client
+requests), alpn_mismatch (the server refuses
 with CONNECTION_CLOSE crypto_error no_application_protocol), retry (the server answers the first
 Initial with a Retry), vn (a Version Negotiation answer to a client Initial of a reserved version).
 """
@@ -137,7 +138,7 @@ SERVER_ADDR = ("10.0.0.2", 443)
 
 
 def handshake(cert, key, *, version=QuicProtocolVersion.VERSION_1, client_alpn=("h3",), server_alpn=("h3",),
-              retry=False, suite=CipherSuite.AES_256_GCM_SHA384, close=False) -> tuple[list[tuple[str, bytes]], str]:
+              retry=False, suite=CipherSuite.AES_256_GCM_SHA384, close=False, key_update=False) -> tuple[list[tuple[str, bytes]], str]:
     log = io.StringIO()
     ccfg = QuicConfiguration(is_client=True, alpn_protocols=list(client_alpn), server_name=SNI,
                              secrets_log_file=log, verify_mode=0)
@@ -182,6 +183,8 @@ def handshake(cert, key, *, version=QuicProtocolVersion.VERSION_1, client_alpn=(
             break
     if close:
         # 20 kB from the server on a stream, then the client closes (application close)
+        if key_update:
+            client.request_key_update()
         sid = client.get_next_available_stream_id()
         client.send_stream_data(sid, b"GET /", end_stream=True)
         for d, _ in client.datagrams_to_send(now=now):
@@ -348,6 +351,8 @@ def main() -> int:
     save("v2", d, log, QuicProtocolVersion.VERSION_2)
     d, log = handshake(cert, key, close=True)
     save("closed", d, log, QuicProtocolVersion.VERSION_1)
+    d, log = handshake(cert, key, close=True, key_update=True)
+    save("key_update", d, log, QuicProtocolVersion.VERSION_1)
     d, log = handshake(cert, key, suite=CipherSuite.CHACHA20_POLY1305_SHA256)
     save("chacha20", d, log, QuicProtocolVersion.VERSION_1)
     d, log = handshake(cert, key, client_alpn=("h3",), server_alpn=("hq-interop",))
