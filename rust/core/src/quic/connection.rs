@@ -8,7 +8,7 @@ use super::frames::{
     crypto_error_alert, parse_frames, parse_transport_parameters, transport_error_name, CryptoStream, Frame,
     TransportParameters,
 };
-use super::header::{split_datagram, version_kind, version_name, LongType, Packet, VersionKind};
+use super::header::{legacy_gquic_version, split_datagram, version_kind, version_name, LongType, Packet, VersionKind};
 use crate::tls::decrypt::{KeyLog, Label};
 use crate::tls::fingerprint;
 use crate::tls::messages::{parse_certificate, parse_client_hello, parse_server_hello, ClientHello, ServerHello};
@@ -298,6 +298,15 @@ impl QuicConnection {
     pub fn on_datagram(&mut self, side: Side, data: &[u8], frame: u64, ts: f64) {
         self.first_ts.get_or_insert(ts);
         self.last_ts = Some(ts);
+        // fast path for bulk 1-RTT datagrams that would not be opened: count them
+        if data.first().is_some_and(|&b| b & 0x80 == 0)
+            && legacy_gquic_version(data).is_none()
+            && (self.keylog.is_none() || self.handshake_done && data.len() > SMALL_1RTT)
+        {
+            self.packets[idx(side)] += 1;
+            self.short_packets[idx(side)] += 1;
+            return;
+        }
         let (packets, err) = split_datagram(data);
         for p in packets {
             self.packets[idx(side)] += 1;

@@ -181,7 +181,7 @@ impl SplitError {
 
 /// Legacy Google QUIC public header (Q043 and earlier): flags with the version bit (0x01) and an
 /// 8-byte connection id (0x08), then `Q0dd`.
-fn legacy_gquic_version(d: &[u8]) -> Option<u32> {
+pub fn legacy_gquic_version(d: &[u8]) -> Option<u32> {
     let flags = *d.first()?;
     if flags & 0x80 != 0 || flags & 0x09 != 0x09 {
         return None;
