@@ -784,3 +784,32 @@ fn a_key_update_is_followed() {
     let c = run(&datagrams("closed"), Some(keylog("closed")));
     assert_eq!(c.key_updates, [0, 0]);
 }
+
+#[test]
+fn a_resumed_connection_with_0rtt() {
+    let d = datagrams("resumed");
+    let ts = tshark("resumed");
+    assert!(
+        ts["long_packet_type"].contains(&"1".to_owned()),
+        "tshark saw 0-RTT packets"
+    );
+    let c = run(&d, None);
+    let s = c.summary();
+    assert!(s.zero_rtt && s.resumed);
+    let ch = c.client_hello.as_ref().unwrap();
+    assert!(ch.psk && ch.early_data);
+    assert_eq!(s.sni.as_deref(), Some("quic.example.test"));
+    assert_eq!(s.early_data_accepted, None, "EncryptedExtensions needs the key log");
+    assert_eq!(s.outcome, "handshake_complete");
+    let c = run(&d, Some(keylog("resumed")));
+    let s = c.summary();
+    assert_eq!(s.early_data_accepted, Some(true));
+    assert!(c.handshake_decrypted >= 1);
+    assert!(c.certificates.is_empty(), "a resumed handshake sends no certificate");
+    assert_eq!(ts["certificate_sha256"], Vec::<String>::new());
+    assert_eq!(c.anomalies, vec![]);
+    // a full handshake is not resumed
+    let s = run(&datagrams("v1"), Some(keylog("v1"))).summary();
+    assert!(!s.resumed && !s.zero_rtt);
+    assert_eq!(s.early_data_accepted, Some(false));
+}

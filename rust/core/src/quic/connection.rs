@@ -117,6 +117,8 @@ pub struct QuicConnection {
     pub server_hello: Option<ServerHello>,
     pub client_transport_parameters: Option<TransportParameters>,
     pub server_transport_parameters: Option<TransportParameters>,
+    /// With the key log: whether EncryptedExtensions accepted the client's 0-RTT data.
+    pub early_data_accepted: Option<bool>,
     /// The server's certificate compression (RFC 8879): "zlib", "brotli", "zstd".
     pub certificate_compression: Option<String>,
     /// The ALPN the server chose (EncryptedExtensions, so only with the key log).
@@ -197,6 +199,7 @@ impl QuicConnection {
             server_transport_parameters: None,
             server_alpn: None,
             certificate_compression: None,
+            early_data_accepted: None,
             certificates: Vec::new(),
             retry: false,
             hello_retry_request: false,
@@ -680,6 +683,7 @@ impl QuicConnection {
                 (1, 8) if self.server_transport_parameters.is_none() => {
                     // EncryptedExtensions: a 2-byte-length extension block
                     let exts = encrypted_extensions(&body);
+                    self.early_data_accepted = Some(exts.iter().any(|(t, _)| *t == 42));
                     let tp = exts
                         .iter()
                         .find(|(t, _)| *t == EXT_TRANSPORT_PARAMETERS || *t == EXT_TRANSPORT_PARAMETERS_DRAFT);
@@ -783,6 +787,8 @@ impl QuicConnection {
             ja3: ch.map(fingerprint::ja3),
             retry: self.retry,
             hello_retry_request: self.hello_retry_request,
+            resumed: sh.is_some_and(|s| s.extensions.iter().any(|(t, _)| *t == 41)),
+            early_data_accepted: self.early_data_accepted,
             version_negotiation: self.version_negotiation.clone(),
             close: self.closes.first().cloned(),
             handshake_done: self.handshake_done,
@@ -836,6 +842,10 @@ pub struct QuicSummary {
     pub ja3: Option<String>,
     pub retry: bool,
     pub hello_retry_request: bool,
+    /// The ServerHello accepted a pre-shared key: a resumed session (no certificates are sent).
+    pub resumed: bool,
+    /// With the key log: the server accepted 0-RTT data.
+    pub early_data_accepted: Option<bool>,
     pub version_negotiation: Option<Vec<u32>>,
     pub close: Option<Close>,
     pub handshake_done: bool,

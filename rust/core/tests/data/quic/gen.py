@@ -19,7 +19,7 @@ Writes, next to this file:
 Scenarios: v1 (h3, SNI quic.example.test, TLS_AES_256_GCM_SHA384), v2 (RFC 9369, AES-128-GCM),
 chacha20 (v1, TLS_CHACHA20_POLY1305_SHA256), closed (v1, 20 kB of stream data, then the client's
 application CONNECTION_CLOSE 0x10c "bye"), key_update (the same after a key update the client
-requests), alpn_mismatch (the server refuses
+requests), resumed (a second connection resuming the first's session ticket, with 0-RTT data), alpn_mismatch (the server refuses
 with CONNECTION_CLOSE crypto_error no_application_protocol), retry (the server answers the first
 Initial with a Retry), vn (a Version Negotiation answer to a client Initial of a reserved version).
 """
@@ -138,7 +138,8 @@ SERVER_ADDR = ("10.0.0.2", 443)
 
 
 def handshake(cert, key, *, version=QuicProtocolVersion.VERSION_1, client_alpn=("h3",), server_alpn=("h3",),
-              retry=False, suite=CipherSuite.AES_256_GCM_SHA384, close=False, key_update=False) -> tuple[list[tuple[str, bytes]], str]:
+              retry=False, suite=CipherSuite.AES_256_GCM_SHA384, close=False, key_update=False,
+              tickets: dict | None = None, resume=None, early_data=False) -> tuple[list[tuple[str, bytes]], str]:
     log = io.StringIO()
     ccfg = QuicConfiguration(is_client=True, alpn_protocols=list(client_alpn), server_name=SNI,
                              secrets_log_file=log, verify_mode=0)
@@ -147,9 +148,18 @@ def handshake(cert, key, *, version=QuicProtocolVersion.VERSION_1, client_alpn=(
     scfg = QuicConfiguration(is_client=False, alpn_protocols=list(server_alpn), certificate=cert, private_key=key,
                              cipher_suites=[suite])
     scfg.supported_versions = [version]
-    client = QuicConnection(configuration=ccfg)
+    ccfg.session_ticket = resume
+    server_kw = {}
+    client_kw = {}
+    if tickets is not None:  # the server issues tickets into `tickets` and resumes from it
+        server_kw = {"session_ticket_handler": lambda t: tickets.__setitem__(t.ticket, t),
+                     "session_ticket_fetcher": tickets.get}
+        client_kw = {"session_ticket_handler": lambda t: tickets.setdefault("client", []).append(t)}
+    client = QuicConnection(configuration=ccfg, **client_kw)
     now = 1_700_000_000.0
     client.connect(SERVER_ADDR, now=now)
+    if early_data:
+        client.send_stream_data(client.get_next_available_stream_id(), b"GET /early", end_stream=True)
     out: list[tuple[str, bytes]] = []
     first = [d for d, _ in client.datagrams_to_send(now=now)]
     out += [("c", d) for d in first]
@@ -164,7 +174,7 @@ def handshake(cert, key, *, version=QuicProtocolVersion.VERSION_1, client_alpn=(
         server = QuicConnection(configuration=scfg, original_destination_connection_id=odcid,
                                 retry_source_connection_id=new_cid)
     else:
-        server = QuicConnection(configuration=scfg, original_destination_connection_id=odcid)
+        server = QuicConnection(configuration=scfg, original_destination_connection_id=odcid, **server_kw)
         for d in first:
             server.receive_datagram(d, CLIENT_ADDR, now=now)
     for _ in range(40):
@@ -353,6 +363,10 @@ def main() -> int:
     save("closed", d, log, QuicProtocolVersion.VERSION_1)
     d, log = handshake(cert, key, close=True, key_update=True)
     save("key_update", d, log, QuicProtocolVersion.VERSION_1)
+    tickets: dict = {}
+    handshake(cert, key, tickets=tickets)
+    d, log = handshake(cert, key, tickets=tickets, resume=tickets["client"][-1], early_data=True)
+    save("resumed", d, log, QuicProtocolVersion.VERSION_1)
     d, log = handshake(cert, key, suite=CipherSuite.CHACHA20_POLY1305_SHA256)
     save("chacha20", d, log, QuicProtocolVersion.VERSION_1)
     d, log = handshake(cert, key, client_alpn=("h3",), server_alpn=("hq-interop",))
