@@ -813,3 +813,27 @@ fn a_resumed_connection_with_0rtt() {
     assert!(!s.resumed && !s.zero_rtt);
     assert_eq!(s.early_data_accepted, Some(false));
 }
+
+#[test]
+fn a_late_retry_changes_nothing() {
+    let mut d = datagrams("retry");
+    let retry = d[1].clone();
+    d.push(retry.clone()); // a copy of the Retry at the end
+    let c = run(&d, Some(keylog("retry")));
+    assert_eq!(c.certificates.len(), 1);
+    assert_eq!(c.summary().outcome, "handshake_complete");
+    assert_eq!(
+        c.anomalies.iter().map(|a| a.code).collect::<Vec<_>>(),
+        vec!["quic_late_retry"]
+    );
+    // a Retry after a plain handshake's server Initial
+    let mut d = datagrams("v1");
+    d.insert(2, retry);
+    let c = run(&d, Some(keylog("v1")));
+    assert!(!c.retry);
+    assert_eq!(c.certificates.len(), 1);
+    assert_eq!(
+        c.anomalies.iter().map(|a| a.code).collect::<Vec<_>>(),
+        vec!["quic_late_retry"]
+    );
+}

@@ -35,7 +35,8 @@ const MAX_CERTS: usize = 32;
 pub struct QuicAnomaly {
     /// Stable snake_case code: `quic_crypto_cap`, `quic_initial_undecryptable`,
     /// `quic_new_initial_dcid` (Initial keys from a later DCID: a Retry not captured),
-    /// `quic_retry_integrity_failed`, `quic_certificate_compressed` (brotli or zstd: not read),
+    /// `quic_retry_integrity_failed`, `quic_late_retry` (a second Retry, or one after the
+    /// server's Initial: ignored), `quic_certificate_compressed` (brotli or zstd: not read),
     /// `quic_truncated_header`, `quic_length_overrun`, `quic_frame_truncated`,
     /// `quic_unknown_frame`, `quic_bad_client_hello`, `quic_bad_server_hello`,
     /// `quic_bad_certificate`, `quic_undecryptable_version`, `quic_cid_too_long`,
@@ -362,6 +363,12 @@ impl QuicConnection {
                     self.client = Some(other(side));
                 }
                 self.version.get_or_insert(version);
+                // RFC 9000 section 17.2.5.2: a client takes one Retry, and none once it has
+                // read a server Initial; a later one changes nothing (a copy or a spoof)
+                if self.retry || self.largest_pn[1][Space::Initial as usize].is_some() {
+                    self.anomaly("quic_late_retry", side, frame);
+                    return;
+                }
                 self.retry = true;
                 self.retry_token_len = token.len();
                 // the tag authenticates the Retry for the DCID of the Initial it answers
