@@ -837,3 +837,17 @@ fn a_late_retry_changes_nothing() {
         vec!["quic_late_retry"]
     );
 }
+
+#[test]
+fn another_connections_initial_after_the_handshake_changes_nothing() {
+    let mut d = datagrams("v1");
+    d.push(datagrams("chacha20")[0].clone());
+    let c = run(&d, Some(keylog("v1")));
+    assert_eq!(c.certificates.len(), 1);
+    assert_eq!(c.summary().ja4.as_ref(), Some(&python("v1")["ja4"]));
+    assert_eq!(c.summary().cipher.as_deref(), Some("TLS_AES_256_GCM_SHA384"));
+    assert_eq!(
+        c.anomalies.iter().map(|a| a.code).collect::<Vec<_>>(),
+        vec!["quic_initial_undecryptable"]
+    );
+}

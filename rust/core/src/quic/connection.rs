@@ -488,7 +488,9 @@ impl QuicConnection {
     /// new ClientHello) become the connection's.
     fn try_new_initial_dcid(&mut self, version: u32, pn_offset: usize, bytes: &[u8]) -> Option<super::crypto::Opened> {
         let dcid = bytes.get(6..6 + usize::from(*bytes.get(5)?))?;
-        if Some(dcid) == self.initial_dcid.as_deref() {
+        // once the server's Initial was read, another DCID is another connection (the engine
+        // splits those with `is_new_connection`): this one is left as it is
+        if Some(dcid) == self.initial_dcid.as_deref() || self.largest_pn[1][Space::Initial as usize].is_some() {
             return None;
         }
         let c = PacketKeys::initial(version, dcid, true)?;
