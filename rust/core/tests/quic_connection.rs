@@ -851,3 +851,9 @@ fn another_connections_initial_after_the_handshake_changes_nothing() {
         vec!["quic_initial_undecryptable"]
     );
 }
+
+#[test]
+fn version_negotiation_does_not_set_the_servers_connection_id() {
+    let c = run(&datagrams("vn"), None);
+    assert_eq!(c.summary().server_scid, None);
+}

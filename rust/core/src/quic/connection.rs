@@ -340,14 +340,11 @@ impl QuicConnection {
                     self.original_dcid.get_or_insert_with(|| dcid.to_vec());
                 }
             }
-            Packet::VersionNegotiation { versions, scid, dcid } => {
+            Packet::VersionNegotiation { versions, .. } => {
+                // its connection ids echo the client's: not the server's own
                 if self.client.is_none() {
                     self.client = Some(other(side));
                 }
-                if self.server_scid.is_none() {
-                    self.server_scid = Some(scid.to_vec());
-                }
-                let _ = dcid;
                 let names: Vec<String> = versions.iter().map(|&v| version_name(v)).collect();
                 self.event(side, frame, ts, "version_negotiation", names.join(", "));
                 self.version_negotiation = Some(versions);
