@@ -8,5 +8,6 @@ pub mod capture;
 pub mod link;
 pub mod tcp;
 pub mod tls;
+pub mod quic;
 pub mod flow;
 pub mod engine;
