@@ -8,5 +8,7 @@ pub mod capture;
 pub mod link;
 pub mod tcp;
 pub mod tls;
+pub mod dtls;
+pub mod eap;
 pub mod flow;
 pub mod engine;
