@@ -5,7 +5,7 @@
 //! each message_seq until [0, length) is covered, then yields the message once: a fragment of a
 //! message already yielded is a retransmission (counted, dropped). Memory is bounded: a message
 //! longer than `max_message` is not buffered (`dtls_handshake_too_large`), at most
-//! [`MAX_PARTIAL`] messages are in progress and [`MAX_MESSAGES`] message_seqs are remembered.
+//! [`MAX_PARTIAL`] messages (and `2 * max_message` bytes) are in progress and [`MAX_MESSAGES`] message_seqs are remembered.
 
 /// Handshake fragment header.
 pub const FRAGMENT_HEADER: usize = 12;
@@ -140,7 +140,7 @@ impl Reassembler {
             let pos = match self.partial.iter().position(|p| p.seq == seq) {
                 Some(p) => p,
                 None => {
-                    if self.partial.len() >= MAX_PARTIAL {
+                    if self.partial.len() >= MAX_PARTIAL || self.buffered() + length > 2 * self.max_message {
                         out.push(Out::Anomaly { code: "dtls_too_many_fragments_pending", detail: format!("more than {MAX_PARTIAL} handshake messages incomplete") });
                         continue;
                     }
