@@ -161,6 +161,12 @@ impl DtlsAssociation {
         }
     }
 
+    /// Is the handshake over (finished, or ended by a fatal alert)? A new ClientHello on the
+    /// 5-tuple then starts a new association.
+    pub fn over(&self) -> bool {
+        self.session.handshake_over()
+    }
+
     /// Has the association been silent for longer than the idle timeout at `ts`?
     pub fn idle(&self, ts: f64) -> bool {
         self.started && ts - self.last_ts > self.config.idle_timeout
@@ -414,12 +420,13 @@ pub fn dtls_ja4(ch: &messages::ClientHello) -> String {
 pub struct Fed {
     /// The datagram belongs to a DTLS association (new or existing).
     pub accepted: bool,
-    /// The association this key had before, ended by idle time (the datagram started a new one).
+    /// The association this key had before, ended by idle time or by a new ClientHello
+    /// (message_seq 0) after its handshake was over; the datagram started a new one.
     pub ended: Option<DtlsFlow>,
 }
 
 /// Associations by key (the caller's UDP 5-tuple, ordered so that `Side::A` is its first
-/// endpoint), ended by idle time; at most `max_associations` at once (the oldest is ended).
+/// endpoint), ended by idle time or by a new handshake after one that is over; at most `max_associations` at once (the oldest is ended).
 #[derive(Debug)]
 pub struct Associations<K> {
     pub config: DtlsConfig,
@@ -448,7 +455,7 @@ impl<K: Hash + Eq + Clone> Associations<K> {
     pub fn feed(&mut self, key: &K, side: Side, datagram: &[u8], frame: u64, ts: f64) -> Fed {
         let mut ended = None;
         if let Some(a) = self.live.get(key) {
-            if a.idle(ts) {
+            if a.idle(ts) || (a.over() && record::starts_handshake(datagram)) {
                 ended = self.live.remove(key).map(|a| a.flow());
             }
         }

@@ -79,6 +79,16 @@ pub fn looks_like_dtls(datagram: &[u8]) -> bool {
     (20..=25).contains(&ct) && dtls_version(version) && HEADER_LEN + len <= datagram.len() && len <= MAX_FRAGMENT
 }
 
+/// Does the datagram start with an epoch-0 handshake record holding the first fragment of a
+/// ClientHello with message_seq 0, i.e. a new handshake (not a retransmission of a later one)?
+pub fn starts_handshake(datagram: &[u8]) -> bool {
+    looks_like_dtls(datagram)
+        && datagram[0] == 22
+        && datagram[3..5] == [0, 0]
+        && datagram.get(HEADER_LEN) == Some(&1)
+        && datagram.get(HEADER_LEN + 4..HEADER_LEN + 9) == Some(&[0, 0, 0, 0, 0][..])
+}
+
 /// One DTLS 1.0/1.2 record of a datagram.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Record<'a> {
