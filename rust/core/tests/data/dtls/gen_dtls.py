@@ -42,10 +42,17 @@ def sha(c) -> str:
     return hashlib.sha256(der(c)).hexdigest()
 
 
-def ctx_for(ident: pki.Identity | None, trust: list, server: bool, verify: bool) -> SSL.Context:
+DTLS10 = 0xFEFF
+CIPHER10 = "ECDHE-RSA-AES256-SHA:@SECLEVEL=0"
+
+
+def ctx_for(ident: pki.Identity | None, trust: list, server: bool, verify: bool, dtls10: bool = False) -> SSL.Context:
     ctx = SSL.Context(SSL.DTLS_SERVER_METHOD if server else SSL.DTLS_CLIENT_METHOD)
     ctx.set_options(OP_NO_QUERY_MTU | (OP_COOKIE_EXCHANGE if server else 0))
-    ctx.set_cipher_list(CIPHER.encode())
+    if dtls10:
+        ctx.set_min_proto_version(DTLS10)
+        ctx.set_max_proto_version(DTLS10)
+    ctx.set_cipher_list((CIPHER10 if dtls10 else CIPHER).encode())
     ctx.set_tlsext_use_srtp(SRTP)
     if ident is not None:
         ctx.use_certificate(crypto.X509.from_cryptography(ident.cert))
@@ -85,10 +92,10 @@ def datagrams(data: bytes) -> list[bytes]:
     return out
 
 
-def run(client_ident, client_trust, server_trust, verify_client: bool, *, retransmit: bool):
+def run(client_ident, client_trust, server_trust, verify_client: bool, *, retransmit: bool, dtls10: bool = False):
     """One handshake; returns [(direction, datagram)] and the two connections."""
-    sconn = SSL.Connection(ctx_for(pki.cucm_tomcat(), server_trust, True, verify_client), None)
-    cconn = SSL.Connection(ctx_for(client_ident, client_trust, False, True), None)
+    sconn = SSL.Connection(ctx_for(pki.cucm_tomcat(), server_trust, True, verify_client, dtls10), None)
+    cconn = SSL.Connection(ctx_for(client_ident, client_trust, False, True, dtls10), None)
     for c in (sconn, cconn):
         c.set_ciphertext_mtu(MTU)
     sconn.set_accept_state()
@@ -236,14 +243,22 @@ def main() -> int:
     w2, c, s = run(None, [server.root], [], False, retransmit=False)
     scenarios.append(("idle_split", w1 + w2, [server.cert, *server.chain[1:]], [], "SRTP_AES128_CM_HMAC_SHA1_80", [], n1))
 
+    # 4. DTLS 1.0 (OpenSSL at security level 0), a CBC suite, close_notify from the server.
+    wire, c, s = run(None, [server.root], [], False, retransmit=False, dtls10=True)
+    assert c.get_protocol_version_name() == "DTLSv1", c.get_protocol_version_name()
+    s.shutdown()
+    wire += [("s2c", d) for d in datagrams(s.bio_read(1 << 16))]
+    scenarios.append(("dtls10", wire, [server.cert, *server.chain[1:]], [], "SRTP_AES128_CM_HMAC_SHA1_80",
+                      ["server:encrypted"], None))
+
     for name, wire, schain, cchain, srtp, alerts, gap in scenarios:
         path = HERE / f"{name}.pcap"
         write_pcap(path, wire, gap)
         expect = {
             "datagrams": str(len(wire)),
             "sni": SNI,
-            "version": "DTLS 1.2",
-            "cipher": "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+            "version": "DTLS 1.0" if name == "dtls10" else "DTLS 1.2",
+            "cipher": "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA" if name == "dtls10" else "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
             "server_chain": ",".join(sha(x) for x in schain),
             "client_chain": ",".join(sha(x) for x in cchain),
             "srtp_profile": srtp,
