@@ -39,6 +39,9 @@ impl Default for DtlsConfig {
     }
 }
 
+/// The `connection_id` extension (RFC 9146).
+pub const CONNECTION_ID: u16 = 54;
+
 /// Anomalies kept per association (the session keeps its own, also bounded).
 pub const MAX_ANOMALIES: usize = 64;
 /// Alerts read after the handshake is over.
@@ -60,6 +63,9 @@ pub struct DtlsAssociation {
     pub srtp_offered: Vec<u16>,
     pub srtp_selected: Option<u16>,
     pub srtp_mki: Vec<u8>,
+    /// RFC 9146 connection IDs each side asked to receive (`connection_id` extension, 54):
+    /// index 0 = what A's hello asked for, so B's records carry it.
+    pub cid: [Option<Vec<u8>>; 2],
     /// Records per side (index 0 = A), of epoch >= 1 per side, DTLS 1.3 unified-header records.
     pub records: [u64; 2],
     pub encrypted_records: [u64; 2],
@@ -140,6 +146,7 @@ impl DtlsAssociation {
             srtp_offered: Vec::new(),
             srtp_selected: None,
             srtp_mki: Vec::new(),
+            cid: [None, None],
             records: [0; 2],
             encrypted_records: [0; 2],
             dtls13_records: 0,
@@ -200,7 +207,9 @@ impl DtlsAssociation {
             Demux::Rtp => return self.rtp += 1,
             _ => return self.other += 1,
         }
-        for item in record::split(datagram) {
+        // this side's records carry the CID its peer asked for
+        let cid_len = self.cid[side.peer() as usize].as_ref().map(Vec::len);
+        for item in record::split_with_cid(datagram, cid_len) {
             match item {
                 Item::Record(r) => {
                     self.records[i] += 1;
@@ -278,6 +287,7 @@ impl DtlsAssociation {
                 Some((tls, cookie)) => {
                     if let Ok(ch) = messages::parse_client_hello(&tls) {
                         self.ja4 = Some(dtls_ja4(&ch));
+                        self.connection_id(side, &ch.extensions);
                         if let Some((_, e)) = ch.extensions.iter().find(|(t, _)| *t == USE_SRTP) {
                             match parse_use_srtp(e) {
                                 Some((profiles, _)) => self.srtp_offered = profiles,
@@ -300,6 +310,7 @@ impl DtlsAssociation {
             },
             2 => {
                 if let Ok(sh) = messages::parse_server_hello(&body) {
+                    self.connection_id(side, &sh.extensions);
                     if let Some((_, e)) = sh.extensions.iter().find(|(t, _)| *t == USE_SRTP) {
                         match parse_use_srtp(e) {
                             Some((profiles, mki)) => {
@@ -330,6 +341,16 @@ impl DtlsAssociation {
             // DTLS 1.3 selects 0xfefc: the session's TLS 1.3 rules apply (encrypted from here)
             if self.session.server_hello.as_ref().is_some_and(|sh| sh.selected_version == DTLS13) {
                 self.session.tls13 = true;
+            }
+        }
+    }
+
+    fn connection_id(&mut self, side: Side, exts: &[messages::Extension]) {
+        if let Some((_, e)) = exts.iter().find(|(t, _)| *t == CONNECTION_ID) {
+            if let Some((&n, cid)) = e.split_first() {
+                if usize::from(n) == cid.len() {
+                    self.cid[side as usize] = Some(cid.to_vec());
+                }
             }
         }
     }

@@ -122,10 +122,22 @@ pub enum Item<'a> {
     Bad { code: &'static str, offset: usize, left: usize },
 }
 
+/// Content type of a DTLS 1.2 record with a connection ID (RFC 9146): the CID sits between the
+/// sequence number and the length.
+pub const CT_TLS12_CID: u8 = 25;
+
 /// Split one datagram into records. Never panics; parsing stops at the first bad item.
 /// A unified header with a connection ID (C bit) cannot be delimited without the negotiated CID
 /// length: it is counted, the rest of the datagram is skipped.
 pub fn split(datagram: &[u8]) -> Vec<Item<'_>> {
+    split_with_cid(datagram, None)
+}
+
+/// [`split`] knowing the length of the connection ID this direction's records carry (RFC 9146,
+/// negotiated by the `connection_id` extension): `tls12_cid` records (type 25) and unified
+/// headers with the C bit are then delimited; without it they end the datagram's parsing
+/// (`dtls_unknown_cid_length`), counted.
+pub fn split_with_cid(datagram: &[u8], cid_len: Option<usize>) -> Vec<Item<'_>> {
     let mut out = Vec::new();
     let mut i = 0usize;
     while i < datagram.len() {
@@ -136,20 +148,25 @@ pub fn split(datagram: &[u8]) -> Vec<Item<'_>> {
             let s16 = first & 0x08 != 0;
             let l = first & 0x04 != 0;
             let epoch_bits = first & 0x03;
-            if c {
-                out.push(Item::Unified(UnifiedRecord { epoch_bits, seq_bits: 0, connection_id: true, length: None }));
-                out.push(Item::Bad { code: "dtls_unknown_cid_length", offset: i, left: b.len() });
-                return out;
-            }
+            let cid = match (c, cid_len) {
+                (false, _) => 0,
+                (true, Some(n)) => n,
+                (true, None) => {
+                    out.push(Item::Unified(UnifiedRecord { epoch_bits, seq_bits: 0, connection_id: true, length: None }));
+                    out.push(Item::Bad { code: "dtls_unknown_cid_length", offset: i, left: b.len() });
+                    return out;
+                }
+            };
             let seq_len = if s16 { 2 } else { 1 };
-            let hlen = 1 + seq_len + if l { 2 } else { 0 };
+            let hlen = 1 + cid + seq_len + if l { 2 } else { 0 };
             let Some(h) = b.get(..hlen) else {
                 out.push(Item::Bad { code: "dtls_truncated_record", offset: i, left: b.len() });
                 return out;
             };
-            let seq_bits = if s16 { u16::from_be_bytes([h[1], h[2]]) } else { u16::from(h[1]) };
+            let at = 1 + cid;
+            let seq_bits = if s16 { u16::from_be_bytes([h[at], h[at + 1]]) } else { u16::from(h[at]) };
             let length = if l {
-                usize::from(u16::from_be_bytes([h[1 + seq_len], h[2 + seq_len]]))
+                usize::from(u16::from_be_bytes([h[at + seq_len], h[at + seq_len + 1]]))
             } else {
                 b.len() - hlen
             };
@@ -157,7 +174,7 @@ pub fn split(datagram: &[u8]) -> Vec<Item<'_>> {
                 out.push(Item::Bad { code: "dtls_truncated_record", offset: i, left: b.len() });
                 return out;
             }
-            out.push(Item::Unified(UnifiedRecord { epoch_bits, seq_bits, connection_id: false, length: Some(length) }));
+            out.push(Item::Unified(UnifiedRecord { epoch_bits, seq_bits, connection_id: c, length: Some(length) }));
             i += hlen + length;
             continue;
         }
@@ -173,17 +190,33 @@ pub fn split(datagram: &[u8]) -> Vec<Item<'_>> {
         }
         let epoch = u16::from_be_bytes([h[3], h[4]]);
         let seq = h[5..11].iter().fold(0u64, |a, &x| (a << 8) | u64::from(x));
-        let len = usize::from(u16::from_be_bytes([h[11], h[12]]));
+        // tls12_cid: the connection ID comes before the length
+        let cid = if content_type == CT_TLS12_CID {
+            match cid_len {
+                Some(n) => n,
+                None => {
+                    out.push(Item::Bad { code: "dtls_unknown_cid_length", offset: i, left: b.len() });
+                    return out;
+                }
+            }
+        } else {
+            0
+        };
+        let Some(lb) = b.get(11 + cid..13 + cid) else {
+            out.push(Item::Bad { code: "dtls_truncated_record", offset: i, left: b.len() });
+            return out;
+        };
+        let len = usize::from(u16::from_be_bytes([lb[0], lb[1]]));
         if len > MAX_FRAGMENT {
             out.push(Item::Bad { code: "dtls_record_too_long", offset: i, left: b.len() });
             return out;
         }
-        let Some(fragment) = b.get(HEADER_LEN..HEADER_LEN + len) else {
+        let Some(fragment) = b.get(HEADER_LEN + cid..HEADER_LEN + cid + len) else {
             out.push(Item::Bad { code: "dtls_truncated_record", offset: i, left: b.len() });
             return out;
         };
         out.push(Item::Record(Record { content_type, version, epoch, seq, fragment }));
-        i += HEADER_LEN + len;
+        i += HEADER_LEN + cid + len;
     }
     out
 }
@@ -220,6 +253,25 @@ mod tests {
             items[2],
             Item::Unified(UnifiedRecord { epoch_bits: 1, seq_bits: 0x1234, connection_id: false, length: Some(3) })
         );
+    }
+
+    #[test]
+    fn connection_id_records() {
+        // tls12_cid record, CID 0xC1 0xC2, then a unified header with C set and the same CID
+        let d = [25, 0xFE, 0xFD, 0, 1, 0, 0, 0, 0, 0, 9, 0xC1, 0xC2, 0, 2, 7, 7, 0x3D, 0xC1, 0xC2, 0, 5, 0, 1, 0xEE];
+        let items = split_with_cid(&d, Some(2));
+        assert_eq!(items.len(), 2, "{items:?}");
+        match &items[0] {
+            Item::Record(r) => assert_eq!((r.content_type, r.epoch, r.seq, r.fragment), (25, 1, 9, &[7u8, 7][..])),
+            x => panic!("{x:?}"),
+        }
+        assert_eq!(items[1], Item::Unified(UnifiedRecord { epoch_bits: 1, seq_bits: 5, connection_id: true, length: Some(1) }));
+        // without the CID length: named, not mis-split
+        assert!(matches!(split(&d)[..], [Item::Bad { code: "dtls_unknown_cid_length", .. }]));
+        for n in 0..d.len() {
+            let _ = split_with_cid(&d[..n], Some(2));
+            let _ = split_with_cid(&d[..n], Some(200));
+        }
     }
 
     #[test]
