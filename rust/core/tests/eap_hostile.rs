@@ -173,6 +173,26 @@ fn two_interleaved_radius_authentications_are_two_conversations() {
     }
     let fl = run_radius(&mixed);
     assert_eq!(fl.len(), 2);
+    // Access-Accept / Access-Reject end a conversation: a tracker with room for one open
+    // conversation follows any number of them in turn (and each Challenge's State replaces the
+    // last: a long authentication is not cut off by old States)
+    let mut t = RadiusTracker::new(EapConfig::default(), 1);
+    let mut done = Vec::new();
+    for (i, p) in a.iter().chain(&b).chain(&a).enumerate() {
+        t.feed(p, i as u64 + 1, i as f64);
+        done.extend(t.take_finished());
+    }
+    assert_eq!(t.refused, 0);
+    assert!(t.is_empty());
+    let outcomes: Vec<_> = done.iter().map(|f| f.radius.clone().unwrap()).collect();
+    assert_eq!(outcomes, ["Access-Accept", "Access-Reject", "Access-Accept"]);
+    // one without an answer ends by idle time
+    let mut t = RadiusTracker::new(EapConfig::default(), 1);
+    t.feed(&a[0], 1, 0.0);
+    assert_eq!(t.expire(10.0, 30.0).len(), 0);
+    let idle = t.expire(100.0, 30.0);
+    assert_eq!((idle.len(), idle[0].identity.as_deref()), (1, Some("SEP001122334455")));
+    assert!(t.is_empty());
     assert_eq!(fl[0].radius.as_deref(), Some("Access-Accept"));
     assert_eq!(fl[1].radius.as_deref(), Some("Access-Reject"));
     assert_eq!(fl[1].alerts[0].description, "unknown_ca");

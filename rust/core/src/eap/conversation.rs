@@ -320,15 +320,23 @@ impl EapTlsConversation {
 
 /// The authentications on one RADIUS client (NAS) / server pair. A conversation is found by
 /// the State attribute the server gave in its last Access-Challenge (echoed by the next
-/// Access-Request), else it is new; answers are matched to requests by RADIUS identifier.
+/// Access-Request), else it is new; answers are matched to requests by RADIUS identifier. An
+/// Access-Accept or Access-Reject ends it ([`RadiusTracker::take_finished`]); so does idle time
+/// ([`RadiusTracker::expire`]). At most `max_conversations` are open at once.
 #[derive(Debug)]
 pub struct RadiusTracker {
     pub config: EapConfig,
     pub max_conversations: usize,
-    convs: Vec<EapTlsConversation>,
-    by_state: HashMap<Vec<u8>, usize>,
+    open: HashMap<u64, EapTlsConversation>,
+    next_id: u64,
+    by_state: HashMap<Vec<u8>, u64>,
+    /// conversation -> the State it was last given (replaced by the next Challenge's).
+    state_of: HashMap<u64, Vec<u8>>,
     /// RADIUS identifier -> conversation of the pending Access-Request.
-    pending: HashMap<u8, usize>,
+    pending: HashMap<u8, u64>,
+    /// (RADIUS identifier, conversation) of the last Accept/Reject: a retransmitted answer.
+    ended: HashMap<u8, u64>,
+    finished: Vec<EapTlsFlow>,
     /// Packets not parsed as RADIUS, answers to no known request, conversations refused.
     pub bad_packets: u64,
     pub unmatched: u64,
@@ -342,9 +350,13 @@ impl RadiusTracker {
         RadiusTracker {
             config,
             max_conversations,
-            convs: Vec::new(),
+            open: HashMap::new(),
+            next_id: 0,
             by_state: HashMap::new(),
+            state_of: HashMap::new(),
             pending: HashMap::new(),
+            ended: HashMap::new(),
+            finished: Vec::new(),
             bad_packets: 0,
             unmatched: 0,
             refused: 0,
@@ -352,12 +364,20 @@ impl RadiusTracker {
         }
     }
 
+    /// Conversations open now.
     pub fn len(&self) -> usize {
-        self.convs.len()
+        self.open.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.convs.is_empty()
+        self.open.is_empty()
+    }
+
+    fn forget(&mut self, conv: u64) {
+        if let Some(state) = self.state_of.remove(&conv) {
+            self.by_state.remove(&state);
+        }
+        self.pending.retain(|_, c| *c != conv);
     }
 
     /// Feed one RADIUS datagram (either direction: the code says which).
@@ -366,53 +386,92 @@ impl RadiusTracker {
             self.bad_packets += 1;
             return;
         };
-        let idx = match p.code {
+        let conv = match p.code {
             ACCESS_REQUEST => {
                 let known = p.attr(radius::ATTR_STATE).and_then(|s| self.by_state.get(s).copied());
-                let idx = match known {
-                    Some(i) => i,
+                let conv = match known.filter(|c| self.open.contains_key(c)) {
+                    Some(c) => c,
                     None => {
-                        if self.convs.len() >= self.max_conversations {
+                        if self.open.len() >= self.max_conversations {
                             self.refused += 1;
                             return;
                         }
-                        self.convs.push(EapTlsConversation::new(self.config.clone()));
-                        self.convs.len() - 1
+                        self.next_id += 1;
+                        self.open.insert(self.next_id, EapTlsConversation::new(self.config.clone()));
+                        self.next_id
                     }
                 };
-                self.pending.insert(p.id, idx);
-                idx
+                self.pending.insert(p.id, conv);
+                conv
             }
             ACCESS_ACCEPT | ACCESS_REJECT | ACCESS_CHALLENGE => {
-                // a retransmitted answer finds the same request still pending
-                let Some(&idx) = self.pending.get(&p.id) else {
+                let Some(&conv) = self.pending.get(&p.id) else {
+                    if self.ended.contains_key(&p.id) {
+                        return; // the answer that ended a conversation, sent again
+                    }
                     self.unmatched += 1;
                     return;
                 };
-                if let Some(state) = p.attr(radius::ATTR_STATE) {
-                    if p.code == ACCESS_CHALLENGE && self.by_state.len() < 4 * self.max_conversations {
-                        self.by_state.insert(state.to_vec(), idx);
+                if let Some(state) = p.attr(radius::ATTR_STATE).filter(|_| p.code == ACCESS_CHALLENGE) {
+                    // one State per conversation: the new one replaces the last
+                    if let Some(old) = self.state_of.insert(conv, state.to_vec()) {
+                        if self.by_state.get(&old) == Some(&conv) {
+                            self.by_state.remove(&old);
+                        }
                     }
+                    self.by_state.insert(state.to_vec(), conv);
                 }
-                idx
+                conv
             }
             _ => {
                 self.other += 1;
                 return;
             }
         };
-        let c = &mut self.convs[idx];
+        let Some(c) = self.open.get_mut(&conv) else { return };
         if p.truncated {
             c.anomaly(frame, ts, None, "radius_bad_attribute", "an attribute runs past the packet".to_owned());
         }
         c.feed_radius(p.code, &p.eap, frame, ts);
+        if matches!(p.code, ACCESS_ACCEPT | ACCESS_REJECT) {
+            if let Some(c) = self.open.remove(&conv) {
+                self.finished.push(c.flow());
+            }
+            self.forget(conv);
+            if self.ended.len() >= 256 {
+                self.ended.clear();
+            }
+            self.ended.insert(p.id, conv);
+        }
     }
 
-    /// Every conversation, in order of first frame.
+    /// The conversations ended by Access-Accept / Access-Reject since the last call, in order.
+    pub fn take_finished(&mut self) -> Vec<EapTlsFlow> {
+        std::mem::take(&mut self.finished)
+    }
+
+    /// End the conversations silent for more than `idle` seconds at `ts` (with the finished
+    /// ones), in order of first frame.
+    pub fn expire(&mut self, ts: f64, idle: f64) -> Vec<EapTlsFlow> {
+        let old: Vec<u64> = self.open.iter().filter(|(_, c)| ts - c.last_ts > idle).map(|(k, _)| *k).collect();
+        let mut out = self.take_finished();
+        for k in old {
+            if let Some(c) = self.open.remove(&k) {
+                out.push(c.flow());
+            }
+            self.forget(k);
+        }
+        out.sort_by_key(|f| f.first_frame);
+        out
+    }
+
+    /// Every conversation, finished or not, in order of first frame.
     pub fn finish(&mut self) -> Vec<EapTlsFlow> {
         self.by_state.clear();
+        self.state_of.clear();
         self.pending.clear();
-        let mut out: Vec<EapTlsFlow> = std::mem::take(&mut self.convs).iter().map(EapTlsConversation::flow).collect();
+        let mut out = self.take_finished();
+        out.extend(self.open.drain().map(|(_, c)| c.flow()));
         out.sort_by_key(|f| f.first_frame);
         out
     }
