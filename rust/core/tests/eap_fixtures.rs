@@ -124,3 +124,15 @@ fn eapol_peap_outer_handshake() {
     assert_eq!(f.method_version, Some(0));
     assert!(!f.cert_request);
 }
+
+#[test]
+fn radius_ttls_outer_handshake() {
+    let e = pcap::expect(&pcap::data("eap", "radius_ttls.expect"));
+    let fl = radius_flows("radius_ttls.pcap");
+    assert_eq!(fl.len(), 1);
+    let f = &fl[0];
+    check(f, &e, "EAP-TTLS");
+    assert_eq!(f.method_version, Some(0));
+    assert_eq!(f.radius.as_deref(), Some("Access-Accept"));
+    assert!(f.client_chain.is_empty());
+}

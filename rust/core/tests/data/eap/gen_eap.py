@@ -236,6 +236,10 @@ def main() -> int:
     fl = handshake(ise, None, [])
     pk = frame_eap(fl, 25, True)
     cases.append(("eapol_peap", eapol_frames(pk, None), schain, [], "", "success", None))
+    # EAP-TTLS's outer handshake, through RADIUS
+    fl = handshake(ise, None, [])
+    pk = frame_eap(fl, 21, True)
+    cases.append(("radius_ttls", radius_frames(pk), schain, [], "", "success", "Access-Accept"))
 
     for name, frames, sc, cc, alerts, outcome, radius_code in cases:
         path = HERE / f"{name}.pcap"
