@@ -76,6 +76,9 @@ fn mutual_auth_srtp_cookie_retransmission_and_demux() {
     check_common(f, &e);
     assert_eq!(sha_list(&f.client_chain), e["client_chain"]);
     assert!(f.cert_request);
+    // the server names the CA it accepts client certificates from (the phone's CAPF)
+    let names: Vec<String> = f.cert_request_ca_names.iter().map(hex::encode).collect();
+    assert_eq!(names, vec![e["cert_request_ca_names"].clone()]);
     assert_eq!(alerts(f), e["alerts"]);
     assert_eq!(e["alerts"], e["tshark_alerts"]);
     assert_eq!(f.outcome, "established");

@@ -111,6 +111,8 @@ pub struct DtlsFlow {
     pub server_chain: Vec<Vec<u8>>,
     pub client_chain: Vec<Vec<u8>>,
     pub cert_request: bool,
+    /// The CertificateRequest's certificate_authorities: DER distinguished names, as sent.
+    pub cert_request_ca_names: Vec<Vec<u8>>,
     pub alerts: Vec<AlertSeen>,
     pub srtp_offered: Vec<String>,
     pub srtp_profile: Option<String>,
@@ -393,6 +395,7 @@ impl DtlsAssociation {
             server_chain: s.chains.get(client.peer()).cloned().unwrap_or_default(),
             client_chain: s.chains.get(client).cloned().unwrap_or_default(),
             cert_request: s.cert_request.is_some(),
+            cert_request_ca_names: s.cert_request.as_ref().map(|r| r.ca_names.clone()).unwrap_or_default(),
             alerts: s.alerts.clone(),
             srtp_offered: self.srtp_offered.iter().map(|&p| profile_name(p)).collect(),
             srtp_profile: self.srtp_selected.map(profile_name),

@@ -99,6 +99,9 @@ pub struct EapTlsFlow {
     pub server_chain: Vec<Vec<u8>>,
     pub client_chain: Vec<Vec<u8>>,
     pub cert_request: bool,
+    /// The CertificateRequest's certificate_authorities (which CAs the server accepts a client
+    /// certificate from): DER distinguished names, as sent.
+    pub cert_request_ca_names: Vec<Vec<u8>>,
     pub alerts: Vec<AlertSeen>,
     pub history: String,
     /// "success" (EAP-Success or Access-Accept), "failure" (EAP-Failure or Access-Reject),
@@ -306,6 +309,7 @@ impl EapTlsConversation {
             server_chain: s.chains.get(client.peer()).cloned().unwrap_or_default(),
             client_chain: s.chains.get(client).cloned().unwrap_or_default(),
             cert_request: s.cert_request.is_some(),
+            cert_request_ca_names: s.cert_request.as_ref().map(|r| r.ca_names.clone()).unwrap_or_default(),
             alerts: s.alerts.clone(),
             history: s.history.clone(),
             outcome,

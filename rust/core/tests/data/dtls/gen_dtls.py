@@ -47,6 +47,7 @@ CIPHER10 = "ECDHE-RSA-AES256-SHA:@SECLEVEL=0"
 
 
 def ctx_for(ident: pki.Identity | None, trust: list, server: bool, verify: bool, dtls10: bool = False) -> SSL.Context:
+    """A DTLS context; a server verifying clients names its trust anchors in CertificateRequest."""
     ctx = SSL.Context(SSL.DTLS_SERVER_METHOD if server else SSL.DTLS_CLIENT_METHOD)
     ctx.set_options(OP_NO_QUERY_MTU | (OP_COOKIE_EXCHANGE if server else 0))
     if dtls10:
@@ -62,6 +63,9 @@ def ctx_for(ident: pki.Identity | None, trust: list, server: bool, verify: bool,
     store = ctx.get_cert_store()
     for t in trust:
         store.add_cert(crypto.X509.from_cryptography(t))
+    if verify and server:
+        for t in trust:
+            ctx.add_client_ca(crypto.X509.from_cryptography(t))
     if verify:
         mode = SSL.VERIFY_PEER | (SSL.VERIFY_FAIL_IF_NO_PEER_CERT if server else 0)
         ctx.set_verify(mode, lambda conn, cert, errno, depth, ok: bool(ok))
@@ -268,6 +272,8 @@ def main() -> int:
         }
         if gap is not None:
             expect["split_at_datagram"] = str(gap)
+        if name == "mutual_srtp":
+            expect["cert_request_ca_names"] = phone.root.subject.public_bytes().hex()
         want_certs = [sha(x) for x in schain + cchain]
         got = expect["tshark_certs"].split(",") if expect["tshark_certs"] else []
         assert got == want_certs, (name, got, want_certs)
