@@ -8,6 +8,8 @@ pub mod capture;
 pub mod link;
 pub mod tcp;
 pub mod tls;
+pub mod dtls;
+pub mod eap;
 pub mod quic;
 pub mod flow;
 pub mod engine;
