@@ -12,6 +12,9 @@
                                            # the order flows end and each flow's events stay in
                                            # the order emitted, as the Python engine's on_flow)
       "certificates": pyarrow.RecordBatch, # sha256, der, flow_ids, roles: each distinct DER once
+      "messages": pyarrow.RecordBatch,     # capture, flow_id, frame, ts, sender, kind, name: the
+                                           # ladder's arrows (schema.MESSAGE_COLUMNS), by flow id,
+                                           # each flow's in the order seen; empty with stream=True
       "stats": dict[str, int],             # the Python engine's counters, same names
       "capture_warnings": list[str],       # "code: detail"
       "first_ts": float | None, "last_ts": float | None,
@@ -19,7 +22,7 @@
       "bytes_read": int, "frames": int,
     }
 
-With ``columns=True`` the three tables are ``dict[str, list]`` (the same columns and values, no
+With ``columns=True`` the four tables are ``dict[str, list]`` (the same columns and values, no
 pyarrow import; what `inspector.rust_engine` uses).
 
 A capture that cannot be read raises `inspector.errors.CaptureError` with the message the Python

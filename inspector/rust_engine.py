@@ -22,7 +22,7 @@ from typing import Any, Iterable
 
 from .engine import Analysis, CertSeen
 from .errors import InspectError
-from .flows import EventRecord, FlowRecord, Limits
+from .flows import EventRecord, FlowRecord, Limits, MessageRecord
 
 _core: Any = None
 _import_error: str | None = None
@@ -153,6 +153,9 @@ def analysis_from_core(result: dict, capture: str) -> Analysis:
     e = _columns(result["events"])
     events = [EventRecord(capture, *row) for row in zip(
         e["flow_id"], e["frame"], e["ts"], e["kind"], e["sender"], e["code"], e["detail"])]
+    m = _columns(result["messages"])
+    messages = [MessageRecord(capture, *row) for row in zip(
+        m["flow_id"], m["frame"], m["ts"], m["sender"], m["kind"], map(intern, m["name"]))]
     stats: Counter = Counter(result["stats"])
     return Analysis(capture, flows, certs, events, stats, list(result["capture_warnings"]),
-                    result["first_ts"], result["last_ts"])
+                    result["first_ts"], result["last_ts"], messages)

@@ -64,6 +64,12 @@ def test_adapter_fills_x509_columns_from_the_der(columns):
     assert cert["subject_cn"] == "cucm1.example.lab"
     assert a.capture_warnings == ["capture_truncated: reading stopped: record cut short"]
     assert a.stats["frames"] == 10 and (a.first_ts, a.last_ts) == (1_700_000_000.25, 1_700_000_001.0)
+    from inspector.schema import message_rows
+    assert message_rows(a.messages) == [
+        dict(capture="fixture.pcap", flow_id=1, frame=1, ts=1_700_000_000.25, sender="client",
+             kind="handshake", name="ClientHello"),
+        dict(capture="fixture.pcap", flow_id=1, frame=8, ts=1_700_000_000.5, sender="server",
+             kind="alert", name="fatal unknown_ca")]
 
 
 def test_adapter_rows_feed_the_diagnoses():
@@ -86,7 +92,7 @@ def test_undecodable_certificate_becomes_cert_parse_error():
 def test_arrow_batches_and_list_columns_hold_the_same_values():
     arrow = core._sample_analysis(_sample_der())
     lists = core._sample_analysis(_sample_der(), columns=True)
-    for table in ("flows", "events", "certificates"):
+    for table in ("flows", "events", "certificates", "messages"):
         assert arrow[table].to_pydict() == lists[table], table
     assert str(arrow["flows"].schema.field("requested_ca_names").type) == "list<item: string>"
 
@@ -103,7 +109,7 @@ import os  # noqa: E402
 import random  # noqa: E402
 import sys  # noqa: E402
 
-from inspector.schema import cert_rows, event_rows, finding_rows, flow_rows  # noqa: E402
+from inspector.schema import cert_rows, event_rows, finding_rows, flow_rows, message_rows  # noqa: E402
 
 HAS_ENGINE = hasattr(core, "analyze")
 needs_engine = pytest.mark.skipif(not HAS_ENGINE, reason="this inspector._core has no analyze() yet")
@@ -158,7 +164,7 @@ KNOWN_DIFFERENCES: dict[tuple[str, str], str] = {
         "only: flows, events and findings are the same",
 }
 
-TABLES = ("flows", "certificates", "events", "findings")
+TABLES = ("flows", "certificates", "events", "findings", "messages")
 
 
 def _capture_files(folder: Path) -> list[Path]:
@@ -184,6 +190,7 @@ def _tables(path: Path, engine: str, ports=(), keylog=None) -> dict[str, list] |
     a = cap.analysis
     return {"flows": flow_rows(a.flows), "certificates": cert_rows(a),
             "events": event_rows(a.events), "findings": finding_rows(a),
+            "messages": message_rows(a.messages),
             "capture": dict(warnings=a.capture_warnings, first_ts=a.first_ts, last_ts=a.last_ts,
                             format=cap.format, bytes_read=cap.bytes_read, stats=dict(a.stats))}
 

@@ -74,6 +74,9 @@ pub struct Analysis {
     /// Distinct certificates in the order first seen.
     pub certificates: Vec<CertSeen>,
     pub events: Vec<EventRecord>,
+    /// The ladder's arrows, each flow's in the order seen, flows in id order (empty in streaming
+    /// mode, as the Python engine's `Analysis.messages`).
+    pub messages: Vec<MessageRecord>,
     pub stats: Stats,
     /// "code: detail" lines, as the Python engine's `capture_warnings`.
     pub capture_warnings: Vec<String>,
@@ -83,6 +86,19 @@ pub struct Analysis {
     /// "pcap", "pcapng" (with ".gz" when compressed), as the reader names it.
     pub format: String,
     pub bytes_read: u64,
+}
+
+/// One `messages` row (Python's `MessageRecord`): a handshake message, ChangeCipherSpec, alert,
+/// application data record or TCP event of a flow, with its sender.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct MessageRecord {
+    pub flow_id: u64,
+    pub frame: u64,
+    pub ts: f64,
+    /// `"client"` or `"server"`.
+    pub sender: &'static str,
+    pub kind: &'static str,
+    pub name: String,
 }
 
 /// The one error type of the engine: the capture cannot be read at all.
@@ -174,6 +190,12 @@ pub fn sample_analysis(der: Vec<u8>) -> Analysis {
     Analysis {
         flows: vec![failed, bare],
         certificates: vec![CertSeen { der, sha256: fp, flow_ids: vec![1], roles: vec!["client"] }],
+        messages: vec![
+            MessageRecord { flow_id: 1, frame: 1, ts: 1_700_000_000.25, sender: "client", kind: "handshake",
+                            name: "ClientHello".into() },
+            MessageRecord { flow_id: 1, frame: 8, ts: 1_700_000_000.5, sender: "server", kind: "alert",
+                            name: "fatal unknown_ca".into() },
+        ],
         events: vec![
             EventRecord {
                 flow_id: Some(1),
@@ -355,6 +377,7 @@ struct Table {
     tombstones: VecDeque<Tombstone>,
     flows: Vec<FlowRecord>,
     events: Vec<EventRecord>,
+    messages: Vec<MessageRecord>,
     certs: Vec<CertSeen>,
     cert_index: HashMap<String, usize, TableHasher>,
     stats: Stats,
@@ -388,6 +411,7 @@ impl Analyzer {
                 tombstones: VecDeque::new(),
                 flows: Vec::new(),
                 events: Vec::new(),
+                messages: Vec::new(),
                 certs: Vec::new(),
                 cert_index: HashMap::default(),
                 stats: Stats::default(),
@@ -422,7 +446,7 @@ impl Analyzer {
         }
         t.last_ts = Some(ts);
         let frame = t.frame;
-        let ctx = Ctx { tls_ports: &self.tls_ports, limits: &self.limits, keylog: &self.keylog };
+        let ctx = Ctx { tls_ports: &self.tls_ports, limits: &self.limits, keylog: &self.keylog, stream: self.stream };
         // Fast path: Ethernet II, IPv4 without options or fragmentation, TCP. A packet of a judged
         // connection costs a few index operations and one hash lookup.
         if linktype == 1 && data.len() >= 54 && data[12] == 8 && data[13] == 0 && data[14] == 0x45
@@ -479,7 +503,7 @@ impl Analyzer {
     /// The end of the capture: every connection still in flight is judged and reported, flows
     /// are numbered by start time. `capture_warnings` are the reader's (code, detail).
     pub fn finish(mut self, capture_warnings: &[(String, String)]) -> Analysis {
-        let ctx = Ctx { tls_ports: &self.tls_ports, limits: &self.limits, keylog: &self.keylog };
+        let ctx = Ctx { tls_ports: &self.tls_ports, limits: &self.limits, keylog: &self.keylog, stream: self.stream };
         let t = &mut self.state;
         let ids: Vec<usize> = t.active.values().copied().collect();
         for id in ids {
@@ -524,6 +548,7 @@ impl Analyzer {
             flows: std::mem::take(&mut t.flows),
             certificates: std::mem::take(&mut t.certs),
             events: std::mem::take(&mut t.events),
+            messages: std::mem::take(&mut t.messages),
             stats: std::mem::take(&mut t.stats),
             capture_warnings: warnings,
             first_ts: t.first_ts,
@@ -540,6 +565,8 @@ struct Ctx<'a> {
     tls_ports: &'a [u16],
     limits: &'a Limits,
     keylog: &'a Option<Arc<KeyLog>>,
+    /// Streaming order: no messages table is kept (as the Python engine's `on_flow` mode).
+    stream: bool,
 }
 
 #[inline]
@@ -566,6 +593,10 @@ impl Table {
                 e.flow_id = Some(renumber[id as usize]);
             }
         }
+        for ms in t.messages.iter_mut() {
+            ms.flow_id = renumber[ms.flow_id as usize];
+        }
+        t.messages.sort_by_key(|ms| ms.flow_id); // stable: each flow's stay in order
         for c in t.certs.iter_mut() {
             for id in c.flow_ids.iter_mut() {
                 *id = renumber[*id as usize];
@@ -786,6 +817,12 @@ impl Table {
                 code: an.code.to_string(),
                 detail: an.detail.to_string(),
             });
+        }
+        if !ctx.stream {
+            for ms in &s.messages {
+                self.messages.push(MessageRecord { flow_id, frame: ms.frame, ts: ms.ts, sender: who(ms.side),
+                                                   kind: ms.kind, name: ms.name.clone() });
+            }
         }
         let codes = c.tcp_anomalies().into_iter().chain(c.warnings.iter().map(|w| w.code()));
         for code in codes {

@@ -264,12 +264,20 @@ impl Connection {
             self.closed_by = Some(side);
             self.close_kind = Some(if flags & TCP_RST != 0 { CloseKind::Rst } else { CloseKind::Fin });
             self.close_frame = Some(frame);
+            self.session.log(side, "tcp", if flags & TCP_RST != 0 { "RST" } else { "FIN" }, frame, ts);
         }
         if self.judged() {
             return;
         }
+        let pending = self.reasm[idx(side)].pending_bytes;
         let chunks = self.reasm[idx(side)].segment(seq, payload, flags & TCP_SYN != 0);
         if chunks.is_empty() {
+            if !payload.is_empty() && self.reasm[idx(side)].pending_bytes == pending
+                && !self.session.started.is_empty()
+            {
+                // nothing delivered, nothing new stored: bytes already seen (a retransmission)
+                self.session.log(side, "tcp", "retransmission", frame, ts);
+            }
             if closing {
                 self.flush(frame, ts);
             }

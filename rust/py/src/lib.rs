@@ -20,7 +20,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
 use tlsinspect_core::capture::CaptureReader;
-use tlsinspect_core::engine::{analyze_reader, open_file, Analysis, CertSeen, EngineError, TableHasher};
+use tlsinspect_core::engine::{analyze_reader, open_file, Analysis, CertSeen, EngineError, MessageRecord, TableHasher};
 use tlsinspect_core::flow::{EventRecord, FlowRecord, Limits};
 use tlsinspect_core::tls::decrypt::parse_keylog;
 
@@ -201,6 +201,36 @@ fn events_batch(events: &[EventRecord], capture: &str) -> Result<RecordBatch, ar
     RecordBatch::try_from_iter(cols)
 }
 
+fn messages_batch(messages: &[MessageRecord], capture: &str) -> Result<RecordBatch, arrow_schema::ArrowError> {
+    let n = messages.len();
+    let mut capture_col = StringBuilder::with_capacity(n, n * capture.len());
+    let mut flow_id = UInt64Builder::with_capacity(n);
+    let mut frame = UInt64Builder::with_capacity(n);
+    let mut ts = Float64Builder::with_capacity(n);
+    let mut sender = StringBuilder::new();
+    let mut kind = StringBuilder::new();
+    let mut name = StringBuilder::new();
+    for m in messages {
+        capture_col.append_value(capture);
+        flow_id.append_value(m.flow_id);
+        frame.append_value(m.frame);
+        ts.append_value(m.ts);
+        sender.append_value(m.sender);
+        kind.append_value(m.kind);
+        name.append_value(&m.name);
+    }
+    let cols: Vec<(&str, ArrayRef)> = vec![
+        ("capture", Arc::new(capture_col.finish())),
+        ("flow_id", Arc::new(flow_id.finish())),
+        ("frame", Arc::new(frame.finish())),
+        ("ts", Arc::new(ts.finish())),
+        ("sender", Arc::new(sender.finish())),
+        ("kind", Arc::new(kind.finish())),
+        ("name", Arc::new(name.finish())),
+    ];
+    RecordBatch::try_from_iter(cols)
+}
+
 fn certs_batch(certs: &[CertSeen]) -> Result<RecordBatch, arrow_schema::ArrowError> {
     let mut sha256 = StringBuilder::new();
     let mut der = BinaryBuilder::new();
@@ -356,6 +386,19 @@ fn event_columns<'py>(py: Python<'py>, events: &[EventRecord], capture: &str) ->
     Ok(c.d)
 }
 
+fn message_columns<'py>(py: Python<'py>, messages: &[MessageRecord], capture: &str) -> PyResult<Bound<'py, PyDict>> {
+    let c = Columns::new(py);
+    let m = messages;
+    c.strs("capture", m.iter().map(|_| Some(capture)))?;
+    c.col("flow_id", m.iter().map(|x| x.flow_id))?;
+    c.col("frame", m.iter().map(|x| x.frame))?;
+    c.col("ts", m.iter().map(|x| x.ts))?;
+    c.strs("sender", m.iter().map(|x| Some(x.sender)))?;
+    c.strs("kind", m.iter().map(|x| Some(x.kind)))?;
+    c.strs("name", m.iter().map(|x| Some(x.name.as_str())))?;
+    Ok(c.d)
+}
+
 fn cert_columns<'py>(py: Python<'py>, certs: &[CertSeen]) -> PyResult<Bound<'py, PyDict>> {
     let c = Columns::new(py);
     c.col("sha256", certs.iter().map(|x| x.sha256.as_str()))?;
@@ -373,10 +416,12 @@ fn to_dict<'py>(py: Python<'py>, a: &Analysis, capture: &str, columns: bool) -> 
         d.set_item("flows", flow_columns(py, &a.flows, capture)?)?;
         d.set_item("events", event_columns(py, &a.events, capture)?)?;
         d.set_item("certificates", cert_columns(py, &a.certificates)?)?;
+        d.set_item("messages", message_columns(py, &a.messages, capture)?)?;
     } else {
         d.set_item("flows", flows_batch(&a.flows, capture).map_err(arrow_err)?.to_pyarrow(py)?)?;
         d.set_item("events", events_batch(&a.events, capture).map_err(arrow_err)?.to_pyarrow(py)?)?;
         d.set_item("certificates", certs_batch(&a.certificates).map_err(arrow_err)?.to_pyarrow(py)?)?;
+        d.set_item("messages", messages_batch(&a.messages, capture).map_err(arrow_err)?.to_pyarrow(py)?)?;
     }
     let stats = PyDict::new(py);
     for (k, v) in a.stats.iter() {

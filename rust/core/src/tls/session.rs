@@ -247,6 +247,25 @@ pub struct AlertSeen {
     pub after: Option<String>,
 }
 
+/// The most messages logged per connection: a ladder needs the handshake, not a renegotiation
+/// storm (Python's `MAX_MESSAGES`).
+pub const MAX_MESSAGES: usize = 64;
+
+/// One arrow of the ladder diagram (Python's `MessageSeen`): a handshake message,
+/// ChangeCipherSpec, alert, application data record, or a TCP event, in the order seen.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MessageSeen {
+    /// The direction that sent it.
+    pub side: Side,
+    /// `"handshake"`, `"encrypted_handshake"`, `"change_cipher_spec"`, `"alert"`,
+    /// `"application_data"`, or `"tcp"` (logged by the connection: retransmission, RST, FIN).
+    pub kind: &'static str,
+    /// `"ClientHello"`, `"Finished"`, `"fatal unknown_ca"`, `"encrypted record (53 bytes)"`...
+    pub name: String,
+    pub frame: u64,
+    pub ts: f64,
+}
+
 /// Something odd in the connection (record layer or session), with a stable snake_case code.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SessionAnomaly {
@@ -276,6 +295,8 @@ pub struct TLSSession {
     pub server_kx: Option<ServerKeyExchange>,
     pub alerts: Vec<AlertSeen>,
     pub anomalies: Vec<SessionAnomaly>,
+    /// The ladder's arrows, at most `MAX_MESSAGES`.
+    pub messages: Vec<MessageSeen>,
     /// Zeek-style history, one ASCII letter per event.
     pub history: String,
     /// side -> frame of its ChangeCipherSpec.
@@ -337,6 +358,7 @@ impl TLSSession {
             server_kx: None,
             alerts: Vec::new(),
             anomalies: Vec::new(),
+            messages: Vec::new(),
             history: String::new(),
             ccs: SideMap::new(),
             finished: SideMap::new(),
@@ -368,6 +390,13 @@ impl TLSSession {
     fn anomaly(&mut self, frame: u64, ts: f64, side: Option<Side>, code: impl Into<String>, detail: impl Into<String>) {
         if self.anomalies.len() < MAX_ANOMALIES {
             self.anomalies.push(SessionAnomaly { frame, ts, side, code: code.into(), detail: detail.into() });
+        }
+    }
+
+    /// Log one arrow of the ladder (the connection logs its TCP events here too).
+    pub fn log(&mut self, side: Side, kind: &'static str, name: impl Into<String>, frame: u64, ts: f64) {
+        if self.messages.len() < MAX_MESSAGES {
+            self.messages.push(MessageSeen { side, kind, name: name.into(), frame, ts });
         }
     }
 
@@ -417,6 +446,7 @@ impl TLSSession {
                 }
                 let is_client = self.side_is_client(side);
                 self.push_letter('i', is_client);
+                self.log(side, "change_cipher_spec", "ChangeCipherSpec", c.frame, ts);
             }
             Event::EncryptedHandshake(e) => {
                 if let Some(d) = self.tls12_decryptors.get_mut(side) {
@@ -426,6 +456,7 @@ impl TLSSession {
                     self.finished.insert(side, e.frame);
                     let is_client = self.side_is_client(side);
                     self.push_letter('f', is_client);
+                    self.log(side, "encrypted_handshake", "Finished", e.frame, ts);
                 }
             }
             Event::AlertRecord(a) => self.alert(side, a, ts),
@@ -446,6 +477,15 @@ impl TLSSession {
     }
 
     fn appdata_record(&mut self, side: Side, ev: ApplicationData, ts: f64) {
+        if self.server_hello.is_some() && self.tls13 && self.encrypted_order.len() < MAX_ENCRYPTED_ORDER {
+            // TLS 1.3: each encrypted record of the handshake is an arrow (its size tells Finished
+            // from an alert, see flow::tls13_outcome); decrypted ones appear as their messages
+            if ev.record.is_empty() || !self.decryptors.contains_key(side) {
+                self.log(side, "application_data", format!("encrypted record ({} bytes)", ev.length), ev.frame, ts);
+            }
+        } else if !self.appdata.contains_key(side) {
+            self.log(side, "application_data", "ApplicationData", ev.frame, ts);
+        }
         *self.appdata.setdefault(side, 0) += 1;
         if let Some(d) = self.tls12_decryptors.get_mut(side) {
             d.skip();
@@ -577,6 +617,7 @@ impl TLSSession {
         }
         self.history.push('C');
         self.last_message.insert(side, "ClientHello".to_owned());
+        self.log(side, "handshake", "ClientHello (SSLv2)", ev.frame, ts);
     }
 
     /// Fingerprint the ClientHello now, then keep only what the flow row needs: a connection in
@@ -603,6 +644,7 @@ impl TLSSession {
         let rec = &ev.record;
         self.history.push('s');
         self.last_message.insert(side, "ServerHello (SSLv2)".to_owned());
+        self.log(side, "handshake", "ServerHello (SSLv2)", ev.frame, ts);
         // Python slices clamp: a short record reads short (possibly empty) length fields.
         let be = |from: usize, to: usize| -> usize {
             rec.get(from.min(rec.len())..to.min(rec.len())).unwrap_or(&[]).iter().fold(0, |a, &b| (a << 8) | usize::from(b))
@@ -657,6 +699,8 @@ impl TLSSession {
             let code = format!("bad_{}", snake(&name));
             self.anomaly(ev.frame, ts, Some(side), code, format!("{name} does not parse: {e}"));
         }
+        let name = self.last_message.get(side).cloned().unwrap_or_default();
+        self.log(side, "handshake", name, ev.frame, ts);
     }
 
     fn parse_message(&mut self, side: Side, ev: &HandshakeMessage, ts: f64) -> Result<(), ParseError> {
@@ -763,6 +807,7 @@ impl TLSSession {
                 after,
             });
             self.push_letter('q', is_client);
+            self.log(side, "alert", "encrypted alert", ev.frame, ts);
             return;
         }
         let parsed = match messages::parse_alert(&ev.payload) {
@@ -777,12 +822,14 @@ impl TLSSession {
                 Some(c) if CERT_ALERTS.contains(&a.description) => Some(c.clone()),
                 _ => after.clone(),
             };
+            let (level, description) = (a.level_name(), alert_name(a.description));
+            self.log(side, "alert", format!("{level} {description}"), ev.frame, ts);
             self.alerts.push(AlertSeen {
                 frame: ev.frame,
                 ts,
                 side,
-                level: a.level_name(),
-                description: alert_name(a.description),
+                level,
+                description,
                 code: Some(a.description),
                 after: when,
             });
