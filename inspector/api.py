@@ -167,7 +167,7 @@ def read_capture(path: str | os.PathLike, *, ports: Iterable[int] = (),
     if engine == "rust":
         from . import rust_engine
         analysis, fmt, nread = rust_engine.analyze(path, ports=ports, limits=limits,
-                                                   keylog=_read_keylog_bytes(keylog, limits, path))
+                                                   keylog=_read_keylog(keylog, limits, path))
     else:
         reader = CaptureReader(path)
         analyzer = Analyzer(path.name, ports=ports, limits=limits, keylog=_read_keylog(keylog, limits, path))
@@ -324,19 +324,6 @@ def _read_keylog(path: str | os.PathLike | None, limits: Limits | None = None,
     return log
 
 
-def _read_keylog_bytes(path: str | os.PathLike | None, limits: Limits | None = None,
-                       capture: str | os.PathLike | None = None) -> bytes | None:
-    """The key log file's bytes for the Rust engine (given, else beside the capture), checked as
-    `_read_keylog` checks it."""
-    if path is None:
-        path = keylog_beside(capture) if capture is not None else None
-        if path is None:
-            return None
-    if _read_keylog(path, limits) is None:
-        return None
-    return Path(path).read_bytes()
-
-
 def stream_capture(path: str | os.PathLike, on_rows: Callable[[str, list[dict]], None], *,
                    ports: Iterable[int] = (), limits: Limits | None = None,
                    keylog: str | os.PathLike | None = None, batch_size: int = 1000,
@@ -382,7 +369,7 @@ def stream_capture(path: str | os.PathLike, on_rows: Callable[[str, list[dict]],
     if chosen == "rust":
         from . import rust_engine
         analysis, fmt, nread = rust_engine.analyze(path, ports=ports, limits=limits,
-                                                   keylog=_read_keylog_bytes(keylog, limits, path), stream=True)
+                                                   keylog=_read_keylog(keylog, limits, path), stream=True)
         analyzer = SimpleNamespace(capture=analysis.capture, certs=analysis.certificates)
         by_flow: dict = {}
         for ev in analysis.events:

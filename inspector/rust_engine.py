@@ -23,6 +23,7 @@ from typing import Any, Iterable
 from .engine import Analysis, CertSeen
 from .errors import InspectError
 from .flows import EventRecord, FlowRecord, Limits, MessageRecord
+from .tls.decrypt import LABELS, KeyLog
 
 _core: Any = None
 _import_error: str | None = None
@@ -57,21 +58,39 @@ def available() -> bool:
 
 
 def analyze(path: str | os.PathLike, *, ports: Iterable[int] = (), limits: Limits | None = None,
-            keylog: bytes | None = None, stream: bool = False) -> tuple[Analysis, str, int]:
+            keylog: bytes | KeyLog | None = None, stream: bool = False) -> tuple[Analysis, str, int]:
     """One capture through the Rust engine: (analysis, format, bytes read).
 
-    ``keylog`` is the text of an NSS key log file, as bytes.  ``stream``: number flows in the
+    ``keylog`` is the text of an NSS key log file, as bytes, or the `KeyLog` `api._read_keylog`
+    read (its warnings become capture warnings, with ``keylog_unmatched`` when no flow used it).  ``stream``: number flows in the
     order they end, as the Python engine's streaming mode does.  Raises `CaptureError` as the
     Python engine does, with the same messages."""
     core = load_core()
     limits = limits or Limits()
     path = Path(path)
+    report = {}
+    if isinstance(keylog, KeyLog):  # read by api._read_keylog: its warnings, and keylog_unmatched in Rust
+        report = dict(keylog_source=keylog.source, keylog_entries=len(keylog),
+                      keylog_warnings=[(str(c), str(d)) for c, d in keylog.warnings])
+        keylog = keylog_text(keylog)
     result = core.analyze(str(path), capture=path.name, ports=sorted(set(int(p) for p in ports)),
                           max_flows=limits.max_flows, max_handshake_bytes=limits.max_handshake_bytes,
                           max_pending_bytes=limits.max_pending_bytes, max_certs=limits.max_certs,
                           max_tombstones=limits.max_tombstones, keylog=keylog, stream=stream,
+                          max_frag_datagrams=limits.max_frag_datagrams, max_frag_bytes=limits.max_frag_bytes,
+                          frag_timeout=float(limits.frag_timeout), **report,
                           columns=True)  # plain lists: no pyarrow (and numpy) import on this path
     return analysis_from_core(result, path.name), result["format"], result["bytes_read"]
+
+
+def keylog_text(log: KeyLog) -> bytes:
+    """A parsed key log back as NSS key log lines (the last secret per label, as parsed), for the
+    Rust engine: the file is read once, streamed and bounded, by `api._read_keylog`."""
+    lines = []
+    for cr, found in log.secrets.items():
+        for i in range(0, len(found), 2):
+            lines.append(f"{LABELS[found[i]]} {cr.hex()} {found[i + 1].hex()}\n")
+    return "".join(lines).encode("ascii")
 
 
 def _columns(table) -> dict[str, list]:

@@ -250,6 +250,20 @@ def test_same_tables_with_a_key_log():
                keylog=ROOT / "pcaps" / "tls13_443.keylog")
 
 
+@needs_engine
+@pytest.mark.parametrize("text", [b"CLIENT_RANDOM " + b"ab" * 32 + b" " + b"cd" * 48 + b"\nnot a line\n",
+                                  b"# nothing but a comment\n"], ids=["unmatched", "empty"])
+def test_same_key_log_warnings(tmp_path, text):
+    """keylog_unmatched (no TLS flow used a secret: decided in Rust), keylog_bad_lines and
+    keylog_empty (the file's reader's) come out of both engines, in the same place."""
+    keylog = tmp_path / "other.keylog"
+    keylog.write_bytes(text)
+    check_same("pcaps/cisco_lab_mix.pcapng+" + keylog.name, SAMPLE, keylog=keylog)
+    warnings = inspector.read_capture(SAMPLE, keylog=keylog, engine="rust").analysis.capture_warnings
+    codes = [w.split(":")[0] for w in warnings]
+    assert codes == (["keylog_bad_lines", "keylog_unmatched"] if b"CLIENT_RANDOM" in text else ["keylog_empty"])
+
+
 # synth scenarios x framings, as tests/test_scenarios.py builds them
 sys.path.insert(0, str(ROOT / "tests"))
 from test_scenarios import FRAMINGS, NAMES  # noqa: E402

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use crate::capture::{CaptureError, CaptureReader};
 use crate::flow::{build_flow, ConnState, ConnWarning, Connection, EventRecord, FlowRecord, Limits,
                   DEFAULT_TLS_PORTS};
-use crate::link::{ip_to_string, LinkDecoder};
+use crate::link::{ip_to_string, FragLimits, LinkDecoder};
 use crate::tcp::{TCP_ACK, TCP_RST, TCP_SYN};
 use crate::tls::decrypt::{parse_keylog, KeyLog};
 use crate::tls::session::Side;
@@ -364,6 +364,40 @@ pub struct Analyzer {
     /// Streaming order (as the Python engine's `on_flow` mode): flow ids follow the order flows
     /// end, and each flow's events stay in the order emitted.
     pub stream: bool,
+    /// The `--keylog` file, as the capture warnings report it (see [`KeylogReport`]).
+    pub keylog_report: Option<KeylogReport>,
+}
+
+/// What the key log file's reader (Python's `api._read_keylog`) met: its warnings come after the
+/// reader's capture warnings, then `keylog_unmatched` when none of its `entries` client randoms
+/// was looked up by a TLS flow of the capture.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct KeylogReport {
+    /// The file's name as the warnings give it.
+    pub source: String,
+    /// Client randoms with secrets (Python's `len(log)`).
+    pub entries: usize,
+    /// (code, detail): keylog_beside, keylog_truncated, keylog_empty, keylog_bad_lines...
+    pub warnings: Vec<(String, String)>,
+}
+
+/// Capture warnings for what IPv4 reassembly dropped (Python's `link.FRAGMENT_WARNINGS`).
+fn fragment_warning(reason: &str, n: u64, lim: &FragLimits) -> Option<String> {
+    Some(match reason {
+        "ip_fragment_table_full" => format!(
+            "{n} fragmented IPv4 datagrams were dropped: more than {} were in progress at once (the oldest is evicted)",
+            lim.max_datagrams
+        ),
+        "ip_fragment_expired" => format!(
+            "{n} fragmented IPv4 datagrams never completed (a fragment missing after {} s of capture time, or at \
+             the end of the capture)",
+            lim.timeout
+        ),
+        "ip_fragment_too_large" => {
+            format!("{n} IPv4 fragments were dropped: their datagram would exceed {} bytes", lim.max_bytes)
+        }
+        _ => return None,
+    })
 }
 
 /// Everything but the link decoder (so a decoded packet, which borrows the decoder, can be
@@ -382,6 +416,8 @@ struct Table {
     cert_index: HashMap<String, usize, TableHasher>,
     stats: Stats,
     emitted: u64,
+    /// Emitted flows whose client random the key log held.
+    keylog_hits: u64,
     frame: u64,
     first_ts: Option<f64>,
     last_ts: Option<f64>,
@@ -396,12 +432,14 @@ impl Analyzer {
                 tls_ports.push(*p);
             }
         }
+        let frag = limits.frag;
         Analyzer {
             tls_ports,
+            keylog_report: None,
             limits,
             keylog,
             stream: false,
-            decoder: LinkDecoder::new(),
+            decoder: LinkDecoder::with_limits(frag),
             state: Table {
                 map: ConnMap::default(),
                 slab: Vec::new(),
@@ -416,6 +454,7 @@ impl Analyzer {
                 cert_index: HashMap::default(),
                 stats: Stats::default(),
                 emitted: 0,
+                keylog_hits: 0,
                 frame: 0,
                 first_ts: None,
                 last_ts: None,
@@ -528,7 +567,16 @@ impl Analyzer {
     fn finish_capture(mut self, capture_warnings: &[(String, String)]) -> Analysis {
         let t = &mut self.state;
         let mut warnings = Vec::new();
-        for (code, detail) in capture_warnings {
+        let mut all: Vec<(String, String)> = capture_warnings.to_vec();
+        if let Some(log) = &self.keylog_report {
+            all.extend(log.warnings.iter().cloned());
+            if log.entries > 0 && t.keylog_hits == 0 && t.emitted > 0 {
+                all.push(("keylog_unmatched".into(), format!(
+                    "the key log {} holds secrets for {} connections, none of them a TLS flow of this capture: \
+                     nothing was decrypted", log.source, log.entries)));
+            }
+        }
+        for (code, detail) in &all {
             warnings.push(format!("{code}: {detail}"));
             t.events.push(EventRecord { kind: "warning", code: code.clone(), detail: detail.clone(),
                                         ..EventRecord::default() });
@@ -536,6 +584,10 @@ impl Analyzer {
         self.decoder.finish();
         for (reason, n) in &self.decoder.skipped {
             t.stats.add(&format!("skipped_{reason}"), *n);
+            if let Some(detail) = fragment_warning(reason, *n, &self.limits.frag) {
+                warnings.push(format!("{reason}: {detail}"));
+                t.events.push(EventRecord { kind: "warning", code: reason.clone(), detail, ..EventRecord::default() });
+            }
             if let Some(lt) = reason.strip_prefix("unsupported_linktype_") {
                 let detail = format!("link type {lt} is not supported: {n} packets skipped");
                 warnings.push(format!("unsupported_linktype: {detail}"));
@@ -750,6 +802,7 @@ impl Table {
             return;
         }
         self.emitted += 1;
+        self.keylog_hits += u64::from(c.session.keylog_hit);
         let flow_id = self.emitted;
         let rec = build_flow(c, flow_id, ctx.tls_ports);
         let s = &c.session;
@@ -840,11 +893,19 @@ impl Table {
 
 /// A capture through the engine, as `inspector.api._run` does it: a capture broken after some
 /// packets keeps them, with a `capture_truncated` warning; broken before any is an error.
-pub fn analyze_reader(mut reader: CaptureReader, ports: &[u16], limits: Limits,
+pub fn analyze_reader(reader: CaptureReader, ports: &[u16], limits: Limits,
                       keylog: Option<Arc<KeyLog>>, stream: bool) -> Result<Analysis, EngineError> {
+    analyze_reader_with(reader, ports, limits, keylog, None, stream)
+}
+
+/// [`analyze_reader`], with the key log file's report (its warnings and `keylog_unmatched`).
+pub fn analyze_reader_with(mut reader: CaptureReader, ports: &[u16], limits: Limits, keylog: Option<Arc<KeyLog>>,
+                           keylog_report: Option<KeylogReport>, stream: bool) -> Result<Analysis, EngineError> {
+    let keylog = keylog.filter(|k| !k.is_empty()); // an empty key log decrypts nothing (Python's Analyzer)
     let base = keylog.clone();
     let mut analyzer = Analyzer::new(ports, limits, keylog);
     analyzer.stream = stream;
+    analyzer.keylog_report = keylog_report;
     let mut truncated: Option<CaptureError> = None;
     let mut dsb_seen = 0;
     loop {

@@ -10,7 +10,7 @@
 pub const DEFAULT_TLS_PORTS: [u16; 6] = [443, 2443, 3804, 5061, 6972, 8443];
 
 /// Resource limits; hitting one is a warning on the flow, never a failure.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Limits {
     /// Handshakes in flight before the oldest is evicted.
     pub max_flows: usize,
@@ -22,6 +22,11 @@ pub struct Limits {
     pub max_certs: usize,
     /// Finished connections remembered (to skip their packets).
     pub max_tombstones: usize,
+    /// IPv4 reassembly bounds (Python's `max_frag_datagrams`, `max_frag_bytes`, `frag_timeout`).
+    pub frag: FragLimits,
+    /// Handshake bytes buffered by all flows in flight (over it the flow holding the most is
+    /// evicted: `evicted_memory_budget`).
+    pub max_buffered_bytes: usize,
 }
 
 impl Default for Limits {
@@ -32,6 +37,8 @@ impl Default for Limits {
             max_pending_bytes: 256 * 1024,
             max_certs: 32,
             max_tombstones: 500_000,
+            frag: FragLimits::default(),
+            max_buffered_bytes: 512 * 1024 * 1024,
         }
     }
 }
@@ -97,7 +104,7 @@ pub struct EventRecord {
 
 use std::sync::Arc;
 
-use crate::link::ip_to_string;
+use crate::link::{ip_to_string, FragLimits};
 use crate::tcp::{StreamReassembler, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN};
 use crate::tls::decrypt::KeyLog;
 use crate::tls::detect::{classify_start, prelude_protocol, StartKind};

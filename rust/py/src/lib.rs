@@ -20,7 +20,9 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
 use tlsinspect_core::capture::CaptureReader;
-use tlsinspect_core::engine::{analyze_reader, open_file, Analysis, CertSeen, EngineError, MessageRecord, TableHasher};
+use tlsinspect_core::engine::{analyze_reader_with, open_file, Analysis, CertSeen, EngineError, KeylogReport,
+                              MessageRecord, TableHasher};
+use tlsinspect_core::link::FragLimits;
 use tlsinspect_core::flow::{EventRecord, FlowRecord, Limits};
 use tlsinspect_core::tls::decrypt::parse_keylog;
 
@@ -441,13 +443,25 @@ fn to_dict<'py>(py: Python<'py>, a: &Analysis, capture: &str, columns: bool) -> 
 #[pyfunction]
 #[pyo3(signature = (path, *, data = None, fd = None, capture, ports, max_flows, max_handshake_bytes,
                     max_pending_bytes, max_certs, max_tombstones, keylog = None, stream = false,
-                    columns = false))]
+                    columns = false, max_frag_datagrams = None, max_frag_bytes = None,
+                    frag_timeout = None, keylog_source = None, keylog_entries = 0,
+                    keylog_warnings = Vec::new()))]
 #[allow(clippy::too_many_arguments)]
 fn analyze<'py>(py: Python<'py>, path: Option<String>, data: Option<Vec<u8>>, fd: Option<i32>,
                 capture: &str, ports: Vec<u16>, max_flows: usize, max_handshake_bytes: usize,
                 max_pending_bytes: usize, max_certs: usize, max_tombstones: usize,
-                keylog: Option<Vec<u8>>, stream: bool, columns: bool) -> PyResult<Bound<'py, PyDict>> {
-    let limits = Limits { max_flows, max_handshake_bytes, max_pending_bytes, max_certs, max_tombstones };
+                keylog: Option<Vec<u8>>, stream: bool, columns: bool, max_frag_datagrams: Option<usize>,
+                max_frag_bytes: Option<usize>, frag_timeout: Option<f64>, keylog_source: Option<String>,
+                keylog_entries: usize, keylog_warnings: Vec<(String, String)>) -> PyResult<Bound<'py, PyDict>> {
+    let d = FragLimits::default();
+    let frag = FragLimits {
+        max_datagrams: max_frag_datagrams.unwrap_or(d.max_datagrams),
+        max_bytes: max_frag_bytes.unwrap_or(d.max_bytes),
+        timeout: frag_timeout.unwrap_or(d.timeout),
+    };
+    let limits = Limits { max_flows, max_handshake_bytes, max_pending_bytes, max_certs, max_tombstones, frag,
+                          ..Limits::default() };
+    let report = keylog_source.map(|source| KeylogReport { source, entries: keylog_entries, warnings: keylog_warnings });
     // A panic would be a bug of ours: it becomes a RuntimeError (the CLI's "internal error", exit
     // 3), never a BaseException escaping `except Exception`.
     let result = py.detach(move || std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || -> Result<Analysis, EngineError> {
@@ -467,7 +481,7 @@ fn analyze<'py>(py: Python<'py>, path: Option<String>, data: Option<Vec<u8>>, fd
             }
         };
         let keylog = keylog.map(|k| Arc::new(parse_keylog(&k)));
-        analyze_reader(reader, &ports, limits, keylog, stream)
+        analyze_reader_with(reader, &ports, limits, keylog, report, stream)
     })));
     match result {
         Ok(Ok(a)) => to_dict(py, &a, capture, columns),

@@ -295,6 +295,8 @@ pub struct TLSSession {
     pub server_kx: Option<ServerKeyExchange>,
     pub alerts: Vec<AlertSeen>,
     pub anomalies: Vec<SessionAnomaly>,
+    /// A key log lookup found this connection's client random (Python's `KeyLog.hits`).
+    pub keylog_hit: bool,
     /// The ladder's arrows, at most `MAX_MESSAGES`.
     pub messages: Vec<MessageSeen>,
     /// Zeek-style history, one ASCII letter per event.
@@ -358,6 +360,7 @@ impl TLSSession {
             server_kx: None,
             alerts: Vec::new(),
             anomalies: Vec::new(),
+            keylog_hit: false,
             messages: Vec::new(),
             history: String::new(),
             ccs: SideMap::new(),
@@ -511,7 +514,9 @@ impl TLSSession {
         if tls13_suite(suite).is_none() {
             return;
         }
-        let Some(secrets) = keylog.get(&ch.random).filter(|s| !s.is_empty()).cloned() else {
+        let found = keylog.get(&ch.random).cloned();
+        self.keylog_hit |= found.is_some();
+        let Some(secrets) = found.filter(|s| !s.is_empty()) else {
             return;
         };
         let c = self.client_or_a();
@@ -533,6 +538,7 @@ impl TLSSession {
             return;
         }
         let secrets = self.keylog.as_ref().and_then(|k| k.get(&ch.random));
+        self.keylog_hit |= secrets.is_some();
         let name = cipher_suite_name(sh.cipher_suite).unwrap_or("");
         let Some(master) = secrets.and_then(|s| s.get(Label::ClientRandom)) else {
             return;
