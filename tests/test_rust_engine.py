@@ -156,13 +156,7 @@ PORTS: dict[str, tuple[int, ...]] = {"sslv2.pcapng": (4433,), "tls_port_80.pcapn
 
 #: (case id or "*", "table.column") -> why the engines legitimately differ there.  Every entry
 #: must still be needed (a stale one fails `test_known_differences_are_still_needed`).
-KNOWN_DIFFERENCES: dict[tuple[str, str], str] = {
-    ("*", "capture.stats.ip_fragments"):
-        "the Rust link decoder (r1) ports p14's rewrite of IPv4 fragment reassembly (datagrams expire "
-        "after 30 s of capture time and at the end of the capture: skipped_ip_fragment_expired; no "
-        "per-fragment skipped_ip_fragment_pending); this branch's Python link.py predates it. Counters "
-        "only: flows, events and findings are the same",
-}
+KNOWN_DIFFERENCES: dict[tuple[str, str], str] = {}
 
 TABLES = ("flows", "certificates", "events", "findings", "messages")
 
@@ -202,11 +196,6 @@ def differences(py, rs) -> list[tuple[str, str]]:
     out = []
     for k in py["capture"]:
         a, b = py["capture"][k], rs["capture"][k]
-        if k == "stats":  # fragment counters apart (see KNOWN_DIFFERENCES)
-            frag = lambda d, yes: {n: v for n, v in d.items() if n.startswith("skipped_ip_fragment") == yes}  # noqa: E731
-            if frag(a, True) != frag(b, True):
-                out.append(("capture.stats.ip_fragments", f"python {frag(a, True)} / rust {frag(b, True)}"))
-            a, b = frag(a, False), frag(b, False)
         if a != b:
             out.append((f"capture.{k}", f"python {a!r} / rust {b!r}"))
     for table in TABLES:
