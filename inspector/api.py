@@ -180,10 +180,13 @@ def read_capture(path: str | os.PathLike, *, ports: Iterable[int] = (),
     return Capture(path, analysis, format=fmt, bytes_read=nread, trust=trust)
 
 
-#: The compiled engine gives the Python engine's answers on every capture of the differential test
-#: (tests/test_rust_engine.py); the Python engine stays as the reference and as the fallback where
-#: the extension is not built (a platform without a wheel).
-DEFAULT_ENGINE = "rust"
+#: "python" until the Rust engine has p14's snaplen cuts (snaplen_truncated), partial hellos
+#: ("only 95 of the 512 bytes of the ClientHello were seen") and the max_buffered_bytes budget
+#: (evicted_memory_budget): tests/test_hostile_partial.py fails with "rust".  The compiled engine
+#: gives the Python engine's answers on every capture of the differential test otherwise
+#: (tests/test_rust_engine.py, the messages table included); the Python engine stays the reference
+#: and the fallback where the extension is not built.
+DEFAULT_ENGINE = "python"
 
 
 def _regular_file(path: Path) -> bool:

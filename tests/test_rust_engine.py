@@ -438,6 +438,8 @@ def test_cli_engines_print_the_same_report(args):
 def test_default_engine_is_rust_when_built_and_python_otherwise(monkeypatch):
     from inspector import api, rust_engine
 
+    assert api._engine_name(None) == ("rust" if HAS_ENGINE and api.DEFAULT_ENGINE == "rust" else "python")
+    monkeypatch.setattr(api, "DEFAULT_ENGINE", "rust")
     assert api._engine_name(None) == ("rust" if HAS_ENGINE else "python")
     assert api._engine_name("native") == "python"
     monkeypatch.setattr(rust_engine, "available", lambda: False)
