@@ -73,12 +73,14 @@ struct Ends {
     first_frame: u64,
     last_frame: u64,
     evicted: bool,
+    /// Packets of the 4-tuple counted for a capture warning before this entry began.
+    hinted: u64,
 }
 
 impl Ends {
     fn new(src: &[u8], sport: u16, dst: &[u8], dport: u16, encap: Option<&str>, ts: f64) -> Ends {
         Ends { a: (src.to_vec(), sport), b: (dst.to_vec(), dport), encap: encap.map(str::to_owned),
-               packets: 0, last_ts: ts, first_frame: 0, last_frame: 0, evicted: false }
+               packets: 0, last_ts: ts, first_frame: 0, last_frame: 0, evicted: false, hinted: 0 }
     }
 
     fn side(&self, src: &[u8], sport: u16) -> Side {
@@ -204,7 +206,7 @@ impl UdpFlows {
                 }
             }
             let ends = Ends { a: (supp.to_vec(), 0), b: (auth.to_vec(), 0), encap: None, packets: 0, last_ts: ts,
-                              first_frame: frame, last_frame: frame, evicted: false };
+                              first_frame: frame, last_frame: frame, evicted: false, hinted: 0 };
             self.eapol.insert(key, (ends, EapTlsConversation::new(EapConfig::default())));
         }
         if let Some((e, c)) = self.eapol.get_mut(&key) {
@@ -320,7 +322,7 @@ impl UdpFlows {
             (ends.first_frame, ends.last_frame) = (frame, frame);
             let mut q = QuicConnection::new(self.keylog.clone());
             q.on_datagram(Side::A, payload, frame, ts);
-            self.hints.remove(&key);
+            ends.hinted = self.hints.remove(&key).map_or(0, |h| h.1);
             self.quic.insert(key, (ends, q));
             return;
         }
@@ -345,6 +347,9 @@ impl UdpFlows {
         } else {
             stats.add("udp_not_tls", e.packets);
             stats.add("quic_unconfirmed", e.packets);
+            if let Some(&(p, _)) = HINT_PORTS.iter().find(|h| h.0 == e.a.1 || h.0 == e.b.1) {
+                *self.hint_overflow.entry(p).or_insert(0) += e.packets + e.hinted;
+            }
         }
     }
 
