@@ -228,6 +228,10 @@ def _wrap(src: Path, dst: Path, how: str) -> None:
         outer = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IP(src="192.0.2.1", dst="192.0.2.2")
         if how == "gre":
             q = outer / GRE() / inner
+        elif how == "gtpu":  # GTP-U G-PDU: flags 0x30, type 255, length, TEID
+            body = bytes(inner)
+            q = outer / UDP(sport=2152, dport=2152) / (bytes([0x30, 0xFF]) + len(body).to_bytes(2, "big")
+                                                       + (7).to_bytes(4, "big") + body)
         elif how == "vxlan":
             q = outer / UDP(sport=40000, dport=4789) / VXLAN(vni=42) / Ether(bytes(p))
         else:  # 6in4: an IPv6 packet as IPv4 protocol 41
@@ -238,7 +242,7 @@ def _wrap(src: Path, dst: Path, how: str) -> None:
     wrpcap(str(dst), out)
 
 
-@pytest.mark.parametrize("how", ["gre", "vxlan"])
+@pytest.mark.parametrize("how", ["gre", "vxlan", "gtpu"])
 def test_tls_inside_a_tunnel_has_the_inner_endpoints(tmp_path, how):
     src = PCAPS / "mic_5061.pcap"
     plain = rows(read(src))
@@ -268,6 +272,25 @@ def test_6in4_on_ethernet_is_read(tmp_path):
     assert len(tun) == len(plain) >= 1
     assert [r["encapsulation"] for r in tun] == ["6in4"] * len(tun)
     assert [r["client_ip"] for r in tun] == [r["client_ip"] for r in plain]
+
+
+@pytest.mark.parametrize("linktype,head", [(9, b"\xff\x03\x00\x21"), (50, b"\xff\x03\x00\x21"),
+                                           (104, b"\x0f\x00\x08\x00")], ids=["ppp", "ppp_hdlc", "cisco_hdlc"])
+def test_ppp_and_cisco_hdlc_links_are_read(tmp_path, linktype, head):
+    from scapy.all import IP, Raw, rdpcap, wrpcap
+
+    src = PCAPS / "mic_5061.pcap"
+    out = []
+    for p in rdpcap(str(src)):
+        q = Raw(head + bytes(p[IP]))
+        q.time = p.time
+        out.append(q)
+    dst = tmp_path / f"lt{linktype}.pcap"
+    wrpcap(str(dst), out, linktype=linktype)
+    plain, got = rows(read(src)), rows(read(dst))
+    assert [(r["server_ip"], r["server_port"], list(r["server_chain_sha256"])) for r in got] == \
+           [(r["server_ip"], r["server_port"], list(r["server_chain_sha256"])) for r in plain]
+    assert not read(dst).analysis.capture_warnings
 
 
 # ---- the samples, through the command line --------------------------------------------------------
