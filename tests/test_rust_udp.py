@@ -274,6 +274,17 @@ def test_6in4_on_ethernet_is_read(tmp_path):
     assert [r["client_ip"] for r in tun] == [r["client_ip"] for r in plain]
 
 
+@pytest.mark.skipif(TSHARK is None or CORPUS is None, reason="tshark or the public corpus missing")
+def test_public_gtpu_capture_agrees_with_tshark():
+    path = CORPUS / "ntop-nDPI" / "tls_invalid_reads.pcap"
+    got = [r for r in rows(read(path)) if r["encapsulation"] == "gtpu"]
+    hellos = tshark_fields(path, "ip.src", "tcp.srcport", "ip.dst", "tcp.dstport",
+                           "tls.handshake.extensions_server_name", filt="gtp && tls.handshake.type == 1")
+    want = [(h[0].split(",")[-1], int(h[1]), h[2].split(",")[-1], int(h[3]), h[4]) for h in hellos]
+    assert want == [("10.191.139.17", 58552, "54.221.224.45", 443, "e.crashlytics.com")]
+    assert [(r["client_ip"], r["client_port"], r["server_ip"], r["server_port"], r["sni"]) for r in got] == want
+
+
 @pytest.mark.parametrize("linktype,head", [(9, b"\xff\x03\x00\x21"), (50, b"\xff\x03\x00\x21"),
                                            (104, b"\x0f\x00\x08\x00")], ids=["ppp", "ppp_hdlc", "cisco_hdlc"])
 def test_ppp_and_cisco_hdlc_links_are_read(tmp_path, linktype, head):
