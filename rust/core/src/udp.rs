@@ -108,8 +108,8 @@ pub struct UdpFlows {
     dtls: HashMap<UKey, (Ends, DtlsAssociation), TableHasher>,
     quic: HashMap<UKey, (Ends, QuicConnection), TableHasher>,
     radius: HashMap<UKey, (Ends, RadiusTracker), TableHasher>,
-    /// EAPOL by (supplicant MAC, authenticator MAC).
-    eapol: HashMap<([u8; 6], [u8; 6]), (Ends, EapTlsConversation), TableHasher>,
+    /// EAPOL by supplicant MAC.
+    eapol: HashMap<[u8; 6], (Ends, EapTlsConversation), TableHasher>,
     tcp_encap: HashMap<(String, u16, String, u16), String, TableHasher>,
     /// UDP packets not analysed on a (D)TLS-carrying port, by 4-tuple (a 4-tuple that becomes
     /// DTLS or QUIC later, e.g. after a STUN binding, is dropped from it).
@@ -198,7 +198,7 @@ impl UdpFlows {
         let (supp, auth) = if from_auth { (dst, src) } else { (src, dst) };
         // one authentication per supplicant: the authenticator may answer from its own address
         // while the supplicant writes to the PAE group address (01:80:c2:00:00:03)
-        let key = (supp, [0u8; 6]);
+        let key = supp;
         if !self.eapol.contains_key(&key) {
             if self.eapol.len() >= self.max {
                 if let Some((e, c)) = evict_oldest(&mut self.eapol) {
@@ -281,13 +281,10 @@ impl UdpFlows {
                 self.end_quic(e, q, stats);
             }
         }
-        if let Some((e, a)) = self.dtls.get(&key) {
-            if a.idle(ts) || (a.over() && record::starts_handshake(payload)) {
-                if let Some((e, a)) = self.dtls.remove(&key) {
-                    self.done.push(dtls_flow(&e, &a.flow()));
-                }
-            } else {
-                let _ = e;
+        // an idle association, or a new handshake after one that is over, ends the old one
+        if self.dtls.get(&key).is_some_and(|(_, a)| a.idle(ts) || (a.over() && record::starts_handshake(payload))) {
+            if let Some((e, a)) = self.dtls.remove(&key) {
+                self.done.push(dtls_flow(&e, &a.flow()));
             }
         }
         if let Some((e, a)) = self.dtls.get_mut(&key) {
@@ -380,7 +377,7 @@ impl UdpFlows {
                 self.done.push(eap_flow(e, &f, "udp"));
             }
         }
-        let keys: Vec<([u8; 6], [u8; 6])> = self.eapol.iter().filter(|(_, v)| idle(&v.0)).map(|(k, _)| *k).collect();
+        let keys: Vec<[u8; 6]> = self.eapol.iter().filter(|(_, v)| idle(&v.0)).map(|(k, _)| *k).collect();
         for k in keys {
             if let Some((e, c)) = self.eapol.remove(&k) {
                 self.done.push(eap_flow(&e, &c.flow(), "eap"));
@@ -412,7 +409,7 @@ impl UdpFlows {
             self.done.push(eap_flow(&e, &c.flow(), "eap"));
         }
         let mut out = std::mem::take(&mut self.done);
-        out.sort_by(|a, b| a.rec.first_frame.cmp(&b.rec.first_frame));
+        out.sort_by_key(|u| u.rec.first_frame);
         let mut warnings = Vec::new();
         let mut by_port = std::mem::take(&mut self.hint_overflow);
         for (_, (port, n)) in std::mem::take(&mut self.hints) {
