@@ -89,6 +89,11 @@ class FlowRecord:
     starttls: str | None
     packets: int
     warnings: tuple[str, ...]
+    transport: str = "tcp"
+    protocol: str = "TLS"
+    encapsulation: str | None = None
+    quic_version: str | None = None
+    srtp_profile: str | None = None
 
 
 @dataclass(slots=True)

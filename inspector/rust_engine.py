@@ -168,6 +168,11 @@ def analysis_from_core(result: dict, capture: str) -> Analysis:
             starttls=f["starttls"][i],
             packets=f["packets"][i],
             warnings=tuple(warnings),
+            transport=f["transport"][i],
+            protocol=f["protocol"][i],
+            encapsulation=f["encapsulation"][i],
+            quic_version=f["quic_version"][i],
+            srtp_profile=f["srtp_profile"][i],
         ))
     e = _columns(result["events"])
     events = [EventRecord(capture, *row) for row in zip(

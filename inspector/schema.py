@@ -74,6 +74,16 @@ FLOW_COLUMNS: tuple[Column, ...] = (
     Column("starttls", S, "protocol that ran before TLS started (smtp, imap, ldap...), NA if none"),
     Column("packets", I, "TCP packets of the flow looked at (until the handshake ended)"),
     Column("warnings", L, "anomaly codes for this flow (midstream, content_gap, cert_parse_error...)"),
+    Column("transport", S, "tcp, udp (DTLS, QUIC, EAP inside RADIUS) or eap (802.1X EAPOL; the "
+           "endpoints are MAC addresses, ports 0)"),
+    Column("protocol", S, "TLS, DTLS, QUIC, EAP-TLS, PEAP, EAP-TTLS or EAP-FAST; DTLS rows spell "
+           "tls_version \"DTLS 1.2\", QUIC rows \"TLS 1.3\" (Rust engine only for all but TLS)"),
+    Column("encapsulation", S, "tunnels crossed to reach the flow, outermost first (gre, "
+           "erspan2>vxlan, 6in4...); the endpoints are the inner ones; NA when none"),
+    Column("quic_version", S, "QUIC rows: QUIC v1, QUIC v2, QUIC draft-29, Google QUIC Q050; NA "
+           "otherwise"),
+    Column("srtp_profile", S, "DTLS rows: the use_srtp profile the server selected (WebRTC and "
+           "collaboration media, e.g. SRTP_AES128_CM_HMAC_SHA1_80); NA otherwise"),
 )
 
 CERT_COLUMNS: tuple[Column, ...] = (

@@ -166,6 +166,9 @@ pub fn sample_analysis(der: Vec<u8>) -> Analysis {
         starttls: None,
         packets: 9,
         warnings: vec!["midstream".into()],
+        transport: "tcp".into(),
+        protocol: "TLS".into(),
+        ..FlowRecord::default()
     };
     let bare = FlowRecord {
         flow_id: 2,
@@ -182,6 +185,8 @@ pub fn sample_analysis(der: Vec<u8>) -> Analysis {
         outcome_detail: Some("the capture ends before the handshake does".into()),
         history: String::new(),
         packets: 1,
+        transport: "tcp".into(),
+        protocol: "TLS".into(),
         ..FlowRecord::default()
     };
     let mut stats = Stats::default();
@@ -361,6 +366,8 @@ pub struct Analyzer {
     keylog: Option<Arc<KeyLog>>,
     decoder: LinkDecoder,
     state: Table,
+    /// DTLS, QUIC, RADIUS and EAPOL flows (issue 10).
+    udp: crate::udp::UdpFlows,
     /// Streaming order (as the Python engine's `on_flow` mode): flow ids follow the order flows
     /// end, and each flow's events stay in the order emitted.
     pub stream: bool,
@@ -434,12 +441,13 @@ impl Analyzer {
         }
         let frag = limits.frag;
         Analyzer {
+            udp: crate::udp::UdpFlows::new(&limits, keylog.clone()),
             tls_ports,
             keylog_report: None,
             limits,
             keylog,
             stream: false,
-            decoder: LinkDecoder::with_limits(frag),
+            decoder: { let mut d = LinkDecoder::with_limits(frag); (d.tunnels, d.udp) = (true, true); d },
             state: Table {
                 map: ConnMap::default(),
                 slab: Vec::new(),
@@ -468,6 +476,7 @@ impl Analyzer {
         for e in self.state.slab.iter_mut().flatten() {
             e.conn.set_keylog(keylog.clone());
         }
+        self.udp.set_keylog(keylog.clone());
         self.keylog = Some(keylog);
     }
 
@@ -489,11 +498,8 @@ impl Analyzer {
         // Fast path: Ethernet II, IPv4 without options or fragmentation, TCP. A packet of a judged
         // connection costs a few index operations and one hash lookup.
         if linktype == 1 && data.len() >= 54 && data[12] == 8 && data[13] == 0 && data[14] == 0x45
-            && data[20] & 0x3F == 0 && data[21] == 0
+            && data[20] & 0x3F == 0 && data[21] == 0 && data[23] == 6
         {
-            if data[23] != 6 {
-                return;
-            }
             let key = Key::new(&data[26..30], &data[30..34], &data[34..38]);
             let slot = t.map.get(&key);
             let flags = data[47];
@@ -516,10 +522,17 @@ impl Analyzer {
             t.tcp(&ctx, key, slot, &data[26..30], &data[30..34], data, 34, end, flags, frame, ts);
             return;
         }
+        if self.udp.eapol(linktype, data, frame, ts, &mut t.stats) {
+            return;
+        }
         let d = match self.decoder.decode_at(ts, linktype, data) {
             Some(d) => d,
             None => return,
         };
+        if d.proto == 17 {
+            return self.udp.datagram(&d, frame, ts, &mut t.stats);
+        }
+        self.udp.note_tcp(&d);
         let (buf, l4, end) = (d.buf, d.l4, d.end);
         if l4 + 20 > end || end > buf.len() {
             t.stats.add("truncated_tcp", 1);
@@ -548,6 +561,12 @@ impl Analyzer {
         for id in ids {
             t.close(&ctx, id);
         }
+        let (udp_flows, udp_warnings) = self.udp.finish(&mut t.stats);
+        for u in udp_flows {
+            t.emitted += 1;
+            crate::udp::store(u, t.emitted, &mut t.flows, &mut t.events, &mut t.certs, &mut t.cert_index);
+        }
+        self.udp.fill_tcp_encapsulation(&mut t.flows);
         t.map = ConnMap::default(); // the remembered 4-tuples are of no use once the capture has ended
         t.tombstones.clear();
         if self.stream {
@@ -561,7 +580,9 @@ impl Analyzer {
         } else {
             t.number_by_start_time();
         }
-        self.finish_capture(capture_warnings)
+        let mut capture_warnings = capture_warnings.to_vec();
+        capture_warnings.extend(udp_warnings);
+        self.finish_capture(&capture_warnings)
     }
 
     fn finish_capture(mut self, capture_warnings: &[(String, String)]) -> Analysis {

@@ -84,6 +84,16 @@ pub struct FlowRecord {
     pub packets: u64,
     /// Anomaly codes; Python appends `cert_parse_error` when a chain's DER does not decode.
     pub warnings: Vec<String>,
+    /// "tcp", "udp" or "eap" (802.1X EAPOL; EAP inside RADIUS is "udp").
+    pub transport: String,
+    /// "TLS", "DTLS", "QUIC", "EAP-TLS", "PEAP", "EAP-TTLS", "EAP-FAST".
+    pub protocol: String,
+    /// The tunnels crossed, outermost first ("gre", "erspan2>vxlan"); `None` when none.
+    pub encapsulation: Option<String>,
+    /// QUIC rows: "QUIC v1", "QUIC v2", "QUIC draft-29", "Google QUIC Q050".
+    pub quic_version: Option<String>,
+    /// DTLS rows: the `use_srtp` profile the server selected (e.g. "SRTP_AES128_CM_HMAC_SHA1_80").
+    pub srtp_profile: Option<String>,
 }
 
 /// An alert or a warning, as an `events` row.
@@ -602,6 +612,9 @@ pub fn build_flow(conn: &Connection, flow_id: u64, tls_ports: &[u16]) -> FlowRec
         },
         packets: conn.packets,
         warnings,
+        transport: "tcp".to_string(),
+        protocol: "TLS".to_string(),
+        ..FlowRecord::default()
     }
 }
 

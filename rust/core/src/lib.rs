@@ -12,4 +12,5 @@ pub mod dtls;
 pub mod eap;
 pub mod quic;
 pub mod flow;
+pub mod udp;
 pub mod engine;

@@ -91,6 +91,11 @@ fn flows_batch(flows: &[FlowRecord], capture: &str) -> Result<RecordBatch, arrow
     let mut starttls = StringBuilder::new();
     let mut packets = UInt64Builder::with_capacity(n);
     let mut warnings = ListBuilder::new(StringBuilder::new());
+    let mut transport = StringBuilder::new();
+    let mut protocol = StringBuilder::new();
+    let mut encapsulation = StringBuilder::new();
+    let mut quic_version = StringBuilder::new();
+    let mut srtp_profile = StringBuilder::new();
     for f in flows {
         capture_col.append_value(capture);
         flow_id.append_value(f.flow_id);
@@ -128,6 +133,11 @@ fn flows_batch(flows: &[FlowRecord], capture: &str) -> Result<RecordBatch, arrow
         starttls.append_option(f.starttls.as_deref());
         packets.append_value(f.packets);
         str_list(&mut warnings, f.warnings.iter().map(String::as_str));
+        transport.append_value(&f.transport);
+        protocol.append_value(&f.protocol);
+        encapsulation.append_option(f.encapsulation.as_deref());
+        quic_version.append_option(f.quic_version.as_deref());
+        srtp_profile.append_option(f.srtp_profile.as_deref());
     }
     let cols: Vec<(&str, ArrayRef)> = vec![
         ("capture", Arc::new(capture_col.finish())),
@@ -166,6 +176,11 @@ fn flows_batch(flows: &[FlowRecord], capture: &str) -> Result<RecordBatch, arrow
         ("starttls", Arc::new(starttls.finish())),
         ("packets", Arc::new(packets.finish())),
         ("warnings", Arc::new(warnings.finish())),
+        ("transport", Arc::new(transport.finish())),
+        ("protocol", Arc::new(protocol.finish())),
+        ("encapsulation", Arc::new(encapsulation.finish())),
+        ("quic_version", Arc::new(quic_version.finish())),
+        ("srtp_profile", Arc::new(srtp_profile.finish())),
     ];
     RecordBatch::try_from_iter(cols)
 }
@@ -371,6 +386,11 @@ fn flow_columns<'py>(py: Python<'py>, flows: &[FlowRecord], capture: &str) -> Py
     c.strs("starttls", f.iter().map(|x| x.starttls.as_deref()))?;
     c.col("packets", f.iter().map(|x| x.packets))?;
     c.str_lists("warnings", f, |x| x.warnings.iter().map(String::as_str))?;
+    c.strs("transport", f.iter().map(|x| Some(x.transport.as_str())))?;
+    c.strs("protocol", f.iter().map(|x| Some(x.protocol.as_str())))?;
+    c.strs("encapsulation", f.iter().map(|x| x.encapsulation.as_deref()))?;
+    c.strs("quic_version", f.iter().map(|x| x.quic_version.as_deref()))?;
+    c.strs("srtp_profile", f.iter().map(|x| x.srtp_profile.as_deref()))?;
     Ok(c.d)
 }
 
