@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .api import Capture, read_capture, stream_capture
 from .errors import CaptureError, InspectError
-from .flows import Limits
+from .model import Limits
 
 __all__ = ["Capture", "CaptureError", "InspectError", "Limits", "read_capture", "stream_capture"]
 __version__ = "0.1.0"

@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING, Callable, Iterable
 if TYPE_CHECKING:  # pandas is imported on first use of a DataFrame property, not by the CLI
     import pandas as pd
 
-from .capture import CaptureReader
-from .engine import Analysis, Analyzer
 from .errors import CaptureError, InspectError
-from .flows import Limits
+from .model import Analysis, Limits
+
+if TYPE_CHECKING:  # the Python engine is imported when it runs, not by the Rust path
+    from .capture import CaptureReader
+    from .engine import Analyzer
 
 
 class Capture:
@@ -169,6 +171,8 @@ def read_capture(path: str | os.PathLike, *, ports: Iterable[int] = (),
         analysis, fmt, nread = rust_engine.analyze(path, ports=ports, limits=limits,
                                                    keylog=_read_keylog(keylog, limits, path))
     else:
+        from .capture import CaptureReader
+        from .engine import Analyzer
         reader = CaptureReader(path)
         analyzer = Analyzer(path.name, ports=ports, limits=limits, keylog=_read_keylog(keylog, limits, path))
         analysis = _run(reader, analyzer)
@@ -386,6 +390,8 @@ def stream_capture(path: str | os.PathLike, on_rows: Callable[[str, list[dict]],
         on_rows("events", event_rows(analysis.events))  # capture-level warnings
         on_rows("certificates", cert_rows(analysis))
         return Capture(path, analysis, format=fmt, bytes_read=nread)
+    from .capture import CaptureReader
+    from .engine import Analyzer
     reader = CaptureReader(path)
     analyzer = Analyzer(path.name, ports=ports, limits=limits, keylog=_read_keylog(keylog, limits, path),
                         on_flow=on_flow)

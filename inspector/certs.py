@@ -54,19 +54,18 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Iterable, Literal
 
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives.asymmetric import (
-    dsa,
-    ec,
-    ed448,
-    ed25519,
-    padding,
-    rsa,
-    x448,
-    x25519,
-)
-from cryptography.x509.oid import ExtensionOID, NameOID
+from ._lazy import lazy_import
+
+_ASYM = "cryptography.hazmat.primitives.asymmetric."
+#: cryptography, imported when the first certificate is parsed (a capture without any never does)
+_load_cryptography = lazy_import(globals(), {
+    "x509": ("cryptography.x509", None),
+    "InvalidSignature": ("cryptography.exceptions", "InvalidSignature"),
+    "UnsupportedAlgorithm": ("cryptography.exceptions", "UnsupportedAlgorithm"),
+    **{m: (_ASYM + m, None) for m in ("dsa", "ec", "ed448", "ed25519", "padding", "rsa", "x448", "x25519")},
+    "ExtensionOID": ("cryptography.x509.oid", "ExtensionOID"),
+    "NameOID": ("cryptography.x509.oid", "NameOID"),
+})
 
 __all__ = [
     "CertInfo",
@@ -454,11 +453,11 @@ _KEY_OID_NAMES = {
 }
 
 # bit sizes as OpenSSL's EVP_PKEY_get_bits reports them
-_FIXED_KEY_BITS = (
-    (ed25519.Ed25519PublicKey, "Ed25519", 256),
-    (ed448.Ed448PublicKey, "Ed448", 456),
-    (x25519.X25519PublicKey, "X25519", 253),
-    (x448.X448PublicKey, "X448", 448),
+_FIXED_KEY_BITS = (  # (module, class): looked up at use, cryptography being imported lazily
+    ("ed25519", "Ed25519PublicKey", "Ed25519", 256),
+    ("ed448", "Ed448PublicKey", "Ed448", 456),
+    ("x25519", "X25519PublicKey", "X25519", 253),
+    ("x448", "X448PublicKey", "X448", 448),
 )
 
 
@@ -528,8 +527,8 @@ class _Parser:
                 return "EC", pk.curve.key_size, pk.curve.name
             if isinstance(pk, dsa.DSAPublicKey):
                 return "DSA", pk.key_size, None
-            for cls, label, bits in _FIXED_KEY_BITS:
-                if isinstance(pk, cls):
+            for module, cls, label, bits in _FIXED_KEY_BITS:
+                if isinstance(pk, getattr(globals()[module], cls)):
                     return label, bits, None
             raw = getattr(pk, "public_bytes_raw", None)
             if raw is not None:
@@ -632,6 +631,7 @@ def verify_with_key(cert: x509.Certificate, public_key, tbs: bytes | None = None
     primitives still verify them, and real captures are full of SHA-1 chains.  Raises
     `InvalidSignature` when the signature is wrong, `UnsupportedAlgorithm` (or what the
     primitive raises) when it cannot be checked; returns None when it verifies."""
+    _load_cryptography()
     pk = public_key
     params = cert.signature_algorithm_parameters
     h = cert.signature_hash_algorithm
@@ -655,6 +655,7 @@ def verify_with_key(cert: x509.Certificate, public_key, tbs: bytes | None = None
 
 
 def _parse(der: bytes, sha256: str) -> CertInfo:
+    _load_cryptography()
     sha1 = hashlib.sha1(der).hexdigest()
     try:
         with warnings.catch_warnings(record=True) as caught:

@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 
 from .errors import InspectError
-from .flows import Limits
+from .model import Limits
 from .inputs import PortOption
 
 app = typer.Typer(add_completion=True, no_args_is_help=True, pretty_exceptions_enable=False,

@@ -17,13 +17,12 @@ import struct
 from sys import intern
 from collections import Counter, deque
 from itertools import chain
-from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from .capture import Packet
 from .certs import CertInfo, parse_certificate_cached
-from .flows import (DEFAULT_TLS_PORTS, Connection, EventRecord, FlowRecord, Limits, MessageRecord,
-                    build_flow)
+from .flows import DEFAULT_TLS_PORTS, Connection, build_flow
+from .model import Analysis, CertSeen, EventRecord, FlowRecord, Limits, MessageRecord
 from .link import FRAGMENT_WARNINGS, LinkDecoder, ip_to_str
 from .tcp import TCP_ACK, TCP_RST, TCP_SYN
 from .tls.decrypt import KeyLog
@@ -39,28 +38,6 @@ class _Done:
 
 
 _DONE = _Done()
-
-
-@dataclass(slots=True)
-class CertSeen:
-    info: CertInfo
-    flow_ids: list[int] = field(default_factory=list)
-    roles: list[str] = field(default_factory=list)  # "server"/"client", with chain position
-
-
-@dataclass
-class Analysis:
-    """What one capture yielded: rows for the three tables plus counters."""
-
-    capture: str
-    flows: list[FlowRecord]
-    certificates: dict[str, CertSeen]
-    events: list[EventRecord]
-    stats: Counter
-    capture_warnings: list[str] = field(default_factory=list)
-    first_ts: float | None = None
-    last_ts: float | None = None
-    messages: list[MessageRecord] = field(default_factory=list)  # not kept in streaming mode
 
 
 class Analyzer:

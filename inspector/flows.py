@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import sys
 
-from dataclasses import dataclass
 from typing import Callable
 
 from .certs import CertInfo, client_cert_kind
-from .link import FRAG_TIMEOUT, MAX_FRAG_BYTES, MAX_FRAG_DATAGRAMS, ip_to_str
+from .link import ip_to_str
+from .model import EventRecord, FlowRecord, Limits, MessageRecord  # noqa: F401  (their old home)
 from .tcp import TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, StreamReassembler
 from .tls import fingerprint
 from .tls import messages as m
@@ -25,103 +25,6 @@ from .tls.records import RecordReader
 from .tls.session import TLSSession
 
 DEFAULT_TLS_PORTS = frozenset((443, 2443, 3804, 5061, 6972, 8443))
-
-
-@dataclass(slots=True)
-class Limits:
-    """Resource limits; hitting one is a warning on the flow, never a failure."""
-
-    max_flows: int = 20_000  # handshakes in flight before the oldest is evicted (~5 KB each)
-    max_handshake_bytes: int = 1024 * 1024  # largest handshake message accepted (chains of 300 KB exist)
-    max_pending_bytes: int = 256 * 1024  # out-of-order bytes kept above a hole, per direction
-    max_certs: int = 32  # certificates parsed per chain
-    max_tombstones: int = 500_000  # finished connections remembered (to skip their packets)
-    max_frag_datagrams: int = MAX_FRAG_DATAGRAMS  # IPv4 datagrams being reassembled (oldest evicted)
-    max_frag_bytes: int = MAX_FRAG_BYTES  # bytes per reassembled IPv4 datagram
-    frag_timeout: float = FRAG_TIMEOUT  # seconds of capture time to complete a fragmented datagram
-    max_keylog_bytes: int = 256 * 1024 * 1024  # key log bytes read (a bigger file is read from its end)
-    keylog_timeout: float = 10.0  # seconds a key log FIFO may stay silent
-    max_buffered_bytes: int = 512 * 1024 * 1024  # handshake bytes buffered by all flows in flight
-
-
-@dataclass(slots=True)
-class FlowRecord:
-    """One TLS connection, as the `flows` DataFrame row (see README for the schema)."""
-
-    capture: str
-    flow_id: int
-    ts_start: float
-    ts_end: float
-    first_frame: int
-    last_frame: int
-    client_ip: str
-    client_port: int
-    server_ip: str
-    server_port: int
-    ip_version: int
-    tls_version: str | None
-    client_max_version: str | None
-    cipher: str | None
-    cipher_id: int | None
-    sni: str | None
-    alpn: str | None
-    server_subject: str | None
-    server_issuer: str | None
-    server_chain_sha256: tuple[str, ...]
-    client_subject: str | None
-    client_issuer: str | None
-    client_chain_sha256: tuple[str, ...]
-    client_cert_kind: str | None
-    client_cert_requested: bool
-    requested_ca_names: tuple[str, ...]
-    alerts: tuple[str, ...]
-    outcome: str
-    outcome_detail: str | None
-    certs_visible: bool
-    decrypted: bool
-    resumed: bool
-    dh_bits: int | None
-    kx_group: str | None
-    history: str
-    ja3: str | None
-    ja3s: str | None
-    ja4: str | None
-    starttls: str | None
-    packets: int
-    warnings: tuple[str, ...]
-    transport: str = "tcp"
-    protocol: str = "TLS"
-    encapsulation: str | None = None
-    quic_version: str | None = None
-    srtp_profile: str | None = None
-
-
-@dataclass(slots=True)
-class EventRecord:
-    """An alert or a warning, as an `events` DataFrame row."""
-
-    capture: str
-    flow_id: int | None
-    frame: int | None
-    ts: float | None
-    kind: str  # "alert" or "warning"
-    sender: str | None  # "client"/"server" for alerts; the side a warning concerns, if any
-    code: str
-    detail: str
-
-
-@dataclass(slots=True)
-class MessageRecord:
-    """One handshake message, ChangeCipherSpec, alert or application data record of a flow, as a
-    `messages` DataFrame row (the arrows of the ladder diagram)."""
-
-    capture: str
-    flow_id: int
-    frame: int
-    ts: float
-    sender: str  # "client" or "server"
-    kind: str  # "handshake", "encrypted_handshake", "change_cipher_spec", "alert", "application_data"
-    name: str
 
 
 class Connection:

@@ -11,7 +11,7 @@ from typing import Any, Iterable
 
 import pandas as pd
 
-from .engine import Analysis
+from .model import Analysis
 from .schema import (CERT_COLUMNS, EVENT_COLUMNS, FINDING_COLUMNS, FLOW_COLUMNS, MESSAGE_COLUMNS, B, Column,
                      F, I, L, S, T, cert_row, cert_rows, event_rows, finding_rows, flow_rows, message_rows,
                      schema_markdown)

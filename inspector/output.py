@@ -15,10 +15,11 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from rich.console import Console
-
 from . import report as render
+from ._lazy import lazy_import
 from .filters import Filter
+
+lazy_import(globals(), {"Console": ("rich.console", "Console")})  # for warnings and the table only
 
 def _severity(name: str) -> int:
     from .diagnose import Severity

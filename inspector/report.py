@@ -14,17 +14,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-from rich.tree import Tree
-
+from ._lazy import lazy_import
 from .api import Capture
 from .schema import cert_rows, event_rows, finding_rows, flow_rows
 from .textsafe import csv_cell, visible
 
 if TYPE_CHECKING:
     import pandas as pd
+
+#: rich, imported by the first table rendered (the machine formats never need it)
+lazy_import(globals(), {"Console": ("rich.console", "Console"), "Table": ("rich.table", "Table"),
+                        "Text": ("rich.text", "Text"), "Tree": ("rich.tree", "Tree")})
 
 PORT_ROLES = {
     5061: "SIP-TLS", 2443: "SCCP-TLS", 3804: "CAPF", 8443: "Tomcat", 6972: "TFTP-HTTPS",

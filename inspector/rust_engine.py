@@ -20,9 +20,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable
 
-from .engine import Analysis, CertSeen
 from .errors import InspectError
-from .flows import EventRecord, FlowRecord, Limits, MessageRecord
+from .model import Analysis, CertSeen, EventRecord, FlowRecord, Limits, MessageRecord
 from .tls.decrypt import LABELS, KeyLog
 
 _core: Any = None

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from .certs import client_cert_kind, known_ca_note
-from .engine import Analysis, CertSeen
-from .flows import EventRecord, FlowRecord, MessageRecord
+from .model import Analysis, CertSeen, EventRecord, FlowRecord, MessageRecord
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,12 +42,22 @@ from functools import cached_property
 from pathlib import Path, PureWindowsPath
 from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence, TypeVar
 
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.serialization import pkcs7
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
+from ._lazy import lazy_import
+
+#: cryptography, imported when the first certificate or trust store is read (a capture without
+#: certificates is judged without it)
+_load_cryptography = lazy_import(globals(), {
+    "x509": ("cryptography.x509", None),
+    "InvalidSignature": ("cryptography.exceptions", "InvalidSignature"),
+    "UnsupportedAlgorithm": ("cryptography.exceptions", "UnsupportedAlgorithm"),
+    "serialization": ("cryptography.hazmat.primitives.serialization", None),
+    "pkcs7": ("cryptography.hazmat.primitives.serialization.pkcs7", None),
+    "ExtendedKeyUsageOID": ("cryptography.x509.oid", "ExtendedKeyUsageOID"),
+    "NameOID": ("cryptography.x509.oid", "NameOID"),
+    "PolicyBuilder": ("cryptography.x509.verification", "PolicyBuilder"),
+    "Store": ("cryptography.x509.verification", "Store"),
+    "VerificationError": ("cryptography.x509.verification", "VerificationError"),
+})
 
 from .certs import CISCO_ORGS, MIC_ISSUERS, hostname_matches, verify_with_key
 from .errors import InspectError
@@ -777,7 +787,8 @@ class Validation:
         return self.status.split(":", 1)[0]
 
 
-_PURPOSE_OID = {"server": ExtendedKeyUsageOID.SERVER_AUTH, "client": ExtendedKeyUsageOID.CLIENT_AUTH}
+#: the ExtendedKeyUsageOID each purpose needs (looked up at use: cryptography is imported lazily)
+_PURPOSE_OID = {"server": "SERVER_AUTH", "client": "CLIENT_AUTH"}
 
 
 def _aware(at: Any) -> datetime:
@@ -821,6 +832,7 @@ class _Sig:
         if child.cert is None or parent.cert is None:
             res: tuple[bool | None, str] = (None, "certificate not decodable")
         else:
+            _load_cryptography()  # the except clauses below need the real classes
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
@@ -1034,7 +1046,7 @@ def _validate(chain: list[_Node], *, at: datetime, store: TrustStore | None, pur
             problems.append((f"unknown_issuer:{miss}", why))
 
     # 2. chain extensions, leaf first (OpenSSL check_chain_extensions)
-    want = _PURPOSE_OID[purpose]
+    want = getattr(ExtendedKeyUsageOID, _PURPOSE_OID[purpose])
     anchored_cert = b.anchor_kind == "cert"
     for i, n in enumerate(path):
         is_anchor = anchored_cert and i == len(path) - 1 and i > 0  # a pinned leaf is still checked

@@ -53,9 +53,9 @@ from typing import Any, Iterable
 
 from .tls.session import CERT_ALERTS, HISTORY_LETTERS, MESSAGE_NAMES
 from .certs import client_cert_kind, parse_certificate_cached
-from .engine import Analysis, CertSeen
+from .model import Analysis, CertSeen, EventRecord, FlowRecord
 from .errors import CaptureError, InspectError
-from .flows import DEFAULT_TLS_PORTS, EventRecord, FlowRecord
+from .flows import DEFAULT_TLS_PORTS
 from .oracle import alert_description_name, alert_level_name, find_tshark, version_name
 
 __all__ = [

@@ -16,8 +16,7 @@ from enum import IntEnum
 from typing import Callable, Iterable, Iterator
 
 from ..certs import CertInfo, validity_at
-from ..engine import Analysis
-from ..flows import EventRecord, FlowRecord
+from ..model import Analysis, EventRecord, FlowRecord
 from .table import CERTIFICATE_SCOPED, RULES_BY_CODE
 
 

@@ -1,0 +1,141 @@
+"""The records every stage passes on: what a capture yielded, as plain data.
+
+`FlowRecord` (a flows row), `EventRecord` (an alert or warning), `MessageRecord` (a ladder arrow),
+`CertSeen` (a distinct certificate with the flows that sent it), `Analysis` (all of one capture) and
+`Limits` (the resource limits).  Both engines (`inspector.engine`, `inspector.rust_engine`, the
+tshark engine) fill them; schema, diagnoses and outputs read them.  This module imports nothing
+heavy (no cryptography, no pandas), so a command-line run that only writes rows never pays for
+them: `CertSeen.info` is an `inspector.certs.CertInfo`, created only when a certificate appears.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .link import FRAG_TIMEOUT, MAX_FRAG_BYTES, MAX_FRAG_DATAGRAMS
+
+if TYPE_CHECKING:
+    from .certs import CertInfo
+
+__all__ = ["Analysis", "CertSeen", "EventRecord", "FlowRecord", "Limits", "MessageRecord"]
+
+
+@dataclass(slots=True)
+class Limits:
+    """Resource limits; hitting one is a warning on the flow, never a failure."""
+
+    max_flows: int = 20_000  # handshakes in flight before the oldest is evicted (~5 KB each)
+    max_handshake_bytes: int = 1024 * 1024  # largest handshake message accepted (chains of 300 KB exist)
+    max_pending_bytes: int = 256 * 1024  # out-of-order bytes kept above a hole, per direction
+    max_certs: int = 32  # certificates parsed per chain
+    max_tombstones: int = 500_000  # finished connections remembered (to skip their packets)
+    max_frag_datagrams: int = MAX_FRAG_DATAGRAMS  # IPv4 datagrams being reassembled (oldest evicted)
+    max_frag_bytes: int = MAX_FRAG_BYTES  # bytes per reassembled IPv4 datagram
+    frag_timeout: float = FRAG_TIMEOUT  # seconds of capture time to complete a fragmented datagram
+    max_keylog_bytes: int = 256 * 1024 * 1024  # key log bytes read (a bigger file is read from its end)
+    keylog_timeout: float = 10.0  # seconds a key log FIFO may stay silent
+    max_buffered_bytes: int = 512 * 1024 * 1024  # handshake bytes buffered by all flows in flight
+
+
+@dataclass(slots=True)
+class FlowRecord:
+    """One TLS connection, as the `flows` DataFrame row (see README for the schema)."""
+
+    capture: str
+    flow_id: int
+    ts_start: float
+    ts_end: float
+    first_frame: int
+    last_frame: int
+    client_ip: str
+    client_port: int
+    server_ip: str
+    server_port: int
+    ip_version: int
+    tls_version: str | None
+    client_max_version: str | None
+    cipher: str | None
+    cipher_id: int | None
+    sni: str | None
+    alpn: str | None
+    server_subject: str | None
+    server_issuer: str | None
+    server_chain_sha256: tuple[str, ...]
+    client_subject: str | None
+    client_issuer: str | None
+    client_chain_sha256: tuple[str, ...]
+    client_cert_kind: str | None
+    client_cert_requested: bool
+    requested_ca_names: tuple[str, ...]
+    alerts: tuple[str, ...]
+    outcome: str
+    outcome_detail: str | None
+    certs_visible: bool
+    decrypted: bool
+    resumed: bool
+    dh_bits: int | None
+    kx_group: str | None
+    history: str
+    ja3: str | None
+    ja3s: str | None
+    ja4: str | None
+    starttls: str | None
+    packets: int
+    warnings: tuple[str, ...]
+    transport: str = "tcp"  # "tcp", "udp" (DTLS, QUIC), "eap" (EAPOL, RADIUS): the Rust engine
+    protocol: str = "TLS"  # "TLS", "DTLS", "QUIC", "EAP-TLS", "PEAP", "EAP-TTLS"
+    encapsulation: str | None = None  # tunnel path, e.g. "gre", "erspan2>vxlan"
+    quic_version: str | None = None
+    srtp_profile: str | None = None
+
+
+@dataclass(slots=True)
+class EventRecord:
+    """An alert or a warning, as an `events` DataFrame row."""
+
+    capture: str
+    flow_id: int | None
+    frame: int | None
+    ts: float | None
+    kind: str  # "alert" or "warning"
+    sender: str | None  # "client"/"server" for alerts; the side a warning concerns, if any
+    code: str
+    detail: str
+
+
+@dataclass(slots=True)
+class MessageRecord:
+    """One handshake message, ChangeCipherSpec, alert or application data record of a flow, as a
+    `messages` DataFrame row (the arrows of the ladder diagram)."""
+
+    capture: str
+    flow_id: int
+    frame: int
+    ts: float
+    sender: str  # "client" or "server"
+    kind: str  # "handshake", "encrypted_handshake", "change_cipher_spec", "alert", "application_data"
+    name: str
+
+
+@dataclass(slots=True)
+class CertSeen:
+    info: CertInfo
+    flow_ids: list[int] = field(default_factory=list)
+    roles: list[str] = field(default_factory=list)  # "server"/"client", with chain position
+
+
+@dataclass
+class Analysis:
+    """What one capture yielded: rows for the three tables plus counters."""
+
+    capture: str
+    flows: list[FlowRecord]
+    certificates: dict[str, CertSeen]
+    events: list[EventRecord]
+    stats: Counter
+    capture_warnings: list[str] = field(default_factory=list)
+    first_ts: float | None = None
+    last_ts: float | None = None
+    messages: list[MessageRecord] = field(default_factory=list)  # not kept in streaming mode
