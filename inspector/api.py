@@ -256,14 +256,13 @@ def _read_keylog(path: str | os.PathLike | None, limits: Limits | None = None,
     import stat
     import time
 
-    from .tls.decrypt import KeyLogParser
-
     warnings: list[tuple[str, str]] = []
     if path is None:
         path = keylog_beside(capture) if capture is not None else None
         if path is None:
             return None
         warnings.append(("keylog_beside", f"using the key log {path}, found beside the capture"))
+    from .tls.decrypt import KeyLogParser
     limits = limits or Limits()
     cap = limits.max_keylog_bytes
     parser = KeyLogParser(str(path))

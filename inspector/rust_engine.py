@@ -18,11 +18,13 @@ import os
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
+
+if TYPE_CHECKING:
+    from .tls.decrypt import KeyLog
 
 from .errors import InspectError
 from .model import Analysis, CertSeen, EventRecord, FlowRecord, Limits, MessageRecord
-from .tls.decrypt import LABELS, KeyLog
 
 _core: Any = None
 _import_error: str | None = None
@@ -68,7 +70,7 @@ def analyze(path: str | os.PathLike, *, ports: Iterable[int] = (), limits: Limit
     limits = limits or Limits()
     path = Path(path)
     report = {}
-    if isinstance(keylog, KeyLog):  # read by api._read_keylog: its warnings, and keylog_unmatched in Rust
+    if keylog is not None and not isinstance(keylog, (bytes, bytearray)):  # a KeyLog read by api._read_keylog: its warnings, and keylog_unmatched in Rust
         report = dict(keylog_source=keylog.source, keylog_entries=len(keylog),
                       keylog_warnings=[(str(c), str(d)) for c, d in keylog.warnings])
         keylog = keylog_text(keylog)
@@ -82,9 +84,10 @@ def analyze(path: str | os.PathLike, *, ports: Iterable[int] = (), limits: Limit
     return analysis_from_core(result, path.name), result["format"], result["bytes_read"]
 
 
-def keylog_text(log: KeyLog) -> bytes:
+def keylog_text(log: "KeyLog") -> bytes:
     """A parsed key log back as NSS key log lines (the last secret per label, as parsed), for the
     Rust engine: the file is read once, streamed and bounded, by `api._read_keylog`."""
+    from .tls.decrypt import LABELS
     lines = []
     for cr, found in log.secrets.items():
         for i in range(0, len(found), 2):

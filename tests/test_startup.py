@@ -1,4 +1,5 @@
 """Start-up of the command line (issue 9): what ``tlsinspect FILE --format csv`` imports.
+(The light path is the Rust engine's: the Python reference engine imports cryptography for its key-log decryption.)
 
 Each run is a fresh interpreter under ``python -X importtime``, whose report on stderr names every
 module imported; no timing is asserted, only which heavy packages were (not) imported.
@@ -54,7 +55,7 @@ def rows(stdout: str) -> list[dict[str, str]]:
 
 
 def test_csv_without_certificates_imports_no_cryptography_pandas_or_pyarrow(no_certificates: Path) -> None:
-    res, imported = run_importtime(str(no_certificates), "--format", "csv")
+    res, imported = run_importtime(str(no_certificates), "--engine", "rust", "--format", "csv")
     assert res.returncode == 0, res.stderr[-2000:]
     flows = rows(res.stdout)
     assert len(flows) == 1
@@ -70,13 +71,13 @@ def test_csv_without_certificates_imports_no_cryptography_pandas_or_pyarrow(no_c
 @pytest.mark.skipif(not rust_built(), reason="the Rust engine (inspector._core) is not built")
 def test_csv_findings_without_certificates_stay_light(no_certificates: Path) -> None:
     """The findings table runs every diagnosis; none needs cryptography without a certificate."""
-    res, imported = run_importtime(str(no_certificates), "--format", "csv", "--table", "findings")
+    res, imported = run_importtime(str(no_certificates), "--engine", "rust", "--format", "csv", "--table", "findings")
     assert res.returncode == 0, res.stderr[-2000:]
     assert "cryptography" not in imported and "pandas" not in imported and "pyarrow" not in imported
 
 
 def test_csv_with_certificates_imports_no_pandas_or_pyarrow() -> None:
-    res, imported = run_importtime(str(PCAPS / "cisco_lab_mix.pcapng"), "--format", "csv")
+    res, imported = run_importtime(str(PCAPS / "cisco_lab_mix.pcapng"), "--engine", "rust", "--format", "csv")
     assert res.returncode == 0, res.stderr[-2000:]
     flows = rows(res.stdout)
     assert len(flows) == 11
@@ -87,7 +88,7 @@ def test_csv_with_certificates_imports_no_pandas_or_pyarrow() -> None:
 
 
 def test_json_with_certificates_imports_no_pandas_or_pyarrow() -> None:
-    res, imported = run_importtime(str(PCAPS / "cisco_lab_mix.pcapng"), "--format", "json")
+    res, imported = run_importtime(str(PCAPS / "cisco_lab_mix.pcapng"), "--engine", "rust", "--format", "json")
     assert res.returncode == 0, res.stderr[-2000:]
     assert '"subject_cn": "cucm1.example.lab"' in res.stdout
     assert "pandas" not in imported and "pyarrow" not in imported
