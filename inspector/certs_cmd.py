@@ -28,6 +28,7 @@ from rich.text import Text
 
 from .errors import InspectError
 from .textsafe import visible
+from .inputs import PortOption
 
 STATUS_STYLE = {"ok": "green", "ok_by_name": "green", "self_signed": "bold red", "unknown_issuer": "bold red",
                 "expired": "red", "not_yet_valid": "red", "bad_signature": "bold red", "name_mismatch": "red",
@@ -387,7 +388,7 @@ def register(app: typer.Typer) -> None:
             "--trust-set", metavar="mozilla|cisco-mic",
             help="built-in trust set: mozilla (certifi) or cisco-mic (Cisco manufacturing CA names); repeatable")
         ] = None,
-        port: Annotated[Optional[list[int]], typer.Option("--port", "-p", help="extra TLS port (repeatable)")] = None,
+        port: PortOption = None,
         keylog: Annotated[Optional[Path], typer.Option(
             "--keylog", help="NSS key log file (SSLKEYLOGFILE) to decrypt TLS 1.3 handshakes")] = None,
     ) -> None:

@@ -27,6 +27,7 @@ def run(*args: str) -> subprocess.CompletedProcess:
     (["report"], "Missing argument 'FILE'."),
     (["certs", "/nonexistent/x.pcap"], "cannot open /nonexistent/x.pcap"),
     (["report", str(ROOT)], "is a directory (tlsinspect batch"),
+    (["certs", str(SAMPLE), "--port", "99999"], "Invalid value for '--port'"),  # was accepted
 ])
 def test_errors_are_one_line_and_exit_2(args, message):
     """Before: Typer drew a box of several lines around usage errors."""
