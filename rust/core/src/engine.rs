@@ -487,6 +487,12 @@ impl Analyzer {
 
     /// One packet: `data` is the frame as captured, of link type `linktype`.
     pub fn packet(&mut self, ts: f64, linktype: u32, data: &[u8]) {
+        self.packet_len(ts, linktype, data, data.len());
+    }
+
+    /// One packet whose original length on the wire was `orig_len` (more than `data.len()`
+    /// when the snaplen cut it).
+    pub fn packet_len(&mut self, ts: f64, linktype: u32, data: &[u8], orig_len: usize) {
         let t = &mut self.state;
         t.frame += 1;
         if t.first_ts.is_none() {
@@ -513,13 +519,16 @@ impl Analyzer {
                 other => other,
             };
             let mut end = 14 + ((usize::from(data[16]) << 8) | usize::from(data[17]));
+            // the snaplen cut this packet: the IP datagram runs past the bytes captured (not
+            // just its padding or FCS)
+            let cut = end > data.len() && orig_len > data.len();
             if end > data.len() || end == 14 {
                 end = data.len(); // cut by the snaplen; 0 = not filled in (TSO)
             } else if end < 54 {
                 t.stats.add("truncated_tcp", 1);
                 return;
             }
-            t.tcp(&ctx, key, slot, &data[26..30], &data[30..34], data, 34, end, flags, frame, ts);
+            t.tcp(&ctx, key, slot, &data[26..30], &data[30..34], data, 34, end, flags, frame, ts, cut);
             return;
         }
         if self.udp.eapol(linktype, data, frame, ts, &mut t.stats) {
@@ -549,7 +558,7 @@ impl Analyzer {
             }
             other => other,
         };
-        t.tcp(&ctx, key, slot, d.src, d.dst, buf, l4, end, flags, frame, ts);
+        t.tcp(&ctx, key, slot, d.src, d.dst, buf, l4, end, flags, frame, ts, false);
     }
 
     /// The end of the capture: every connection still in flight is judged and reported, flows
@@ -682,13 +691,18 @@ impl Table {
     /// A TCP segment whose header starts at `buf[t]` and whose IP payload ends at `end`.
     #[allow(clippy::too_many_arguments)]
     fn tcp(&mut self, ctx: &Ctx<'_>, key: Key, slot: Option<Slot>, src: &[u8], dst: &[u8],
-           buf: &[u8], t: usize, end: usize, flags: u8, frame: u64, ts: f64) {
+           buf: &[u8], t: usize, end: usize, flags: u8, frame: u64, ts: f64, cut: bool) {
         let doff = usize::from(buf[t + 12] >> 4) * 4;
-        if doff < 20 || t + doff > end {
-            self.stats.add("bad_tcp_header_length", 1);
-            return;
-        }
-        let payload = &buf[t + doff..end];
+        let (payload, cut): (&[u8], bool) = if doff < 20 || t + doff > end {
+            if !(cut && doff >= 20) {
+                self.stats.add("bad_tcp_header_length", 1);
+                return;
+            }
+            (&[], true) // the snaplen cut the TCP options: seq and flags still count
+        } else {
+            let p = &buf[t + doff..end];
+            (p, cut && !p.is_empty())
+        };
         let seq = be32(buf, t + 4);
         let id = match slot {
             None => {
@@ -711,6 +725,9 @@ impl Table {
             Some(Slot::Done) => unreachable!("handled by the caller"),
         };
         let e = self.slab[id].as_mut().expect("just opened or looked up");
+        if cut && end > e.conn.snaplen {
+            e.conn.snaplen = end;
+        }
         let side = if key == e.key_a { Side::A } else { Side::B };
         let ack = if flags & TCP_SYN != 0 { be32(buf, t + 8) } else { 0 };
         e.conn.packet(side, seq, flags, payload, frame, ts, ctx.tls_ports, ack);
@@ -798,7 +815,9 @@ impl Table {
     }
 
     fn emit(&mut self, ctx: &Ctx<'_>, c: &Connection) {
-        if !c.is_tls() {
+        let cut_tls = c.snaplen > 0 && c.state != ConnState::NotTls
+            && (!c.session.started.is_empty() || ctx.tls_ports.contains(&c.a_port) || ctx.tls_ports.contains(&c.b_port));
+        if !c.is_tls() && !cut_tls {
             let kind = if c.state == ConnState::NotTls || c.session.started.is_empty() {
                 "not_tls"
             } else {
@@ -899,12 +918,19 @@ impl Table {
             }
         }
         let codes = c.tcp_anomalies().into_iter().chain(c.warnings.iter().map(|w| w.code()));
-        for code in codes {
+        let cut = if c.snaplen > 0 { Some("snaplen_truncated") } else { None };
+        for code in codes.chain(cut) {
+            let detail = if code == "snaplen_truncated" {
+                format!("the capture kept only the first {n} bytes of this flow's handshake packets \
+                         (snaplen {n}): the handshake cannot be read in full; capture with -s 0", n = c.snaplen)
+            } else {
+                tcp_detail(code).to_string()
+            };
             self.events.push(EventRecord {
                 flow_id: Some(flow_id),
                 kind: "warning",
                 code: code.to_string(),
-                detail: tcp_detail(code).to_string(),
+                detail,
                 ..EventRecord::default()
             });
         }
@@ -931,7 +957,7 @@ pub fn analyze_reader_with(mut reader: CaptureReader, ports: &[u16], limits: Lim
     let mut dsb_seen = 0;
     loop {
         match reader.next_packet() {
-            Ok(Some(p)) => analyzer.packet(p.ts, p.linktype, p.data),
+            Ok(Some(p)) => analyzer.packet_len(p.ts, p.linktype, p.data, p.orig_len as usize),
             Ok(None) => break,
             Err(e) => {
                 if analyzer.frames() == 0 {

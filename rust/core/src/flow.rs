@@ -194,6 +194,8 @@ pub struct Connection {
     pub warnings: Vec<ConnWarning>,
     pub evicted: bool,
     pub isn_a: Option<u32>,
+    /// The longest captured frame among this flow's packets that the snaplen cut (0: none cut).
+    pub snaplen: usize,
 }
 
 impl Connection {
@@ -235,6 +237,7 @@ impl Connection {
             warnings: Vec::new(),
             evicted: false,
             isn_a: None,
+            snaplen: 0,
         }
     }
 
@@ -532,9 +535,26 @@ pub fn build_flow(conn: &Connection, flow_id: u64, tls_ports: &[u16]) -> FlowRec
         s.chains.get(sv).map(|v| v.iter().map(|d| sha256_hex(d)).collect()).unwrap_or_default();
     let client_chain: Vec<String> =
         s.chains.get(c).map(|v| v.iter().map(|d| sha256_hex(d)).collect()).unwrap_or_default();
-    let (outcome, detail) = outcome(conn, c);
+    let (mut outcome, mut detail) = outcome(conn, c);
     let mut warnings: Vec<String> = conn.tcp_anomalies().into_iter().map(String::from).collect();
     warnings.extend(conn.warnings.iter().map(|w| w.code().to_string()));
+    if conn.snaplen > 0 {
+        warnings.push("snaplen_truncated".into());
+        let cut = format!("the capture cut the packets at {n} bytes (snaplen {n})", n = conn.snaplen);
+        if outcome == "established" || s.fatal_alert().is_some() { // evidence the cut kept
+            detail = Some(match detail {
+                Some(d) if !d.is_empty() => format!("{d}; {cut}"),
+                _ => cut,
+            });
+        } else {
+            let why = match &detail {
+                Some(d) if !d.is_empty() && s.client_hello.is_some() => format!(" ({d})"),
+                _ => String::new(),
+            };
+            outcome = "incomplete";
+            detail = Some(format!("{cut}: the handshake cannot be read in full{why}"));
+        }
+    }
     for a in &s.anomalies {
         if !warnings.contains(&a.code) {
             warnings.push(a.code.to_string());
