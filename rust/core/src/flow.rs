@@ -259,7 +259,29 @@ impl Connection {
         let s = &self.session;
         session_started(s)
             && (s.client_hello.is_some() || s.server_hello.is_some() || !s.history.is_empty()
-                || !s.alerts.is_empty())
+                || !s.alerts.is_empty() || self.partial_hello().is_some())
+    }
+
+    /// ("ClientHello"/"ServerHello", bytes seen, bytes announced) for a hello the capture holds
+    /// only the start of (the connection ended, or the capture did, first), as
+    /// `inspector.flows.Connection.partial_hello`.
+    pub fn partial_hello(&self) -> Option<(&'static str, usize, Option<usize>)> {
+        for r in &self.readers {
+            let (hs, b) = r.pending();
+            let rest = if b.len() > 5 && b[0] == 22 { b.len() - 5 } else { 0 }; // the next record, begun
+            let len24 = |x: &[u8]| ((usize::from(x[0]) << 16) | (usize::from(x[1]) << 8) | usize::from(x[2])) + 4;
+            let (mtype, seen, need) = if !hs.is_empty() && (hs[0] == 1 || hs[0] == 2) {
+                (hs[0], hs.len() + rest, if hs.len() >= 4 { Some(len24(&hs[1..4])) } else { None })
+            } else if rest > 0 && (b[5] == 1 || b[5] == 2) && b[1] == 3 {
+                (b[5], rest, if b.len() >= 9 { Some(len24(&b[6..9])) } else { None })
+            } else {
+                continue;
+            };
+            if (mtype == 1 && self.session.client_hello.is_none()) || (mtype == 2 && self.session.server_hello.is_none()) {
+                return Some((if mtype == 1 { "ClientHello" } else { "ServerHello" }, seen, need));
+            }
+        }
+        None
     }
 
     /// Feed one TCP segment; updates `state`. `ack` matters only on a SYN-ACK.
@@ -451,6 +473,15 @@ pub fn outcome(conn: &Connection, client: Side) -> (&'static str, Option<String>
         return ("failed", Some(format!("{who} sent fatal {}{after}", fatal.description)));
     }
     if s.client_hello.is_none() && s.server_hello.is_none() {
+        if let Some((name, seen, need)) = conn.partial_hello() {
+            let of = need.map(|n| format!(" of the {n}")).unwrap_or_default();
+            let how = match (conn.close_kind, conn.closed_by) {
+                (Some(kind), Some(by)) => format!("; then the {} {} the connection", role_name(by, client),
+                                                  if kind == CloseKind::Rst { "reset" } else { "closed" }),
+                _ => String::new(),
+            };
+            return ("incomplete", Some(format!("only {seen}{of} bytes of the {name} were seen{how}")));
+        }
         return ("incomplete", Some("the hellos are not in the capture (it starts mid-connection)".into()));
     }
     if s.sslv2_server.is_some() {
