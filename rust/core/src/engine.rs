@@ -355,6 +355,8 @@ fn tcp_detail(code: &str) -> &str {
         "content_gap" => "bytes are missing from the capture (a TCP gap); parsing resumed where it could",
         "overlap_different_data" => "overlapping TCP segments carry different bytes; the first copy was used",
         "evicted_flow_table_full" => "the flow table was full; this flow was reported before its end",
+        "evicted_memory_budget" => "the flows in flight buffered more than Limits.max_buffered_bytes; this flow, \
+                                    holding the most, was reported before its end",
         other => other,
     }
 }
@@ -428,6 +430,8 @@ struct Table {
     frame: u64,
     first_ts: Option<f64>,
     last_ts: Option<f64>,
+    /// Sum of `Connection::held` over the connections in flight.
+    buffered: usize,
 }
 
 impl Analyzer {
@@ -466,6 +470,7 @@ impl Analyzer {
                 frame: 0,
                 first_ts: None,
                 last_ts: None,
+                buffered: 0,
             },
         }
     }
@@ -731,7 +736,17 @@ impl Table {
         let side = if key == e.key_a { Side::A } else { Side::B };
         let ack = if flags & TCP_SYN != 0 { be32(buf, t + 8) } else { 0 };
         e.conn.packet(side, seq, flags, payload, frame, ts, ctx.tls_ports, ack);
-        if e.conn.judged() {
+        let judged = e.conn.judged();
+        if !payload.is_empty() {
+            // the bytes buffered by all flows in flight stay within the budget
+            let held = e.conn.buffered();
+            self.buffered = self.buffered + held - e.conn.held;
+            e.conn.held = held;
+            if self.buffered > ctx.limits.max_buffered_bytes {
+                self.shed(ctx);
+            }
+        }
+        if judged {
             self.close(ctx, id);
         }
     }
@@ -782,6 +797,23 @@ impl Table {
         id
     }
 
+    /// Over the buffered-bytes budget: evict the flows holding the most (still reported).
+    fn shed(&mut self, ctx: &Ctx<'_>) {
+        while self.buffered > ctx.limits.max_buffered_bytes && !self.active.is_empty() {
+            let big = self.active.values().copied().rev() // the first flow holding the most
+                .max_by_key(|&id| self.slab[id].as_ref().map_or(0, |e| e.conn.held));
+            let Some(big) = big else { break };
+            let Some(e) = self.slab[big].as_mut() else { break };
+            if e.conn.held == 0 {
+                break;
+            }
+            e.conn.evicted = true;
+            e.conn.warnings.push(ConnWarning::EvictedMemoryBudget);
+            self.stats.add("flows_evicted_memory", 1);
+            self.close(ctx, big);
+        }
+    }
+
     /// The connection is judged: emit its row (if TLS) and remember its 4-tuple as done.
     fn close(&mut self, ctx: &Ctx<'_>, id: usize) {
         let order = match self.slab[id].as_ref() {
@@ -793,6 +825,7 @@ impl Table {
         }
         let mut e = self.slab[id].take().expect("checked above");
         self.free.push(id);
+        self.buffered -= e.conn.held;
         e.conn.finish();
         self.emit(ctx, &e.conn);
         let c = &e.conn;

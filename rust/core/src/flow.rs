@@ -144,12 +144,14 @@ pub enum CloseKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConnWarning {
     EvictedFlowTableFull,
+    EvictedMemoryBudget,
 }
 
 impl ConnWarning {
     pub fn code(self) -> &'static str {
         match self {
             ConnWarning::EvictedFlowTableFull => "evicted_flow_table_full",
+            ConnWarning::EvictedMemoryBudget => "evicted_memory_budget",
         }
     }
 }
@@ -196,6 +198,8 @@ pub struct Connection {
     pub isn_a: Option<u32>,
     /// The longest captured frame among this flow's packets that the snaplen cut (0: none cut).
     pub snaplen: usize,
+    /// Bytes this flow buffers, as last counted by the engine (`buffered`).
+    pub held: usize,
 }
 
 impl Connection {
@@ -238,6 +242,7 @@ impl Connection {
             evicted: false,
             isn_a: None,
             snaplen: 0,
+            held: 0,
         }
     }
 
@@ -260,6 +265,12 @@ impl Connection {
         session_started(s)
             && (s.client_hello.is_some() || s.server_hello.is_some() || !s.history.is_empty()
                 || !s.alerts.is_empty() || self.partial_hello().is_some())
+    }
+
+    /// Bytes this connection holds: partial records and messages, data above holes, and the
+    /// retransmission window of each direction.
+    pub fn buffered(&self) -> usize {
+        self.readers.iter().map(|r| r.buffered()).sum::<usize>() + self.reasm.iter().map(|t| t.held()).sum::<usize>()
     }
 
     /// ("ClientHello"/"ServerHello", bytes seen, bytes announced) for a hello the capture holds
@@ -512,7 +523,12 @@ pub fn outcome(conn: &Connection, client: Side) -> (&'static str, Option<String>
         return ("reset", Some(format!("{who} {how} the connection{after} without an alert")));
     }
     if conn.evicted {
-        return ("incomplete", Some("flow evicted before the handshake ended (flow table full)".into()));
+        let why = if conn.warnings.contains(&ConnWarning::EvictedMemoryBudget) {
+            "memory budget for buffered handshakes reached"
+        } else {
+            "flow table full"
+        };
+        return ("incomplete", Some(format!("flow evicted before the handshake ended ({why})")));
     }
     ("incomplete", Some("the capture ends before the handshake does".into()))
 }
