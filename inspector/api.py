@@ -184,13 +184,11 @@ def read_capture(path: str | os.PathLike, *, ports: Iterable[int] = (),
     return Capture(path, analysis, format=fmt, bytes_read=nread, trust=trust)
 
 
-#: "python" until the Rust engine has p14's snaplen cuts (snaplen_truncated), partial hellos
-#: ("only 95 of the 512 bytes of the ClientHello were seen") and the max_buffered_bytes budget
-#: (evicted_memory_budget): tests/test_hostile_partial.py fails with "rust".  The compiled engine
-#: gives the Python engine's answers on every capture of the differential test otherwise
-#: (tests/test_rust_engine.py, the messages table included); the Python engine stays the reference
-#: and the fallback where the extension is not built.
-DEFAULT_ENGINE = "python"
+#: "rust": the compiled engine gives the Python engine's answers on every capture of the
+#: differential test (tests/test_rust_engine.py), snaplen cuts, partial hellos and the
+#: max_buffered_bytes budget included (tests/test_hostile_partial.py, test_hostile_memory.py); the
+#: Python engine stays the reference and the fallback where the extension is not built.
+DEFAULT_ENGINE = "rust"
 
 
 def _regular_file(path: Path) -> bool:

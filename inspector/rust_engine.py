@@ -79,7 +79,7 @@ def analyze(path: str | os.PathLike, *, ports: Iterable[int] = (), limits: Limit
                           max_pending_bytes=limits.max_pending_bytes, max_certs=limits.max_certs,
                           max_tombstones=limits.max_tombstones, keylog=keylog, stream=stream,
                           max_frag_datagrams=limits.max_frag_datagrams, max_frag_bytes=limits.max_frag_bytes,
-                          frag_timeout=float(limits.frag_timeout), **report,
+                          frag_timeout=float(limits.frag_timeout), max_buffered_bytes=limits.max_buffered_bytes, **report,
                           columns=True)  # plain lists: no pyarrow (and numpy) import on this path
     return analysis_from_core(result, path.name), result["format"], result["bytes_read"]
 

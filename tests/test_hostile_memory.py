@@ -94,3 +94,36 @@ def test_buffered_handshake_bytes_hold_at_ten_times_their_budget():
     assert evicted[0].outcome == "incomplete" and evicted[0].outcome_detail == (
         "flow evicted before the handshake ended (memory budget for buffered handshakes reached)")
     assert evicted[0].sni == "cucm1.example.lab"  # what was parsed before is kept
+
+
+def test_rust_engine_keeps_the_buffered_bytes_budget(tmp_path):
+    """The Rust engine takes Limits.max_buffered_bytes through the bindings: the same 20 hogging
+    flows under a 2 MiB budget are evicted as the Python engine evicts them, and still reported."""
+    import pytest
+
+    import inspector
+    from inspector import rust_engine
+    from inspector.synth.frames import Packet
+    from inspector.synth.pcapio import write_capture
+
+    if not rust_engine.available():
+        pytest.skip("the Rust engine is not built")
+    path = tmp_path / "hog.pcap"
+    write_capture(path, [Packet(ts, lt, frame) for ts, lt, frame, _ in _hog_packets(20)])
+    budget = 2 * 1024 * 1024
+    rows = []
+    a = Analyzer("mem", limits=Limits(max_buffered_bytes=budget), on_flow=lambda rec, ev: rows.append(rec))
+    a.feed((ts, lt, frame, olen) for ts, lt, frame, olen in _hog_packets(20))
+    cap = inspector.read_capture(path, limits=Limits(max_buffered_bytes=budget), engine="rust")
+    assert cap.stats["flows_evicted_memory"] == a.stats["flows_evicted_memory"] >= 18
+    evicted = cap.flows[cap.flows["warnings"].map(lambda w: "evicted_memory_budget" in w)]
+    assert len(evicted) == cap.stats["flows_evicted_memory"]
+    first = evicted.sort_values("flow_id").iloc[0]
+    assert first.outcome == "incomplete" and first.outcome_detail == (
+        "flow evicted before the handshake ended (memory budget for buffered handshakes reached)")
+    assert first.sni == "cucm1.example.lab"
+    ev = cap.events[cap.events["code"] == "evicted_memory_budget"]
+    assert len(ev) == len(evicted) and "Limits.max_buffered_bytes" in ev.iloc[0].detail
+    # without the limit (the default 512 MiB budget) nothing is evicted
+    whole = inspector.read_capture(path, engine="rust")
+    assert whole.stats.get("flows_evicted_memory", 0) == 0

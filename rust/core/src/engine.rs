@@ -355,6 +355,8 @@ fn tcp_detail(code: &str) -> &str {
         "content_gap" => "bytes are missing from the capture (a TCP gap); parsing resumed where it could",
         "overlap_different_data" => "overlapping TCP segments carry different bytes; the first copy was used",
         "evicted_flow_table_full" => "the flow table was full; this flow was reported before its end",
+        "evicted_memory_budget" => "the flows in flight buffered more than Limits.max_buffered_bytes; this flow, \
+                                    holding the most, was reported before its end",
         other => other,
     }
 }
@@ -428,6 +430,8 @@ struct Table {
     frame: u64,
     first_ts: Option<f64>,
     last_ts: Option<f64>,
+    /// Sum of `Connection::held` over the connections in flight.
+    buffered: usize,
 }
 
 impl Analyzer {
@@ -466,6 +470,7 @@ impl Analyzer {
                 frame: 0,
                 first_ts: None,
                 last_ts: None,
+                buffered: 0,
             },
         }
     }
@@ -487,6 +492,12 @@ impl Analyzer {
 
     /// One packet: `data` is the frame as captured, of link type `linktype`.
     pub fn packet(&mut self, ts: f64, linktype: u32, data: &[u8]) {
+        self.packet_len(ts, linktype, data, data.len());
+    }
+
+    /// One packet whose original length on the wire was `orig_len` (more than `data.len()`
+    /// when the snaplen cut it).
+    pub fn packet_len(&mut self, ts: f64, linktype: u32, data: &[u8], orig_len: usize) {
         let t = &mut self.state;
         t.frame += 1;
         if t.first_ts.is_none() {
@@ -513,13 +524,16 @@ impl Analyzer {
                 other => other,
             };
             let mut end = 14 + ((usize::from(data[16]) << 8) | usize::from(data[17]));
+            // the snaplen cut this packet: the IP datagram runs past the bytes captured (not
+            // just its padding or FCS)
+            let cut = end > data.len() && orig_len > data.len();
             if end > data.len() || end == 14 {
                 end = data.len(); // cut by the snaplen; 0 = not filled in (TSO)
             } else if end < 54 {
                 t.stats.add("truncated_tcp", 1);
                 return;
             }
-            t.tcp(&ctx, key, slot, &data[26..30], &data[30..34], data, 34, end, flags, frame, ts);
+            t.tcp(&ctx, key, slot, &data[26..30], &data[30..34], data, 34, end, flags, frame, ts, cut);
             return;
         }
         if self.udp.eapol(linktype, data, frame, ts, &mut t.stats) {
@@ -549,7 +563,7 @@ impl Analyzer {
             }
             other => other,
         };
-        t.tcp(&ctx, key, slot, d.src, d.dst, buf, l4, end, flags, frame, ts);
+        t.tcp(&ctx, key, slot, d.src, d.dst, buf, l4, end, flags, frame, ts, false);
     }
 
     /// The end of the capture: every connection still in flight is judged and reported, flows
@@ -682,13 +696,18 @@ impl Table {
     /// A TCP segment whose header starts at `buf[t]` and whose IP payload ends at `end`.
     #[allow(clippy::too_many_arguments)]
     fn tcp(&mut self, ctx: &Ctx<'_>, key: Key, slot: Option<Slot>, src: &[u8], dst: &[u8],
-           buf: &[u8], t: usize, end: usize, flags: u8, frame: u64, ts: f64) {
+           buf: &[u8], t: usize, end: usize, flags: u8, frame: u64, ts: f64, cut: bool) {
         let doff = usize::from(buf[t + 12] >> 4) * 4;
-        if doff < 20 || t + doff > end {
-            self.stats.add("bad_tcp_header_length", 1);
-            return;
-        }
-        let payload = &buf[t + doff..end];
+        let (payload, cut): (&[u8], bool) = if doff < 20 || t + doff > end {
+            if !(cut && doff >= 20) {
+                self.stats.add("bad_tcp_header_length", 1);
+                return;
+            }
+            (&[], true) // the snaplen cut the TCP options: seq and flags still count
+        } else {
+            let p = &buf[t + doff..end];
+            (p, cut && !p.is_empty())
+        };
         let seq = be32(buf, t + 4);
         let id = match slot {
             None => {
@@ -711,10 +730,23 @@ impl Table {
             Some(Slot::Done) => unreachable!("handled by the caller"),
         };
         let e = self.slab[id].as_mut().expect("just opened or looked up");
+        if cut && end > e.conn.snaplen {
+            e.conn.snaplen = end;
+        }
         let side = if key == e.key_a { Side::A } else { Side::B };
         let ack = if flags & TCP_SYN != 0 { be32(buf, t + 8) } else { 0 };
         e.conn.packet(side, seq, flags, payload, frame, ts, ctx.tls_ports, ack);
-        if e.conn.judged() {
+        let judged = e.conn.judged();
+        if !payload.is_empty() {
+            // the bytes buffered by all flows in flight stay within the budget
+            let held = e.conn.buffered();
+            self.buffered = self.buffered + held - e.conn.held;
+            e.conn.held = held;
+            if self.buffered > ctx.limits.max_buffered_bytes {
+                self.shed(ctx);
+            }
+        }
+        if judged {
             self.close(ctx, id);
         }
     }
@@ -765,6 +797,23 @@ impl Table {
         id
     }
 
+    /// Over the buffered-bytes budget: evict the flows holding the most (still reported).
+    fn shed(&mut self, ctx: &Ctx<'_>) {
+        while self.buffered > ctx.limits.max_buffered_bytes && !self.active.is_empty() {
+            let big = self.active.values().copied().rev() // the first flow holding the most
+                .max_by_key(|&id| self.slab[id].as_ref().map_or(0, |e| e.conn.held));
+            let Some(big) = big else { break };
+            let Some(e) = self.slab[big].as_mut() else { break };
+            if e.conn.held == 0 {
+                break;
+            }
+            e.conn.evicted = true;
+            e.conn.warnings.push(ConnWarning::EvictedMemoryBudget);
+            self.stats.add("flows_evicted_memory", 1);
+            self.close(ctx, big);
+        }
+    }
+
     /// The connection is judged: emit its row (if TLS) and remember its 4-tuple as done.
     fn close(&mut self, ctx: &Ctx<'_>, id: usize) {
         let order = match self.slab[id].as_ref() {
@@ -776,6 +825,7 @@ impl Table {
         }
         let mut e = self.slab[id].take().expect("checked above");
         self.free.push(id);
+        self.buffered -= e.conn.held;
         e.conn.finish();
         self.emit(ctx, &e.conn);
         let c = &e.conn;
@@ -798,7 +848,9 @@ impl Table {
     }
 
     fn emit(&mut self, ctx: &Ctx<'_>, c: &Connection) {
-        if !c.is_tls() {
+        let cut_tls = c.snaplen > 0 && c.state != ConnState::NotTls
+            && (!c.session.started.is_empty() || ctx.tls_ports.contains(&c.a_port) || ctx.tls_ports.contains(&c.b_port));
+        if !c.is_tls() && !cut_tls {
             let kind = if c.state == ConnState::NotTls || c.session.started.is_empty() {
                 "not_tls"
             } else {
@@ -899,12 +951,19 @@ impl Table {
             }
         }
         let codes = c.tcp_anomalies().into_iter().chain(c.warnings.iter().map(|w| w.code()));
-        for code in codes {
+        let cut = if c.snaplen > 0 { Some("snaplen_truncated") } else { None };
+        for code in codes.chain(cut) {
+            let detail = if code == "snaplen_truncated" {
+                format!("the capture kept only the first {n} bytes of this flow's handshake packets \
+                         (snaplen {n}): the handshake cannot be read in full; capture with -s 0", n = c.snaplen)
+            } else {
+                tcp_detail(code).to_string()
+            };
             self.events.push(EventRecord {
                 flow_id: Some(flow_id),
                 kind: "warning",
                 code: code.to_string(),
-                detail: tcp_detail(code).to_string(),
+                detail,
                 ..EventRecord::default()
             });
         }
@@ -931,7 +990,7 @@ pub fn analyze_reader_with(mut reader: CaptureReader, ports: &[u16], limits: Lim
     let mut dsb_seen = 0;
     loop {
         match reader.next_packet() {
-            Ok(Some(p)) => analyzer.packet(p.ts, p.linktype, p.data),
+            Ok(Some(p)) => analyzer.packet_len(p.ts, p.linktype, p.data, p.orig_len as usize),
             Ok(None) => break,
             Err(e) => {
                 if analyzer.frames() == 0 {

@@ -144,12 +144,14 @@ pub enum CloseKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConnWarning {
     EvictedFlowTableFull,
+    EvictedMemoryBudget,
 }
 
 impl ConnWarning {
     pub fn code(self) -> &'static str {
         match self {
             ConnWarning::EvictedFlowTableFull => "evicted_flow_table_full",
+            ConnWarning::EvictedMemoryBudget => "evicted_memory_budget",
         }
     }
 }
@@ -194,6 +196,10 @@ pub struct Connection {
     pub warnings: Vec<ConnWarning>,
     pub evicted: bool,
     pub isn_a: Option<u32>,
+    /// The longest captured frame among this flow's packets that the snaplen cut (0: none cut).
+    pub snaplen: usize,
+    /// Bytes this flow buffers, as last counted by the engine (`buffered`).
+    pub held: usize,
 }
 
 impl Connection {
@@ -235,6 +241,8 @@ impl Connection {
             warnings: Vec::new(),
             evicted: false,
             isn_a: None,
+            snaplen: 0,
+            held: 0,
         }
     }
 
@@ -256,7 +264,35 @@ impl Connection {
         let s = &self.session;
         session_started(s)
             && (s.client_hello.is_some() || s.server_hello.is_some() || !s.history.is_empty()
-                || !s.alerts.is_empty())
+                || !s.alerts.is_empty() || self.partial_hello().is_some())
+    }
+
+    /// Bytes this connection holds: partial records and messages, data above holes, and the
+    /// retransmission window of each direction.
+    pub fn buffered(&self) -> usize {
+        self.readers.iter().map(|r| r.buffered()).sum::<usize>() + self.reasm.iter().map(|t| t.held()).sum::<usize>()
+    }
+
+    /// ("ClientHello"/"ServerHello", bytes seen, bytes announced) for a hello the capture holds
+    /// only the start of (the connection ended, or the capture did, first), as
+    /// `inspector.flows.Connection.partial_hello`.
+    pub fn partial_hello(&self) -> Option<(&'static str, usize, Option<usize>)> {
+        for r in &self.readers {
+            let (hs, b) = r.pending();
+            let rest = if b.len() > 5 && b[0] == 22 { b.len() - 5 } else { 0 }; // the next record, begun
+            let len24 = |x: &[u8]| ((usize::from(x[0]) << 16) | (usize::from(x[1]) << 8) | usize::from(x[2])) + 4;
+            let (mtype, seen, need) = if !hs.is_empty() && (hs[0] == 1 || hs[0] == 2) {
+                (hs[0], hs.len() + rest, if hs.len() >= 4 { Some(len24(&hs[1..4])) } else { None })
+            } else if rest > 0 && (b[5] == 1 || b[5] == 2) && b[1] == 3 {
+                (b[5], rest, if b.len() >= 9 { Some(len24(&b[6..9])) } else { None })
+            } else {
+                continue;
+            };
+            if (mtype == 1 && self.session.client_hello.is_none()) || (mtype == 2 && self.session.server_hello.is_none()) {
+                return Some((if mtype == 1 { "ClientHello" } else { "ServerHello" }, seen, need));
+            }
+        }
+        None
     }
 
     /// Feed one TCP segment; updates `state`. `ack` matters only on a SYN-ACK.
@@ -448,6 +484,15 @@ pub fn outcome(conn: &Connection, client: Side) -> (&'static str, Option<String>
         return ("failed", Some(format!("{who} sent fatal {}{after}", fatal.description)));
     }
     if s.client_hello.is_none() && s.server_hello.is_none() {
+        if let Some((name, seen, need)) = conn.partial_hello() {
+            let of = need.map(|n| format!(" of the {n}")).unwrap_or_default();
+            let how = match (conn.close_kind, conn.closed_by) {
+                (Some(kind), Some(by)) => format!("; then the {} {} the connection", role_name(by, client),
+                                                  if kind == CloseKind::Rst { "reset" } else { "closed" }),
+                _ => String::new(),
+            };
+            return ("incomplete", Some(format!("only {seen}{of} bytes of the {name} were seen{how}")));
+        }
         return ("incomplete", Some("the hellos are not in the capture (it starts mid-connection)".into()));
     }
     if s.sslv2_server.is_some() {
@@ -478,7 +523,12 @@ pub fn outcome(conn: &Connection, client: Side) -> (&'static str, Option<String>
         return ("reset", Some(format!("{who} {how} the connection{after} without an alert")));
     }
     if conn.evicted {
-        return ("incomplete", Some("flow evicted before the handshake ended (flow table full)".into()));
+        let why = if conn.warnings.contains(&ConnWarning::EvictedMemoryBudget) {
+            "memory budget for buffered handshakes reached"
+        } else {
+            "flow table full"
+        };
+        return ("incomplete", Some(format!("flow evicted before the handshake ended ({why})")));
     }
     ("incomplete", Some("the capture ends before the handshake does".into()))
 }
@@ -532,9 +582,26 @@ pub fn build_flow(conn: &Connection, flow_id: u64, tls_ports: &[u16]) -> FlowRec
         s.chains.get(sv).map(|v| v.iter().map(|d| sha256_hex(d)).collect()).unwrap_or_default();
     let client_chain: Vec<String> =
         s.chains.get(c).map(|v| v.iter().map(|d| sha256_hex(d)).collect()).unwrap_or_default();
-    let (outcome, detail) = outcome(conn, c);
+    let (mut outcome, mut detail) = outcome(conn, c);
     let mut warnings: Vec<String> = conn.tcp_anomalies().into_iter().map(String::from).collect();
     warnings.extend(conn.warnings.iter().map(|w| w.code().to_string()));
+    if conn.snaplen > 0 {
+        warnings.push("snaplen_truncated".into());
+        let cut = format!("the capture cut the packets at {n} bytes (snaplen {n})", n = conn.snaplen);
+        if outcome == "established" || s.fatal_alert().is_some() { // evidence the cut kept
+            detail = Some(match detail {
+                Some(d) if !d.is_empty() => format!("{d}; {cut}"),
+                _ => cut,
+            });
+        } else {
+            let why = match &detail {
+                Some(d) if !d.is_empty() && s.client_hello.is_some() => format!(" ({d})"),
+                _ => String::new(),
+            };
+            outcome = "incomplete";
+            detail = Some(format!("{cut}: the handshake cannot be read in full{why}"));
+        }
+    }
     for a in &s.anomalies {
         if !warnings.contains(&a.code) {
             warnings.push(a.code.to_string());

@@ -95,6 +95,11 @@ impl StreamReassembler {
     }
 
     /// True when out-of-order data waits above a hole.
+    /// Bytes held: data above holes plus the retransmission window.
+    pub fn held(&self) -> usize {
+        self.pending_bytes + self.recent.len()
+    }
+
     pub fn has_pending(&self) -> bool {
         !self.pending.is_empty()
     }

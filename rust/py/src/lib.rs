@@ -464,7 +464,7 @@ fn to_dict<'py>(py: Python<'py>, a: &Analysis, capture: &str, columns: bool) -> 
 #[pyo3(signature = (path, *, data = None, fd = None, capture, ports, max_flows, max_handshake_bytes,
                     max_pending_bytes, max_certs, max_tombstones, keylog = None, stream = false,
                     columns = false, max_frag_datagrams = None, max_frag_bytes = None,
-                    frag_timeout = None, keylog_source = None, keylog_entries = 0,
+                    frag_timeout = None, keylog_source = None, keylog_entries = 0, max_buffered_bytes = None,
                     keylog_warnings = Vec::new()))]
 #[allow(clippy::too_many_arguments)]
 fn analyze<'py>(py: Python<'py>, path: Option<String>, data: Option<Vec<u8>>, fd: Option<i32>,
@@ -472,15 +472,19 @@ fn analyze<'py>(py: Python<'py>, path: Option<String>, data: Option<Vec<u8>>, fd
                 max_pending_bytes: usize, max_certs: usize, max_tombstones: usize,
                 keylog: Option<Vec<u8>>, stream: bool, columns: bool, max_frag_datagrams: Option<usize>,
                 max_frag_bytes: Option<usize>, frag_timeout: Option<f64>, keylog_source: Option<String>,
-                keylog_entries: usize, keylog_warnings: Vec<(String, String)>) -> PyResult<Bound<'py, PyDict>> {
+                keylog_entries: usize, max_buffered_bytes: Option<usize>,
+                keylog_warnings: Vec<(String, String)>) -> PyResult<Bound<'py, PyDict>> {
     let d = FragLimits::default();
     let frag = FragLimits {
         max_datagrams: max_frag_datagrams.unwrap_or(d.max_datagrams),
         max_bytes: max_frag_bytes.unwrap_or(d.max_bytes),
         timeout: frag_timeout.unwrap_or(d.timeout),
     };
-    let limits = Limits { max_flows, max_handshake_bytes, max_pending_bytes, max_certs, max_tombstones, frag,
-                          ..Limits::default() };
+    let mut limits = Limits { max_flows, max_handshake_bytes, max_pending_bytes, max_certs, max_tombstones, frag,
+                              ..Limits::default() };
+    if let Some(n) = max_buffered_bytes {
+        limits.max_buffered_bytes = n;
+    }
     let report = keylog_source.map(|source| KeylogReport { source, entries: keylog_entries, warnings: keylog_warnings });
     // A panic would be a bug of ours: it becomes a RuntimeError (the CLI's "internal error", exit
     // 3), never a BaseException escaping `except Exception`.

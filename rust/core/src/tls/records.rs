@@ -253,6 +253,12 @@ impl Default for RecordReader {
 }
 
 impl RecordReader {
+    /// (handshake bytes not yet a whole message, bytes of the record begun): what
+    /// `Connection::partial_hello` looks at.
+    pub fn pending(&self) -> (&[u8], &[u8]) {
+        (&self.hs, &self.buf)
+    }
+
     pub fn new(max_handshake: usize, max_records: u64) -> Self {
         RecordReader {
             state: State::Detect,
