@@ -79,9 +79,6 @@ KNOWN_DIFFERENCES: dict[str, str] = {
                     "so neither reports a flow",
     "dtls13-wolfssl.pcap": "DTLS 1.3 over UDP: tlsinspect is TCP-only and the oracle reads TCP "
                            "streams only, so neither reports a flow",
-    "tls_invalid_reads.pcap": "flow 10.191.139.17:58552 -> 54.221.224.45:443 is TCP inside a "
-                              "GTP-U tunnel (UDP 2152); tlsinspect does not decapsulate UDP "
-                              "tunnels (counted as skipped_not_tcp), tshark does",
     "bug-1450-04__tls_DER-incomplete-header.pcap": "tshark calls the file corrupt after frame 6 "
         "(a 4325376-byte record; both tools keep the 6 frames before it) and its "
         "tls.handshake.certificate value stops where its X.509 dissector threw: 7 of the 9 "
