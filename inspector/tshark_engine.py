@@ -808,6 +808,21 @@ def _tshark_errors(exe: str, path: Path, env: dict[str, str]) -> tuple[int, list
     return proc.returncode, lines
 
 
+def _cut_short(path: Path) -> str | None:
+    """Why the capture file ends early (a packet cut short, a broken block), or None."""
+    from .capture import CaptureReader
+    reader = CaptureReader(Path(path))
+    try:
+        for _ in reader.batches():
+            pass
+    except CaptureError as e:
+        return str(e)
+    except Exception:  # noqa: BLE001 - only a hint for the warning; tshark's verdict stands
+        return None
+    cut = [w.detail for w in reader.warnings if w.code == "capture_truncated"]
+    return cut[0] if cut else None
+
+
 def _capinfos(path: Path, env: dict[str, str]) -> tuple[int, float | None, float | None] | None:
     exe = os.path.join(os.path.dirname(find_tshark() or "/usr/bin/tshark"), "capinfos")
     try:
@@ -941,6 +956,12 @@ def analyze_with_tshark(path: str | os.PathLike, *, ports: Iterable[int] = (),
                 if not partial and not col.streams and (info is None or info[0] == 0):
                     raise CaptureError(f"tshark cannot read the file: {text}")
                 warnings.append(("capture_truncated", f"tshark stopped reading: {text}"))
+        elif not any(code == "capture_truncated" for code, _ in warnings):
+            # pyshark does not always surface tshark's "cut short" error (it depends on when its
+            # reader task ends): our own reader tells a cut file deterministically
+            cut = _cut_short(path)
+            if cut is not None:
+                warnings.append(("capture_truncated", f"tshark stopped reading: {cut}"))
     for err in col.errors:
         warnings.append(("tshark_engine_error", f"a packet tshark dissected could not be read: {err}"))
     frames = info[0] if info is not None else col.frames
