@@ -59,7 +59,7 @@ _load_cryptography = lazy_import(globals(), {
     "VerificationError": ("cryptography.x509.verification", "VerificationError"),
 })
 
-from .certs import CISCO_ORGS, MIC_ISSUERS, hostname_matches, verify_with_key
+from .x509 import CISCO_ORGS, MIC_ISSUERS, hostname_matches, verify_with_key
 from .errors import InspectError
 
 __all__ = [

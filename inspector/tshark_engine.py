@@ -24,7 +24,7 @@ position and size, so the record/message structure is rebuilt from them (`_recor
 ``tls.record`` owns the fields inside its byte range, a ``tls.handshake`` the fields inside its
 own.  Everything that follows (roles, version, cipher, SNI, chains, alerts, outcome, history) is
 computed from those tshark values only; certificate summaries go through
-`inspector.certs.parse_certificate_cached` (the same DER -> same row), names of alerts and
+`inspector.x509.parse_certificate_cached` (the same DER -> same row), names of alerts and
 versions come from `inspector.oracle`'s IANA tables, cipher suite and group names from tshark's
 own labels.
 
@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .tls.session import CERT_ALERTS, HISTORY_LETTERS, MESSAGE_NAMES
-from .certs import client_cert_kind, parse_certificate_cached
+from .x509 import client_cert_kind, parse_certificate_cached
 from .model import Analysis, CertSeen, EventRecord, FlowRecord
 from .errors import CaptureError, InspectError
 from .flows import DEFAULT_TLS_PORTS
