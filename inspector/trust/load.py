@@ -301,7 +301,7 @@ def load_trust(path: str | os.PathLike, *, name: str | None = None) -> TrustStor
 BUILTIN_TRUST_SETS = ("mozilla", "cisco-mic")
 
 #: The Cisco manufacturing CAs that issue phone MICs, and their roots (DOMAIN.md).  Only the
-#: names are known; `certs.MIC_ISSUERS` says which need an O=Cisco attribute to count.
+#: names are known; `inspector.x509.MIC_ISSUERS` says which need an O=Cisco attribute to count.
 CISCO_MIC_CA_NAMES = ("Cisco Manufacturing CA", "Cisco Manufacturing CA SHA2", "CAP-RTP-001", "CAP-RTP-002",
                       "ACT2 SUDI CA", "Cisco Root CA 2048", "Cisco Root CA M2")
 
