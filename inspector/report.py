@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._lazy import lazy_import
-from .api import Capture
 from .schema import cert_rows, event_rows, finding_rows, flow_rows
 from .textsafe import csv_cell, visible
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from .api import Capture
 
 #: rich, imported by the first table rendered (the machine formats never need it)
 lazy_import(globals(), {"Console": ("rich.console", "Console"), "Table": ("rich.table", "Table"),
