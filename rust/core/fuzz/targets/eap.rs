@@ -17,7 +17,7 @@ pub fn fuzz_eap(data: &[u8]) -> u64 {
     let mut conv = EapTlsConversation::new(config.clone());
     let mut radius = RadiusTracker::new(config, MAX_CONVERSATIONS);
     let mut flows = Vec::new();
-    let (mut frame, mut ts, mut fed_conv) = (0u64, 0.0f64, false);
+    let (mut frame, mut ts, mut fed_conv, mut datagrams) = (0u64, 0.0f64, false, 0u64);
     for (sel, d) in frames(data) {
         frame += 1;
         ts += f64::from(sel >> 2) * 0.5;
@@ -48,6 +48,7 @@ pub fn fuzz_eap(data: &[u8]) -> u64 {
                     fed_conv = true;
                 }
                 radius.feed(d, frame, ts);
+                datagrams += 1;
                 assert!(radius.len() <= MAX_CONVERSATIONS);
                 flows.extend(radius.take_finished());
                 if sel & 0xfc == 0xfc {
@@ -58,10 +59,11 @@ pub fn fuzz_eap(data: &[u8]) -> u64 {
     }
     flows.extend(radius.finish());
     assert!(radius.is_empty());
+    // a RADIUS datagram starts one conversation at most
+    assert!(flows.len() as u64 <= datagrams, "{} flows of {datagrams} datagrams", flows.len());
     if fed_conv {
         flows.push(conv.flow());
     }
-    assert!(flows.len() as u64 <= frame);
     for f in &flows {
         assert!(1 <= f.first_frame && f.first_frame <= f.last_frame && f.last_frame <= frame, "{:?}", (f.first_frame, f.last_frame));
         assert!(f.first_ts <= f.last_ts);
