@@ -47,6 +47,7 @@ fn mutated_streams_never_panic() {
     let mut rng = capture_support::mutate::Rng(0x5eed_0101);
     let n = fuzz_support::iters(60);
     let mut runs = 0u64;
+    fuzz_support::write_seeds("tls_records", &seeds());
     for s in seeds() {
         for _ in 0..n {
             let m = capture_support::mutate::mutate(&mut rng, &s);

@@ -84,10 +84,8 @@ pub fn iters(default: usize) -> usize {
     std::env::var("FUZZ_ITERS").ok().and_then(|s| s.parse().ok()).unwrap_or(default)
 }
 
-/// Run `target` over `iters(default)` mutations of each seed (seeded: the same inputs every
-/// run); with `FUZZ_SEED_DIR` set, first write the seeds to `DIR/name/` (a cargo-fuzz corpus).
-/// Returns (runs, sum of what the target returned).
-pub fn run(name: &str, seeds: &[Vec<u8>], seed: u64, default: usize, mut target: impl FnMut(&[u8]) -> u64) -> (u64, u64) {
+/// With `FUZZ_SEED_DIR` set, write the seeds to `DIR/name/` (a cargo-fuzz corpus).
+pub fn write_seeds(name: &str, seeds: &[Vec<u8>]) {
     if let Ok(dir) = std::env::var("FUZZ_SEED_DIR") {
         let d = Path::new(&dir).join(name);
         std::fs::create_dir_all(&d).unwrap();
@@ -95,6 +93,13 @@ pub fn run(name: &str, seeds: &[Vec<u8>], seed: u64, default: usize, mut target:
             std::fs::write(d.join(format!("seed{i:03}")), s).unwrap();
         }
     }
+}
+
+/// Run `target` over `iters(default)` mutations of each seed (seeded: the same inputs every
+/// run); with `FUZZ_SEED_DIR` set, first write the seeds to `DIR/name/` (a cargo-fuzz corpus).
+/// Returns (runs, sum of what the target returned).
+pub fn run(name: &str, seeds: &[Vec<u8>], seed: u64, default: usize, mut target: impl FnMut(&[u8]) -> u64) -> (u64, u64) {
+    write_seeds(name, seeds);
     let mut rng = Rng(seed);
     let (mut runs, mut found) = (0u64, 0u64);
     let n = iters(default);
