@@ -83,7 +83,7 @@ fn mutated_captures_never_panic() {
         }
     }
     assert_eq!(runs, iters(150) * seeds().len());
-    assert!(packets > 500, "{packets}");
+    assert!(iters(150) == 0 || packets > 500, "{packets}");
 }
 
 /// Inputs found by fuzzing or by hand that once went wrong somewhere; each must read cleanly.

@@ -105,7 +105,7 @@ fn mutated_frames_never_panic() {
             found += fuzz_link(&mutate(&mut rng, &seed));
         }
     }
-    assert!(found > 1000, "{found}");
+    assert!(iters(3000) == 0 || found > 1000, "{found}");
 }
 
 /// `FUZZ_ITERS` (mutations per seed, `make fuzz-rust`), else `default`.
