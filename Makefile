@@ -12,7 +12,7 @@ EXT_SUFFIX := $(shell $(PY) -c "import sysconfig; print(sysconfig.get_config_var
 EXT := inspector/_core$(EXT_SUFFIX)
 RUST_SRC := $(shell find rust -path rust/target -prune -o \( -name '*.rs' -o -name Cargo.toml \) -print) rust/Cargo.lock
 
-.PHONY: setup tshark chromium run test test-rust samples bench fuzz clean
+.PHONY: setup tshark chromium run test test-rust samples bench fuzz fuzz-rust clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -55,8 +55,29 @@ samples: setup
 bench: setup
 	$(BIN)/python bench/run.py $(if $(SIZE),--size $(SIZE)) $(if $(RUNS),--runs $(RUNS))
 
-fuzz: setup
+fuzz: setup fuzz-rust
 	$(BIN)/python tests/fuzz.py --seconds $${FUZZ_SECONDS:-600}
+
+# The Rust fuzz targets (rust/core/fuzz): every seeded runner (rust/core/tests/*_fuzz.rs) with
+# FUZZ_ITERS mutations a seed, then, when cargo-fuzz is installed (`cargo install cargo-fuzz`;
+# RUSTC_BOOTSTRAP=1 lets the stable toolchain build it), libFuzzer for FUZZ_RUST_SECONDS a
+# target from the same seeds. Crashes: rust/core/fuzz/artifacts/TARGET/.
+FUZZ_TARGETS := capture link capture_link tls_records tls_session tcp dtls quic eap udp engine
+FUZZ_DIR := $(abspath build/fuzz-rust)
+fuzz-rust:
+	cd rust && FUZZ_ITERS=$${FUZZ_ITERS:-20000} FUZZ_SEED_DIR=$(FUZZ_DIR)/seeds cargo test --locked --release \
+	  --no-fail-fast -q -p tlsinspect-core --test '*_fuzz' -- --test-threads $(JOBS)
+	@if cargo fuzz --version >/dev/null 2>&1; then \
+	  cd rust/core/fuzz && for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/seeds/$$t; \
+	    case $$t in capture*) seeds=$(abspath pcaps);; *) seeds=$(FUZZ_DIR)/seeds/$$t;; esac; \
+	    RUSTC_BOOTSTRAP=1 cargo fuzz run $$t $(FUZZ_DIR)/corpus/$$t $$seeds -- \
+	      -max_total_time=$${FUZZ_RUST_SECONDS:-120} -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+	      > $(FUZZ_DIR)/$$t.log 2>&1; rc=$$?; \
+	    echo "$$t: $$(grep -h stat::number_of_executed_units $(FUZZ_DIR)/$$t.log) exit $$rc"; \
+	    [ $$rc = 0 ] || { tail -40 $(FUZZ_DIR)/$$t.log; exit 1; }; \
+	  done; \
+	else echo "cargo-fuzz is not installed: only the seeded runners ran"; fi
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis rust/target $(EXT)

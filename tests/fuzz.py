@@ -35,7 +35,8 @@ What one *case* is (chosen in turn, all deterministic from ``--seed``):
     ``\\x01PKT``, low bit of the first byte = direction) fed to ``RecordReader`` and to a whole
     ``flows.Connection`` up to its `FlowRecord`.
 
-The pipeline (``read_capture`` -> the four DataFrames -> JSON and CSV rendering) and every parser
+The pipeline (``read_capture`` on both engines, Rust and Python, -> the four DataFrames -> JSON and
+CSV rendering on the default engine) and every parser
 run *in process* in a worker child: the worker has ``RLIMIT_AS`` = its footprint after import +
 ``--memory-mb`` (1 GiB by default; the imports of pandas/pyarrow alone reserve ~1.4 GB of address
 space), and the parent kills it after ``--timeout`` seconds per case and starts a new one.
@@ -459,8 +460,17 @@ class Crash(Exception):
 CLI_RUNS = (("-f", "json"), ("-f", "csv", "--table", "certificates"), ("--fail-on", "warning"))
 
 
+def capture_engines() -> tuple[str, ...]:
+    """The engines every mutated capture goes through: the Rust engine (the default) when it is
+    built, and the pure-Python reference."""
+    from inspector import rust_engine
+
+    return ("rust", "python") if rust_engine.available() else ("python",)
+
+
 def run_capture(data: bytes, tmpdir: str, cli: bool = True) -> str:
-    """The library (``read_capture`` and its four tables), then the CLI on the same file.
+    """The library (``read_capture`` and its four tables, on the Rust engine and on the Python
+    one: `capture_engines`), then the CLI (default engine) on the same file.
 
     The CLI must end with exit code 0, 1 or 2 (`SystemExit`); any exception escaping it is a
     crash, as is any exception other than `InspectError` from the library.
@@ -472,13 +482,16 @@ def run_capture(data: bytes, tmpdir: str, cli: bool = True) -> str:
     path = os.path.join(tmpdir, "case.pcap")
     with open(path, "wb") as fh:
         fh.write(data)
-    try:
-        cap = inspector.read_capture(path)
-    except inspector.InspectError as e:
-        result = f"inspect_error: {str(e)[:80]}"
-    else:
-        n = (len(cap.flows), len(cap.certificates), len(cap.events), len(cap.findings))
-        result = "ok flows=%d certs=%d events=%d findings=%d" % n
+    results = []
+    for engine in capture_engines():
+        try:
+            cap = inspector.read_capture(path, engine=engine)
+        except inspector.InspectError as e:
+            results.append(f"inspect_error: {str(e)[:80]}")
+        else:
+            n = (engine, len(cap.flows), len(cap.certificates), len(cap.events), len(cap.findings))
+            results.append("ok %s flows=%d certs=%d events=%d findings=%d" % n)
+    result = " | ".join(results)
     if cli:
         from inspector.cli import main as cli_main
 
@@ -1003,7 +1016,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.replay:
         return replay(args.replay)
     seed = args.seed if args.seed is not None else int(time.time()) & 0xFFFFFFFF
-    print(f"fuzz: seed {seed}, {args.seconds:g} s, crashes to {args.crash_dir}", flush=True)
+    print(f"fuzz: seed {seed}, {args.seconds:g} s, crashes to {args.crash_dir}, captures through the "
+          f"{' and '.join(capture_engines())} engine(s)", flush=True)
     seconds = args.seconds
     atheris_results = None
     if args.atheris:

@@ -51,6 +51,18 @@ def test_seeds_cover_every_parser():
     assert not missing, f"no seed for {missing}"
 
 
+def test_mutated_captures_go_through_both_engines(tmp_path):
+    """The mutation loop reads every capture with the Rust engine (the default) and the Python
+    reference: before, only the default engine ran."""
+    from inspector import rust_engine
+
+    if not rust_engine.available():
+        pytest.skip("the Rust engine is not built")
+    assert fuzz.capture_engines() == ("rust", "python")
+    out = fuzz.run_capture((ROOT / "pcaps" / "tls13_443.pcap").read_bytes(), str(tmp_path), cli=False)
+    assert out.startswith("ok rust flows=1 ") and " | ok python flows=1 " in out, out
+
+
 def test_short_seeded_fuzz_run_has_no_new_crash(tmp_path):
     """~100 mutated captures (editcap -E 0.02 [-o 66] and Python mutations) + ~600 parser inputs."""
     kinds = ("editcap", "bytes") if fuzz.shutil.which("editcap") else ("bytes",)

@@ -195,7 +195,9 @@ class RecordReader:
 
     def _detect(self, frame: int, out: list[Event]) -> None:
         b = self.buf
-        if plausible_record_header(b) and (b[0] == CT_HANDSHAKE or self.peer_tls):
+        # a record right at the start of the stream (once prelude bytes were dropped, the
+        # buffer's start depends on how the stream was cut: only a hello ends a prelude)
+        if self.prelude_bytes == 0 and plausible_record_header(b) and (b[0] == CT_HANDSHAKE or self.peer_tls):
             self.state = "records"
             self.started = True
             out.append(TLSStart(frame, self.prelude_bytes, self.prelude_head))

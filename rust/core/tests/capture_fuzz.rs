@@ -75,15 +75,15 @@ fn mutated_captures_never_panic() {
     let mut packets = 0;
     let mut runs = 0;
     for seed in seeds() {
-        for _ in 0..150 {
+        for _ in 0..iters(150) {
             let m = mutate(&mut rng, &seed);
             packets += fuzz_capture(&m);
             fuzz_capture_link(&m);
             runs += 1;
         }
     }
-    assert_eq!(runs, 150 * seeds().len());
-    assert!(packets > 500, "{packets}");
+    assert_eq!(runs, iters(150) * seeds().len());
+    assert!(iters(150) == 0 || packets > 500, "{packets}");
 }
 
 /// Inputs found by fuzzing or by hand that once went wrong somewhere; each must read cleanly.
@@ -112,4 +112,9 @@ fn reproducers() {
         fuzz_capture(&c);
         fuzz_capture_link(&c);
     }
+}
+
+/// `FUZZ_ITERS` (mutations per seed, `make fuzz-rust`), else `default`.
+fn iters(default: usize) -> usize {
+    std::env::var("FUZZ_ITERS").ok().and_then(|s| s.parse().ok()).unwrap_or(default)
 }

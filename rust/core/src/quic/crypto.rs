@@ -11,8 +11,8 @@ use aes::cipher::{generic_array::GenericArray, BlockEncrypt};
 use aes::{Aes128, Aes256};
 use aes_gcm::aead::{Aead as _, KeyInit, Payload};
 use aes_gcm::{Aes128Gcm, Aes256Gcm};
-use chacha20::cipher::{KeyIvInit, StreamCipher, StreamCipherSeek};
-use chacha20::ChaCha20;
+use chacha20::cipher::{KeyIvInit, StreamCipherCore, StreamCipherSeekCore};
+use chacha20::ChaChaCore;
 use chacha20poly1305::ChaCha20Poly1305;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -162,11 +162,15 @@ impl PacketKeys {
             Hp::Aes128(c) => c.encrypt_block(&mut block),
             Hp::Aes256(c) => c.encrypt_block(&mut block),
             Hp::ChaCha(key) => {
+                // the block at counter = sample[0..4] (RFC 9001 5.4.4), straight from the core:
+                // the stream wrapper refuses the last block (counter 0xffffffff) with a panic
                 let counter = u32::from_le_bytes([sample[0], sample[1], sample[2], sample[3]]);
-                let mut c = ChaCha20::new(key.into(), sample[4..].into());
-                c.seek(u64::from(counter) * 64);
+                let mut c = ChaChaCore::<chacha20::cipher::consts::U10>::new(key.into(), sample[4..].into());
+                c.set_block_pos(counter);
+                let mut ks = Default::default();
+                c.write_keystream_block(&mut ks);
                 let mut m = [0u8; 5];
-                c.apply_keystream(&mut m);
+                m.copy_from_slice(&ks[..5]);
                 return m;
             }
         }

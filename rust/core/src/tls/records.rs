@@ -351,7 +351,9 @@ impl RecordReader {
 
     fn detect(&mut self, frame: u64, out: &mut Vec<Event>) {
         let b = &self.buf;
-        if plausible_record_header(b, 0) && (b[0] == CT_HANDSHAKE || self.peer_tls) {
+        // a record right at the start of the stream (once prelude bytes were dropped, the
+        // buffer's start depends on how the stream was cut: only a hello ends a prelude)
+        if self.prelude_bytes == 0 && plausible_record_header(b, 0) && (b[0] == CT_HANDSHAKE || self.peer_tls) {
             self.start(frame, out);
             return;
         }
