@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ._lazy import lazy_import
 from .api import Capture
 from .schema import cert_rows, event_rows, finding_rows, flow_rows
+from .domain import PORT_ROLES, is_provisioning_note
 from .textsafe import csv_cell, visible
 
 if TYPE_CHECKING:
@@ -26,11 +27,6 @@ if TYPE_CHECKING:
 lazy_import(globals(), {"Console": ("rich.console", "Console"), "Table": ("rich.table", "Table"),
                         "Text": ("rich.text", "Text"), "Tree": ("rich.tree", "Tree")})
 
-PORT_ROLES = {
-    5061: "SIP-TLS", 2443: "SCCP-TLS", 3804: "CAPF", 8443: "Tomcat", 6972: "TFTP-HTTPS",
-    443: "HTTPS", 636: "LDAPS", 993: "IMAPS", 995: "POP3S", 465: "SMTPS", 25: "SMTP", 587: "SMTP",
-    389: "LDAP", 5222: "XMPP", 5269: "XMPP-S2S", 5432: "PostgreSQL", 3306: "MySQL", 21: "FTP",
-}
 SEVERITY_STYLE = {"critical": "bold red", "error": "red", "warning": "yellow", "info": "cyan"}
 OUTCOME_STYLE = {"established": "green", "failed": "bold red", "reset": "yellow", "incomplete": "dim"}
 
@@ -67,9 +63,6 @@ def _short_cipher(name: Any) -> str:
     return "-" if _na(name) else str(name).replace("TLS_", "", 1).replace("_WITH_", " ")
 
 
-PROVISIONING_CAS = ("Small Business", "Linksys", "Sipura")
-
-
 def role_of(port: int, flow: Any = None, certs: "pd.DataFrame | None" = None) -> str:
     """The service, guessed from the server port; HTTPS to a SPA/ATA provisioning PKI (Cisco Small
     Business, Linksys, Sipura CAs in either chain) is "provisioning"."""
@@ -77,7 +70,7 @@ def role_of(port: int, flow: Any = None, certs: "pd.DataFrame | None" = None) ->
     if role == "HTTPS" and flow is not None and certs is not None:
         for fp in list(flow.server_chain_sha256 or []) + list(flow.client_chain_sha256 or []):
             note = certs.known_ca.get(fp) if fp in certs.index else None
-            if isinstance(note, str) and any(k in note for k in PROVISIONING_CAS):
+            if is_provisioning_note(note):
                 return "provisioning"
     return role
 

@@ -59,7 +59,8 @@ _load_cryptography = lazy_import(globals(), {
     "VerificationError": ("cryptography.x509.verification", "VerificationError"),
 })
 
-from .certs import CISCO_ORGS, MIC_ISSUERS, hostname_matches, verify_with_key
+from .certs import hostname_matches, verify_with_key
+from .domain import CISCO_MIC_CA_NAMES, CISCO_ORGS, EXPRESSWAY_PORTS, MIC_ISSUERS, PHONE_PORTS
 from .errors import InspectError
 
 __all__ = [
@@ -706,10 +707,6 @@ def load_trust(path: str | os.PathLike, *, name: str | None = None) -> TrustStor
 
 BUILTIN_TRUST_SETS = ("mozilla", "cisco-mic")
 
-#: The Cisco manufacturing CAs that issue phone MICs, and their roots (DOMAIN.md).  Only the
-#: names are known; `certs.MIC_ISSUERS` says which need an O=Cisco attribute to count.
-CISCO_MIC_CA_NAMES = ("Cisco Manufacturing CA", "Cisco Manufacturing CA SHA2", "CAP-RTP-001", "CAP-RTP-002",
-                      "ACT2 SUDI CA", "Cisco Root CA 2048", "Cisco Root CA M2")
 
 
 def combined_store(paths: Sequence[str | os.PathLike] = (), sets: Sequence[str] = ()) -> TrustStore | None:
@@ -1342,8 +1339,6 @@ def with_validation_columns(rows: list[dict[str, Any]], analysis: object, store:
 # Where a missing CA belongs (Cisco collaboration trust stores)
 # ---------------------------------------------------------------------------
 
-PHONE_PORTS = frozenset({5061, 2443, 3804})
-TOMCAT_PORTS = frozenset({8443, 6972})
 
 
 def trust_store_hint(server_port: int, side: Literal["server", "client"], *, rejected_by_peer: bool = False) -> str:
@@ -1356,10 +1351,10 @@ def trust_store_hint(server_port: int, side: Literal["server", "client"], *, rej
         if port in PHONE_PORTS:
             return ("CallManager-trust on CUCM (phone client certificates: the CAPF for LSCs, the Cisco "
                     "Manufacturing CAs for MICs)")
-        if port in TOMCAT_PORTS:
+        if port in EXPRESSWAY_PORTS:
             return "tomcat-trust on CUCM (client certificates presented to Tomcat)"
         return "the server's trust store (the CAs it accepts client certificates from)"
-    if port in TOMCAT_PORTS:
+    if port in EXPRESSWAY_PORTS:
         if rejected_by_peer:
             return ("Expressway-C trusted CA list (Maintenance > Security > Trusted CA certificate), "
                     "the client that rejected it")
