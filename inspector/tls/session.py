@@ -16,7 +16,6 @@ from . import fingerprint
 from . import messages as m
 from .ciphers import CIPHER_SUITES
 from .decrypt import TLS13_SUITES, KeyLog, RecordDecryptor, Tls12Decryptor
-from .ciphers import cipher_kx
 from .constants import GREASE, alert_name
 from .records import (Anomaly, AlertRecord, ApplicationData, ChangeCipherSpec, EncryptedHandshake,
                       Event, HandshakeMessage, SSLv2ClientHello, SSLv2ServerHello, TLSStart)
@@ -441,11 +440,6 @@ class TLSSession:
             if a.level == "fatal":
                 return a
         return None
-
-    def kx_name(self) -> str | None:
-        if self.server_hello is None:
-            return None
-        return cipher_kx(self.server_hello.cipher_suite)
 
 
 def _plausible_plaintext_alerts(payload: bytes) -> bool:
