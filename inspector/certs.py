@@ -55,6 +55,7 @@ from typing import Iterable, Literal
 
 from ._lazy import lazy_import
 from .domain import CAPF_ISSUER_CN, CISCO_ORGS, KNOWN_CAS, MIC_ISSUERS
+from .model import validity
 
 _ASYM = "cryptography.hazmat.primitives.asymmetric."
 #: cryptography, imported when the first certificate is parsed (a capture without any never does)
@@ -925,12 +926,6 @@ def short_name(info: CertInfo) -> str:
 def validity_at(info: CertInfo, ts: datetime) -> Literal["valid", "expired", "not_yet_valid", "unknown"]:
     """Validity at ``ts`` (the capture time; naive datetimes are taken as UTC).
     Both bounds are inclusive (RFC 5280)."""
-    if info.not_before is None or info.not_after is None or ts is None:
-        return "unknown"
-    if ts.tzinfo is None:
+    if ts is not None and ts.tzinfo is None:
         ts = ts.replace(tzinfo=timezone.utc)
-    if ts < info.not_before:
-        return "not_yet_valid"
-    if ts > info.not_after:
-        return "expired"
-    return "valid"
+    return validity(info.not_before, info.not_after, ts)

@@ -8,7 +8,6 @@ formula (leading ``= + - @``) are quoted with a leading apostrophe.
 from __future__ import annotations
 
 import json
-import math
 import re
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,6 +17,7 @@ from ._lazy import lazy_import
 from .api import Capture
 from .schema import cert_rows, event_rows, finding_rows, flow_rows
 from .domain import PORT_ROLES, is_provisioning_note
+from .model import is_missing as _na
 from .textsafe import csv_cell, visible
 
 if TYPE_CHECKING:
@@ -31,13 +31,6 @@ SEVERITY_STYLE = {"critical": "bold red", "error": "red", "warning": "yellow", "
 OUTCOME_STYLE = {"established": "green", "failed": "bold red", "reset": "yellow", "incomplete": "dim"}
 
 
-def _na(v: Any) -> bool:
-    """None, NaN, pandas NA/NaT (recognised without importing pandas)."""
-    if v is None:
-        return True
-    if isinstance(v, float):
-        return math.isnan(v)
-    return type(v).__name__ in ("NAType", "NaTType")
 
 
 def _s(v: Any, default: str = "-") -> str:

@@ -60,6 +60,7 @@ _load_cryptography = lazy_import(globals(), {
 })
 
 from .certs import hostname_matches, verify_with_key
+from .model import is_missing as _isna, validity
 from .domain import CISCO_MIC_CA_NAMES, CISCO_ORGS, EXPRESSWAY_PORTS, MIC_ISSUERS, PHONE_PORTS
 from .errors import InspectError
 
@@ -851,7 +852,7 @@ class _Sig:
 
 
 def _valid_at(n: _Node, at: datetime) -> bool:
-    return n.not_before is not None and n.not_after is not None and n.not_before <= at <= n.not_after
+    return validity(n.not_before, n.not_after, at) == "valid"
 
 
 def _build_path(chain: list[_Node], store: TrustStore | None, name_anchors: Sequence[Anchor],
@@ -1207,15 +1208,6 @@ def _get(rec: object, key: str, default: Any = None) -> Any:
     if isinstance(rec, Mapping):
         return rec.get(key, default)
     return getattr(rec, key, default)
-
-
-def _isna(v: Any) -> bool:
-    """None, NaN, pd.NA or pd.NaT (without importing pandas: the CLI's plain outputs never do)."""
-    if v is None:
-        return True
-    if isinstance(v, float):
-        return v != v
-    return type(v).__name__ in ("NAType", "NaTType")
 
 
 def _chain_nodes(fps: Any, certs_by_sha: Mapping[str, object], cache: dict[str, _Node]) -> list[_Node]:

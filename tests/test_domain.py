@@ -76,3 +76,41 @@ def test_no_other_module_holds_a_port_table():
                 offenders.append(f"{p.relative_to(ROOT)}:{i}: {line.strip()}")
     assert not offenders, offenders
     assert domain.__all__
+
+
+def test_one_missing_value_helper_and_one_validity_check():
+    import datetime as dt
+
+    import numpy as np
+    import pandas as pd
+
+    from inspector import filters, notebook, report, trust
+    from inspector.model import is_missing, validity
+    assert report._na is filters._na is trust._isna is notebook._na is is_missing
+    missing = (None, float("nan"), pd.NA, pd.NaT, np.float32("nan"), np.float64("nan"), np.datetime64("NaT"))
+    present = (0, 0.0, "", [], (), b"", np.float64(1.5), np.array([1.0]), dt.datetime(2024, 1, 1))
+    assert [is_missing(v) for v in missing] == [True] * len(missing)
+    assert [is_missing(v) for v in present] == [False] * len(present)
+    nb, na = dt.datetime(2023, 1, 1, tzinfo=dt.timezone.utc), dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+    assert [validity(nb, na, t) for t in (nb, na, nb - dt.timedelta(seconds=1), na + dt.timedelta(seconds=1))] == \
+        ["valid", "valid", "not_yet_valid", "expired"]  # both bounds inclusive
+    assert validity(None, na, nb) == validity(nb, na, None) == "unknown"
+    assert notebook.validity_state("2023-01-01", "2024-01-01", pd.Timestamp("2024-06-01", tz="UTC")) == "expired"
+    assert notebook.validity_state(pd.NaT, "2024-01-01", "2023-06-01") == "unknown"
+
+
+def test_records_are_frozen_and_slotted():
+    import dataclasses
+
+    import inspector
+    from inspector.model import Analysis, CertSeen, EventRecord, FlowRecord, MessageRecord
+    cap = inspector.read_capture(ROOT / "pcaps" / "cisco_lab_mix.pcapng", engine="python")
+    a = cap.analysis
+    assert [f.flow_id for f in a.flows] == list(range(1, len(a.flows) + 1))  # renumbered by start time
+    assert {e.flow_id for e in a.events if e.flow_id is not None} <= {f.flow_id for f in a.flows}
+    for rec in (a.flows[0], a.events[0], a.messages[0]):
+        assert isinstance(rec, (FlowRecord, EventRecord, MessageRecord)) and not hasattr(rec, "__dict__")
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            rec.flow_id = 99
+    # the two that stay mutable say why
+    assert "Mutable on purpose" in CertSeen.__doc__ and "Mutable on purpose" in Analysis.__doc__
