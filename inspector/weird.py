@@ -25,12 +25,14 @@ __all__ = ["WEIRD_CODES", "Weird", "WeirdCode", "is_registered", "lookup", "rust
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Weird:
-    """One anomaly as observed: its registered code, where (frame, time) and what exactly."""
+    """One anomaly as observed: its registered code, where (frame, time) and what exactly;
+    ``side`` is the direction whose bytes showed it, where one did (the engine's "a"/"b")."""
 
     code: str
     frame: int | None = None
     ts: float | None = None
     detail: str = ""
+    side: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
