@@ -157,10 +157,9 @@ def read_capture(path: str | os.PathLike, *, ports: Iterable[int] = (),
     A file cut short after some packets gives the flows so far and a ``capture_truncated`` warning.
     """
     if engine == "tshark":
-        from .tshark_engine import read_capture_tshark
-        cap = read_capture_tshark(path, ports=ports, keylog=keylog)
-        cap.trust = trust
-        return cap
+        from .tshark_engine import analyze_file_tshark
+        analysis, fmt, size = analyze_file_tshark(path, ports=ports, keylog=keylog)
+        return Capture(Path(path), analysis, format=fmt, bytes_read=size, trust=trust)
     requested = engine
     engine = _engine_name(engine)
     path = Path(path)

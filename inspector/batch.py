@@ -26,6 +26,8 @@ import glob as globmod
 import gzip
 import hashlib
 import os
+import json
+import re
 import stat
 import time
 import traceback
@@ -41,6 +43,7 @@ import pyarrow.parquet as pq
 
 from .capture import GZIP_MAGIC, PCAP_MAGICS, PCAPNG_SHB
 from .domain import CAPF_ISSUER_CN, PHONE_NAME
+from .skips import skipped_packets
 from .frame import (B, CERT_COLUMNS, EVENT_COLUMNS, F, FINDING_COLUMNS, FLOW_COLUMNS, MESSAGE_COLUMNS, I, L,
                     S, T, Column, make_frame)
 
@@ -72,6 +75,8 @@ FILE_COLUMNS: tuple[Column, ...] = (
     Column("failed_handshakes", I, 'flows whose outcome is "failed"'),
     Column("finding_codes", L, "the code of each finding, in order"),
     Column("warnings", L, "capture-level warnings"),
+    Column("skipped_packets", I, "packets not analysed (not IP, not TCP/UDP, UDP without TLS...), all reasons"),
+    Column("skipped_reasons", S, 'packets not analysed by reason, a JSON object: {"udp_not_tls": 81644, "not_ip": 419}'),
     Column("seconds", F, "analysis time in the worker"),
     Column("analyzed_at", T, "when the row was written (UTC)"),
     Column("tool_version", S, "tlsinspect version"),
@@ -112,8 +117,9 @@ def to_arrow(df: pd.DataFrame, columns: Sequence[Column]) -> pa.Table:
 
 
 def schema_fingerprint() -> str:
-    """Changes whenever a column is added, removed or retyped in `inspector.frame`."""
+    """Changes whenever a column is added, removed or retyped in `inspector.frame` or the files table."""
     text = "\n".join(f"{n}:{arrow_schema(table_columns(n))}" for n in TABLES)
+    text += "\nfiles:" + ",".join(f"{c.name}:{c.dtype}" for c in FILE_COLUMNS)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -144,6 +150,7 @@ class FileResult:
     bytes: int | None = None
     seconds: float = 0.0
     warnings: tuple[str, ...] = ()
+    skipped: dict[str, int] | None = None  # packets not analysed, by reason (`inspector.skips`)
     flows: pa.Table | None = None
     certificates: pa.Table | None = None
     events: pa.Table | None = None
@@ -173,6 +180,8 @@ class FileResult:
             frames=self.frames, bytes=self.bytes, flows=n(self.flows),
             certificates=n(self.certificates), events=n(self.events), findings=n(self.findings),
             failed_handshakes=failed, finding_codes=codes, warnings=list(self.warnings),
+            skipped_packets=None if self.skipped is None else sum(self.skipped.values()),
+            skipped_reasons=None if self.skipped is None else json.dumps(self.skipped),
             seconds=self.seconds, analyzed_at=time.time_ns(), tool_version=__version__,
             schema=schema)
 
@@ -226,7 +235,8 @@ def analyze_file(path: str, ports: tuple[int, ...] = ()) -> FileResult:
         return FileResult(
             path=path, size=st.st_size, mtime_ns=st.st_mtime_ns, status="ok", format=cap.format,
             frames=int(cap.stats.get("frames", 0)), bytes=int(cap.bytes_read),
-            seconds=time.perf_counter() - t0, warnings=tuple(cap.warnings), **tables)
+            seconds=time.perf_counter() - t0, warnings=tuple(cap.warnings),
+            skipped=skipped_packets(cap.stats), **tables)
     except InspectError as e:
         return error_result(path, str(e), st=st, seconds=time.perf_counter() - t0)
     except Exception as e:  # a bug must cost one file, not the batch
@@ -420,7 +430,7 @@ def _done(manifest: pd.DataFrame) -> dict[str, dict[str, Any]]:
     mtime_ns = (m["mtime"] - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(1, "ns")
     return {p: dict(row, mtime_ns=int(ns)) for p, row, ns in
             zip(m["path"], m[["status", "error", "size", "frames", "bytes", "flows",
-                               "failed_handshakes", "finding_codes"]].to_dict("records"), mtime_ns)}
+                               "failed_handshakes", "finding_codes", "warnings"]].to_dict("records"), mtime_ns)}
 
 
 # --------------------------------------------------------------------------------------------
@@ -546,13 +556,18 @@ class BatchSummary:
     seconds: float = 0.0  # wall time of this run's analysis
     finding_codes: Counter = field(default_factory=Counter)
     errors: list[tuple[str, str]] = field(default_factory=list)
+    #: files read without error that hold no TLS flow: (path, capture warnings)
+    no_flows: list[tuple[str, list[str]]] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
         return 2 if self.failed else 0
 
-    def add(self, status: str, flows: Any, failed_handshakes: Any, codes: Any) -> None:
+    def add(self, status: str, flows: Any, failed_handshakes: Any, codes: Any, *, path: str = "",
+            warnings: Any = None) -> None:
         if status == "ok":
+            if not flows:
+                self.no_flows.append((path, [str(w) for w in (warnings if warnings is not None else [])]))
             self.ok += 1
             self.flows += int(flows or 0)
             self.failed_handshakes += int(failed_handshakes or 0)
@@ -596,7 +611,8 @@ def run_batch(inputs: Sequence[str], output: str | os.PathLike, *, engine: str =
         if (inp.error is None and prev is not None and prev["size"] == inp.size
                 and prev["mtime_ns"] == inp.mtime_ns):
             summary.skipped += 1
-            summary.add(prev["status"], prev["flows"], prev["failed_handshakes"], prev["finding_codes"])
+            summary.add(prev["status"], prev["flows"], prev["failed_handshakes"], prev["finding_codes"],
+                        path=inp.path, warnings=prev.get("warnings"))
             if prev["status"] != "ok":
                 summary.errors.append((inp.path, str(prev["error"])))
         else:
@@ -608,7 +624,8 @@ def run_batch(inputs: Sequence[str], output: str | os.PathLike, *, engine: str =
         summary.frames += res.frames or 0
         summary.bytes_on_disk += res.size or 0
         if res.ok:
-            summary.add("ok", row["flows"], row["failed_handshakes"], row["finding_codes"])
+            summary.add("ok", row["flows"], row["failed_handshakes"], row["finding_codes"], path=res.path,
+                        warnings=row["warnings"])
         else:
             summary.add("error", 0, 0, None)
             summary.errors.append((res.path, res.error or ""))
@@ -650,6 +667,9 @@ def run_batch(inputs: Sequence[str], output: str | os.PathLike, *, engine: str =
 
 def print_summary(s: BatchSummary, out: Path, console) -> None:
     from rich.table import Table
+    from rich.text import Text
+
+    from .report import cell
 
     t = Table(title=f"tlsinspect batch -> {out}", show_header=False, title_justify="left")
     t.add_column("what", style="bold")
@@ -660,6 +680,12 @@ def print_summary(s: BatchSummary, out: Path, console) -> None:
     t.add_row("files ok", f"{s.ok:,}")
     t.add_row("files failed", f"[red]{s.failed:,}[/red]" if s.failed else "0")
     t.add_row("TLS flows", f"{s.flows:,}")
+    if s.no_flows:
+        warned = [(p, w) for p, w in s.no_flows if w]
+        t.add_row("files with no TLS flow", f"[yellow]{len(s.no_flows):,}[/yellow]"
+                  + (f" ({len(warned):,} with a warning)" if warned else ""))
+        for p, w in warned[:5]:
+            t.add_row(Text(f"  {cell(os.path.basename(p))}"), Text(cell(w[0][:100])))
     t.add_row("failed handshakes", f"{s.failed_handshakes:,}")
     for i, (code, n) in enumerate(s.finding_codes.most_common(5)):
         t.add_row("top finding codes" if i == 0 else "", f"{code} {n:>6,}")
@@ -701,6 +727,9 @@ class FleetSummary:
     expiring: pd.DataFrame  # subject_cn, issuer_cn, not_after, days_left, window, roles, captures
     failures_by_cause: pd.DataFrame  # cause, severity, flows, servers, example
     failures_by_server: pd.DataFrame  # server, service, flows, failed, reset, top_cause
+    #: captures read without error that hold no TLS flow: capture, frames, skipped_packets, warnings
+    no_flows: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["capture", "frames", "skipped_packets", "warnings"]))
 
 
 _SEV_RANK = {"critical": 0, "error": 1, "warning": 2, "info": 3}
@@ -839,12 +868,19 @@ def fleet_summary(out: str | os.PathLike) -> FleetSummary:
         by_cause = pd.DataFrame(columns=["cause", "severity", "flows", "servers", "example"])
         by_server = pd.DataFrame(columns=["server", "service", "flows", "failed", "reset", "top_cause"])
     ok = files[files["status"] == "ok"] if len(files) else files
+    empty = ok[ok["flows"].fillna(0).eq(0)] if len(ok) else ok
+    no_flows = pd.DataFrame({
+        "capture": empty["path"].astype(str).tolist(),
+        "frames": empty["frames"].tolist(),
+        "skipped_packets": empty["skipped_packets"].tolist() if "skipped_packets" in empty else [None] * len(empty),
+        "warnings": [list(w) if w is not None and not isinstance(w, float) else [] for w in empty["warnings"]],
+    }, columns=["capture", "frames", "skipped_packets", "warnings"])
     return FleetSummary(
         results=str(out), captures=len(ok), captures_failed=len(files) - len(ok), flows=len(flows),
         failed_flows=int((flows["outcome"] == "failed").sum()) if len(flows) else 0,
         first_capture=first, last_capture=last, phones=phones.reset_index(drop=True), capf_issuers=capf,
         expiring=expiring.reset_index(drop=True), failures_by_cause=by_cause.reset_index(drop=True),
-        failures_by_server=by_server.reset_index(drop=True))
+        failures_by_server=by_server.reset_index(drop=True), no_flows=no_flows.reset_index(drop=True))
 
 
 def print_fleet(fs: FleetSummary, console) -> None:
@@ -893,4 +929,16 @@ def print_fleet(fs: FleetSummary, console) -> None:
     for c in fs.failures_by_server.itertuples(index=False):
         t.add_row(str(c.server), str(c.service), str(c.flows), str(c.failed), str(c.reset), str(c.top_cause))
     if len(fs.failures_by_server):
+        console.print(t)
+    if len(fs.no_flows):
+        from rich.text import Text
+
+        from .report import cell
+        t = Table(title="Captures with no TLS flow", title_justify="left")
+        for c in ("capture", "frames", "packets not analysed", "warning"):
+            t.add_column(c, justify="right" if c in ("frames", "packets not analysed") else "left")
+        for c in fs.no_flows.itertuples(index=False):
+            n = "-" if c.skipped_packets is None or pd.isna(c.skipped_packets) else f"{int(c.skipped_packets):,}"
+            t.add_row(Text(cell(os.path.basename(c.capture))), f"{int(c.frames or 0):,}", n,
+                      Text(cell(c.warnings[0]) if len(c.warnings) else "-"))
         console.print(t)

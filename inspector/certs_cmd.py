@@ -254,7 +254,7 @@ def _ts(v: float) -> datetime:
 
 
 def certificates_table(analysis, console: Console) -> Table:
-    from .certs import validity_at
+    from .x509 import validity_at
 
     start = {f.flow_id: _ts(f.ts_start) for f in analysis.flows}
     table = Table(title=f"{analysis.capture}: {len(analysis.certificates)} distinct certificates",

@@ -21,7 +21,7 @@ from itertools import chain
 from typing import Callable, Iterable
 
 from .capture import Packet
-from .certs import CertInfo, parse_certificate_cached
+from .x509 import CertInfo, parse_certificate_cached
 from .flows import DEFAULT_TLS_PORTS, Connection, build_flow
 from .model import Analysis, CertSeen, EventRecord, FlowRecord, Limits, MessageRecord
 from .link import FRAGMENT_WARNINGS, LinkDecoder, ip_to_str

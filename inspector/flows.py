@@ -3,7 +3,7 @@
 `Connection` holds one TCP connection in flight: a `StreamReassembler` and a `RecordReader` per
 direction and the `TLSSession`.  It decides whether the connection carries TLS at all (content
 detection), stops buffering once the handshake is over, and at the end becomes a `FlowRecord`
-(`build_flow`), the row the user sees.  Certificates are summarised through `inspector.certs`.
+(`build_flow`), the row the user sees.  Certificates are summarised through `inspector.x509`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 
 from typing import Callable
 
-from .certs import CertInfo, client_cert_kind
+from .x509 import CertInfo, client_cert_kind
 from .link import ip_to_str
 from .model import EventRecord, FlowRecord, Limits, MessageRecord  # noqa: F401  (their old home)
 from .tcp import TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, StreamReassembler

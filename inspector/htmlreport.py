@@ -23,6 +23,7 @@ from typing import Any, Iterable
 
 import pandas as pd
 
+from .skips import skipped_summary
 from .notebook import (OUTCOME_COLOURS, SEVERITY_COLOURS, VALIDITY_COLOURS, CertView, _list, _na, _port_role,
                        _s, _ts, validity_state)
 
@@ -496,6 +497,9 @@ def render_report(cap: Any, *, now: datetime | None = None) -> str:
     notes = clock_notes(flows, cap.certificates, now=now)
     made = pd.Timestamp(now or datetime.now(timezone.utc))
     warn = "".join(f'<div class="ti-note">{_e(w)}</div>' for w in cap.warnings)
+    skipped = skipped_summary(cap.stats, limit=6)
+    if skipped:
+        warn += f'<div class="ti-note ti-skipped">packets not analysed: {_e(skipped)}</div>'
     body = (
         f'<header class="ti-top"><h1>TLS handshakes in {_e(cap.name)}</h1><div class="ti-meta">{_e(cap.format)}, '
         f'{int(cap.stats.get("frames", 0)):,} frames, {len(flows):,} TLS flows, {len(cap.certificates):,} certificates, '

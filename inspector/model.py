@@ -5,7 +5,7 @@
 `Limits` (the resource limits).  Both engines (`inspector.engine`, `inspector.rust_engine`, the
 tshark engine) fill them; schema, diagnoses and outputs read them.  This module imports nothing
 heavy (no cryptography, no pandas), so a command-line run that only writes rows never pays for
-them: `CertSeen.info` is an `inspector.certs.CertInfo`, created only when a certificate appears.
+them: `CertSeen.info` is an `inspector.x509.CertInfo`, created only when a certificate appears.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from .link import FRAG_TIMEOUT, MAX_FRAG_BYTES, MAX_FRAG_DATAGRAMS
 
 if TYPE_CHECKING:
-    from .certs import CertInfo
+    from .x509 import CertInfo
 
 __all__ = ["Analysis", "CertSeen", "EventRecord", "FlowRecord", "Limits", "MessageRecord", "is_missing", "validity"]
 

@@ -129,7 +129,7 @@ def _known_expired_root(issuer_cn: str | None) -> pd.Timestamp | None:
 
 
 def _known_ca_note_for_name(cn: str | None) -> str | None:
-    from .certs import KNOWN_CAS
+    from .x509 import KNOWN_CAS
     if not cn:
         return None
     for ca in KNOWN_CAS:

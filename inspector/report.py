@@ -14,14 +14,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._lazy import lazy_import
-from .api import Capture
 from .schema import cert_rows, event_rows, finding_rows, flow_rows
 from .domain import PORT_ROLES, is_provisioning_note
 from .model import is_missing as _na
+from .skips import skipped_packets, skipped_summary
 from .textsafe import csv_cell, visible
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from .api import Capture
 
 #: rich, imported by the first table rendered (the machine formats never need it)
 lazy_import(globals(), {"Console": ("rich.console", "Console"), "Table": ("rich.table", "Table"),
@@ -232,10 +234,9 @@ def summary_line(cap: Capture) -> str:
         parts.append(f"{st['not_tls']} not TLS")
     if st.get("tls_without_handshake"):
         parts.append(f"{st['tls_without_handshake']} TLS with no handshake in the capture")
-    skipped = sum(v for k, v in st.items() if k.startswith("skipped_") and "not_tcp" not in k and "not_ip" not in k)
-    if skipped:
-        parts.append(f"{skipped} frames not decodable")
-    return ", ".join(parts)
+    line = ", ".join(parts)
+    skipped = skipped_summary(st)
+    return f"{line}; packets not analysed: {skipped}" if skipped else line
 
 
 def render_findings(findings: pd.DataFrame, console: Console, title: str = "Findings") -> None:
@@ -337,6 +338,8 @@ def json_doc(cap: Capture, rows: dict[str, list[dict[str, Any]]] | None = None) 
         "format": cap.format,
         "frames": cap.stats.get("frames", 0),
         "warnings": cap.warnings,
+        "stats": {k: int(v) for k, v in cap.stats.items()},
+        "skipped": skipped_packets(cap.stats),
         "flows": rows["flows"],
         "certificates": rows["certificates"],
         "events": rows["events"],

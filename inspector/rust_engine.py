@@ -6,7 +6,7 @@ this module asks for) as name -> list columns built in Rust, so that a command-l
 import pyarrow and numpy (~0.3 s, more than the analysis of 100 MB) (see ``_core.pyi``).  This module
 turns them into `FlowRecord`, `EventRecord` and `CertSeen` objects, filling what comes from X.509
 (subjects, issuers, ``client_cert_kind``, ``cert_parse_error``) from
-`inspector.certs.parse_certificate_cached`, so diagnoses, outputs and DataFrames work unchanged.
+`inspector.x509.parse_certificate_cached`, so diagnoses, outputs and DataFrames work unchanged.
 The CertificateRequest's CA names come formatted from Rust (the port of
 `inspector.tls.messages.ca_name_to_str`, which never hands cryptography an OID it panics on).
 Each distinct certificate is parsed once, however many flows sent it.
@@ -102,7 +102,7 @@ def _columns(table) -> dict[str, list]:
 
 def analysis_from_core(result: dict, capture: str) -> Analysis:
     """The dict `_core.analyze` returns -> `inspector.engine.Analysis`."""
-    from .certs import client_cert_kind, parse_certificate_cached
+    from .x509 import client_cert_kind, parse_certificate_cached
 
     certs: dict[str, CertSeen] = {}
     infos = {}

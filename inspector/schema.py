@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from .certs import client_cert_kind, known_ca_note
+from .x509 import client_cert_kind, known_ca_note
 from .model import Analysis, CertSeen, EventRecord, FlowRecord, MessageRecord
 
 

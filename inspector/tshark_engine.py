@@ -4,7 +4,7 @@
 tshark's TLS dissector reports, so that ``inspector.api.Capture(path, analysis, format=...,
 bytes_read=...)`` gives the same ``flows``, ``certificates``, ``events`` and ``findings`` tables as
 the native engine, and the two can be compared field by field (``tests/test_engines.py``).
-`read_capture_tshark` does the whole `read_capture` for ``engine="tshark"``.
+`analyze_file_tshark` is what `read_capture` runs for ``engine="tshark"``.
 
 How it runs: one ``tshark`` (PDML, via ``pyshark.FileCapture``) per file with
 
@@ -24,12 +24,12 @@ position and size, so the record/message structure is rebuilt from them (`_recor
 ``tls.record`` owns the fields inside its byte range, a ``tls.handshake`` the fields inside its
 own.  Everything that follows (roles, version, cipher, SNI, chains, alerts, outcome, history) is
 computed from those tshark values only; certificate summaries go through
-`inspector.certs.parse_certificate_cached` (the same DER -> same row), names of alerts and
+`inspector.x509.parse_certificate_cached` (the same DER -> same row), names of alerts and
 versions come from `inspector.oracle`'s IANA tables, cipher suite and group names from tshark's
 own labels.
 
 What tshark cannot tell is None: ``ja4`` (not in tshark 4.0), ``packets`` (only the filtered
-packets are seen).  No key log support: ``decrypted`` is always False and `read_capture_tshark`
+packets are seen).  No key log support: ``decrypted`` is always False and `analyze_file_tshark`
 refuses a key log (pyshark's flattened fields lose which data source, record or decrypted
 plaintext, a position belongs to, so decrypted TLS 1.3 records cannot be rebuilt reliably).
 ``last_frame``/``ts_end`` are the packet where the handshake ended as far as the filtered packets
@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .tls.session import CERT_ALERTS, HISTORY_LETTERS, MESSAGE_NAMES
-from .certs import client_cert_kind, parse_certificate_cached
+from .x509 import client_cert_kind, parse_certificate_cached
 from .model import Analysis, CertSeen, EventRecord, FlowRecord
 from .errors import CaptureError, InspectError
 from .flows import DEFAULT_TLS_PORTS
@@ -63,8 +63,8 @@ __all__ = [
     "ENGINES",
     "PREFERENCES",
     "TsharkEngineError",
+    "analyze_file_tshark",
     "analyze_with_tshark",
-    "read_capture_tshark",
     "tshark_available",
 ]
 
@@ -1009,20 +1009,18 @@ def _analysis(name: str, col: _Collector, tls_ports: frozenset[int],
     return Analysis(name, flows, certs, events, stats, warnings, first_ts, last_ts)
 
 
-def read_capture_tshark(path: str | os.PathLike, *, ports: Iterable[int] = (),
-                        keylog: str | os.PathLike | None = None):
-    """`inspector.read_capture` with ``engine="tshark"``: a `Capture` built from tshark's view.
+def analyze_file_tshark(path: str | os.PathLike, *, ports: Iterable[int] = (),
+                        keylog: str | os.PathLike | None = None) -> tuple[Analysis, str, int]:
+    """What `inspector.read_capture` with ``engine="tshark"`` needs: (the `Analysis` of tshark's
+    view, the file's format, its size in bytes); `inspector.api` makes the `Capture` of them.
 
     Raises `InspectError` when given a ``keylog`` (the native engine decrypts; this one does not).
     """
-    from .api import Capture
-
     if keylog is not None:
         raise InspectError("the tshark engine does not decrypt: use the native engine with a key log")
     path = Path(path)
     fmt, size = _format(path)
-    analysis = analyze_with_tshark(path, ports=ports)
-    return Capture(path, analysis, format=fmt, bytes_read=size)
+    return analyze_with_tshark(path, ports=ports), fmt, size
 
 
 if __name__ == "__main__":  # python -m inspector.tshark_engine FILE...

@@ -29,7 +29,7 @@ What one *case* is (chosen in turn, all deterministic from ``--seed``):
     an editcap-mutated sample through the second engine, `inspector.tshark_engine`.
 ``parser:<name>``
     the sans-I/O parsers fed directly with a mutated seed: ``inspector.tls.messages.parse_*``
-    (seeds: the handshake messages of the samples), ``inspector.certs.parse_certificate``,
+    (seeds: the handshake messages of the samples), ``inspector.x509.parse_certificate``,
     ``inspector.capture`` ``PcapParser``/``PcapngParser.feed`` (random chunking), and a
     Zeek-style ``\\x01PKT`` stream (``src/fuzzers/FuzzBuffer.h``: chunks separated by
     ``\\x01PKT``, low bit of the first byte = direction) fed to ``RecordReader`` and to a whole
@@ -496,7 +496,7 @@ def run_capture(data: bytes, tmpdir: str, cli: bool = True) -> str:
 
 
 def run_parser(target: str, data: bytes) -> str:
-    from inspector import certs
+    from inspector import x509 as certs
     from inspector.errors import CaptureError
     from inspector.tls import messages as m
 
@@ -571,7 +571,7 @@ def run_zeek_stream(data: bytes) -> str:
     Each chunk goes to the record layer of its direction and, in parallel, through a whole
     `Connection` (TCP reassembly -> records -> TLS session) to its `FlowRecord`.
     """
-    from inspector.certs import parse_certificate_cached
+    from inspector.x509 import parse_certificate_cached
     from inspector.flows import DEFAULT_TLS_PORTS, Connection, Limits, build_flow
     from inspector.tcp import TCP_ACK, TCP_FIN
     from inspector.tls.records import RecordReader
@@ -936,7 +936,7 @@ def atheris_main(target: str, argv: list[str]) -> None:  # pragma: no cover - ne
 
     with atheris.instrument_imports():
         import inspector  # noqa: F401
-        from inspector import certs  # noqa: F401
+        from inspector import x509 as certs  # noqa: F401
         from inspector.tls import messages, records, session  # noqa: F401
         from inspector import capture, engine, flows, tcp, link  # noqa: F401
     tmpdir = tempfile.mkdtemp(prefix="tlsinspect-atheris-")

@@ -1,4 +1,4 @@
-"""Tests for inspector.certs: certificate summaries and classification.
+"""Tests for inspector.x509: certificate summaries and classification.
 
 Certificates are built with ``cryptography`` here and every field is checked
 against what was built; malformed inputs must never raise.  The real-world
@@ -29,8 +29,9 @@ from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa, x25519  # noqa: E402
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID  # noqa: E402
 
-from inspector import certs  # noqa: E402
-from inspector.certs import (  # noqa: E402
+from inspector.x509 import cache as x509_cache  # noqa: E402
+from inspector.x509 import der as x509_der  # noqa: E402
+from inspector.x509 import (  # noqa: E402
     CertInfo,
     capf_id,
     client_cert_kind,
@@ -154,9 +155,9 @@ def wrap(tag: int, content: bytes) -> bytes:
 
 def split_cert(der: bytes) -> tuple[bytes, bytes]:
     """(TBSCertificate TLV, signatureAlgorithm TLV) of a certificate."""
-    _t, cs, ce = certs._tlv(der, 0, len(der))
-    _t, _tcs, t_ce = certs._tlv(der, cs, ce)
-    _t, _scs, s_ce = certs._tlv(der, t_ce, ce)
+    _t, cs, ce = x509_der._tlv(der, 0, len(der))
+    _t, _tcs, t_ce = x509_der._tlv(der, cs, ce)
+    _t, _scs, s_ce = x509_der._tlv(der, t_ce, ce)
     return der[cs:t_ce], der[t_ce:s_ce]
 
 
@@ -392,7 +393,7 @@ def test_rsa_self_signed_sha1(keys):
 def test_version_1_certificate(keys):
     cert = build(name((NameOID.COMMON_NAME, "v1")), keys["ec"])
     der = der_of(cert)
-    frame = certs._Frame.of(der)
+    frame = x509_der._Frame.of(der)
     assert frame.tbs_children[0][0] == 0xA0
     v1 = wrap(0x30, wrap(0x30, b"".join(frame.raw(c) for c in frame.tbs_children[1:])) + frame.after_tbs)
     info = parse_certificate(v1)
@@ -620,31 +621,31 @@ def test_known_ca_none_for_ordinary(keys):
 
 
 def test_parse_chain_caches(leaf, ca, monkeypatch):
-    certs.clear_cache()
+    x509_cache.clear_cache()
     a, b = der_of(leaf), der_of(ca)
     chain = parse_chain([a, b])
     assert [i.subject_cn for i in chain] == ["cucm.example.com", "Test Root CA"]
     again = parse_chain([bytearray(a), memoryview(b)])
     assert again[0] is chain[0] and again[1] is chain[1]
-    assert certs.cache_size() == 2
+    assert x509_cache.cache_size() == 2
     calls = []
-    real = certs._parse
-    monkeypatch.setattr(certs, "_parse", lambda der, key: calls.append(key) or real(der, key))
+    real = x509_cache._parse
+    monkeypatch.setattr(x509_cache, "_parse", lambda der, key: calls.append(key) or real(der, key))
     many = parse_chain([a] * 10_000)
     assert len(many) == 10_000 and calls == []
     assert parse_chain([]) == ()
 
 
 def test_cache_is_bounded(keys, monkeypatch):
-    certs.clear_cache()
-    monkeypatch.setattr(certs, "CACHE_MAX", 3)
+    x509_cache.clear_cache()
+    monkeypatch.setattr(x509_cache, "CACHE_MAX", 3)
     ders = [b"not a cert %d" % i for i in range(10)]
     infos = parse_chain(ders)
-    assert certs.cache_size() == 3
+    assert x509_cache.cache_size() == 3
     assert all(i.errors[0].startswith("cert_parse_error") for i in infos)
     # most recent survive
     assert parse_chain(ders[-1:])[0] is infos[-1]
-    certs.clear_cache()
+    x509_cache.clear_cache()
 
 
 def test_certinfo_is_frozen_and_hashable(leaf):
@@ -714,12 +715,12 @@ def test_every_single_byte_flip(leaf):
 
 def _ext_value_span(der: bytes, oid: x509.ObjectIdentifier) -> tuple[int, int]:
     """(start, end) of the extnValue OCTET STRING contents of extension ``oid``."""
-    frame = certs._Frame.of(der)
+    frame = x509_der._Frame.of(der)
     for raw in frame.extensions_raw():
-        if certs._ext_oid(raw) == oid.dotted_string:
+        if x509_der._ext_oid(raw) == oid.dotted_string:
             base = der.index(raw)
-            _t, cs, ce = certs._tlv(raw, 0, len(raw))
-            kids = certs._children(raw, cs, ce)
+            _t, cs, ce = x509_der._tlv(raw, 0, len(raw))
+            kids = x509_der._children(raw, cs, ce)
             _tag, _s, vcs, vce = kids[-1]
             return base + vcs, base + vce
     raise AssertionError("extension not found")
@@ -800,11 +801,11 @@ def test_explicit_default_false_is_recovered(keys):
     assert info.is_ca is False and info.path_length is None
     assert info.san_dns == ("www.cviis.org",)
     # critical FALSE explicitly encoded in the Extension itself
-    frame = certs._Frame.of(der)
+    frame = x509_der._Frame.of(der)
     raws = frame.extensions_raw()
     san = raws[1]
-    _t, cs, ce = certs._tlv(san, 0, len(san))
-    kids = certs._children(san, cs, ce)
+    _t, cs, ce = x509_der._tlv(san, 0, len(san))
+    kids = x509_der._children(san, cs, ce)
     san_explicit = wrap(0x30, san[kids[0][1]:kids[0][3]] + b"\x01\x01\x00" + san[kids[1][1]:kids[1][3]])
     tbs, sigalg = split_cert(frame.with_extensions([raws[0], san_explicit]))
     der2 = sign_tbs(tbs, sigalg, keys["ec"], hashes.SHA256())

@@ -5,7 +5,7 @@ import json
 import pytest
 
 import inspector
-from inspector.certs import hostname_matches
+from inspector.x509 import hostname_matches
 from inspector.synth import scenarios as sc
 from inspector.synth.pcapio import write_capture
 

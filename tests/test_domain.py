@@ -45,7 +45,7 @@ def test_names_and_cas():
 
 
 def test_client_cert_kind_reads_the_domain_tables():
-    from inspector.certs import capf_id, client_cert_kind, known_ca_note, parse_certificate
+    from inspector.x509 import capf_id, client_cert_kind, known_ca_note, parse_certificate
     from inspector.synth import pki
 
     def info(identity):
@@ -84,9 +84,10 @@ def test_one_missing_value_helper_and_one_validity_check():
     import numpy as np
     import pandas as pd
 
-    from inspector import filters, notebook, report, trust
+    from inspector import filters, notebook, report
+    from inspector.trust import columns as trust_columns
     from inspector.model import is_missing, validity
-    assert report._na is filters._na is trust._isna is notebook._na is is_missing
+    assert report._na is filters._na is trust_columns._isna is notebook._na is is_missing
     missing = (None, float("nan"), pd.NA, pd.NaT, np.float32("nan"), np.float64("nan"), np.datetime64("NaT"))
     present = (0, 0.0, "", [], (), b"", np.float64(1.5), np.array([1.0]), dt.datetime(2024, 1, 1))
     assert [is_missing(v) for v in missing] == [True] * len(missing)

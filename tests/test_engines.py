@@ -34,7 +34,7 @@ if str(ROOT) not in sys.path:
 import inspector  # noqa: E402
 from inspector.api import Capture  # noqa: E402
 from inspector.errors import CaptureError  # noqa: E402
-from inspector.tshark_engine import analyze_with_tshark, read_capture_tshark, tshark_available  # noqa: E402
+from inspector.tshark_engine import analyze_with_tshark, tshark_available  # noqa: E402
 
 if not tshark_available():
     pytest.skip("tshark or pyshark not available", allow_module_level=True)
@@ -259,7 +259,7 @@ def test_same_tables_from_both_engines():
     """`Capture` over a tshark `Analysis` gives the same four tables (columns and dtypes)."""
     path = ROOT / "pcaps" / "lsc_rejected_unknown_ca.pcap"
     nat = inspector.read_capture(path)
-    ts = read_capture_tshark(path)
+    ts = inspector.read_capture(path, engine="tshark")
     assert isinstance(ts, Capture)
     assert ts.format == nat.format and ts.bytes_read == path.stat().st_size
     for table in ("flows", "certificates", "events", "findings"):

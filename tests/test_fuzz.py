@@ -6,7 +6,7 @@ Contracts checked (RELIABILITY.md: "any exception other than InspectError is a c
 
 - ``read_capture`` raises only `InspectError`; the CLI exits 0, 1 or 2 and never prints a traceback;
 - ``inspector.tls.messages.parse_*`` raise only `TLSParseError` (what `TLSSession` catches);
-- ``inspector.certs.parse_certificate`` and the record layer (`RecordReader`) never raise;
+- ``inspector.x509.parse_certificate`` and the record layer (`RecordReader`) never raise;
 - ``PcapParser``/``PcapngParser`` raise only `CaptureError` and hand out well-formed packets.
 """
 
@@ -30,7 +30,7 @@ for p in (ROOT, ROOT / "tests"):
 
 import fuzz  # noqa: E402  (tests/fuzz.py)
 import inspector  # noqa: E402
-from inspector import certs  # noqa: E402
+from inspector import x509 as certs  # noqa: E402
 from inspector.errors import CaptureError  # noqa: E402
 from inspector.tls import messages as m  # noqa: E402
 

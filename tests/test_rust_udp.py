@@ -157,6 +157,13 @@ def test_quic_with_its_key_log_shows_the_server_certificate():
     assert r["outcome"] == "established"
 
 
+def test_a_key_log_that_opened_a_quic_flow_is_not_called_unmatched():
+    """Bug: keylog_unmatched ("nothing was decrypted") counted only TCP flows' key-log hits."""
+    cap = read(DATA / "quic" / "v1.pcap", keylog=DATA / "quic" / "v1.keylog")
+    assert bool(cap.flows["decrypted"].iloc[0]) is True
+    assert not [w for w in cap.warnings if w.startswith("keylog_unmatched")]
+
+
 def test_quic_v2_is_named():
     [r] = rows(read(DATA / "quic" / "v2.pcap"))
     assert r["quic_version"] == "QUIC v2"

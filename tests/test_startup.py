@@ -97,10 +97,10 @@ def test_json_with_certificates_imports_no_pandas_or_pyarrow() -> None:
 def test_light_modules_import_no_cryptography_until_a_certificate_is_parsed() -> None:
     code = (
         "import sys\n"
-        "import inspector, inspector.model, inspector.certs, inspector.trust, inspector.schema, inspector.diagnose\n"
+        "import inspector, inspector.model, inspector.x509, inspector.trust, inspector.schema, inspector.diagnose\n"
         "assert 'cryptography' not in sys.modules, 'imported too early'\n"
         "from pathlib import Path\n"
-        "from inspector.certs import parse_certificate\n"
+        "from inspector.x509 import parse_certificate\n"
         "from inspector.trust import validate_chain, load_trust\n"
         "info = parse_certificate(b'not a certificate')\n"
         "assert 'cryptography' in sys.modules\n"
@@ -114,15 +114,16 @@ def test_light_modules_import_no_cryptography_until_a_certificate_is_parsed() ->
 def test_lazy_names_become_the_real_objects() -> None:
     """After the first use, the placeholders are replaced: ``except InvalidSignature`` and
     ``isinstance`` see cryptography's own classes."""
-    from inspector import certs, trust
+    from inspector.trust import validate
+    from inspector.x509 import parse
 
-    certs.parse_certificate(b"\x30\x00")
+    parse.parse_certificate(b"\x30\x00")
     from cryptography.exceptions import InvalidSignature
     from cryptography.x509.oid import ExtendedKeyUsageOID
 
-    assert certs.InvalidSignature is InvalidSignature
-    assert trust.ExtendedKeyUsageOID.SERVER_AUTH == ExtendedKeyUsageOID.SERVER_AUTH
-    assert trust.InvalidSignature is InvalidSignature
+    assert parse.InvalidSignature is InvalidSignature
+    assert validate.ExtendedKeyUsageOID.SERVER_AUTH == ExtendedKeyUsageOID.SERVER_AUTH
+    assert validate.InvalidSignature is InvalidSignature
 
 
 def test_old_homes_of_the_records_still_import() -> None:

@@ -28,6 +28,7 @@ from typer.testing import CliRunner
 
 import inspector
 from inspector import trust as T
+from inspector.trust import load as trust_load
 from inspector.certs_cmd import register, safe_stem, write_inside
 from inspector.synth import handshake as hs
 from inspector.synth import pki
@@ -435,7 +436,7 @@ def test_zip_trust_export_ignores_traversal(tmp_path):
 
 
 def test_archive_member_size_cap(tmp_path, monkeypatch):
-    monkeypatch.setattr(T, "MAX_MEMBER_BYTES", 4096)
+    monkeypatch.setattr(trust_load, "MAX_MEMBER_BYTES", 4096)
     members = [("a.pem", pem(pki.example_root_ca().cert)), ("big.bin", b"\0" * 65536),
                ("b.pem", pem(pki.capf_a6d4c572().cert))]
     plain = tmp_path / "big.tar"

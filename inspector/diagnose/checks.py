@@ -15,7 +15,7 @@ import re
 from datetime import datetime, timezone
 from typing import Iterator
 
-from ..certs import CertInfo, capf_id, client_cert_kind, hostname_matches, known_ca_note, validity_at
+from ..x509 import CertInfo, capf_id, client_cert_kind, hostname_matches, known_ca_note, validity_at
 from .core import (CERT_REJECTIONS, EXPRESSWAY_PORTS, PHONE_PORTS, SERVICES, CaptureContext, Finding,
                    FlowContext, Severity, capture_check, check)
 from .core import finding as _f

@@ -15,8 +15,8 @@ from datetime import datetime, timezone
 from enum import IntEnum
 from typing import Callable, Iterable, Iterator
 
-from ..certs import CertInfo, validity_at
 from ..domain import EXPRESSWAY_PORTS, PHONE_PORTS, SERVICES
+from ..x509 import CertInfo, validity_at
 from ..model import Analysis, EventRecord, FlowRecord
 from .table import CERTIFICATE_SCOPED, RULES_BY_CODE
 

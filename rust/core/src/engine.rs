@@ -578,6 +578,7 @@ impl Analyzer {
         let (udp_flows, udp_warnings) = self.udp.finish(&mut t.stats);
         for u in udp_flows {
             t.emitted += 1;
+            t.keylog_hits += u64::from(u.rec.decrypted); // QUIC flows whose Handshake the key log opened
             crate::udp::store(u, t.emitted, &mut t.flows, &mut t.events, &mut t.certs, &mut t.cert_index);
         }
         self.udp.fill_tcp_encapsulation(&mut t.flows);
