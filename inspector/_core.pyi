@@ -52,3 +52,10 @@ def _sample_analysis(der: bytes, capture: str = "fixture.pcap", columns: bool = 
     """A fixed two-flow analysis built in Rust, through the same conversion (for tests)."""
 def _raise_capture_error(reason: str, offset: int | None = None) -> None:
     """Raises the engine's capture error (for tests of the error mapping)."""
+
+#: the ports decoded as TLS even mid-connection (`rust/core/src/flow.rs`); equals `inspector.domain.TLS_PORTS`
+DEFAULT_TLS_PORTS: list[int]
+
+def warning_codes() -> list[str]:
+    """The codes of the engine's anomaly enums (TCP, flow eviction, QUIC header and frame), as
+    registered in `inspector.weird` (`rust_enum=True`)."""

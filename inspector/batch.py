@@ -42,6 +42,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .capture import GZIP_MAGIC, PCAP_MAGICS, PCAPNG_SHB
+from .domain import CAPF_ISSUER_CN, PHONE_NAME
 from .skips import skipped_packets
 from .frame import (B, CERT_COLUMNS, EVENT_COLUMNS, F, FINDING_COLUMNS, FLOW_COLUMNS, MESSAGE_COLUMNS, I, L,
                     S, T, Column, make_frame)
@@ -698,8 +699,6 @@ def print_summary(s: BatchSummary, out: Path, console) -> None:
 # --------------------------------------------------------------------------------------------
 # The fleet view of a results directory: ``tlsinspect summary results/`` (and ``batch --report``)
 
-SEP_NAME = re.compile(r"^SEP[0-9A-F]{12}$", re.IGNORECASE)
-CAPF_NAME = re.compile(r"^CAPF-[0-9a-f]{8}$", re.IGNORECASE)
 EXPIRY_WINDOWS = (30, 90)  # days after the last capture
 
 
@@ -752,7 +751,7 @@ def fleet_summary(out: str | os.PathLike) -> FleetSummary:
     issuers seen, certificates expiring within 30/90 days of the last capture, and failed
     handshakes by cause and by server, across every capture of a results directory."""
     from .errors import InspectError
-    from .report import PORT_ROLES
+    from .domain import PORT_ROLES
 
     out = Path(out)
     if not (out / "files").is_dir():
@@ -781,7 +780,7 @@ def fleet_summary(out: str | os.PathLike) -> FleetSummary:
             continue
         cn = cert_field(fp, "subject_cn")
         kind = None if pd.isna(f.client_cert_kind) else str(f.client_cert_kind)
-        if not (cn and SEP_NAME.match(str(cn))) and kind not in ("LSC", "MIC"):
+        if not (cn and PHONE_NAME.match(str(cn))) and kind not in ("LSC", "MIC"):
             continue
         rows.append(dict(phone=str(cn or f.client_subject), kind=kind or "other",
                          issuer=cert_field(fp, "issuer_cn") or (None if pd.isna(f.client_issuer) else f.client_issuer),
@@ -803,7 +802,7 @@ def fleet_summary(out: str | os.PathLike) -> FleetSummary:
     crow = []
     if len(certs):
         for c in certs.drop_duplicates("sha256").itertuples(index=False):
-            if c.issuer_cn is not None and not pd.isna(c.issuer_cn) and CAPF_NAME.match(str(c.issuer_cn)):
+            if c.issuer_cn is not None and not pd.isna(c.issuer_cn) and CAPF_ISSUER_CN.match(str(c.issuer_cn)):
                 crow.append(dict(capf=str(c.issuer_cn), subject=c.subject_cn, sha256=c.sha256))
     cf = pd.DataFrame(crow, columns=["capf", "subject", "sha256"])
     if len(cf):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import struct
+from dataclasses import replace
 from sys import intern
 from collections import Counter, deque
 from itertools import chain
@@ -287,13 +288,9 @@ class Analyzer:
         if self.on_flow is None:  # number flows by start time
             self.flows.sort(key=lambda f: (f.ts_start, f.first_frame))
             renumber = {f.flow_id: i + 1 for i, f in enumerate(self.flows)}
-            for f in self.flows:
-                f.flow_id = renumber[f.flow_id]
-            for e in self.events:
-                if e.flow_id is not None:
-                    e.flow_id = renumber[e.flow_id]
-            for ms in self.messages:
-                ms.flow_id = renumber[ms.flow_id]
+            self.flows = [replace(f, flow_id=renumber[f.flow_id]) for f in self.flows]
+            self.events = [e if e.flow_id is None else replace(e, flow_id=renumber[e.flow_id]) for e in self.events]
+            self.messages = [replace(ms, flow_id=renumber[ms.flow_id]) for ms in self.messages]
             self.messages.sort(key=lambda ms: ms.flow_id)  # stable: each flow's stay in order
             for seen in self.certs.values():
                 seen.flow_ids = sorted(renumber[i] for i in seen.flow_ids)

@@ -24,12 +24,12 @@ the stack.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
 from .errors import InspectError
+from .model import is_missing as _na
 from .schema import FLOW_COLUMNS
 
 MAX_LENGTH = 4096
@@ -87,14 +87,6 @@ def tokenize(text: str) -> list[Token]:
         pos = m.end()
     out.append(Token("end", None, len(text)))
     return out
-
-
-def _na(v: Any) -> bool:
-    if v is None:
-        return True
-    if isinstance(v, float):
-        return math.isnan(v)
-    return type(v).__name__ in ("NAType", "NaTType")
 
 
 def _listish(v: Any) -> bool:

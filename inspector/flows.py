@@ -17,6 +17,7 @@ from .link import ip_to_str
 from .model import EventRecord, FlowRecord, Limits, MessageRecord  # noqa: F401  (their old home)
 from .tcp import TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, StreamReassembler
 from .tls import fingerprint
+from .domain import TLS_PORTS
 from .tls import messages as m
 from .tls.constants import cipher_name, group_name, version_name
 from .tls.decrypt import KeyLog
@@ -24,7 +25,7 @@ from .tls.detect import classify_start, prelude_protocol
 from .tls.records import RecordReader
 from .tls.session import TLSSession
 
-DEFAULT_TLS_PORTS = frozenset((443, 2443, 3804, 5061, 6972, 8443))
+DEFAULT_TLS_PORTS = frozenset(TLS_PORTS)
 
 
 class Connection:

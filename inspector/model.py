@@ -12,14 +12,44 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
 from .link import FRAG_TIMEOUT, MAX_FRAG_BYTES, MAX_FRAG_DATAGRAMS
 
 if TYPE_CHECKING:
     from .x509 import CertInfo
 
-__all__ = ["Analysis", "CertSeen", "EventRecord", "FlowRecord", "Limits", "MessageRecord"]
+__all__ = ["Analysis", "CertSeen", "EventRecord", "FlowRecord", "Limits", "MessageRecord", "is_missing", "validity"]
+
+_NUMPY_NAN_TYPES = frozenset({"float16", "float32", "float64", "longdouble", "datetime64", "timedelta64"})
+
+
+def is_missing(v: Any) -> bool:
+    """A value that was not observed: None, NaN, pandas NA/NaT, numpy NaN/NaT (recognised without
+    importing pandas, so the plain outputs never pay for it).  Lists, strings and bytes are values."""
+    if v is None:
+        return True
+    if isinstance(v, float):
+        return bool(v != v)
+    t = type(v)
+    if t.__name__ in ("NAType", "NaTType"):
+        return True
+    if t.__module__ == "numpy" and t.__name__ in _NUMPY_NAN_TYPES:
+        return bool(v != v)
+    return False
+
+
+def validity(not_before: Any, not_after: Any, at: Any) -> Literal["valid", "expired", "not_yet_valid", "unknown"]:
+    """A certificate's validity at ``at``, both bounds inclusive (RFC 5280); ``unknown`` when a
+    bound or the time is missing.  The three must be comparable (all aware datetimes, or all
+    pandas Timestamps)."""
+    if is_missing(not_before) or is_missing(not_after) or is_missing(at):
+        return "unknown"
+    if at < not_before:
+        return "not_yet_valid"
+    if at > not_after:
+        return "expired"
+    return "valid"
 
 
 @dataclass(slots=True)
@@ -39,7 +69,7 @@ class Limits:
     max_buffered_bytes: int = 512 * 1024 * 1024  # handshake bytes buffered by all flows in flight
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class FlowRecord:
     """One TLS connection, as the `flows` DataFrame row (see README for the schema)."""
 
@@ -91,7 +121,7 @@ class FlowRecord:
     srtp_profile: str | None = None
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class EventRecord:
     """An alert or a warning, as an `events` DataFrame row."""
 
@@ -105,7 +135,7 @@ class EventRecord:
     detail: str
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class MessageRecord:
     """One handshake message, ChangeCipherSpec, alert or application data record of a flow, as a
     `messages` DataFrame row (the arrows of the ladder diagram)."""
@@ -121,14 +151,19 @@ class MessageRecord:
 
 @dataclass(slots=True)
 class CertSeen:
+    """A distinct certificate with the flows that sent it.  Mutable on purpose: the engines add
+    each flow id and role to it as flows end (and renumber them once the capture is over)."""
+
     info: CertInfo
     flow_ids: list[int] = field(default_factory=list)
     roles: list[str] = field(default_factory=list)  # "server"/"client", with chain position
 
 
-@dataclass
+@dataclass(slots=True)
 class Analysis:
-    """What one capture yielded: rows for the three tables plus counters."""
+    """What one capture yielded: rows for the three tables plus counters.  Mutable on purpose: the
+    engines fill its lists as flows end, and `inspector.api` clears the flows of a streamed capture
+    (whose rows went out as they ended) while keeping its capture-level events."""
 
     capture: str
     flows: list[FlowRecord]

@@ -20,12 +20,12 @@ computed here, never from the capture; there is no JavaScript.
 from __future__ import annotations
 
 import html
-import math
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping, Sequence
 
 import pandas as pd
 
+from .model import is_missing, validity
 from .textsafe import visible
 
 __all__ = ["CaptureSummary", "CertView", "ChainView", "FlowView", "validity_state"]
@@ -55,15 +55,7 @@ _MONO = "font-family: SFMono-Regular, Menlo, Consolas, monospace; font-size: 11p
 
 # ---- small helpers ------------------------------------------------------------------------------
 
-def _na(v: Any) -> bool:
-    if v is None or v is pd.NA or v is pd.NaT:
-        return True
-    if isinstance(v, float) and math.isnan(v):
-        return True
-    try:
-        return bool(pd.isna(v)) if not isinstance(v, (list, tuple, bytes, str, dict)) else False
-    except (TypeError, ValueError):
-        return False
+_na = is_missing
 
 
 def _s(v: Any, default: str = "") -> str:
@@ -105,14 +97,7 @@ def _row(v: Any) -> dict[str, Any]:
 
 def validity_state(not_before: Any, not_after: Any, at: Any) -> str:
     """``valid``, ``expired``, ``not_yet_valid`` or ``unknown`` at time ``at`` (bounds inclusive)."""
-    nb, na, t = _ts(not_before), _ts(not_after), _ts(at)
-    if nb is None or na is None or t is None:
-        return "unknown"
-    if t < nb:
-        return "not_yet_valid"
-    if t > na:
-        return "expired"
-    return "valid"
+    return validity(_ts(not_before), _ts(not_after), _ts(at))
 
 
 def _badge(label: str, *, title: str | None = None, kind: str | None = None) -> str:

@@ -70,6 +70,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from .domain import TLS_PORTS
+
 __all__ = [
     "DEFAULT_PORTS",
     "FIELDS",
@@ -84,7 +86,7 @@ __all__ = [
     "version_name",
 ]
 
-DEFAULT_PORTS: tuple[int, ...] = (443, 2443, 3804, 5061, 6972, 8443)
+DEFAULT_PORTS: tuple[int, ...] = TLS_PORTS
 
 #: the ``-e`` fields, in output column order
 FIELDS: tuple[str, ...] = (

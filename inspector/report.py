@@ -8,7 +8,6 @@ formula (leading ``= + - @``) are quoted with a leading apostrophe.
 from __future__ import annotations
 
 import json
-import math
 import re
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from ._lazy import lazy_import
 from .schema import cert_rows, event_rows, finding_rows, flow_rows
+from .domain import PORT_ROLES, is_provisioning_note
+from .model import is_missing as _na
 from .skips import skipped_packets, skipped_summary
 from .textsafe import csv_cell, visible
 
@@ -28,22 +29,10 @@ if TYPE_CHECKING:
 lazy_import(globals(), {"Console": ("rich.console", "Console"), "Table": ("rich.table", "Table"),
                         "Text": ("rich.text", "Text"), "Tree": ("rich.tree", "Tree")})
 
-PORT_ROLES = {
-    5061: "SIP-TLS", 2443: "SCCP-TLS", 3804: "CAPF", 8443: "Tomcat", 6972: "TFTP-HTTPS",
-    443: "HTTPS", 636: "LDAPS", 993: "IMAPS", 995: "POP3S", 465: "SMTPS", 25: "SMTP", 587: "SMTP",
-    389: "LDAP", 5222: "XMPP", 5269: "XMPP-S2S", 5432: "PostgreSQL", 3306: "MySQL", 21: "FTP",
-}
 SEVERITY_STYLE = {"critical": "bold red", "error": "red", "warning": "yellow", "info": "cyan"}
 OUTCOME_STYLE = {"established": "green", "failed": "bold red", "reset": "yellow", "incomplete": "dim"}
 
 
-def _na(v: Any) -> bool:
-    """None, NaN, pandas NA/NaT (recognised without importing pandas)."""
-    if v is None:
-        return True
-    if isinstance(v, float):
-        return math.isnan(v)
-    return type(v).__name__ in ("NAType", "NaTType")
 
 
 def _s(v: Any, default: str = "-") -> str:
@@ -69,9 +58,6 @@ def _short_cipher(name: Any) -> str:
     return "-" if _na(name) else str(name).replace("TLS_", "", 1).replace("_WITH_", " ")
 
 
-PROVISIONING_CAS = ("Small Business", "Linksys", "Sipura")
-
-
 def role_of(port: int, flow: Any = None, certs: "pd.DataFrame | None" = None) -> str:
     """The service, guessed from the server port; HTTPS to a SPA/ATA provisioning PKI (Cisco Small
     Business, Linksys, Sipura CAs in either chain) is "provisioning"."""
@@ -79,7 +65,7 @@ def role_of(port: int, flow: Any = None, certs: "pd.DataFrame | None" = None) ->
     if role == "HTTPS" and flow is not None and certs is not None:
         for fp in list(flow.server_chain_sha256 or []) + list(flow.client_chain_sha256 or []):
             note = certs.known_ca.get(fp) if fp in certs.index else None
-            if isinstance(note, str) and any(k in note for k in PROVISIONING_CAS):
+            if is_provisioning_note(note):
                 return "provisioning"
     return role
 

@@ -47,7 +47,7 @@ import subprocess
 import tempfile
 import threading
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -980,8 +980,7 @@ def _analysis(name: str, col: _Collector, tls_ports: frozenset[int],
     certs: dict[str, CertSeen] = {}
     stats: Counter = Counter()
     for i, b in enumerate(built, 1):
-        rec = b.record
-        rec.flow_id = i
+        rec = replace(b.record, flow_id=i)
         flows.append(rec)
         for role_name in ("server", "client"):
             for pos, der in enumerate(b.chains.get(role_name, [])):

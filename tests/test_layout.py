@@ -27,7 +27,6 @@ LONG_MODULES: dict[str, str] = {
                                   "splitting it now would collide with that rework",
     "inspector/capture.py": "pcap/pcapng/snoop readers (602 lines)",
     "inspector/htmlreport.py": "the HTML report (602 lines); being reworked with output/ (issue 15)",
-    "inspector/diagnose/checks.py": "the diagnosis checks (603 lines); being reworked with diagnose/ (issue 15)",
 }
 
 

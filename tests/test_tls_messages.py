@@ -43,13 +43,13 @@ from inspector.tls.constants import (
     sigalg_name,
     version_name,
 )
+from inspector.tls.records import is_sslv2_client_hello
 from inspector.tls.messages import (
     Alert,
     ClientHello,
     ParseError,
     TLSParseError,
     ca_name_to_str,
-    is_sslv2_client_hello,
     parse_alert,
     parse_certificate,
     parse_certificate_request,
@@ -777,7 +777,7 @@ def test_sslv2_client_hello():
     msg = b"\x01" + struct.pack(">HHHH", 0x0301, len(specs), 0, len(challenge)) + specs + challenge
     record = struct.pack(">H", 0x8000 | len(msg)) + msg
     assert is_sslv2_client_hello(record)
-    assert is_sslv2_client_hello(record[:3])
+    assert is_sslv2_client_hello(record[:5]) and not is_sslv2_client_hello(record[:4])
     ch = parse_sslv2_client_hello(record + b"\x16\x03\x01")  # bytes after the record ignored
     assert ch.legacy_version == 0x0301
     assert ch.cipher_suites == (0x0039, 0x0035, 0x000A, 0x00FF)
@@ -988,7 +988,7 @@ def _all_parsers():
         ("ticket12", lambda b: parse_new_session_ticket(b, tls13=False)),
         ("ticket13", lambda b: parse_new_session_ticket(b, tls13=True)),
         ("sslv2", parse_sslv2_client_hello),
-        ("is_sslv2", is_sslv2_client_hello),
+        ("is_sslv2", is_sslv2_client_hello),  # the stream detector's check (tls.records)
         ("ca_name", ca_name_to_str),
     ]
 

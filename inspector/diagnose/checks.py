@@ -19,8 +19,8 @@ from ..x509 import CertInfo, capf_id, client_cert_kind, hostname_matches, known_
 from .core import (CERT_REJECTIONS, EXPRESSWAY_PORTS, PHONE_PORTS, SERVICES, CaptureContext, Finding,
                    FlowContext, Severity, capture_check, check)
 from .core import finding as _f
+from ..domain import CUCM_PORTS, is_provisioning_note
 
-CUCM_PORTS = PHONE_PORTS | EXPRESSWAY_PORTS
 _CUCM_NAMES = re.compile(r"cucm|callmanager|tomcat|expressway|-ec\.", re.I)
 
 
@@ -390,14 +390,10 @@ def client_cert(ctx: FlowContext) -> Iterator[Finding]:
 
 # ---- key exchange and keys ------------------------------------------------------------------
 
-_PROVISIONING = ("Small Business", "Linksys", "Sipura")
-
-
 def _provisioning(ctx: FlowContext) -> bool:
     """SPA/ATA provisioning: a Cisco Small Business, Linksys or Sipura CA in either chain."""
     for c in ctx.server_chain + ctx.client_chain:
-        note = known_ca_note(c) or ""
-        if any(k in note for k in _PROVISIONING):
+        if is_provisioning_note(known_ca_note(c)):
             return True
     return False
 

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from enum import IntEnum
 from typing import Callable, Iterable, Iterator
 
+from ..domain import EXPRESSWAY_PORTS, PHONE_PORTS, SERVICES
 from ..x509 import CertInfo, validity_at
 from ..model import Analysis, EventRecord, FlowRecord
 from .table import CERTIFICATE_SCOPED, RULES_BY_CODE
@@ -86,13 +87,6 @@ class FlowContext:
         return any(a.code in CERT_REJECTIONS for a in self.fatal())
 
 
-SERVICES = {
-    5061: "SIP over TLS (phone -> CUCM)", 2443: "SCCP over TLS (phone -> CUCM)",
-    3804: "CAPF (phone -> CUCM CAPF)", 8443: "Tomcat HTTPS (Expressway-C -> CUCM/IM&P/Unity)",
-    6972: "TFTP over HTTPS (Expressway-C -> CUCM)", 443: "HTTPS (provisioning / MRA edge)",
-}
-PHONE_PORTS = frozenset((5061, 2443, 3804))
-EXPRESSWAY_PORTS = frozenset((8443, 6972))
 
 Check = Callable[[FlowContext], Iterable[Finding]]
 RULES: list[Check] = []

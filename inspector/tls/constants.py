@@ -28,8 +28,6 @@ __all__ = [
     "group_name",
     "sigalg_name",
     "extension_name",
-    "handshake_name",
-    "content_type_name",
 ]
 
 
@@ -295,8 +293,6 @@ _LEVEL_NAMES = {m.value: m.name for m in AlertLevel}
 _GROUP_NAMES = {m.value: m.name for m in NamedGroup}
 _SIGALG_NAMES = {m.value: m.name for m in SignatureScheme}
 _EXT_NAMES = {m.value: m.name for m in ExtensionType}
-_HS_NAMES = {m.value: m.name for m in HandshakeType}
-_CT_NAMES = {m.value: m.name for m in ContentType}
 
 _VERSION_NAMES = {
     0x0002: "SSL 2.0",
@@ -426,19 +422,3 @@ def extension_name(code: object) -> str:
     if is_grease(i):
         return "GREASE"
     return _hex16(i)
-
-
-def handshake_name(code: object) -> str:
-    """Handshake message type -> ``"client_hello"``; else ``"unknown(n)"``."""
-    i = _as_int(code)
-    if i is None:
-        return f"unknown({code!r})"
-    return _HS_NAMES.get(i) or f"unknown({i})"
-
-
-def content_type_name(code: object) -> str:
-    """Record content type -> ``"handshake"``; else ``"unknown(n)"``."""
-    i = _as_int(code)
-    if i is None:
-        return f"unknown({code!r})"
-    return _CT_NAMES.get(i) or f"unknown({i})"

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field, replace
 
 from . import fingerprint
 from . import messages as m
+from ..weird import Weird
 from .ciphers import CIPHER_SUITES
 from .decrypt import TLS13_SUITES, KeyLog, RecordDecryptor, Tls12Decryptor
-from .ciphers import cipher_kx
 from .constants import GREASE, alert_name
 from .records import (Anomaly, AlertRecord, ApplicationData, ChangeCipherSpec, EncryptedHandshake,
                       Event, HandshakeMessage, SSLv2ClientHello, SSLv2ServerHello, TLSStart)
@@ -68,15 +68,6 @@ class MessageSeen:
 
 
 @dataclass(slots=True)
-class SessionAnomaly:
-    frame: int
-    ts: float
-    side: str | None
-    code: str
-    detail: str
-
-
-@dataclass(slots=True)
 class TLSSession:
     client_hello: m.ClientHello | None = None  # slimmed once fingerprinted (see _keep_hello)
     ja3: str | None = None
@@ -89,7 +80,7 @@ class TLSSession:
     cert_request: m.CertificateRequest | None = None
     server_kx: m.ServerKeyExchange | None = None
     alerts: list[AlertSeen] = field(default_factory=list)
-    anomalies: list[SessionAnomaly] = field(default_factory=list)
+    anomalies: list[Weird] = field(default_factory=list)
     history: list[str] = field(default_factory=list)
     messages: list[MessageSeen] = field(default_factory=list)  # at most MAX_MESSAGES
     ccs: dict[str, int] = field(default_factory=dict)  # side -> frame
@@ -117,7 +108,7 @@ class TLSSession:
     # ---- helpers -------------------------------------------------------------------------
     def _anomaly(self, frame: int, ts: float, side: str | None, code: str, detail: str) -> None:
         if len(self.anomalies) < 64:
-            self.anomalies.append(SessionAnomaly(frame, ts, side, code, detail))
+            self.anomalies.append(Weird(code=code, frame=frame, ts=ts, detail=detail, side=side))
 
     def _log(self, side: str, kind: str, name: str, frame: int, ts: float) -> None:
         if len(self.messages) < MAX_MESSAGES:
@@ -441,11 +432,6 @@ class TLSSession:
             if a.level == "fatal":
                 return a
         return None
-
-    def kx_name(self) -> str | None:
-        if self.server_hello is None:
-            return None
-        return cipher_kx(self.server_hello.cipher_suite)
 
 
 def _plausible_plaintext_alerts(payload: bytes) -> bool:

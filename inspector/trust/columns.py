@@ -7,6 +7,7 @@ import bisect
 from datetime import datetime
 from typing import Any, Mapping
 
+from ..model import is_missing as _isna
 from .nodes import _der_of, _node, _Node
 from .store import TrustStore
 from .validate import Validation, _aware, _request_validation, _Sig, _validate
@@ -15,15 +16,6 @@ def _get(rec: object, key: str, default: Any = None) -> Any:
     if isinstance(rec, Mapping):
         return rec.get(key, default)
     return getattr(rec, key, default)
-
-
-def _isna(v: Any) -> bool:
-    """None, NaN, pd.NA or pd.NaT (without importing pandas: the CLI's plain outputs never do)."""
-    if v is None:
-        return True
-    if isinstance(v, float):
-        return v != v
-    return type(v).__name__ in ("NAType", "NaTType")
 
 
 def _chain_nodes(fps: Any, certs_by_sha: Mapping[str, object], cache: dict[str, _Node]) -> list[_Node]:

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-
-PHONE_PORTS = frozenset({5061, 2443, 3804})
-TOMCAT_PORTS = frozenset({8443, 6972})
+from ..domain import EXPRESSWAY_PORTS, PHONE_PORTS
 
 
 def trust_store_hint(server_port: int, side: Literal["server", "client"], *, rejected_by_peer: bool = False) -> str:
@@ -20,10 +18,10 @@ def trust_store_hint(server_port: int, side: Literal["server", "client"], *, rej
         if port in PHONE_PORTS:
             return ("CallManager-trust on CUCM (phone client certificates: the CAPF for LSCs, the Cisco "
                     "Manufacturing CAs for MICs)")
-        if port in TOMCAT_PORTS:
+        if port in EXPRESSWAY_PORTS:
             return "tomcat-trust on CUCM (client certificates presented to Tomcat)"
         return "the server's trust store (the CAs it accepts client certificates from)"
-    if port in TOMCAT_PORTS:
+    if port in EXPRESSWAY_PORTS:
         if rejected_by_peer:
             return ("Expressway-C trusted CA list (Maintenance > Security > Trusted CA certificate), "
                     "the client that rejected it")

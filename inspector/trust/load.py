@@ -14,7 +14,7 @@ from pathlib import Path, PureWindowsPath
 from typing import Sequence
 
 from .._lazy import lazy_import
-from ..x509 import CISCO_ORGS, MIC_ISSUERS
+from ..domain import CISCO_MIC_CA_NAMES, CISCO_ORGS, MIC_ISSUERS
 from .nodes import _load_der, _node, _rfc4514
 from .store import Anchor, TrustError, TrustStore, _dedupe
 
@@ -300,10 +300,6 @@ def load_trust(path: str | os.PathLike, *, name: str | None = None) -> TrustStor
 
 BUILTIN_TRUST_SETS = ("mozilla", "cisco-mic")
 
-#: The Cisco manufacturing CAs that issue phone MICs, and their roots (DOMAIN.md).  Only the
-#: names are known; `inspector.x509.MIC_ISSUERS` says which need an O=Cisco attribute to count.
-CISCO_MIC_CA_NAMES = ("Cisco Manufacturing CA", "Cisco Manufacturing CA SHA2", "CAP-RTP-001", "CAP-RTP-002",
-                      "ACT2 SUDI CA", "Cisco Root CA 2048", "Cisco Root CA M2")
 
 
 def combined_store(paths: Sequence[str | os.PathLike] = (), sets: Sequence[str] = ()) -> TrustStore | None:

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from typing import Any, Literal, Sequence
 
 from .._lazy import lazy_import
+from ..model import validity
 from ..x509 import hostname_matches, verify_with_key
 from .nodes import _attr, _der_of, _ext, _guard, _key_cert_sign, _label_of_name, _label_of_string, _node, _Node, _rfc4514
 from .store import Anchor, TrustStore
@@ -138,7 +139,7 @@ class _Sig:
 
 
 def _valid_at(n: _Node, at: datetime) -> bool:
-    return n.not_before is not None and n.not_after is not None and n.not_before <= at <= n.not_after
+    return validity(n.not_before, n.not_after, at) == "valid"
 
 
 def _build_path(chain: list[_Node], store: TrustStore | None, name_anchors: Sequence[Anchor],

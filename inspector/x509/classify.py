@@ -1,17 +1,17 @@
 """Classification of a certificate: LSC (issued by a cluster's CAPF), MIC (Cisco manufacturing CA)
 or other; the well-known special CAs; the short name people call a certificate by.
 
-The classification table is the ONE place issuer patterns live (see /work/shared/domain/DOMAIN.md).
+The issuer patterns and CA tables live in `inspector.domain` (see /work/shared/domain/DOMAIN.md).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
 from .._lazy import lazy_import
+from ..domain import CAPF_ISSUER_CN, CISCO_ORGS, KNOWN_CAS, MIC_ISSUERS
 from .info import CertInfo
 
 #: cryptography, imported when an issuer's O= attributes are first read
@@ -20,77 +20,7 @@ _load_cryptography = lazy_import(globals(), {
     "NameOID": ("cryptography.x509.oid", "NameOID"),
 })
 
-#: LSC: issued by the cluster's CAPF, issuer CN "CAPF-" + 8 hex digits.
-CAPF_ISSUER_CN = re.compile(r"^CAPF-[0-9a-fA-F]{8}$")
-
-#: Organisation names (normalised: casefolded, "," and "." removed, spaces
-#: collapsed) accepted as Cisco for MIC issuers.
-CISCO_ORGS = frozenset({"cisco", "cisco systems", "cisco systems inc"})
-
-#: MIC issuers: issuer CN (compared casefolded) -> ``org_required``.
-#: Policy (documented): for every MIC issuer, if the issuer name carries an
-#: O= attribute it must be a Cisco organisation (an "O=Acme, CN=Cisco
-#: Manufacturing CA" lab imitation is "other").  For the generic-looking names
-#: (CAP-RTP-00x, ACT2 SUDI CA) an O= Cisco attribute is additionally REQUIRED,
-#: because those CNs alone say nothing about Cisco.  The names that already
-#: contain "Cisco" are accepted without an O= attribute.
-MIC_ISSUERS: dict[str, bool] = {
-    "cisco manufacturing ca": False,
-    "cisco manufacturing ca sha2": False,
-    "cap-rtp-001": True,
-    "cap-rtp-002": True,
-    "act2 sudi ca": True,
-    # roots, for completeness (a MIC chain may be shown up to its root)
-    "cisco root ca 2048": False,
-    "cisco root ca m2": False,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class _KnownCA:
-    cn: re.Pattern[str]           # matched (search) against a subject/issuer CN
-    sha1: frozenset[str]          # SHA-1 fingerprints of the CA cert itself
-    note: str
-
-
-#: Well-known special CAs (DOMAIN.md "Expired roots on phones", "SPA ...").
-KNOWN_CAS: tuple[_KnownCA, ...] = (
-    _KnownCA(
-        re.compile(r"^AddTrust External CA Root$", re.I),
-        frozenset({"02faf3e291435468607857694df5e45b68851868"}),
-        "AddTrust External CA Root (expired 2020-05-30)",
-    ),
-    _KnownCA(
-        re.compile(r"^AddTrust Class 1 CA Root$", re.I),
-        frozenset({"ccab0ea04c2301d6697bdd379fcd12eb24e3949d"}),
-        "AddTrust Class 1 CA Root (expired 2020-05-30)",
-    ),
-    _KnownCA(
-        re.compile(r"^Cisco Small Business Provisioning Root Authority [12]$", re.I),
-        frozenset(),
-        "Cisco Small Business provisioning root CA (SPA/ATA provisioning servers)",
-    ),
-    _KnownCA(
-        re.compile(r"^Cisco Small Business Client Root Authority [12]$", re.I),
-        frozenset(),
-        "Cisco Small Business client root CA (SPA/ATA device certificates)",
-    ),
-    _KnownCA(
-        re.compile(r"^Cisco 2k Small Business CA\b", re.I),
-        frozenset(),
-        "Cisco 2k Small Business CA (SPA/ATA provisioning servers)",
-    ),
-    _KnownCA(
-        re.compile(r"^Linksys\b.*(Authority|\bCA\b)", re.I),
-        frozenset(),
-        "Linksys provisioning CA (legacy SPA/PAP; expired June 2015, enforced from SPA50x fw 7.6.2)",
-    ),
-    _KnownCA(
-        re.compile(r"^Sipura\b.*(Authority|\bCA\b)", re.I),
-        frozenset(),
-        "Sipura provisioning CA (legacy SPA/PAP)",
-    ),
-)
+# CAPF_ISSUER_CN, CISCO_ORGS, MIC_ISSUERS and KNOWN_CAS live in `inspector.domain`.
 
 
 def _norm_org(o: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Literal
 
+from ..model import validity
 from .info import CertInfo
 
 
@@ -24,12 +25,6 @@ def hostname_matches(pattern: str, host: str) -> bool:
 def validity_at(info: CertInfo, ts: datetime) -> Literal["valid", "expired", "not_yet_valid", "unknown"]:
     """Validity at ``ts`` (the capture time; naive datetimes are taken as UTC).
     Both bounds are inclusive (RFC 5280)."""
-    if info.not_before is None or info.not_after is None or ts is None:
-        return "unknown"
-    if ts.tzinfo is None:
+    if ts is not None and ts.tzinfo is None:
         ts = ts.replace(tzinfo=timezone.utc)
-    if ts < info.not_before:
-        return "not_yet_valid"
-    if ts > info.not_after:
-        return "expired"
-    return "valid"
+    return validity(info.not_before, info.not_after, ts)

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from .alert import Alert, parse_alert
 from .certificate import Certificate, CertificateRequest, parse_certificate, parse_certificate_request
-from .hello import ClientHello, ServerHello, is_sslv2_client_hello, parse_client_hello, parse_server_hello, parse_sslv2_client_hello
+from .hello import ClientHello, ServerHello, parse_client_hello, parse_server_hello, parse_sslv2_client_hello
 from .key_exchange import ServerKeyExchange, parse_server_key_exchange
 from .names import ca_name_to_str
 from .reader import ParseError, TLSParseError
@@ -55,7 +55,6 @@ __all__ = [
     "NewSessionTicket",
     "parse_client_hello",
     "parse_sslv2_client_hello",
-    "is_sslv2_client_hello",
     "parse_server_hello",
     "parse_certificate",
     "parse_certificate_request",

@@ -126,36 +126,6 @@ def _client_hello_from_extensions(
 # SSLv2-compatible ClientHello (RFC 5246 appendix E.2, SSL 2.0 CLIENT-HELLO)
 
 
-def is_sslv2_client_hello(data: bytes) -> bool:
-    """Cheap check of the first bytes of a stream for an SSLv2 CLIENT-HELLO with a 2-byte header.
-
-    Looks at up to 11 bytes: header top bit, length >= 9, msg type 1, a plausible version
-    (0x0002 or 0x03xx), and, when present, consistent cipher_spec/session_id/challenge lengths.
-    """
-    n = len(data)
-    if n < 3:
-        return False
-    b0 = data[0]
-    if not b0 & 0x80:
-        return False
-    length = ((b0 & 0x7F) << 8) | data[1]
-    if length < 9 or data[2] != 1:
-        return False
-    if n >= 5:
-        major, minor = data[3], data[4]
-        if not ((major == 0 and minor == 2) or (major == 3 and minor <= 0x0F)):
-            return False
-    if n >= 11:
-        cs_len = (data[5] << 8) | data[6]
-        sid_len = (data[7] << 8) | data[8]
-        ch_len = (data[9] << 8) | data[10]
-        if cs_len == 0 or cs_len % 3 or sid_len > 32 or not 16 <= ch_len <= 32:
-            return False
-        if 9 + cs_len + sid_len + ch_len > length:
-            return False
-    return True
-
-
 def parse_sslv2_client_hello(record: bytes) -> ClientHello:
     """Parse an SSLv2-format CLIENT-HELLO record (2-byte header included) into a ClientHello.
 

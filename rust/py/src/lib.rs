@@ -536,11 +536,43 @@ fn _raise_capture_error(py: Python<'_>, reason: String, offset: Option<u64>) -> 
     Err(to_py_err(py, EngineError::Capture { reason, offset }))
 }
 
+/// The stable codes of the engine's anomaly enums (TCP reassembly, flow eviction, QUIC packet and
+/// frame parsing), for `inspector.weird`'s registry test. The `match`es are exhaustive: a new
+/// variant does not compile until it is listed here.
+#[pyfunction]
+fn warning_codes() -> Vec<&'static str> {
+    use tlsinspect_core::flow::ConnWarning as C;
+    use tlsinspect_core::quic::frames::FrameError as F;
+    use tlsinspect_core::quic::header::SplitError as S;
+    use tlsinspect_core::tcp::TcpAnomaly as T;
+    let tcp = [T::Midstream, T::ContentGap, T::OverlapDifferentData];
+    let conn = [C::EvictedFlowTableFull, C::EvictedMemoryBudget];
+    let split = [S::TruncatedHeader, S::LengthOverrun, S::CidTooLong, S::FixedBitClear];
+    let frame = [F::Truncated { frame_type: 0 }, F::UnknownType { frame_type: 0 }];
+    let mut codes = Vec::new();
+    for w in tcp {
+        match w { T::Midstream | T::ContentGap | T::OverlapDifferentData => codes.push(w.code()) }
+    }
+    for w in conn {
+        match w { C::EvictedFlowTableFull | C::EvictedMemoryBudget => codes.push(w.code()) }
+    }
+    for w in split {
+        match w { S::TruncatedHeader | S::LengthOverrun | S::CidTooLong | S::FixedBitClear => codes.push(w.code()) }
+    }
+    for w in frame {
+        match w { F::Truncated { .. } | F::UnknownType { .. } => codes.push(w.code()) }
+    }
+    codes
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(analyze, m)?)?;
     m.add_function(wrap_pyfunction!(_sample_analysis, m)?)?;
     m.add_function(wrap_pyfunction!(_raise_capture_error, m)?)?;
+    m.add_function(wrap_pyfunction!(warning_codes, m)?)?;
+    // the ports decoded as TLS even mid-connection (`inspector.domain.TLS_PORTS` equals it)
+    m.add("DEFAULT_TLS_PORTS", tlsinspect_core::flow::DEFAULT_TLS_PORTS.to_vec())?;
     Ok(())
 }
