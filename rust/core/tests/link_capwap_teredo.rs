@@ -109,6 +109,11 @@ fn decoded_cases() -> Vec<(&'static str, Vec<u8>, &'static str, bool)> {
         ("capwap_80211_qos_htc", over_udp(60000, 5247, &capwap(1, true, false, false, &[], &wlan(0x82, true, 0x0800, &v4))), "capwap", false),
         ("capwap_80211_4addr", over_udp(60000, 5247, &capwap(1, true, false, false, &[], &wlan(0x03, true, 0x0800, &v4))), "capwap", false),
         ("capwap_80211_ipv6", over_udp(60000, 5247, &capwap(1, true, false, false, &[], &wlan(0x02, false, 0x86DD, &v6tcp()))), "capwap", true),
+        ("capwap_80211_swapped_fc", {
+            let mut w = wlan(0x01, true, 0x0800, &v4);
+            w.swap(0, 1); // as Cisco APs send it
+            over_udp(60000, 5247, &capwap(1, true, false, false, &[], &w))
+        }, "capwap", false),
         (
             "capwap_6in4",
             over_udp(60000, 5247, &capwap(1, false, false, false, &[], &eth(0x0800, &ipv4(V4 { proto: 41, ..V4::default() }, &v6tcp())))),

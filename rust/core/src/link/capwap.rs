@@ -81,14 +81,21 @@ pub fn capwap<'a>(data: &'a [u8], off: usize, port: u16, depth: u32, w: &mut Wal
 }
 
 /// An IEEE 802.11 data frame at `off` (no FCS): its header (QoS control, HT control, the
-/// fourth address when both DS bits are set), LLC/SNAP, then the ethertype's payload.
+/// fourth address when both DS bits are set), LLC/SNAP, then the ethertype's payload. The frame
+/// control field is read in either byte order.
 pub fn ieee80211_data<'a>(data: &'a [u8], off: usize, depth: u32, w: &mut Walk) -> Parsed<'a> {
     let n = data.len();
     if off + 24 > n {
         return Parsed::Skip("short_frame");
     }
-    let (fc0, fc1) = (data[off], data[off + 1]);
-    if fc0 & 0x03 != 0 || (fc0 >> 2) & 0x03 != 2 {
+    let is_data = |fc0: u8| fc0 & 0x03 == 0 && (fc0 >> 2) & 0x03 == 2;
+    let (mut fc0, mut fc1) = (data[off], data[off + 1]);
+    if !is_data(fc0) && is_data(fc1) {
+        // some APs (Cisco's) send the frame control bytes swapped (tshark's capwap.swap_fc);
+        // a frame through an AP has a DS bit set, so its flags byte never reads as version 0 data
+        (fc0, fc1) = (fc1, fc0);
+    }
+    if !is_data(fc0) {
         return Parsed::Skip("wlan_not_data"); // management, control, or not version 0
     }
     let subtype = fc0 >> 4;
