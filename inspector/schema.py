@@ -78,7 +78,7 @@ FLOW_COLUMNS: tuple[Column, ...] = (
     Column("protocol", S, "TLS, DTLS, QUIC, EAP-TLS, PEAP, EAP-TTLS or EAP-FAST; DTLS rows spell "
            "tls_version \"DTLS 1.2\", QUIC rows \"TLS 1.3\" (Rust engine only for all but TLS)"),
     Column("encapsulation", S, "tunnels crossed to reach the flow, outermost first (gre, "
-           "erspan2>vxlan, 6in4...); the endpoints are the inner ones; NA when none"),
+           "erspan2>vxlan, 6in4, teredo, capwap...); the endpoints are the inner ones; NA when none"),
     Column("quic_version", S, "QUIC rows: QUIC v1, QUIC v2, QUIC draft-29, Google QUIC Q050; NA "
            "otherwise"),
     Column("srtp_profile", S, "DTLS rows: the use_srtp profile the server selected (WebRTC and "

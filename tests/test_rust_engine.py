@@ -159,7 +159,7 @@ PORTS: dict[str, tuple[int, ...]] = {"sslv2.pcapng": (4433,), "tls_port_80.pcapn
 KNOWN_DIFFERENCES: dict[tuple[str, str], str] = {
     ("*", "flows.not_tcp_or_tunnelled"):
         "issue 10: the Rust engine also reads DTLS, QUIC, EAP-TLS (EAPOL, RADIUS) and TLS inside "
-        "tunnels (GRE, ERSPAN, VXLAN, Geneve, GTP-U, 6in4 on Ethernet); the Python reference engine "
+        "tunnels (GRE, ERSPAN, VXLAN, Geneve, GTP-U, Teredo, CAPWAP, 6in4 on Ethernet); the Python reference engine "
         "does not. Those rows (and their events, certificates and findings) are set aside and "
         "everything else is compared, flow ids renumbered (tests/test_rust_udp.py checks them)",
     ("*", "capture.stats.not_tcp"):
@@ -172,7 +172,8 @@ KNOWN_DIFFERENCES: dict[tuple[str, str], str] = {
 
 #: stats keys about traffic other than TCP (compared apart: see KNOWN_DIFFERENCES)
 NOT_TCP_STATS = ("skipped_not_tcp", "udp_not_tls", "quic_unconfirmed", "truncated_udp", "radius_not_eap",
-                 "eapol_", "skipped_unknown_encapsulation")
+                 "eapol_", "skipped_unknown_encapsulation", "skipped_capwap_", "skipped_teredo_",
+                 "skipped_wlan_")
 
 
 def _not_tcp_stat(name: str) -> bool:

@@ -10,8 +10,11 @@
 //! IPv4 fragments are reassembled in `frag` (linear in the fragments received, bounded in
 //! datagrams, bytes and capture time; issue 14).
 
+mod capwap;
 mod frag;
 mod tunnel;
+
+pub use capwap::{is_capwap_dtls, CAPWAP_DTLS_HEADER};
 
 use std::collections::BTreeMap;
 
@@ -144,7 +147,8 @@ pub struct LinkDecoder {
     /// Packets not decoded, by reason.
     pub skipped: BTreeMap<String, u64>,
     /// Also decode tunnels (GRE with keys and sequence numbers, ERSPAN I/II/III, VXLAN on UDP
-    /// 4789, Geneve on 6081, GTP-U on 2152) and the PPP (9, 50) and Cisco HDLC (104) link
+    /// 4789, Geneve on 6081, GTP-U on 2152, Teredo on 3544, CAPWAP data and DTLS on 5246/5247)
+    /// and the PPP (9, 50) and Cisco HDLC (104) link
     /// types: the endpoints are the inner ones, `Decoded::encapsulation` names the path (issue
     /// 10; Python's decoder reads none of these).
     pub tunnels: bool,

@@ -19,7 +19,7 @@ use crate::dtls::{record, DtlsAssociation, DtlsConfig, DtlsFlow};
 use crate::eap::{parse_eapol, EapConfig, EapTlsConversation, EapTlsFlow, RadiusTracker};
 use crate::engine::{sha256_hex, CertSeen, Stats, TableHasher};
 use crate::flow::{EventRecord, FlowRecord, Limits};
-use crate::link::{ip_to_string, Decoded};
+use crate::link::{ip_to_string, is_capwap_dtls, Decoded, CAPWAP_DTLS_HEADER};
 use crate::quic::{looks_like_quic, QuicConnection};
 use crate::tls::decrypt::KeyLog;
 use crate::tls::messages::ca_name_to_str;
@@ -262,11 +262,13 @@ impl UdpFlows {
             }
             return;
         }
-        // CAPWAP: a 4-byte DTLS preamble (type 1) before the DTLS records
+        // CAPWAP: the link decoder found the 4-byte CAPWAP DTLS header (preamble type 1) before
+        // the DTLS records, and named the path "capwap"
         if (CAPWAP_PORTS.contains(&sport) || CAPWAP_PORTS.contains(&dport))
-            && payload.len() > 4 && payload[0] == 0x01
+            && enc.is_some_and(|e| e.ends_with("capwap"))
+            && is_capwap_dtls(payload)
         {
-            payload = &payload[4..];
+            payload = &payload[CAPWAP_DTLS_HEADER..];
         }
         if let Some((e, q)) = self.quic.get_mut(&key) {
             let side = e.side(d.src, sport);
@@ -717,7 +719,8 @@ mod tests {
     fn udp_that_is_not_tls_is_counted_and_warned_by_port() {
         let mut an = Analyzer::new(&[], Limits::default(), None);
         for i in 0..3u16 {
-            an.packet(f64::from(i), 1, &frame([10, 0, 0, 1], 40000, [10, 0, 0, 2], 5246, b"\x00\x10not dtls at all"));
+            // not CAPWAP either (its preamble's version is 0)
+            an.packet(f64::from(i), 1, &frame([10, 0, 0, 1], 40000, [10, 0, 0, 2], 5246, b"\x20\x10not dtls at all"));
         }
         an.packet(3.0, 1, &frame([10, 0, 0, 1], 40001, [10, 0, 0, 3], 53, b"\x12\x34\x01\x00"));
         let a = an.finish(&[]);
@@ -737,6 +740,24 @@ mod tests {
         assert_eq!(a.flows.len(), 1);
         assert_eq!((a.flows[0].protocol.as_str(), a.flows[0].server_port), ("DTLS", 5246));
         assert_eq!(a.flows[0].tls_version.as_deref(), Some("DTLS 1.2"));
+    }
+
+    #[test]
+    fn capwap_control_dtls_is_named_and_plain_control_counted() {
+        let mut dg = vec![1, 0, 0, 0];
+        dg.extend(dtls_client_hello());
+        // a plain Discovery Request: CAPWAP header (HLEN 2), control header (type 1, seq 0, len 0)
+        let plain = [0u8, 0x10, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0];
+        let mut an = Analyzer::new(&[], Limits::default(), None);
+        an.packet(0.0, 1, &frame([10, 0, 0, 9], 12223, [10, 0, 0, 1], 5246, &dg));
+        an.packet(0.5, 1, &frame([10, 0, 0, 9], 12223, [10, 0, 0, 1], 5246, &plain));
+        let a = an.finish(&[]);
+        assert_eq!(a.flows.len(), 1);
+        assert_eq!(a.flows[0].encapsulation.as_deref(), Some("capwap"));
+        assert_eq!(a.flows[0].client_ip, "10.0.0.9");
+        assert_eq!(a.stats.get("skipped_capwap_control"), 1);
+        assert_eq!(a.stats.get("udp_not_tls"), 0);
+        assert!(a.capture_warnings.is_empty(), "{:?}", a.capture_warnings);
     }
 
     #[test]

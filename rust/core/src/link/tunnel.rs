@@ -1,10 +1,11 @@
 //! Tunnels and link types Python's decoder does not read (issue 10), used when
 //! `LinkDecoder::tunnels` is set: GRE (checksum, key and sequence fields), ERSPAN types I, II and
-//! III (remote SPAN from a Cisco switch), VXLAN (UDP 4789), Geneve (6081), GTP-U (2152), PPP
-//! (link types 9 and 50) and Cisco HDLC (104); and plain UDP when `LinkDecoder::udp` is set.
+//! III (remote SPAN from a Cisco switch), VXLAN (UDP 4789), Geneve (6081), GTP-U (2152), Teredo
+//! (3544) and CAPWAP (5246/5247, in `capwap`), PPP (link types 9 and 50) and Cisco HDLC (104); and
+//! plain UDP when `LinkDecoder::udp` is set.
 //! The endpoints handed out are the inner packet's; the path is named in `Decoded::encapsulation`.
 
-use super::{be16, ether, ether_payload, ip, Decoded, Parsed, Walk, MAX_TUNNEL_DEPTH};
+use super::{be16, capwap, ether, ether_payload, ip, Decoded, Parsed, Walk, MAX_TUNNEL_DEPTH};
 
 pub const DLT_PPP: u32 = 9;
 pub const DLT_PPP_SERIAL: u32 = 50;
@@ -74,17 +75,43 @@ pub fn beyond_tcp<'a>(
         if l4 + 8 > end {
             return Parsed::Skip("truncated_udp");
         }
+        let mut capwap_dtls = false;
         if w.tunnels && depth < MAX_TUNNEL_DEPTH {
             let (sport, dport) = (be16(data, l4), be16(data, l4 + 2));
+            // the UDP length ends the payload (Teredo's IPv6 packet must fill it exactly)
+            let ulen = be16(data, l4 + 4) as usize;
+            let uend = if ulen >= 8 && l4 + ulen <= end { l4 + ulen } else { end };
             for port in [dport, sport] {
                 let inner = &data[..end];
                 match port {
                     UDP_VXLAN => return vxlan(inner, l4 + 8, depth + 1, w),
                     UDP_GENEVE => return geneve(inner, l4 + 8, depth + 1, w),
                     UDP_GTPU => return gtpu(inner, l4 + 8, depth + 1, w),
+                    capwap::UDP_TEREDO => {
+                        if let Some(p) = capwap::teredo(&data[..uend], l4 + 8, depth + 1, w) {
+                            return p;
+                        }
+                    }
+                    capwap::UDP_CAPWAP_CONTROL | capwap::UDP_CAPWAP_DATA => {
+                        match capwap::capwap(&data[..uend], l4 + 8, port, depth + 1, w) {
+                            capwap::Capwap::Parsed(p) => return p,
+                            capwap::Capwap::Dtls => {
+                                capwap_dtls = true;
+                                break;
+                            }
+                            capwap::Capwap::Not => {}
+                        }
+                    }
                     _ => {}
                 }
             }
+        }
+        if capwap_dtls {
+            if !w.udp {
+                return Parsed::Skip("capwap_dtls");
+            }
+            // the UDP table reads the DTLS records after the CAPWAP DTLS header
+            w.path.push("capwap");
         }
         if w.udp {
             return Parsed::L4(Decoded {
