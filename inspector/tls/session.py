@@ -375,6 +375,9 @@ class TLSSession:
             if plain is not None:
                 self.decrypted = True
                 ev = AlertRecord(ev.frame, plain, False)
+        mac = self._null_cipher_mac(side)
+        if mac and ev.encrypted and len(ev.payload) > mac and (len(ev.payload) - mac) % 2 == 0:
+            ev = AlertRecord(ev.frame, ev.payload[:-mac], False)  # NULL cipher: plaintext, then the MAC
         encrypted = ev.encrypted or (len(ev.payload) != 2 and (
             self.is_tls13 or not _plausible_plaintext_alerts(ev.payload)))
         if encrypted:
@@ -394,6 +397,14 @@ class TLSSession:
             self.history.append("L" if is_client else "l")
             self._log(side, "alert", f"{a.level_name} {desc}", ev.frame, ts)
 
+    def _null_cipher_mac(self, side: str) -> int:
+        """The MAC length of this side's records after its ChangeCipherSpec when the suite has a
+        NULL cipher (TLS_RSA_WITH_NULL_SHA256...): they are plaintext followed by the MAC; else 0."""
+        sh = self.server_hello
+        if sh is None or side not in self.ccs or self.is_tls13:
+            return 0
+        return null_cipher_mac_len(CIPHER_SUITES.get(sh.cipher_suite, ""))
+
     # ---- questions the connection layer asks -----------------------------------------------
     @property
     def handshake_over(self) -> bool:
@@ -402,6 +413,9 @@ class TLSSession:
             return True
         if self.is_tls13 and self.tls13_finished:
             return True
+        c = self.client_side or "a"
+        if self._null_cipher_mac(c) or self._null_cipher_mac("b" if c == "a" else "a"):
+            return bool(self.alerts)  # a NULL cipher: its alerts are plaintext, read until one comes
         if self.is_tls13 and self.decryptors:
             return False  # the key log will tell: wait for both Finished messages
         if self.is_tls13:
@@ -432,6 +446,16 @@ class TLSSession:
             if a.level == "fatal":
                 return a
         return None
+
+
+NULL_CIPHER_MACS = (("_SHA384", 48), ("_SHA256", 32), ("_SHA", 20), ("_MD5", 16))
+
+
+def null_cipher_mac_len(suite_name: str) -> int:
+    """MAC length of a TLS 1.2-and-earlier suite with a NULL cipher (by its hash), else 0."""
+    if "_WITH_NULL_" not in suite_name or suite_name.endswith("_NULL_NULL"):
+        return 0
+    return next((n for suffix, n in NULL_CIPHER_MACS if suite_name.endswith(suffix)), 0)
 
 
 def _plausible_plaintext_alerts(payload: bytes) -> bool:

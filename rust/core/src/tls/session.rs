@@ -779,6 +779,17 @@ impl TLSSession {
 
     // ---- alerts --------------------------------------------------------------------------
 
+    /// The MAC length of this side's records after its ChangeCipherSpec when the suite has a NULL
+    /// cipher (TLS_RSA_WITH_NULL_SHA256...): they are plaintext followed by the MAC; else 0.
+    fn null_cipher_mac(&self, side: Side) -> usize {
+        match &self.server_hello {
+            Some(sh) if self.ccs.contains_key(side) && !self.is_tls13() => {
+                cipher_suite_name(sh.cipher_suite).map(null_cipher_mac_len).unwrap_or(0)
+            }
+            _ => 0,
+        }
+    }
+
     fn alert(&mut self, side: Side, mut ev: AlertRecord, ts: f64) {
         if !self.side_is_client(side) && self.finished.contains_key(self.client_or_a()) {
             self.server_after_client_finished += 1;
@@ -799,6 +810,12 @@ impl TLSSession {
                     ev = AlertRecord { frame: ev.frame, payload: plain, encrypted: false };
                 }
             }
+        }
+        let mac = self.null_cipher_mac(side);
+        if mac > 0 && ev.encrypted && ev.payload.len() > mac && (ev.payload.len() - mac) % 2 == 0 {
+            // NULL cipher: the record is the plaintext alert, then the MAC
+            let n = ev.payload.len() - mac;
+            ev = AlertRecord { frame: ev.frame, payload: ev.payload[..n].to_vec(), encrypted: false };
         }
         let encrypted = ev.encrypted
             || (ev.payload.len() != 2 && (self.is_tls13() || !plausible_plaintext_alerts(&ev.payload)));
@@ -853,6 +870,10 @@ impl TLSSession {
         if self.is_tls13() && self.tls13_finished() {
             return true;
         }
+        let c = self.client_or_a();
+        if self.null_cipher_mac(c) > 0 || self.null_cipher_mac(c.peer()) > 0 {
+            return !self.alerts.is_empty(); // a NULL cipher: its alerts are plaintext, read until one comes
+        }
         if self.is_tls13() && !self.decryptors.is_empty() {
             return false; // the key log will tell: wait for both Finished messages
         }
@@ -897,6 +918,17 @@ impl TLSSession {
 
 /// Several plaintext alerts in one record: even length, every level warning(1) or fatal(2).
 /// Anything else (a capture that started after ChangeCipherSpec) is an encrypted alert.
+/// MAC length of a TLS 1.2-and-earlier suite with a NULL cipher (by its hash), else 0.
+pub fn null_cipher_mac_len(suite_name: &str) -> usize {
+    if !suite_name.contains("_WITH_NULL_") || suite_name.ends_with("_NULL_NULL") {
+        return 0;
+    }
+    [("_SHA384", 48), ("_SHA256", 32), ("_SHA", 20), ("_MD5", 16)]
+        .iter()
+        .find(|(suffix, _)| suite_name.ends_with(suffix))
+        .map_or(0, |&(_, n)| n)
+}
+
 fn plausible_plaintext_alerts(payload: &[u8]) -> bool {
     payload.len().is_multiple_of(2) && payload.iter().step_by(2).all(|&l| l == 1 || l == 2)
 }

@@ -233,7 +233,7 @@ def dump(name: str, capture: Path, keylog: Path | None, ports=(), mutations: int
     flows.Connection._deliver = deliver
     engine.build_flow = build
     try:
-        inspector.read_capture(capture, keylog=keylog, ports=ports)
+        inspector.read_capture(capture, keylog=keylog, ports=ports, engine="python")  # its hooks are in the Python engine
     finally:
         flows.Connection._deliver = orig_deliver
         engine.build_flow = orig_build
