@@ -25,6 +25,7 @@ import fnmatch
 import glob as globmod
 import gzip
 import hashlib
+import json
 import os
 import re
 import stat
@@ -72,6 +73,8 @@ FILE_COLUMNS: tuple[Column, ...] = (
     Column("failed_handshakes", I, 'flows whose outcome is "failed"'),
     Column("finding_codes", L, "the code of each finding, in order"),
     Column("warnings", L, "capture-level warnings"),
+    Column("skipped", S, 'what was not analysed, by reason, as a JSON object (`{"udp_not_tls": 82082, '
+           '"not_ip": 40}`): the `stats` counters less the totals, as in the report footer'),
     Column("seconds", F, "analysis time in the worker"),
     Column("analyzed_at", T, "when the row was written (UTC)"),
     Column("tool_version", S, "tlsinspect version"),
@@ -144,6 +147,7 @@ class FileResult:
     bytes: int | None = None
     seconds: float = 0.0
     warnings: tuple[str, ...] = ()
+    skipped: str | None = None  # JSON object: reason -> count (report.skip_counts)
     flows: pa.Table | None = None
     certificates: pa.Table | None = None
     events: pa.Table | None = None
@@ -172,7 +176,7 @@ class FileResult:
             status=self.status, error_kind=self.error_kind, error=self.error, format=self.format,
             frames=self.frames, bytes=self.bytes, flows=n(self.flows),
             certificates=n(self.certificates), events=n(self.events), findings=n(self.findings),
-            failed_handshakes=failed, finding_codes=codes, warnings=list(self.warnings),
+            failed_handshakes=failed, finding_codes=codes, warnings=list(self.warnings), skipped=self.skipped,
             seconds=self.seconds, analyzed_at=time.time_ns(), tool_version=__version__,
             schema=schema)
 
@@ -207,6 +211,7 @@ def analyze_file(path: str, ports: tuple[int, ...] = ()) -> FileResult:
     Only regular files are opened (a FIFO would block, a device would never end)."""
     from . import read_capture
     from .errors import InspectError
+    from .report import skip_counts
 
     t0 = time.perf_counter()
     path = os.path.abspath(path)
@@ -226,7 +231,8 @@ def analyze_file(path: str, ports: tuple[int, ...] = ()) -> FileResult:
         return FileResult(
             path=path, size=st.st_size, mtime_ns=st.st_mtime_ns, status="ok", format=cap.format,
             frames=int(cap.stats.get("frames", 0)), bytes=int(cap.bytes_read),
-            seconds=time.perf_counter() - t0, warnings=tuple(cap.warnings), **tables)
+            seconds=time.perf_counter() - t0, warnings=tuple(cap.warnings),
+            skipped=json.dumps(skip_counts(cap.stats)), **tables)
     except InspectError as e:
         return error_result(path, str(e), st=st, seconds=time.perf_counter() - t0)
     except Exception as e:  # a bug must cost one file, not the batch
@@ -703,6 +709,10 @@ class FleetSummary:
     expiring: pd.DataFrame  # subject_cn, issuer_cn, not_after, days_left, window, roles, captures
     failures_by_cause: pd.DataFrame  # cause, severity, flows, servers, example
     failures_by_server: pd.DataFrame  # server, service, flows, failed, reset, top_cause
+    silent_files: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["capture", "path", "frames", "warnings", "skipped"]))
+    """Captures read without error that gave 0 TLS flows and a capture warning (traffic that looks
+    like TLS but was not decoded): a zero that is not silent."""
 
 
 _SEV_RANK = {"critical": 0, "error": 1, "warning": 2, "info": 3}
@@ -841,12 +851,19 @@ def fleet_summary(out: str | os.PathLike) -> FleetSummary:
         by_cause = pd.DataFrame(columns=["cause", "severity", "flows", "servers", "example"])
         by_server = pd.DataFrame(columns=["server", "service", "flows", "failed", "reset", "top_cause"])
     ok = files[files["status"] == "ok"] if len(files) else files
+    silent = pd.DataFrame(columns=["capture", "path", "frames", "warnings", "skipped"])
+    if len(ok):
+        warned = ok["warnings"].map(lambda w: w is not None and len(w) > 0)
+        zero = ok[(ok["flows"].fillna(0) == 0) & warned]
+        silent = pd.DataFrame({"capture": zero["capture"], "path": zero["path"], "frames": zero["frames"],
+                               "warnings": zero["warnings"].map(list),
+                               "skipped": zero["skipped"] if "skipped" in zero else None}).reset_index(drop=True)
     return FleetSummary(
         results=str(out), captures=len(ok), captures_failed=len(files) - len(ok), flows=len(flows),
         failed_flows=int((flows["outcome"] == "failed").sum()) if len(flows) else 0,
         first_capture=first, last_capture=last, phones=phones.reset_index(drop=True), capf_issuers=capf,
         expiring=expiring.reset_index(drop=True), failures_by_cause=by_cause.reset_index(drop=True),
-        failures_by_server=by_server.reset_index(drop=True))
+        failures_by_server=by_server.reset_index(drop=True), silent_files=silent)
 
 
 def print_fleet(fs: FleetSummary, console) -> None:
@@ -895,4 +912,11 @@ def print_fleet(fs: FleetSummary, console) -> None:
     for c in fs.failures_by_server.itertuples(index=False):
         t.add_row(str(c.server), str(c.service), str(c.flows), str(c.failed), str(c.reset), str(c.top_cause))
     if len(fs.failures_by_server):
+        console.print(t)
+    if len(fs.silent_files):
+        t = Table(title="Captures with 0 TLS flows and a warning (TLS-like traffic not decoded)", title_justify="left")
+        for c in ("capture", "frames", "warnings"):
+            t.add_column(c, justify="right" if c == "frames" else "left")
+        for c in fs.silent_files.itertuples(index=False):
+            t.add_row(str(c.capture), f"{int(c.frames or 0):,}", "; ".join(map(str, c.warnings)))
         console.print(t)

@@ -238,18 +238,35 @@ def render_table(cap: Capture, console: Console, *, quiet: bool = False,
             console.print(Text.assemble(("warning:", "yellow"), " ", cell(w)))
 
 
+#: `stats` counters that are totals, not reasons a packet or connection was left out.
+STAT_TOTALS = frozenset(("frames", "tcp_connections"))
+FOOTER_REASONS = 4
+"""Skip reasons named in the footer; the rest as "(+N more)" (JSON `stats` has them all)."""
+
+
+def skip_counts(stats) -> dict[str, int]:
+    """What was not analysed, by reason (every `stats` counter but the totals, the ``skipped_``
+    prefix dropped), most first: the footer, JSON `stats` and the batch `skipped` column."""
+    out: dict[str, int] = {}
+    for k, v in stats.items():
+        if k in STAT_TOTALS or not v:
+            continue
+        name = k[len("skipped_"):] if k.startswith("skipped_") else k
+        out[name] = out.get(name, 0) + int(v)
+    return dict(sorted(out.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
 def summary_line(cap: Capture) -> str:
     st = cap.stats
-    parts = [f"{st.get('frames', 0)} frames", f"{st.get('tcp_connections', 0)} TCP connections",
+    parts = [f"{st.get('frames', 0):,} frames", f"{st.get('tcp_connections', 0):,} TCP connections",
              f"{len(cap.analysis.flows)} TLS"]
-    if st.get("not_tls"):
-        parts.append(f"{st['not_tls']} not TLS")
-    if st.get("tls_without_handshake"):
-        parts.append(f"{st['tls_without_handshake']} TLS with no handshake in the capture")
-    skipped = sum(v for k, v in st.items() if k.startswith("skipped_") and "not_tcp" not in k and "not_ip" not in k)
+    line = ", ".join(parts)
+    skipped = skip_counts(st)
     if skipped:
-        parts.append(f"{skipped} frames not decodable")
-    return ", ".join(parts)
+        named = [f"{n:,} {k}" for k, n in list(skipped.items())[:FOOTER_REASONS]]
+        more = len(skipped) - FOOTER_REASONS
+        line += "; skipped: " + ", ".join(named) + (f" (+{more} more)" if more > 0 else "")
+    return line
 
 
 def render_findings(findings: pd.DataFrame, console: Console, title: str = "Findings") -> None:
@@ -351,6 +368,8 @@ def json_doc(cap: Capture, rows: dict[str, list[dict[str, Any]]] | None = None) 
         "format": cap.format,
         "frames": cap.stats.get("frames", 0),
         "warnings": cap.warnings,
+        "stats": {k: int(v) for k, v in sorted(cap.stats.items())},
+        "skipped": skip_counts(cap.stats),
         "flows": rows["flows"],
         "certificates": rows["certificates"],
         "events": rows["events"],
