@@ -563,6 +563,9 @@ def fleet_html(fs: Any, *, now: datetime | None = None) -> str:
     servers = [f'<tr><td class="ti-mono">{_e(c.server)}</td><td>{_e(c.service)}</td><td class="n">{int(c.flows)}</td>'
                f'<td class="n">{int(c.failed)}</td><td class="n">{int(c.reset)}</td><td class="ti-mono">{_e(c.top_cause)}</td></tr>'
                for c in fs.failures_by_server.itertuples(index=False)]
+    silent = [f'<tr class="ti-silent"><td class="ti-mono">{_e(c.capture)}</td><td class="n">{int(c.frames or 0)}</td>'
+              f'<td>{_e("; ".join(map(str, c.warnings)))}</td><td class="ti-mono">{_e(c.skipped)}</td></tr>'
+              for c in fs.silent_files.itertuples(index=False)]
     kinds = Counter(fs.phones["kind"]) if len(fs.phones) else Counter()
     cards = (
         f'<div class="ti-card"><h3>Captures</h3><div class="ti-big">{fs.captures}</div>'
@@ -595,8 +598,11 @@ def fleet_html(fs: Any, *, now: datetime | None = None) -> str:
         + '<h2 id="servers">Failed or reset handshakes, by server</h2>'
         + _table("ti-servers", [("server", "text"), ("service", "text"), ("flows", "num"), ("failed", "num"),
                                 ("reset", "num"), ("top cause", "text")], servers, "No failed handshake.")
+        + '<h2 id="silent">Captures with 0 TLS flows and a warning</h2>'
+        + _table("ti-silent", [("capture", "text"), ("frames", "num"), ("warnings", "text"), ("skipped", "text")],
+                 silent, "None: every capture without TLS flows was read without a warning.")
         + "</main><footer>Made by tlsinspect from a results directory of `tlsinspect batch`; the page loads "
           "nothing from the network.</footer>")
     nav = (("summary", "Summary"), ("phones", "Phones"), ("capf", "CAPF"), ("expiring", "Expiring"),
-           ("causes", "Failures by cause"), ("servers", "by server"))
+           ("causes", "Failures by cause"), ("servers", "by server"), ("silent", "0 flows + warning"))
     return _page(f"tlsinspect fleet: {fs.results}", body, nav=nav)

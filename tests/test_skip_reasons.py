@@ -98,3 +98,6 @@ def test_batch_files_table_and_fleet_summary_show_the_silent_zero(tmp_path):
     B.print_fleet(fs, con)
     text = con.export_text()
     assert "Captures with 0 TLS flows and a warning" in text and "arp_vn.pcap" in text
+    from inspector.htmlreport import fleet_html
+    page = fleet_html(fs)
+    assert 'class="ti-silent"' in page and "arp_vn.pcap" in page and "look like QUIC" in page
