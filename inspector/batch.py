@@ -25,6 +25,7 @@ import fnmatch
 import glob as globmod
 import gzip
 import hashlib
+import json
 import os
 import json
 import re

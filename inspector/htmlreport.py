@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 from collections import Counter
 from datetime import datetime, timezone
@@ -567,6 +568,11 @@ def fleet_html(fs: Any, *, now: datetime | None = None) -> str:
     servers = [f'<tr><td class="ti-mono">{_e(c.server)}</td><td>{_e(c.service)}</td><td class="n">{int(c.flows)}</td>'
                f'<td class="n">{int(c.failed)}</td><td class="n">{int(c.reset)}</td><td class="ti-mono">{_e(c.top_cause)}</td></tr>'
                for c in fs.failures_by_server.itertuples(index=False)]
+    silent = [f'<tr class="ti-silent"><td class="ti-mono">{_e(os.path.basename(str(c.capture)))}</td>'
+              f'<td class="n">{int(c.frames or 0):,}</td><td class="n">'
+              f'{"-" if c.skipped_packets is None or pd.isna(c.skipped_packets) else f"{int(c.skipped_packets):,}"}</td>'
+              f'<td>{_e("; ".join(map(str, c.warnings))) or "-"}</td></tr>'
+              for c in fs.no_flows.itertuples(index=False)]
     kinds = Counter(fs.phones["kind"]) if len(fs.phones) else Counter()
     cards = (
         f'<div class="ti-card"><h3>Captures</h3><div class="ti-big">{fs.captures}</div>'
@@ -599,8 +605,11 @@ def fleet_html(fs: Any, *, now: datetime | None = None) -> str:
         + '<h2 id="servers">Failed or reset handshakes, by server</h2>'
         + _table("ti-servers", [("server", "text"), ("service", "text"), ("flows", "num"), ("failed", "num"),
                                 ("reset", "num"), ("top cause", "text")], servers, "No failed handshake.")
+        + '<h2 id="silent">Captures with no TLS flow</h2>'
+        + _table("ti-silent", [("capture", "text"), ("frames", "num"), ("packets not analysed", "num"),
+                               ("warnings", "text")], silent, "None: every capture held TLS flows.")
         + "</main><footer>Made by tlsinspect from a results directory of `tlsinspect batch`; the page loads "
           "nothing from the network.</footer>")
     nav = (("summary", "Summary"), ("phones", "Phones"), ("capf", "CAPF"), ("expiring", "Expiring"),
-           ("causes", "Failures by cause"), ("servers", "by server"))
+           ("causes", "Failures by cause"), ("servers", "by server"), ("silent", "No TLS"))
     return _page(f"tlsinspect fleet: {fs.results}", body, nav=nav)

@@ -228,7 +228,7 @@ def render_table(cap: Capture, console: Console, *, quiet: bool = False,
 
 def summary_line(cap: Capture) -> str:
     st = cap.stats
-    parts = [f"{st.get('frames', 0)} frames", f"{st.get('tcp_connections', 0)} TCP connections",
+    parts = [f"{st.get('frames', 0):,} frames", f"{st.get('tcp_connections', 0):,} TCP connections",
              f"{len(cap.analysis.flows)} TLS"]
     if st.get("not_tls"):
         parts.append(f"{st['not_tls']} not TLS")

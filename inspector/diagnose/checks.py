@@ -20,6 +20,7 @@ from .core import (CERT_REJECTIONS, EXPRESSWAY_PORTS, PHONE_PORTS, SERVICES, Cap
                    FlowContext, Severity, capture_check, check)
 from .core import finding as _f
 from ..domain import CUCM_PORTS, is_provisioning_note
+from .eap import ISE_TRUST, covers_client_alert, covers_server_alert, eap_context, must_trust
 
 _CUCM_NAMES = re.compile(r"cucm|callmanager|tomcat|expressway|-ec\.", re.I)
 
@@ -70,6 +71,8 @@ def unknown_ca(ctx: FlowContext) -> Iterator[Finding]:
     if hit is None:
         return
     sender, frame = hit
+    if (covers_client_alert if sender == "client" else covers_server_alert)(ctx):
+        return  # 802.1X: eap_server_cert_rejected / eap_phone_cert_rejected name ISE's side of it
     f = ctx.flow
     if sender == "client":
         chain, side = ctx.server_chain, "server"
@@ -343,7 +346,15 @@ def client_cert(ctx: FlowContext) -> Iterator[Finding]:
         leaf = ctx.client_chain[0]
         kind = client_cert_kind(leaf)
         rejection = next((a for a in ctx.fatal("server") if a.code in CERT_REJECTIONS), None)
-        if kind == "LSC":
+        if kind in ("LSC", "MIC") and eap_context(ctx):
+            names, _ = must_trust(leaf, ctx.client_chain)
+            issuer = capf_id(leaf) if kind == "LSC" else leaf.issuer_cn
+            yield _f(ctx, f"client_cert_{kind.lower()}", Severity.info,
+                     f"The phone {'presented' if rejection else 'authenticated with'} its {kind} "
+                     f"({_name(leaf)}, issued by {issuer}) for 802.1X ({f.protocol})" + (f"; the server rejected it ({rejection.code})." if rejection else "."),
+                     "See eap_phone_cert_rejected." if rejection else
+                     f"None needed; ISE must keep trusting {names} ({ISE_TRUST}).", cert=leaf.sha256)
+        elif kind == "LSC":
             fix = (f"See {'unknown_ca' if rejection.code == 'unknown_ca' else 'the rejection'}: the server "
                    f"rejected this LSC with a fatal {rejection.code} alert." if rejection else
                    "None needed; if it is rejected, check that this CAPF is in CallManager-trust.")
@@ -362,7 +373,8 @@ def client_cert(ctx: FlowContext) -> Iterator[Finding]:
                      f"it has no LSC (console: PXY_NO_LSC ... trying MIC).", fix, cert=leaf.sha256)
         if f.requested_ca_names and leaf.issuer and leaf.issuer not in f.requested_ca_names \
                 and not any(c.subject in f.requested_ca_names for c in ctx.client_chain[1:]):
-            store = "CallManager-trust for phones" if _phone_context(ctx) else "its client CA list"
+            store = ("ISE's Trusted Certificates" if eap_context(ctx) else
+                     "CallManager-trust for phones" if _phone_context(ctx) else "its client CA list")
             yield _f(ctx, "client_cert_not_in_requested_cas", Severity.warning,
                      f"The client certificate's issuer ({leaf.issuer}) is not among the "
                      f"{len(f.requested_ca_names)} CA names the server listed in its CertificateRequest.",
@@ -502,8 +514,9 @@ ALERT_HINTS = {
 def fatal_alert(ctx: FlowContext) -> Iterator[Finding]:
     """Fatal alerts other than unknown_ca, which has its own rule."""
     for a in ctx.fatal():
-        if a.code == "unknown_ca":
-            continue
+        if a.code == "unknown_ca" or (a.code in CERT_REJECTIONS and (
+                covers_client_alert if a.sender == "client" else covers_server_alert)(ctx)):
+            continue  # its own rule (802.1X: the eap_* rules)
         code, why, fix = ALERT_HINTS.get(a.code, ("fatal_alert", "the peer aborted the handshake",
                                                   "Check the peer's logs for the reason."))
         dated = _out_of_validity(ctx, "server" if a.sender == "client" else "client")

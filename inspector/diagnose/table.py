@@ -151,6 +151,35 @@ RULE_TABLE: tuple[Rule, ...] = (
       "The client certificate's issuer (CN=CAPF-0badc0de,...) is not among the 3 CA names the server listed "
       "in its CertificateRequest.",
       "Upload the issuing CA to the server's trust store, or re-issue from a CA it lists."),
+    R("eap_phone_cert_rejected", "critical", "flow",
+      "802.1X only (EAP-TLS/PEAP/EAP-TTLS in EAPOL or RADIUS), the client sent a phone certificate (LSC or "
+      "MIC), and the server sent a fatal certificate alert (unknown_ca, bad_certificate...), or the "
+      "authentication failed after the client's Certificate and before the server's Finished without any "
+      "alert; replaces unknown_ca/certificate_rejected there (their fix is CallManager's, this one ISE's)",
+      "cert, kind, must_trust (the CA names), alert and its frame, answer (Access-Reject or EAP-Failure)",
+      "The RADIUS server 10.1.1.2 (ISE) rejected the phone's LSC (SEP001122334455, issued by CAPF-a6d4c572) "
+      "with a fatal unknown_ca alert, then Access-Reject: it does not trust the CAPF certificate CAPF-a6d4c572.",
+      "Import the CAPF certificate (LSC) or the Cisco manufacturing CA and its root (MIC: e.g. Cisco "
+      "Manufacturing CA SHA2, Cisco Root CA 2048 / M2) into ISE's Trusted Certificates with 'Trust for client "
+      "authentication and Syslog'; after a CAPF regeneration keep the old CAPF until every phone has a new LSC."),
+    R("eap_server_cert_rejected", "critical", "flow",
+      "802.1X only: the supplicant (the phone) sent a fatal certificate alert (unknown_ca, bad_certificate...) "
+      "about ISE's EAP certificate; replaces unknown_ca/certificate_rejected there",
+      "cert (ISE's leaf), root, alert and its frame, answer",
+      "The supplicant rejected ISE's EAP certificate ise.example.lab (issued by Example Lab Issuing CA) with a "
+      "fatal unknown_ca alert, then Access-Reject: the supplicant's trust list lacks ISE's CA (Example Lab Root "
+      "CA).",
+      "Add ISE's root CA to the supplicant's trusted CAs, or give ISE an 'EAP Authentication' certificate "
+      "from a CA the supplicant trusts."),
+    R("eap_access_reject_policy", "error", "flow",
+      "802.1X only: the outer TLS handshake completed (both Finished messages), no TLS alert, and the "
+      "authentication still ended in Access-Reject or EAP-Failure; never when an alert was sent",
+      "answer, protocol",
+      "The EAP-TLS handshake completed (both Finished messages, no TLS alert) and the RADIUS server 10.1.1.2 "
+      "(ISE) then answered Access-Reject: the certificates were accepted (SEP001122334455, LSC); ISE's "
+      "authentication or authorization policy refused it. This is policy, not certificate trust.",
+      "Read the failure reason in ISE's RADIUS live log: the identity source, certificate authentication "
+      "profile or authorization rule (PEAP/EAP-TTLS: the inner method's credentials)."),
     R("dh_key_too_large_for_legacy", "error; warning when established", "flow",
       "DHE prime over 1024 bits in a SPA/ATA provisioning context only: the Cisco Small Business, Linksys or "
       "Sipura CAs in either chain (SPA/ATA device certificates included); never on other DHE flows, silent "
