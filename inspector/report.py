@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._lazy import lazy_import
 from .api import Capture
-from .schema import cert_rows, event_rows, finding_rows, flow_rows
+from .schema import FLOW_COLUMNS, cert_rows, event_rows, finding_rows
 from .textsafe import csv_cell, visible
 
 if TYPE_CHECKING:
@@ -330,12 +330,44 @@ def plain(row: dict[str, Any], drop: tuple[str, ...] = ()) -> dict[str, Any]:
     return {k: (_utc(v) if k in TIME_FIELDS else _jsonable(v)) for k, v in row.items() if k not in drop}
 
 
+_SIMPLE = (str, int, bool)
+
+
+def _plain_column(name: str, values: list) -> list:
+    """One column as `plain` makes its values (times -> ISO 8601 UTC, tuples -> lists...)."""
+    if name in TIME_FIELDS:
+        return [_utc(v) for v in values]
+    return [v if v is None or type(v) in _SIMPLE else _jsonable(v) for v in values]
+
+
+def flow_columns(cap: Capture) -> tuple[list[str], list[list]]:
+    """The flows table as (names, columns) of `plain` values, in `FLOW_COLUMNS` order, read
+    column by column from the records (the validation columns from `inspector.trust`)."""
+    from .trust import flow_validation_columns
+
+    a = cap.analysis
+    flows = a.flows
+    names = [c.name for c in FLOW_COLUMNS]
+    columns = []
+    checks = None
+    for name in names:
+        if name in ("server_validation", "client_validation"):
+            if checks is None:
+                checks = flow_validation_columns(a, cap.trust)
+            side = 0 if name == "server_validation" else 1
+            values = [checks.get(f.flow_id, (None, None))[side] for f in flows]
+        else:
+            values = [getattr(f, name, None) for f in flows]
+        columns.append(_plain_column(name, values))
+    return names, columns
+
+
 def table_rows(cap: Capture, table: str) -> list[dict[str, Any]]:
     """The rows of one table, from the analysis directly (no pandas)."""
     a = cap.analysis
     if table == "flows":
-        from .trust import with_validation_columns
-        return [plain(r) for r in with_validation_columns(flow_rows(a.flows), a, cap.trust)]
+        names, columns = flow_columns(cap)
+        return [dict(zip(names, row)) for row in zip(*columns)]
     if table == "certificates":
         return [plain(r, drop=("der",)) for r in cert_rows(a)]
     if table == "events":
@@ -370,22 +402,46 @@ def _csv_safe(v: Any) -> Any:
     return csv_cell(v)
 
 
+def _csv_value(v: Any) -> Any:
+    """A `plain` value as its CSV cell: None empty, else `_csv_safe`."""
+    if v is None:
+        return ""
+    t = type(v)
+    if t is int or t is bool:
+        return v
+    if t is str:
+        return csv_cell("'" + v if v[:1] in ("=", "+", "-", "@", "\t", "\r") else v)
+    return _csv_safe(v)
+
+
 class CsvStream:
     """CSV with lists joined by ';', formula-like cells neutralised, missing values empty;
-    rows may come in several batches (the header is written with the first)."""
+    rows may come in several batches (the header is written with the first row's keys, or
+    with the first columns' names)."""
 
     def __init__(self, out) -> None:
         self.out = out
         self.writer = None
 
-    def write(self, rows: list[dict[str, Any]]) -> None:
+    def _header(self, names: list[str]) -> None:
         import csv
 
+        self.writer = csv.writer(self.out, lineterminator="\n")
+        self.writer.writerow(names)
+
+    def write(self, rows: list[dict[str, Any]]) -> None:
         for r in rows:
             if self.writer is None:
-                self.writer = csv.DictWriter(self.out, fieldnames=list(r), lineterminator="\n")
-                self.writer.writeheader()
-            self.writer.writerow({k: ("" if v is None else _csv_safe(v)) for k, v in r.items()})
+                self._header(list(r))
+            self.writer.writerow([_csv_value(v) for v in r.values()])
+
+    def write_columns(self, names: list[str], columns: list[list]) -> None:
+        """Rows given as columns of `plain` values (no header when there is no row, as `write`)."""
+        if not columns or not columns[0]:
+            return
+        if self.writer is None:
+            self._header(names)
+        self.writer.writerows(zip(*([_csv_value(v) for v in col] for col in columns)))
 
 
 def write_csv(rows: list[dict[str, Any]], out) -> None:
