@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ._lazy import lazy_import
 from .api import Capture
 from .schema import FLOW_COLUMNS, cert_rows, event_rows, finding_rows
-from .textsafe import csv_cell, visible
+from .textsafe import csv_cell, is_safe, visible
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -402,6 +402,10 @@ def _csv_safe(v: Any) -> Any:
     return csv_cell(v)
 
 
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+_NONE = type(None)
+
+
 def _csv_value(v: Any) -> Any:
     """A `plain` value as its CSV cell: None empty, else `_csv_safe`."""
     if v is None:
@@ -410,8 +414,20 @@ def _csv_value(v: Any) -> Any:
     if t is int or t is bool:
         return v
     if t is str:
-        return csv_cell("'" + v if v[:1] in ("=", "+", "-", "@", "\t", "\r") else v)
+        return csv_cell("'" + v if v[:1] in _FORMULA else v)
     return _csv_safe(v)
+
+
+def _csv_column(values: list) -> list:
+    """`_csv_value` of each value of one column; a column of strings is checked for control
+    characters in one pass (the cells are escaped one by one only when one has some)."""
+    types = set(map(type, values))
+    if types <= {str, _NONE}:
+        cells = ["" if v is None else ("'" + v if v[:1] in _FORMULA else v) for v in values]
+        return cells if is_safe("".join(cells)) else [visible(c) for c in cells]
+    if types <= {int, bool, _NONE}:
+        return ["" if v is None else v for v in values]
+    return [_csv_value(v) for v in values]
 
 
 class CsvStream:
@@ -441,7 +457,7 @@ class CsvStream:
             return
         if self.writer is None:
             self._header(names)
-        self.writer.writerows(zip(*([_csv_value(v) for v in col] for col in columns)))
+        self.writer.writerows(zip(*map(_csv_column, columns)))
 
 
 def write_csv(rows: list[dict[str, Any]], out) -> None:
