@@ -179,9 +179,30 @@ def analysis_from_core(result: dict, capture: str) -> Analysis:
     e = _columns(result["events"])
     events = [EventRecord(capture, *row) for row in zip(
         e["flow_id"], e["frame"], e["ts"], e["kind"], e["sender"], e["code"], e["detail"])]
-    m = _columns(result["messages"])
-    messages = [MessageRecord(capture, *row) for row in zip(
-        m["flow_id"], m["frame"], m["ts"], m["sender"], m["kind"], map(intern, m["name"]))]
     stats: Counter = Counter(result["stats"])
-    return Analysis(capture, flows, certs, events, stats, list(result["capture_warnings"]),
-                    result["first_ts"], result["last_ts"], messages)
+    analysis = CoreAnalysis(capture, flows, certs, events, stats, list(result["capture_warnings"]),
+                            result["first_ts"], result["last_ts"])
+    analysis.message_columns = result["messages"]  # after __init__ set messages = []
+    return analysis
+
+
+class CoreAnalysis(Analysis):
+    """An `Analysis` whose ``messages`` (tens of thousands of records for 100 MB, read only by the
+    ladder, the HTML report and the messages DataFrame) are built from the engine's columns on
+    first use: a CSV of the flows never makes them."""
+
+    message_columns: Any = None
+
+    @property  # type: ignore[override]
+    def messages(self) -> list[MessageRecord]:
+        if self.message_columns is not None:
+            m = _columns(self.message_columns)
+            self._messages = [MessageRecord(self.capture, *row) for row in zip(
+                m["flow_id"], m["frame"], m["ts"], m["sender"], m["kind"], map(sys.intern, m["name"]))]
+            self.message_columns = None
+        return self._messages
+
+    @messages.setter
+    def messages(self, value: list[MessageRecord]) -> None:
+        self._messages = value  # a list set here replaces the columns not yet turned into records
+        self.message_columns = None

@@ -61,6 +61,7 @@ _load_cryptography = lazy_import(globals(), {
 
 from .certs import CISCO_ORGS, MIC_ISSUERS, hostname_matches, verify_with_key
 from .errors import InspectError
+from .model import FlowRecord
 
 __all__ = [
     "Anchor",
@@ -1207,6 +1208,8 @@ def validate_client_chain_against_request(chain_ders: Sequence[object], requeste
 
 
 def _get(rec: object, key: str, default: Any = None) -> Any:
+    if type(rec) is FlowRecord:  # the common case, without typing.Mapping's slow isinstance
+        return getattr(rec, key, default)
     if isinstance(rec, Mapping):
         return rec.get(key, default)
     return getattr(rec, key, default)
@@ -1313,7 +1316,7 @@ def flow_validation_columns(analysis: object, store: TrustStore | None = None
         client_fps = tuple(_get(f, "client_chain_sha256") or ())
         names = _get(f, "requested_ca_names")
         bounds = sorted({t for fp in server_fps + client_fps if fp in certs
-                         for n in (_node(_der_of(certs[fp]), cache),)
+                         for n in (cache.get(fp) or _node(_der_of(certs[fp]), cache),)
                          for t in (n.not_before, n.not_after) if t is not None})
         visible = _get(f, "certs_visible")
         key = (server_fps, client_fps, flow_hostname(f), tuple(names or ()),
