@@ -418,15 +418,22 @@ def _csv_value(v: Any) -> Any:
     return _csv_safe(v)
 
 
+_FORMULA_START = re.compile("\n[=+\\-@\t\r]")
+
+
 def _csv_column(values: list) -> list:
-    """`_csv_value` of each value of one column; a column of strings is checked for control
-    characters in one pass (the cells are escaped one by one only when one has some)."""
+    """`_csv_value` of each value of one column, where the csv writer's own rules (None is
+    written empty) allow it without a pass in Python: a column of strings is checked for
+    control characters and formula-like starts in one regular-expression pass over the column
+    (cell by cell only when one might have some)."""
     types = set(map(type, values))
     if types <= {str, _NONE}:
-        cells = ["" if v is None else ("'" + v if v[:1] in _FORMULA else v) for v in values]
-        return cells if is_safe("".join(cells)) else [visible(c) for c in cells]
+        present = [v for v in values if v is not None] if _NONE in types else values
+        if is_safe("".join(present)) and _FORMULA_START.search("\n" + "\n".join(present)) is None:
+            return values
+        return [_csv_value(v) for v in values]
     if types <= {int, bool, _NONE}:
-        return ["" if v is None else v for v in values]
+        return values  # the csv writer writes None as an empty cell, ints and bools as str() does
     return [_csv_value(v) for v in values]
 
 

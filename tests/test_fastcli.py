@@ -169,19 +169,19 @@ def test_threads_is_passed_on_where_read_capture_takes_it(monkeypatch, capsys) -
 
 
 def test_csv_columns_escape_as_the_row_writer_does() -> None:
-    values = ["ok", "\x1b[2Jx", None, "=HYPERLINK(1)", "-1", "", "caf\u00e9", "\u202eexe.pdf"]
+    values = ["ok", "\x1b[2Jx", None, "=HYPERLINK(1)", "-1", "", "caf\u00e9", "\u202eexe.pdf", "a\n=b"]
     cells = _csv_column(values)
     assert cells == [_csv_value(v) for v in values]
-    assert cells == ["ok", "\\x1b[2Jx", "", "'=HYPERLINK(1)", "'-1", "", "caf\u00e9", "\\u202eexe.pdf"]
-    assert _csv_column([1, None, True]) == [1, "", True]
+    assert cells == ["ok", "\\x1b[2Jx", "", "'=HYPERLINK(1)", "'-1", "", "caf\u00e9", "\\u202eexe.pdf", "a\\x0a=b"]
+    assert _csv_column(["@x", None]) == ["'@x", ""] and _csv_column(["x", "-"]) == ["x", "'-"]
     assert _csv_column([["a", "b"], [], None]) == ["a;b", "", ""]
-    names = ["sni", "packets", "alerts"]
-    columns = [["=x", None], [3, None], [["server:fatal:unknown_ca"], []]]
+    names = ["sni", "packets", "alerts", "cipher", "ok"]  # safe columns go to the csv writer as they are
+    columns = [["=x", None], [3, None], [["server:fatal:unknown_ca"], []], [None, "TLS_AES"], [True, None]]
     by_rows, by_columns = io.StringIO(), io.StringIO()
     CsvStream(by_rows).write([dict(zip(names, r)) for r in zip(*columns)])
     CsvStream(by_columns).write_columns(names, columns)
     assert by_columns.getvalue() == by_rows.getvalue() == \
-        "sni,packets,alerts\n'=x,3,server:fatal:unknown_ca\n,,\n"
+        "sni,packets,alerts,cipher,ok\n'=x,3,server:fatal:unknown_ca,,True\n,,,TLS_AES,\n"
     empty = io.StringIO()
     CsvStream(empty).write_columns(names, [[], [], []])
     assert empty.getvalue() == ""  # no header without a row, as the row writer
