@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import math
 import re
+from itertools import chain
+from operator import attrgetter
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -333,10 +335,17 @@ def plain(row: dict[str, Any], drop: tuple[str, ...] = ()) -> dict[str, Any]:
 _SIMPLE = (str, int, bool)
 
 
+def _strings_only(lists: list) -> bool:
+    """Every value a list or tuple of strings (checked without a Python loop per element)."""
+    return set(map(type, lists)) <= {tuple, list} and set(map(type, chain.from_iterable(lists))) <= {str}
+
+
 def _plain_column(name: str, values: list) -> list:
     """One column as `plain` makes its values (times -> ISO 8601 UTC, tuples -> lists...)."""
     if name in TIME_FIELDS:
         return [_utc(v) for v in values]
+    if values and type(values[0]) in (tuple, list) and _strings_only(values):
+        return list(map(list, values))
     return [v if v is None or type(v) in _SIMPLE else _jsonable(v) for v in values]
 
 
@@ -357,7 +366,10 @@ def flow_columns(cap: Capture) -> tuple[list[str], list[list]]:
             side = 0 if name == "server_validation" else 1
             values = [checks.get(f.flow_id, (None, None))[side] for f in flows]
         else:
-            values = [getattr(f, name, None) for f in flows]
+            try:
+                values = list(map(attrgetter(name), flows))
+            except AttributeError:  # a record without that field: None, as `flow_rows` gives
+                values = [getattr(f, name, None) for f in flows]
         columns.append(_plain_column(name, values))
     return names, columns
 
@@ -434,6 +446,8 @@ def _csv_column(values: list) -> list:
         return [_csv_value(v) for v in values]
     if types <= {int, bool, _NONE}:
         return values  # the csv writer writes None as an empty cell, ints and bools as str() does
+    if types <= {list, tuple} and _strings_only(values):
+        return _csv_column([";".join(v) for v in values])  # lists of strings: joined, then as strings
     return [_csv_value(v) for v in values]
 
 

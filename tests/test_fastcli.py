@@ -175,6 +175,8 @@ def test_csv_columns_escape_as_the_row_writer_does() -> None:
     assert cells == ["ok", "\\x1b[2Jx", "", "'=HYPERLINK(1)", "'-1", "", "caf\u00e9", "\\u202eexe.pdf", "a\\x0a=b"]
     assert _csv_column(["@x", None]) == ["'@x", ""] and _csv_column(["x", "-"]) == ["x", "'-"]
     assert _csv_column([["a", "b"], [], None]) == ["a;b", "", ""]
+    lists = [["a", "b"], [], ("=a",), ["x\x1b", "y"]]  # list columns: joined by ";", then as strings
+    assert _csv_column(lists) == [_csv_value(list(v)) for v in lists] == ["a;b", "", "'=a", "x\\x1b;y"]
     names = ["sni", "packets", "alerts", "cipher", "ok"]  # safe columns go to the csv writer as they are
     columns = [["=x", None], [3, None], [["server:fatal:unknown_ca"], []], [None, "TLS_AES"], [True, None]]
     by_rows, by_columns = io.StringIO(), io.StringIO()
