@@ -6,7 +6,10 @@ Options: ``--size 100m|1g|3g`` (default 1g), ``--runs N`` (default 3), ``--skip-
 1. Builds the capture once (``bench/gen.py``; cached in ``bench/data/`` under a versioned name).
 2. Reads it once untimed so every tool starts from a warm page cache.
 3. Runs N rounds of: ``cat FILE > /dev/null``, ``tlsinspect FILE --format csv -o /dev/null --quiet
-   --engine E`` for each engine E (tools ``tlsinspect`` for python, ``tlsinspect-rust``), and tshark extracting the same facts (two-pass, handshake/alert packets only, TLS decoded on the
+   --engine E`` for each engine E (tools ``tlsinspect`` for python, ``tlsinspect-rust``), the
+   start-up (tool ``startup``: the same command on a one-handshake capture without certificates,
+   first engine; ``$TLSINSPECT_BIN`` names the command to time, default the one beside this
+   Python), and tshark extracting the same facts (two-pass, handshake/alert packets only, TLS decoded on the
    non-standard ports).  In round 1 tlsinspect and tshark write to files under ``bench/data/`` so
    the results can be checked; later rounds write to /dev/null.  Each command runs under
    ``/usr/bin/time -v`` (peak RSS, CPU time); without it, under a small Python wrapper reading
@@ -65,6 +68,9 @@ with open(report, "w") as f:
 
 
 def tlsinspect_bin() -> str:
+    """``$TLSINSPECT_BIN``, else the ``tlsinspect`` beside this Python, else the one on PATH."""
+    if os.environ.get("TLSINSPECT_BIN"):
+        return os.environ["TLSINSPECT_BIN"]
     local = Path(sys.executable).parent / "tlsinspect"
     if local.exists():
         return str(local)
@@ -96,6 +102,15 @@ def _engine_csv(out_csv: Path, engine: str) -> str:
     return str(out_csv.with_name(out_csv.name.replace("tlsinspect", tool_name(engine))))
 
 
+def startup_capture() -> Path:
+    """bench/data/startup-tls13.pcap: pcaps/tls13_443.pcap without the key log beside it."""
+    dst = gen.DATA_DIR / "startup-tls13.pcap"
+    if not dst.exists():
+        gen.DATA_DIR.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ROOT / "pcaps" / "tls13_443.pcap", dst)
+    return dst
+
+
 def commands(capture: Path, tshark: str | None, out_csv: str, out_tsv: str,
              engines: tuple[str, ...] = ("python",)) -> dict[str, list[str]]:
     cmds = {"cat": ["cat", str(capture)]}  # stdout -> /dev/null
@@ -103,6 +118,10 @@ def commands(capture: Path, tshark: str | None, out_csv: str, out_tsv: str,
         out = out_csv if out_csv == os.devnull else _engine_csv(Path(out_csv), engine)
         cmds[tool_name(engine)] = [tlsinspect_bin(), str(capture), "--format", "csv", "-o", out,
                                    "--quiet", "--engine", engine]
+    # start-up: the whole command on a one-handshake capture without certificates (TLS 1.3, its key
+    # log left behind), the first engine
+    cmds["startup"] = [tlsinspect_bin(), str(startup_capture()), "--format", "csv", "-o", os.devnull,
+                       "--quiet", "--engine", engines[0]]
     if tshark:
         cmd = [tshark, "-2", "-r", str(capture), "-R", TSHARK_FILTER]
         for port in TSHARK_PORTS:

@@ -20,6 +20,7 @@ from rich.console import Console
 from .errors import InspectError
 from .model import Limits
 from .inputs import PortOption
+from .fastcli import FORMAT_TABLES as _FORMAT_TABLES
 
 app = typer.Typer(add_completion=True, no_args_is_help=True, pretty_exceptions_enable=False,
                   rich_markup_mode=None,
@@ -61,11 +62,7 @@ class FailOn(str, enum.Enum):
 
 
 #: which --table each format can write (table and json always show every table)
-FORMAT_TABLES = {
-    Format.table: {TableName.flows}, Format.json: {TableName.flows},
-    Format.jsonl: set(TableName), Format.csv: set(TableName), Format.parquet: set(TableName),
-    Format.zeek: {TableName.flows, TableName.certificates}, Format.html: {TableName.flows},
-}
+FORMAT_TABLES = {Format(f): {TableName(t) for t in ts} for f, ts in _FORMAT_TABLES.items()}
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -76,11 +73,8 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 
 def _quiet_broken_pipe() -> None:
     """The reader went away (``| head``): stop writing, exit 0 like other Unix tools."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
+    from .fastcli import quiet_broken_pipe
+    quiet_broken_pipe()
 
 
 class PipeConsole(Console):
@@ -149,109 +143,16 @@ def report(
         "--fail-on", help="exit 1 when a finding of a reported flow reaches this severity")] = None,
 ) -> None:
     """Report every TLS flow in each FILE: endpoints, version, cipher, SNI, chains, alerts, outcome."""
-    from .filters import FAILED, combine
-    from .inputs import expand
+    from .fastcli import ReportOptions, run_report
 
-    chosen = table or TableName.flows
-    if chosen not in FORMAT_TABLES[format]:
-        raise _fail(f"--table {chosen.value} does not apply to --format {format.value} "
-                    f"(it takes: {', '.join(sorted(t.value for t in FORMAT_TABLES[format]))})")
-    if zeek_json and format is not Format.zeek:
-        raise _fail("--zeek-json needs --format zeek")
-    if stream and format not in (Format.csv, Format.jsonl):
-        raise _fail("--stream works with --format csv or jsonl")
-    if format is Format.parquet and output is None:
-        raise _fail("--format parquet needs --output FILE")
-    if format is Format.zeek and output is None and table is None:
-        raise _fail("--format zeek needs --output DIR (ssl.log and x509.log), or --table flows|certificates for stdout")
-    if merge and stream:
-        raise _fail("--merge and --stream do not go together")
-    try:
-        flt = combine([filter_, FAILED if failed else None])
-    except InspectError as e:
-        raise _fail(f"bad --filter: {e}") from None
-    inputs = expand(files)
-    limits = Limits(max_flows=max_flows, max_handshake_bytes=max_handshake_bytes, max_certs=max_certs)
-    from .output import Sink
-    code = 0
-    try:
-        sink = Sink.open(format, chosen.value, output, zeek_json=zeek_json, flt=flt, quiet=quiet)
-    except OSError as e:
-        raise _fail(f"cannot write {output}: {e.strerror or e}") from None
-    worst = -1
-    try:
-        try:
-            good = []
-            for inp in inputs:
-                if inp.error:
-                    err.print(f"tlsinspect: {inp.error}", markup=False)
-                    code = 2
-                else:
-                    good.append(inp)
-            if merge and good:
-                worst = max(worst, _one(sink, [i.path for i in good], merge=True, ports=port or (),
-                                        keylog=keylog, limits=limits, engine=engine, trust=trust,
-                                        trust_set=trust_set, stream=False))
-            else:
-                for inp in good:
-                    try:
-                        worst = max(worst, _one(sink, [inp.path], merge=False, ports=port or (),
-                                                keylog=keylog, limits=limits, engine=engine, trust=trust,
-                                                trust_set=trust_set, stream=stream or
-                                                (format is Format.jsonl and inp.is_stream and not trust
-                                                 and not trust_set and engine is not AnalysisEngine.tshark)))
-                    except InspectError as e:
-                        label = "" if len(inputs) == 1 else f"{inp.label}: "
-                        err.print(f"tlsinspect: {label}{e}", markup=False)
-                        code = 2
-            sink.close()
-        except InspectError as e:
-            sink.abort()
-            raise _fail(str(e)) from None
-        except BrokenPipeError:
-            raise
-        except OSError as e:
-            sink.abort()
-            raise _fail(f"cannot write {output}: {e.strerror or e}") from None
-    except BrokenPipeError:
-        _quiet_broken_pipe()
-        raise typer.Exit(0) from None
+    code = run_report(ReportOptions(
+        files=files, format=format.value, output=output, port=port, table=table.value if table else None,
+        filter_=filter_, failed=failed, merge=merge, zeek_json=zeek_json, quiet=quiet, max_flows=max_flows,
+        max_handshake_bytes=max_handshake_bytes, max_certs=max_certs, keylog=keylog, trust=trust,
+        trust_set=trust_set, engine=engine.value if engine is not None else None, stream=stream,
+        fail_on=fail_on.value if fail_on is not None else None))
     if code:
         raise typer.Exit(code)
-    if fail_on is not None:
-        from .diagnose import Severity
-        if worst >= Severity[fail_on.value]:
-            raise typer.Exit(1)
-
-
-def _one(sink, paths: list[Path], *, merge: bool, ports, keylog, limits, engine, trust, trust_set,
-         stream: bool) -> int:
-    """Analyse one input (or the merged inputs) into the sink; the worst finding severity seen."""
-    from .api import read_capture, stream_capture
-    from .trust import combined_store
-
-    name = engine.value if engine is not None else None
-    if stream:
-        if trust or trust_set or engine is AnalysisEngine.tshark:
-            raise InspectError("--stream judges chains without --trust and runs the rust or python engine only")
-        on_rows = sink.stream_rows()
-        # a pipe or FIFO is read as it arrives by the Python engine (the Rust one reads a file whole)
-        if not paths[0].is_file() and name is None:
-            name = "python"
-        cap = stream_capture(paths[0], on_rows, ports=ports, keylog=keylog, limits=limits,
-                             batch_size=1 if not paths[0].is_file() else 1000, engine=name)
-        sink.stream_done(cap)
-        return sink.stream_worst
-    store = combined_store(trust or (), trust_set or ())
-    if merge:
-        from .inputs import read_merged
-        if engine not in (None, AnalysisEngine.python, AnalysisEngine.native):
-            raise InspectError("--merge runs the python engine only")
-        cap = read_merged(paths, ports=ports, limits=limits, keylog=keylog, trust=store)
-    else:
-        cap = read_capture(paths[0], ports=ports, keylog=keylog, limits=limits, engine=name,
-                           trust=store)
-    return sink.add(cap)
 
 
 class Engine(str, enum.Enum):
@@ -424,9 +325,16 @@ def _click_exceptions() -> tuple[tuple[type, ...], tuple[type, ...]]:
     return tuple(usage), tuple(abort)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Console entry point: ``tlsinspect FILE`` runs ``report``."""
+def main(argv: list[str] | None = None, *, fast: bool = True) -> None:
+    """Console entry point: ``tlsinspect FILE`` runs ``report``.  ``fast``: a plain csv/jsonl/json
+    report runs on `inspector.fastcli` (the same `run_report`, parsed without click); False: always
+    through the typer app."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if fast:
+        from .fastcli import main as fast_main
+        code = fast_main(args)
+        if code is not None:
+            sys.exit(code)
     if args and args[0] not in COMMANDS and args[0] not in ROOT_OPTIONS \
             and not args[0].startswith("--explain="):
         args.insert(0, "report")

@@ -18,15 +18,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Iterable, Optional
 
-import typer
-
 from .errors import CaptureError
 
 STDIN = Path("/dev/stdin")
 
-#: one definition of the TCP port option for every command (1-65535, repeatable)
-PortOption = Annotated[Optional[list[int]], typer.Option(
-    "--port", "-p", min=1, max=65535, metavar="PORT", help="extra TLS port, 1-65535 (repeatable)")]
+
+def __getattr__(name: str):
+    """``PortOption``, built on first use: the fast csv path (`inspector.fastcli`) reads inputs
+    without importing typer."""
+    if name == "PortOption":
+        import typer
+        #: one definition of the TCP port option for every command (1-65535, repeatable)
+        option = Annotated[Optional[list[int]], typer.Option(
+            "--port", "-p", min=1, max=65535, metavar="PORT", help="extra TLS port, 1-65535 (repeatable)")]
+        globals()["PortOption"] = option
+        return option
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 _GLOB = set("*?[")
 
 

@@ -26,25 +26,33 @@ def _severity(name: str) -> int:
     return int(Severity[name])
 
 
-def select(cap, flt: Filter | None) -> tuple[set[int] | None, dict[str, list[dict[str, Any]]]]:
-    """The rows of every table restricted to the flows ``flt`` matches (all when None)."""
-    tables = {t: render.table_rows(cap, t) for t in ("flows", "certificates", "events", "findings")}
+ALL_TABLES = ("flows", "certificates", "events", "findings")
+
+
+def select(cap, flt: Filter | None, tables: tuple[str, ...] = ALL_TABLES
+           ) -> tuple[set[int] | None, dict[str, list[dict[str, Any]]]]:
+    """The rows of ``tables`` restricted to the flows ``flt`` matches (all when None); the tables
+    not asked for are left out (a CSV of the flows never runs the diagnoses)."""
+    wanted = set(tables) | ({"flows"} if flt is not None else set())
+    rows = {t: render.table_rows(cap, t) for t in ALL_TABLES if t in wanted}
     if flt is None:
-        return None, tables
-    flows = [r for r in tables["flows"] if flt.matches(r)]
+        return None, rows
+    flows = [r for r in rows["flows"] if flt.matches(r)]
     ids = {r["flow_id"] for r in flows}
-    return ids, {
-        "flows": flows,
-        "certificates": [c for c in tables["certificates"] if ids & set(c.get("flow_ids") or [])],
-        "events": [e for e in tables["events"] if e.get("flow_id") in ids],
-        "findings": [x for x in tables["findings"] if x.get("flow_id") in ids],
-    }
+    out = {"flows": flows}
+    if "certificates" in rows:
+        out["certificates"] = [c for c in rows["certificates"] if ids & set(c.get("flow_ids") or [])]
+    for t in ("events", "findings"):
+        if t in rows:
+            out[t] = [r for r in rows[t] if r.get("flow_id") in ids]
+    return ids, out
 
 
 class Sink:
     def __init__(self, fmt: str, table: str, output: Path | None, *, zeek_json: bool,
-                 flt: Filter | None, quiet: bool) -> None:
+                 flt: Filter | None, quiet: bool, need_worst: bool = True) -> None:
         self.fmt = fmt
+        self.need_worst = need_worst  # the worst finding severity is asked for (--fail-on)
         self.table = table
         self.output = output
         self.flt = flt
@@ -79,19 +87,19 @@ class Sink:
         return cls(getattr(fmt, "value", fmt), table, output, **kw)
 
     def _warn(self, cap) -> None:
-        if not self.quiet and self.fmt != "table":
-            from rich.text import Text
-            err = Console(stderr=True, highlight=False, soft_wrap=True)
-            for w in cap.warnings:
-                err.print(Text(f"tlsinspect: warning: {render.cell(w)}"))
+        if not self.quiet and self.fmt != "table" and cap.warnings:
+            sys.stderr.write("".join(f"tlsinspect: warning: {render.cell(w)}\n" for w in cap.warnings))
+            sys.stderr.flush()
 
     # ---- whole captures -----------------------------------------------------------------------
     def add(self, cap) -> int:
         """Write one capture; return the worst severity among the reported flows' findings."""
         self._warn(cap)
+        self.count += 1
+        if self.fmt in ("csv", "jsonl"):
+            return self._rows_out(cap)
         ids, rows = select(cap, self.flt)
         worst = max((_severity(r["severity"]) for r in rows["findings"]), default=-1)
-        self.count += 1
         if self.fmt == "table":
             console = render_console(self.fh)
             if self.count > 1:
@@ -99,10 +107,6 @@ class Sink:
             render.render_table(cap, console, quiet=self.quiet, flow_ids=ids)
         elif self.fmt == "json":
             self.docs.append(render.json_doc(cap, rows))
-        elif self.fmt == "csv":
-            self.csv.write(rows[self.table])
-        elif self.fmt == "jsonl":
-            self.jsonl.write(rows[self.table])
         elif self.fmt == "parquet":
             df = getattr(cap, self.table)
             if ids is not None:
@@ -122,6 +126,23 @@ class Sink:
             else:
                 self.out.write(page)
         return worst
+
+    def _rows_out(self, cap) -> int:
+        """CSV or JSON lines of the chosen table, building only the tables needed: that one, the
+        flows for --filter, the findings for --fail-on.  The flows of an unfiltered CSV go
+        column by column, straight from the records."""
+        tables = (self.table,) + (("findings",) if self.need_worst else ())
+        if self.flt is None and self.table == "flows":
+            names, columns = render.flow_columns(cap)
+            if self.fmt == "csv":
+                self.csv.write_columns(names, columns)
+            else:
+                self.jsonl.write(dict(zip(names, row)) for row in zip(*columns))
+            rows = {"findings": render.table_rows(cap, "findings")} if self.need_worst else {}
+        else:
+            _ids, rows = select(cap, self.flt, tables)
+            (self.csv if self.fmt == "csv" else self.jsonl).write(rows[self.table])
+        return max((_severity(r["severity"]) for r in rows.get("findings", ())), default=-1)
 
     def _zeek(self, cap, rows) -> None:
         from .zeeklog import capture_logs

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import json
 import re
+from itertools import chain
+from operator import attrgetter
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._lazy import lazy_import
-from .schema import cert_rows, event_rows, finding_rows, flow_rows
+from .schema import FLOW_COLUMNS, cert_rows, event_rows, finding_rows
 from .domain import PORT_ROLES, is_provisioning_note
 from .model import is_missing as _na
 from .skips import skipped_packets, skipped_summary
-from .textsafe import csv_cell, visible
+from .textsafe import csv_cell, is_safe, visible
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -317,12 +319,54 @@ def plain(row: dict[str, Any], drop: tuple[str, ...] = ()) -> dict[str, Any]:
     return {k: (_utc(v) if k in TIME_FIELDS else _jsonable(v)) for k, v in row.items() if k not in drop}
 
 
+_SIMPLE = (str, int, bool)
+
+
+def _strings_only(lists: list) -> bool:
+    """Every value a list or tuple of strings (checked without a Python loop per element)."""
+    return set(map(type, lists)) <= {tuple, list} and set(map(type, chain.from_iterable(lists))) <= {str}
+
+
+def _plain_column(name: str, values: list) -> list:
+    """One column as `plain` makes its values (times -> ISO 8601 UTC, tuples -> lists...)."""
+    if name in TIME_FIELDS:
+        return [_utc(v) for v in values]
+    if values and type(values[0]) in (tuple, list) and _strings_only(values):
+        return list(map(list, values))
+    return [v if v is None or type(v) in _SIMPLE else _jsonable(v) for v in values]
+
+
+def flow_columns(cap: Capture) -> tuple[list[str], list[list]]:
+    """The flows table as (names, columns) of `plain` values, in `FLOW_COLUMNS` order, read
+    column by column from the records (the validation columns from `inspector.trust`)."""
+    from .trust import flow_validation_columns
+
+    a = cap.analysis
+    flows = a.flows
+    names = [c.name for c in FLOW_COLUMNS]
+    columns = []
+    checks = None
+    for name in names:
+        if name in ("server_validation", "client_validation"):
+            if checks is None:
+                checks = flow_validation_columns(a, cap.trust)
+            side = 0 if name == "server_validation" else 1
+            values = [checks.get(f.flow_id, (None, None))[side] for f in flows]
+        else:
+            try:
+                values = list(map(attrgetter(name), flows))
+            except AttributeError:  # a record without that field: None, as `flow_rows` gives
+                values = [getattr(f, name, None) for f in flows]
+        columns.append(_plain_column(name, values))
+    return names, columns
+
+
 def table_rows(cap: Capture, table: str) -> list[dict[str, Any]]:
     """The rows of one table, from the analysis directly (no pandas)."""
     a = cap.analysis
     if table == "flows":
-        from .trust import with_validation_columns
-        return [plain(r) for r in with_validation_columns(flow_rows(a.flows), a, cap.trust)]
+        names, columns = flow_columns(cap)
+        return [dict(zip(names, row)) for row in zip(*columns)]
     if table == "certificates":
         return [plain(r, drop=("der",)) for r in cert_rows(a)]
     if table == "events":
@@ -359,22 +403,71 @@ def _csv_safe(v: Any) -> Any:
     return csv_cell(v)
 
 
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+_NONE = type(None)
+
+
+def _csv_value(v: Any) -> Any:
+    """A `plain` value as its CSV cell: None empty, else `_csv_safe`."""
+    if v is None:
+        return ""
+    t = type(v)
+    if t is int or t is bool:
+        return v
+    if t is str:
+        return csv_cell("'" + v if v[:1] in _FORMULA else v)
+    return _csv_safe(v)
+
+
+_FORMULA_START = re.compile("\n[=+\\-@\t\r]")
+
+
+def _csv_column(values: list) -> list:
+    """`_csv_value` of each value of one column, where the csv writer's own rules (None is
+    written empty) allow it without a pass in Python: a column of strings is checked for
+    control characters and formula-like starts in one regular-expression pass over the column
+    (cell by cell only when one might have some)."""
+    types = set(map(type, values))
+    if types <= {str, _NONE}:
+        present = [v for v in values if v is not None] if _NONE in types else values
+        if is_safe("".join(present)) and _FORMULA_START.search("\n" + "\n".join(present)) is None:
+            return values
+        return [_csv_value(v) for v in values]
+    if types <= {int, bool, _NONE}:
+        return values  # the csv writer writes None as an empty cell, ints and bools as str() does
+    if types <= {list, tuple} and _strings_only(values):
+        return _csv_column([";".join(v) for v in values])  # lists of strings: joined, then as strings
+    return [_csv_value(v) for v in values]
+
+
 class CsvStream:
     """CSV with lists joined by ';', formula-like cells neutralised, missing values empty;
-    rows may come in several batches (the header is written with the first)."""
+    rows may come in several batches (the header is written with the first row's keys, or
+    with the first columns' names)."""
 
     def __init__(self, out) -> None:
         self.out = out
         self.writer = None
 
-    def write(self, rows: list[dict[str, Any]]) -> None:
+    def _header(self, names: list[str]) -> None:
         import csv
 
+        self.writer = csv.writer(self.out, lineterminator="\n")
+        self.writer.writerow(names)
+
+    def write(self, rows: list[dict[str, Any]]) -> None:
         for r in rows:
             if self.writer is None:
-                self.writer = csv.DictWriter(self.out, fieldnames=list(r), lineterminator="\n")
-                self.writer.writeheader()
-            self.writer.writerow({k: ("" if v is None else _csv_safe(v)) for k, v in r.items()})
+                self._header(list(r))
+            self.writer.writerow([_csv_value(v) for v in r.values()])
+
+    def write_columns(self, names: list[str], columns: list[list]) -> None:
+        """Rows given as columns of `plain` values (no header when there is no row, as `write`)."""
+        if not columns or not columns[0]:
+            return
+        if self.writer is None:
+            self._header(names)
+        self.writer.writerows(zip(*map(_csv_column, columns)))
 
 
 def write_csv(rows: list[dict[str, Any]], out) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import sys
 from collections import Counter
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -100,6 +101,9 @@ def _columns(table) -> dict[str, list]:
     return table if isinstance(table, dict) else table.to_pydict()
 
 
+_FLOW_FIELDS = tuple(fl.name for fl in dataclass_fields(FlowRecord))
+
+
 def analysis_from_core(result: dict, capture: str) -> Analysis:
     """The dict `_core.analyze` returns -> `inspector.engine.Analysis`."""
     from .x509 import client_cert_kind, parse_certificate_cached
@@ -112,76 +116,62 @@ def analysis_from_core(result: dict, capture: str) -> Analysis:
         infos[fp] = info
         certs[fp] = CertSeen(info, list(flow_ids), list(roles))
 
-    def info_of(fp: str):
-        info = infos.get(fp)
-        return info
-
-    flows: list[FlowRecord] = []
     f = _columns(result["flows"])
     intern = sys.intern
-    for i in range(len(f["flow_id"])):
-        server_chain = tuple(f["server_chain_sha256"][i])
-        client_chain = tuple(f["client_chain_sha256"][i])
-        server_leaf = info_of(server_chain[0]) if server_chain else None
-        client_leaf = info_of(client_chain[0]) if client_chain else None
-        warnings = list(f["warnings"][i])
-        if "cert_parse_error" not in warnings and any(
-                (inf := info_of(fp)) is not None and inf.errors for fp in server_chain + client_chain):
-            warnings.append("cert_parse_error")
-        flows.append(FlowRecord(
-            capture=capture,
-            flow_id=f["flow_id"][i],
-            ts_start=f["ts_start"][i],
-            ts_end=f["ts_end"][i],
-            first_frame=f["first_frame"][i],
-            last_frame=f["last_frame"][i],
-            client_ip=f["client_ip"][i],
-            client_port=f["client_port"][i],
-            server_ip=f["server_ip"][i],
-            server_port=f["server_port"][i],
-            ip_version=f["ip_version"][i],
-            tls_version=f["tls_version"][i],
-            client_max_version=f["client_max_version"][i],
-            cipher=f["cipher"][i],
-            cipher_id=f["cipher_id"][i],
-            sni=f["sni"][i],
-            alpn=f["alpn"][i],
-            server_subject=server_leaf.subject if server_leaf is not None else None,
-            server_issuer=server_leaf.issuer if server_leaf is not None else None,
-            server_chain_sha256=server_chain,
-            client_subject=client_leaf.subject if client_leaf is not None else None,
-            client_issuer=client_leaf.issuer if client_leaf is not None else None,
-            client_chain_sha256=client_chain,
-            client_cert_kind=client_cert_kind(client_leaf) if client_leaf is not None else None,
-            client_cert_requested=f["client_cert_requested"][i],
-            requested_ca_names=tuple(f["requested_ca_names"][i]),
-            alerts=tuple(intern(a) for a in f["alerts"][i]),
-            outcome=f["outcome"][i],
-            outcome_detail=f["outcome_detail"][i],
-            certs_visible=f["certs_visible"][i],
-            decrypted=f["decrypted"][i],
-            resumed=f["resumed"][i],
-            dh_bits=f["dh_bits"][i],
-            kx_group=f["kx_group"][i],
-            history=f["history"][i],
-            ja3=f["ja3"][i],
-            ja3s=f["ja3s"][i],
-            ja4=f["ja4"][i],
-            starttls=f["starttls"][i],
-            packets=f["packets"][i],
-            warnings=tuple(warnings),
-            transport=f["transport"][i],
-            protocol=f["protocol"][i],
-            encapsulation=f["encapsulation"][i],
-            quic_version=f["quic_version"][i],
-            srtp_profile=f["srtp_profile"][i],
-        ))
+    server_chains = [tuple(c) for c in f["server_chain_sha256"]]
+    client_chains = [tuple(c) for c in f["client_chain_sha256"]]
+    server_leaf = [infos.get(c[0]) if c else None for c in server_chains]
+    client_leaf = [infos.get(c[0]) if c else None for c in client_chains]
+    unparsed = {fp for fp, info in infos.items() if info.errors}
+    warnings = []
+    for w, sc, cc in zip(f["warnings"], server_chains, client_chains):
+        if unparsed and "cert_parse_error" not in w and not unparsed.isdisjoint(sc + cc):
+            w = [*w, "cert_parse_error"]
+        warnings.append(tuple(w))
+    n = len(f["flow_id"])
+    derived = {
+        "capture": [capture] * n,
+        "server_subject": [x.subject if x is not None else None for x in server_leaf],
+        "server_issuer": [x.issuer if x is not None else None for x in server_leaf],
+        "server_chain_sha256": server_chains,
+        "client_subject": [x.subject if x is not None else None for x in client_leaf],
+        "client_issuer": [x.issuer if x is not None else None for x in client_leaf],
+        "client_chain_sha256": client_chains,
+        "client_cert_kind": [client_cert_kind(x) if x is not None else None for x in client_leaf],
+        "requested_ca_names": [tuple(x) for x in f["requested_ca_names"]],
+        "alerts": [tuple(map(intern, a)) for a in f["alerts"]],
+        "warnings": warnings,
+    }
+    # column by column, in the record's field order (positional: several times cheaper than keywords)
+    flows: list[FlowRecord] = list(map(FlowRecord, *(derived[name] if name in derived else f[name]
+                                                     for name in _FLOW_FIELDS)))
     e = _columns(result["events"])
     events = [EventRecord(capture, *row) for row in zip(
         e["flow_id"], e["frame"], e["ts"], e["kind"], e["sender"], e["code"], e["detail"])]
-    m = _columns(result["messages"])
-    messages = [MessageRecord(capture, *row) for row in zip(
-        m["flow_id"], m["frame"], m["ts"], m["sender"], m["kind"], map(intern, m["name"]))]
     stats: Counter = Counter(result["stats"])
-    return Analysis(capture, flows, certs, events, stats, list(result["capture_warnings"]),
-                    result["first_ts"], result["last_ts"], messages)
+    analysis = CoreAnalysis(capture, flows, certs, events, stats, list(result["capture_warnings"]),
+                            result["first_ts"], result["last_ts"])
+    analysis.message_columns = result["messages"]  # after __init__ set messages = []
+    return analysis
+
+
+class CoreAnalysis(Analysis):
+    """An `Analysis` whose ``messages`` (tens of thousands of records for 100 MB, read only by the
+    ladder, the HTML report and the messages DataFrame) are built from the engine's columns on
+    first use: a CSV of the flows never makes them."""
+
+    message_columns: Any = None
+
+    @property  # type: ignore[override]
+    def messages(self) -> list[MessageRecord]:
+        if self.message_columns is not None:
+            m = _columns(self.message_columns)
+            self._messages = [MessageRecord(self.capture, *row) for row in zip(
+                m["flow_id"], m["frame"], m["ts"], m["sender"], m["kind"], map(sys.intern, m["name"]))]
+            self.message_columns = None
+        return self._messages
+
+    @messages.setter
+    def messages(self, value: list[MessageRecord]) -> None:
+        self._messages = value  # a list set here replaces the columns not yet turned into records
+        self.message_columns = None

@@ -64,8 +64,29 @@ def test_csv_without_certificates_imports_no_cryptography_pandas_or_pyarrow(no_c
     assert flows[0]["server_subject"] == ""
     assert flows[0]["server_validation"] == "no_certificate"  # judged, without cryptography
     assert "inspector" in imported
-    for heavy in ("cryptography", "pandas", "pyarrow", "numpy"):
+    for heavy in ("typer", "click", "rich", "cryptography", "pandas", "pyarrow", "numpy"):
         assert heavy not in imported, f"{heavy} imported for a capture without certificates"
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json"])
+def test_other_machine_formats_skip_typer_and_rich(no_certificates: Path, fmt: str) -> None:
+    res, imported = run_importtime(str(no_certificates), "--format", fmt, "--quiet")
+    assert res.returncode == 0, res.stderr[-2000:]
+    import json
+    doc = json.loads(res.stdout.splitlines()[0] if fmt == "jsonl" else res.stdout)
+    assert (doc if fmt == "jsonl" else doc["flows"][0])["tls_version"] == "TLS 1.3"
+    for heavy in ("typer", "click", "rich", "cryptography", "pandas", "pyarrow", "numpy"):
+        assert heavy not in imported, f"{heavy} imported by --format {fmt}"
+
+
+def test_the_table_and_usage_errors_still_go_through_typer(no_certificates: Path) -> None:
+    """The check above can see typer and rich: the table report imports them."""
+    res, imported = run_importtime(str(no_certificates))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "TLS flow" in res.stdout and {"typer", "rich"} <= imported
+    res, imported = run_importtime(str(no_certificates), "--format", "csv", "--max-flows", "0")
+    assert res.returncode == 2 and "typer" in imported
+    assert res.stderr.splitlines()[-1].startswith("tlsinspect: ") and "--max-flows" in res.stderr
 
 
 @pytest.mark.skipif(not rust_built(), reason="the Rust engine (inspector._core) is not built")
@@ -73,7 +94,8 @@ def test_csv_findings_without_certificates_stay_light(no_certificates: Path) -> 
     """The findings table runs every diagnosis; none needs cryptography without a certificate."""
     res, imported = run_importtime(str(no_certificates), "--engine", "rust", "--format", "csv", "--table", "findings")
     assert res.returncode == 0, res.stderr[-2000:]
-    assert "cryptography" not in imported and "pandas" not in imported and "pyarrow" not in imported
+    for heavy in ("typer", "rich", "cryptography", "pandas", "pyarrow"):
+        assert heavy not in imported, heavy
 
 
 def test_csv_with_certificates_imports_no_pandas_or_pyarrow() -> None:
@@ -83,7 +105,7 @@ def test_csv_with_certificates_imports_no_pandas_or_pyarrow() -> None:
     assert len(flows) == 11
     assert flows[0]["server_subject"].endswith("CN=cucm1.example.lab") or "cucm1.example.lab" in flows[0]["server_subject"]
     assert "cryptography" in imported  # the certificates were parsed, on demand
-    for heavy in ("pandas", "pyarrow", "numpy"):
+    for heavy in ("typer", "rich", "pandas", "pyarrow", "numpy"):
         assert heavy not in imported, f"{heavy} imported on the csv path"
 
 

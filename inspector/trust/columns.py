@@ -7,12 +7,15 @@ import bisect
 from datetime import datetime
 from typing import Any, Mapping
 
+from ..model import FlowRecord
 from ..model import is_missing as _isna
 from .nodes import _der_of, _node, _Node
 from .store import TrustStore
 from .validate import Validation, _aware, _request_validation, _Sig, _validate
 
 def _get(rec: object, key: str, default: Any = None) -> Any:
+    if type(rec) is FlowRecord:  # the common case, without typing.Mapping's slow isinstance
+        return getattr(rec, key, default)
     if isinstance(rec, Mapping):
         return rec.get(key, default)
     return getattr(rec, key, default)
@@ -110,7 +113,7 @@ def flow_validation_columns(analysis: object, store: TrustStore | None = None
         client_fps = tuple(_get(f, "client_chain_sha256") or ())
         names = _get(f, "requested_ca_names")
         bounds = sorted({t for fp in server_fps + client_fps if fp in certs
-                         for n in (_node(_der_of(certs[fp]), cache),)
+                         for n in (cache.get(fp) or _node(_der_of(certs[fp]), cache),)
                          for t in (n.not_before, n.not_after) if t is not None})
         visible = _get(f, "certs_visible")
         key = (server_fps, client_fps, flow_hostname(f), tuple(names or ()),
