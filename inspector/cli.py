@@ -147,6 +147,9 @@ def report(
         "(flow ids then follow the order flows end)")] = False,
     fail_on: Annotated[Optional[FailOn], typer.Option(
         "--fail-on", help="exit 1 when a finding of a reported flow reaches this severity")] = None,
+    threads: Annotated[Optional[int], typer.Option(
+        "--threads", min=0, help="threads for one file (rust engine): 0 = every core (default), 1 = one; "
+        "the output is the same")] = None,
 ) -> None:
     """Report every TLS flow in each FILE: endpoints, version, cipher, SNI, chains, alerts, outcome."""
     from .filters import FAILED, combine
@@ -199,7 +202,8 @@ def report(
                                                 keylog=keylog, limits=limits, engine=engine, trust=trust,
                                                 trust_set=trust_set, stream=stream or
                                                 (format is Format.jsonl and inp.is_stream and not trust
-                                                 and not trust_set and engine is not AnalysisEngine.tshark)))
+                                                 and not trust_set and engine is not AnalysisEngine.tshark),
+                                                threads=threads))
                     except InspectError as e:
                         label = "" if len(inputs) == 1 else f"{inp.label}: "
                         err.print(f"tlsinspect: {label}{e}", markup=False)
@@ -225,7 +229,7 @@ def report(
 
 
 def _one(sink, paths: list[Path], *, merge: bool, ports, keylog, limits, engine, trust, trust_set,
-         stream: bool) -> int:
+         stream: bool, threads: int | None = None) -> int:
     """Analyse one input (or the merged inputs) into the sink; the worst finding severity seen."""
     from .api import read_capture, stream_capture
     from .trust import combined_store
@@ -250,7 +254,7 @@ def _one(sink, paths: list[Path], *, merge: bool, ports, keylog, limits, engine,
         cap = read_merged(paths, ports=ports, limits=limits, keylog=keylog, trust=store)
     else:
         cap = read_capture(paths[0], ports=ports, keylog=keylog, limits=limits, engine=name,
-                           trust=store)
+                           trust=store, **({} if threads is None else {"threads": threads}))
     return sink.add(cap)
 
 
@@ -267,6 +271,8 @@ def batch(
     engine: Annotated[Engine, typer.Option("--engine", help="process pool, or Dask")] = Engine.process,
     jobs: Annotated[Optional[int], typer.Option(
         "--jobs", "-j", min=1, help="worker processes (default: the CPUs this process may use)")] = None,
+    threads: Annotated[int, typer.Option(
+        "--threads", min=0, help="threads per file in each worker (0 = every core)")] = 1,
     scheduler: Annotated[Optional[str], typer.Option(
         "--scheduler", help="Dask scheduler address (default with --engine dask: a LocalCluster)")] = None,
     force: Annotated[bool, typer.Option("--force", help="redo files already in the results")] = False,
@@ -298,7 +304,7 @@ def batch(
         raise _fail(f"bad --filter: {e}") from None
     try:
         summary = run_batch(inputs, output, engine=engine.value, jobs=jobs, scheduler=scheduler,
-                            force=force, quiet=quiet, ports=port or (), err_console=err,
+                            force=force, quiet=quiet, ports=port or (), err_console=err, threads=threads,
                             console=err if flt is not None else None)
     except InspectError as e:
         raise _fail(str(e)) from None
