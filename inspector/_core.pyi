@@ -47,6 +47,14 @@ def analyze(
     keylog: bytes | None,
     stream: bool = False,
     columns: bool = False,
+    max_frag_datagrams: int | None = None,
+    max_frag_bytes: int | None = None,
+    frag_timeout: float | None = None,
+    keylog_source: str | None = None,
+    keylog_entries: int = 0,
+    max_buffered_bytes: int | None = None,
+    keylog_warnings: list[tuple[str, str]] = ...,
+    threads: int | None = None,
 ) -> dict[str, object]: ...
 def _sample_analysis(der: bytes, capture: str = "fixture.pcap", columns: bool = False) -> dict[str, object]:
     """A fixed two-flow analysis built in Rust, through the same conversion (for tests)."""

@@ -141,7 +141,7 @@ class Capture:
 
 def read_capture(path: str | os.PathLike, *, ports: Iterable[int] = (),
                  limits: Limits | None = None, keylog: str | os.PathLike | None = None,
-                 engine: str | None = None, trust=None) -> Capture:
+                 engine: str | None = None, trust=None, threads: int | None = None) -> Capture:
     """Read a pcap/pcapng file (optionally gzip-compressed) and analyse every TLS flow.
 
     ``keylog`` names an NSS key log file (SSLKEYLOGFILE): TLS 1.3 handshakes whose secrets it
@@ -153,6 +153,8 @@ def read_capture(path: str | os.PathLike, *, ports: Iterable[int] = (),
     the second engine and oracle; limits and key logs do not apply).
     ``engine``: ``"rust"`` (the compiled engine, `inspector._core`), ``"python"`` (the pure-Python
     reference; ``"native"`` is an alias) or ``"tshark"``; None means `DEFAULT_ENGINE`.
+    ``threads`` (Rust engine): threads for this file, None or 0 = every core, 1 = one thread;
+    the tables are the same whatever the number.
     Raises `CaptureError` when the file is unusable (not a capture, broken before any packet).
     A file cut short after some packets gives the flows so far and a ``capture_truncated`` warning.
     """
@@ -168,7 +170,7 @@ def read_capture(path: str | os.PathLike, *, ports: Iterable[int] = (),
     if engine == "rust":
         from . import rust_engine
         analysis, fmt, nread = rust_engine.analyze(path, ports=ports, limits=limits,
-                                                   keylog=_read_keylog(keylog, limits, path))
+                                                   keylog=_read_keylog(keylog, limits, path), threads=threads)
     else:
         from .capture import CaptureReader
         from .engine import Analyzer

@@ -211,7 +211,7 @@ def error_result(path: str, message: str, *, kind: str = "input", st: os.stat_re
                       error=message, error_kind=kind, seconds=seconds)
 
 
-def analyze_file(path: str, ports: tuple[int, ...] = ()) -> FileResult:
+def analyze_file(path: str, ports: tuple[int, ...] = (), threads: int = 1) -> FileResult:
     """Analyse one capture file.  Never raises: any failure is a ``status="error"`` result.
 
     Only regular files are opened (a FIFO would block, a device would never end)."""
@@ -227,7 +227,7 @@ def analyze_file(path: str, ports: tuple[int, ...] = ()) -> FileResult:
     if not stat.S_ISREG(st.st_mode):
         return error_result(path, f"not a regular file: {_kind(st.st_mode)}", st=st)
     try:
-        cap = read_capture(path, ports=ports)
+        cap = read_capture(path, ports=ports, threads=threads)
         tables = {}
         for name, cols in TABLES.items():
             df = getattr(cap, name)
@@ -450,7 +450,7 @@ def _worker_init() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _process_engine(paths: list[str], jobs: int, ports: tuple[int, ...]) -> Iterator[FileResult]:
+def _process_engine(paths: list[str], jobs: int, ports: tuple[int, ...], threads: int = 1) -> Iterator[FileResult]:
     import concurrent.futures as cf
     import multiprocessing as mp
     from concurrent.futures.process import BrokenProcessPool
@@ -465,7 +465,7 @@ def _process_engine(paths: list[str], jobs: int, ports: tuple[int, ...]) -> Iter
     for _attempt in range(3):  # a worker killed (OOM, segfault) breaks the pool: start a new one
         ex = cf.ProcessPoolExecutor(max_workers=max(1, min(jobs, len(pending))), mp_context=ctx,
                                     initializer=_worker_init)
-        futures = {ex.submit(analyze_file, p, ports): p for p in pending}
+        futures = {ex.submit(analyze_file, p, ports, threads): p for p in pending}
         broken: list[str] = []
         finished = False
         try:
@@ -494,7 +494,7 @@ def _process_engine(paths: list[str], jobs: int, ports: tuple[int, ...]) -> Iter
 
 
 def _dask_engine(paths: list[str], jobs: int, ports: tuple[int, ...], scheduler: str | None,
-                 cluster_kwargs: dict[str, Any] | None) -> Iterator[FileResult]:
+                 cluster_kwargs: dict[str, Any] | None, threads: int = 1) -> Iterator[FileResult]:
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError:
@@ -520,7 +520,7 @@ def _dask_engine(paths: list[str], jobs: int, ports: tuple[int, ...], scheduler:
     try:
         run = secrets.token_hex(4)  # a long-lived scheduler must not hand back an older run's result
         keys = [f"analyze_file-{part_name(p)[5:-8]}-{run}" for p in paths]
-        futures = client.map(analyze_file, paths, ports=ports, key=keys)
+        futures = client.map(analyze_file, paths, ports=ports, threads=threads, key=keys)
         by_key = {f.key: p for f, p in zip(futures, paths)}
         done = as_completed(futures, loop=client.loop)
         del futures
@@ -580,7 +580,7 @@ class BatchSummary:
 def run_batch(inputs: Sequence[str], output: str | os.PathLike, *, engine: str = "process",
               jobs: int | None = None, scheduler: str | None = None, force: bool = False,
               quiet: bool = False, ports: Iterable[int] = (), console=None, err_console=None,
-              cluster_kwargs: dict[str, Any] | None = None) -> BatchSummary:
+              cluster_kwargs: dict[str, Any] | None = None, threads: int = 1) -> BatchSummary:
     """Analyse every capture under ``inputs`` into the dataset ``output``; see the module doc."""
     from rich.console import Console
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
@@ -647,9 +647,9 @@ def run_batch(inputs: Sequence[str], output: str | os.PathLike, *, engine: str =
     t0 = time.perf_counter()
     if paths:
         if engine == "process":
-            results = _process_engine(paths, jobs, ports)
+            results = _process_engine(paths, jobs, ports, threads)
         elif engine == "dask":
-            results = _dask_engine(paths, jobs, ports, scheduler, cluster_kwargs)
+            results = _dask_engine(paths, jobs, ports, scheduler, cluster_kwargs, threads)
         else:
             raise InspectError(f"unknown engine {engine!r}")
         with progress:

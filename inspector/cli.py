@@ -141,6 +141,9 @@ def report(
         "(flow ids then follow the order flows end)")] = False,
     fail_on: Annotated[Optional[FailOn], typer.Option(
         "--fail-on", help="exit 1 when a finding of a reported flow reaches this severity")] = None,
+    threads: Annotated[Optional[int], typer.Option(
+        "--threads", min=0, help="threads for one file (rust engine): 0 = every core (default), 1 = one; "
+        "the output is the same")] = None,
 ) -> None:
     """Report every TLS flow in each FILE: endpoints, version, cipher, SNI, chains, alerts, outcome."""
     from .fastcli import ReportOptions, run_report
@@ -150,7 +153,7 @@ def report(
         filter_=filter_, failed=failed, merge=merge, zeek_json=zeek_json, quiet=quiet, max_flows=max_flows,
         max_handshake_bytes=max_handshake_bytes, max_certs=max_certs, keylog=keylog, trust=trust,
         trust_set=trust_set, engine=engine.value if engine is not None else None, stream=stream,
-        fail_on=fail_on.value if fail_on is not None else None))
+        fail_on=fail_on.value if fail_on is not None else None, threads=threads))
     if code:
         raise typer.Exit(code)
 
@@ -168,6 +171,8 @@ def batch(
     engine: Annotated[Engine, typer.Option("--engine", help="process pool, or Dask")] = Engine.process,
     jobs: Annotated[Optional[int], typer.Option(
         "--jobs", "-j", min=1, help="worker processes (default: the CPUs this process may use)")] = None,
+    threads: Annotated[int, typer.Option(
+        "--threads", min=0, help="threads per file in each worker (0 = every core)")] = 1,
     scheduler: Annotated[Optional[str], typer.Option(
         "--scheduler", help="Dask scheduler address (default with --engine dask: a LocalCluster)")] = None,
     force: Annotated[bool, typer.Option("--force", help="redo files already in the results")] = False,
@@ -199,7 +204,7 @@ def batch(
         raise _fail(f"bad --filter: {e}") from None
     try:
         summary = run_batch(inputs, output, engine=engine.value, jobs=jobs, scheduler=scheduler,
-                            force=force, quiet=quiet, ports=port or (), err_console=err,
+                            force=force, quiet=quiet, ports=port or (), err_console=err, threads=threads,
                             console=err if flt is not None else None)
     except InspectError as e:
         raise _fail(str(e)) from None

@@ -189,12 +189,8 @@ def _one(sink, paths: list[Path], *, merge: bool, ports, keylog, limits, engine:
             raise InspectError("--merge runs the python engine only")
         cap = read_merged(paths, ports=ports, limits=limits, keylog=keylog, trust=store)
     else:
-        extra = {}
-        code = read_capture.__code__
-        if threads is not None and "threads" in code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]:
-            extra["threads"] = threads  # --threads (branch `threads`): passed where it exists
         cap = read_capture(paths[0], ports=ports, keylog=keylog, limits=limits, engine=name,
-                           trust=store, **extra)
+                           trust=store, threads=threads)
     return sink.add(cap)
 
 
@@ -264,7 +260,7 @@ def parse(argv: list[str]) -> ReportOptions | None:
                 return None
             setattr(o, dest, value)
         elif dest == "threads":
-            o.threads = _int(value, 1)
+            o.threads = _int(value, 0)
             if o.threads is None:
                 return None
         elif dest in ("output", "keylog"):

@@ -60,12 +60,14 @@ def available() -> bool:
 
 
 def analyze(path: str | os.PathLike, *, ports: Iterable[int] = (), limits: Limits | None = None,
-            keylog: bytes | KeyLog | None = None, stream: bool = False) -> tuple[Analysis, str, int]:
+            keylog: bytes | KeyLog | None = None, stream: bool = False,
+            threads: int | None = None) -> tuple[Analysis, str, int]:
     """One capture through the Rust engine: (analysis, format, bytes read).
 
     ``keylog`` is the text of an NSS key log file, as bytes, or the `KeyLog` `api._read_keylog`
     read (its warnings become capture warnings, with ``keylog_unmatched`` when no flow used it).  ``stream``: number flows in the
-    order they end, as the Python engine's streaming mode does.  Raises `CaptureError` as the
+    order they end, as the Python engine's streaming mode does.  ``threads``: threads for this one
+    file (None or 0 = every core, 1 = one thread); the answers are the same.  Raises `CaptureError` as the
     Python engine does, with the same messages."""
     core = load_core()
     limits = limits or Limits()
@@ -81,7 +83,7 @@ def analyze(path: str | os.PathLike, *, ports: Iterable[int] = (), limits: Limit
                           max_tombstones=limits.max_tombstones, keylog=keylog, stream=stream,
                           max_frag_datagrams=limits.max_frag_datagrams, max_frag_bytes=limits.max_frag_bytes,
                           frag_timeout=float(limits.frag_timeout), max_buffered_bytes=limits.max_buffered_bytes, **report,
-                          columns=True)  # plain lists: no pyarrow (and numpy) import on this path
+                          threads=threads, columns=True)  # plain lists: no pyarrow (and numpy) import on this path
     return analysis_from_core(result, path.name), result["format"], result["bytes_read"]
 
 

@@ -35,9 +35,19 @@ pub struct CertSeen {
 }
 
 /// Counters, kept in the order each was first incremented (as Python's `Counter`).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Stats {
     entries: Vec<(String, u64)>,
+    /// The clock (see [`crate::parallel`]) when each entry was first incremented: what lets
+    /// the threads' counters merge in one thread's order. Not part of equality.
+    pub(crate) first: Vec<u64>,
+    pub(crate) clock: u64,
+}
+
+impl PartialEq for Stats {
+    fn eq(&self, other: &Stats) -> bool {
+        self.entries == other.entries
+    }
 }
 
 impl Stats {
@@ -46,7 +56,13 @@ impl Stats {
             e.1 += n;
         } else {
             self.entries.push((key.to_string(), n));
+            self.first.push(self.clock);
         }
+    }
+
+    /// (key, value, clock first incremented), in order.
+    pub(crate) fn entries_with_clock(&self) -> impl Iterator<Item = (&str, u64, u64)> {
+        self.entries.iter().zip(self.first.iter()).map(|((k, v), c)| (k.as_str(), *v, *c))
     }
 
     pub fn get(&self, key: &str) -> u64 {
@@ -59,6 +75,7 @@ impl Stats {
             e.1 = n;
         } else {
             self.entries.push((key.to_string(), n));
+            self.first.push(self.clock);
         }
     }
 
@@ -369,7 +386,9 @@ pub struct Analyzer {
     decoder: LinkDecoder,
     state: Table,
     /// DTLS, QUIC, RADIUS and EAPOL flows (issue 10).
-    udp: crate::udp::UdpFlows,
+    pub(crate) udp: crate::udp::UdpFlows,
+    /// A TCP packet came out of a tunnel (its encapsulation is noted): threads fall back to one.
+    pub(crate) tunneled_tcp: bool,
     /// Streaming order (as the Python engine's `on_flow` mode): flow ids follow the order flows
     /// end, and each flow's events stay in the order emitted.
     pub stream: bool,
@@ -432,6 +451,26 @@ struct Table {
     last_ts: Option<f64>,
     /// Sum of `Connection::held` over the connections in flight.
     buffered: usize,
+    /// Per certificate: the clock it was first seen, and each of its roles'.
+    cert_clock: Vec<(u64, Vec<u64>)>,
+    /// Remembered 4-tuples forgotten because the queue was full.
+    tombstones_dropped: u64,
+}
+
+/// Clocks past every frame number: closing the flows in flight at the end (plus the
+/// connection's first frame), the UDP flows, and the capture's end.
+pub(crate) const CLOCK_FINISH_CLOSE: u64 = 1 << 62;
+pub(crate) const CLOCK_FINISH_UDP: u64 = u64::MAX - 1;
+pub(crate) const CLOCK_END: u64 = u64::MAX;
+
+/// What the merge of several threads' analyses needs beyond an [`Analysis`].
+#[derive(Debug, Default)]
+pub(crate) struct MergeInfo {
+    pub cert_clock: Vec<(u64, Vec<u64>)>,
+    pub keylog_hits: u64,
+    pub emitted: u64,
+    pub tombstones_dropped: u64,
+    pub tunneled_tcp: bool,
 }
 
 impl Analyzer {
@@ -448,6 +487,7 @@ impl Analyzer {
             udp: crate::udp::UdpFlows::new(&limits, keylog.clone()),
             tls_ports,
             keylog_report: None,
+            tunneled_tcp: false,
             limits,
             keylog,
             stream: false,
@@ -471,6 +511,8 @@ impl Analyzer {
                 first_ts: None,
                 last_ts: None,
                 buffered: 0,
+                cert_clock: Vec::new(),
+                tombstones_dropped: 0,
             },
         }
     }
@@ -485,9 +527,24 @@ impl Analyzer {
         self.keylog = Some(keylog);
     }
 
+    /// A limit was reached (a flow evicted, a remembered 4-tuple forgotten): a share of the
+    /// packets on this thread no longer gives one thread's answers.
+    pub(crate) fn limit_hit(&self) -> bool {
+        let t = &self.state;
+        t.tombstones_dropped > 0 || t.stats.get("flows_evicted") > 0 || t.stats.get("flows_evicted_memory") > 0
+            || self.tunneled_tcp
+    }
+
     /// Frames fed so far.
     pub fn frames(&self) -> u64 {
         self.state.frame
+    }
+
+    /// One packet numbered `frame` (1-based, as the whole capture numbers it): a thread given a
+    /// share of the packets keeps the capture's frame numbers.
+    pub(crate) fn packet_frame(&mut self, frame: u64, ts: f64, linktype: u32, data: &[u8], orig_len: usize) {
+        self.state.frame = frame - 1;
+        self.packet_len(ts, linktype, data, orig_len);
     }
 
     /// One packet: `data` is the frame as captured, of link type `linktype`.
@@ -505,6 +562,7 @@ impl Analyzer {
         }
         t.last_ts = Some(ts);
         let frame = t.frame;
+        t.stats.clock = frame;
         let ctx = Ctx { tls_ports: &self.tls_ports, limits: &self.limits, keylog: &self.keylog, stream: self.stream };
         // Fast path: Ethernet II, IPv4 without options or fragmentation, TCP. A packet of a judged
         // connection costs a few index operations and one hash lookup.
@@ -546,6 +604,7 @@ impl Analyzer {
         if d.proto == 17 {
             return self.udp.datagram(&d, frame, ts, &mut t.stats);
         }
+        self.tunneled_tcp |= d.encapsulation.is_some();
         self.udp.note_tcp(&d);
         let (buf, l4, end) = (d.buf, d.l4, d.end);
         if l4 + 20 > end || end > buf.len() {
@@ -568,18 +627,28 @@ impl Analyzer {
 
     /// The end of the capture: every connection still in flight is judged and reported, flows
     /// are numbered by start time. `capture_warnings` are the reader's (code, detail).
-    pub fn finish(mut self, capture_warnings: &[(String, String)]) -> Analysis {
+    pub fn finish(self, capture_warnings: &[(String, String)]) -> Analysis {
+        self.finish_parts(capture_warnings).0
+    }
+
+    /// [`Analyzer::finish`], with what a merge of threads needs.
+    pub(crate) fn finish_parts(mut self, capture_warnings: &[(String, String)]) -> (Analysis, MergeInfo) {
         let ctx = Ctx { tls_ports: &self.tls_ports, limits: &self.limits, keylog: &self.keylog, stream: self.stream };
         let t = &mut self.state;
         let ids: Vec<usize> = t.active.values().copied().collect();
         for id in ids {
+            t.stats.clock = CLOCK_FINISH_CLOSE + t.slab[id].as_ref().map_or(0, |e| e.conn.first_frame);
             t.close(&ctx, id);
         }
+        t.stats.clock = CLOCK_FINISH_UDP;
         let (udp_flows, udp_warnings) = self.udp.finish(&mut t.stats);
         for u in udp_flows {
             t.emitted += 1;
             t.keylog_hits += u64::from(u.rec.decrypted); // QUIC flows whose Handshake the key log opened
             crate::udp::store(u, t.emitted, &mut t.flows, &mut t.events, &mut t.certs, &mut t.cert_index);
+        }
+        for i in 0..t.certs.len() {
+            t.note_cert_clock(i);
         }
         self.udp.fill_tcp_encapsulation(&mut t.flows);
         t.map = ConnMap::default(); // the remembered 4-tuples are of no use once the capture has ended
@@ -600,8 +669,9 @@ impl Analyzer {
         self.finish_capture(&capture_warnings)
     }
 
-    fn finish_capture(mut self, capture_warnings: &[(String, String)]) -> Analysis {
+    fn finish_capture(mut self, capture_warnings: &[(String, String)]) -> (Analysis, MergeInfo) {
         let t = &mut self.state;
+        t.stats.clock = CLOCK_END;
         let mut warnings = Vec::new();
         let mut all: Vec<(String, String)> = capture_warnings.to_vec();
         if let Some(log) = &self.keylog_report {
@@ -632,7 +702,14 @@ impl Analyzer {
             }
         }
         t.stats.set("frames", t.frame);
-        Analysis {
+        let info = MergeInfo {
+            cert_clock: std::mem::take(&mut t.cert_clock),
+            keylog_hits: t.keylog_hits,
+            emitted: t.emitted,
+            tombstones_dropped: t.tombstones_dropped,
+            tunneled_tcp: self.tunneled_tcp,
+        };
+        (Analysis {
             flows: std::mem::take(&mut t.flows),
             certificates: std::mem::take(&mut t.certs),
             events: std::mem::take(&mut t.events),
@@ -644,7 +721,7 @@ impl Analyzer {
             frames: t.frame,
             format: String::new(),
             bytes_read: 0,
-        }
+        }, info)
     }
 }
 
@@ -663,6 +740,19 @@ fn be32(b: &[u8], i: usize) -> u32 {
 }
 
 impl Table {
+    /// Certificate `i` and its roles so far get the current clock if they have none yet.
+    fn note_cert_clock(&mut self, i: usize) {
+        let clock = self.stats.clock;
+        while self.cert_clock.len() <= i {
+            self.cert_clock.push((clock, Vec::new()));
+        }
+        let roles = self.certs[i].roles.len();
+        let rc = &mut self.cert_clock[i].1;
+        while rc.len() < roles {
+            rc.push(clock);
+        }
+    }
+
     /// Number flows by start time (then first frame), as the Python engine's default mode does;
     /// events then sort by flow and frame, capture-level events first.
     fn number_by_start_time(&mut self) {
@@ -840,6 +930,7 @@ impl Table {
         }
         while self.tombstones.len() > 2 * ctx.limits.max_tombstones {
             if let Some(t) = self.tombstones.pop_front() {
+                self.tombstones_dropped += 1;
                 let k = t.key();
                 if self.map.get(&k) == Some(Slot::Done) {
                     self.map.remove(&k);
@@ -914,6 +1005,7 @@ impl Table {
                 if !seen.roles.contains(&label) {
                     seen.roles.push(label);
                 }
+                self.note_cert_clock(i);
             }
         }
         let by_port = if rec.client_port == c.a_port { Side::A } else { Side::B };

@@ -14,3 +14,4 @@ pub mod quic;
 pub mod flow;
 pub mod udp;
 pub mod engine;
+pub mod parallel;

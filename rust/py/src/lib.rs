@@ -465,7 +465,7 @@ fn to_dict<'py>(py: Python<'py>, a: &Analysis, capture: &str, columns: bool) -> 
                     max_pending_bytes, max_certs, max_tombstones, keylog = None, stream = false,
                     columns = false, max_frag_datagrams = None, max_frag_bytes = None,
                     frag_timeout = None, keylog_source = None, keylog_entries = 0, max_buffered_bytes = None,
-                    keylog_warnings = Vec::new()))]
+                    keylog_warnings = Vec::new(), threads = None))]
 #[allow(clippy::too_many_arguments)]
 fn analyze<'py>(py: Python<'py>, path: Option<String>, data: Option<Vec<u8>>, fd: Option<i32>,
                 capture: &str, ports: Vec<u16>, max_flows: usize, max_handshake_bytes: usize,
@@ -473,7 +473,7 @@ fn analyze<'py>(py: Python<'py>, path: Option<String>, data: Option<Vec<u8>>, fd
                 keylog: Option<Vec<u8>>, stream: bool, columns: bool, max_frag_datagrams: Option<usize>,
                 max_frag_bytes: Option<usize>, frag_timeout: Option<f64>, keylog_source: Option<String>,
                 keylog_entries: usize, max_buffered_bytes: Option<usize>,
-                keylog_warnings: Vec<(String, String)>) -> PyResult<Bound<'py, PyDict>> {
+                keylog_warnings: Vec<(String, String)>, threads: Option<usize>) -> PyResult<Bound<'py, PyDict>> {
     let d = FragLimits::default();
     let frag = FragLimits {
         max_datagrams: max_frag_datagrams.unwrap_or(d.max_datagrams),
@@ -489,6 +489,12 @@ fn analyze<'py>(py: Python<'py>, path: Option<String>, data: Option<Vec<u8>>, fd
     // A panic would be a bug of ours: it becomes a RuntimeError (the CLI's "internal error", exit
     // 3), never a BaseException escaping `except Exception`.
     let result = py.detach(move || std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || -> Result<Analysis, EngineError> {
+        let keylog = keylog.map(|k| Arc::new(parse_keylog(&k)));
+        if let (Some(p), None, None) = (&path, &data, fd) {
+            // a file can be read again: on `threads` threads (None/0 = every core)
+            return tlsinspect_core::parallel::analyze_path(std::path::Path::new(p), &ports, limits, keylog, report,
+                                                           stream, threads.unwrap_or(0));
+        }
         let reader = match (path, data, fd) {
             (_, Some(bytes), _) => CaptureReader::from_read(Box::new(std::io::Cursor::new(bytes)))?,
             (_, None, Some(fd)) => {
@@ -504,7 +510,6 @@ fn analyze<'py>(py: Python<'py>, path: Option<String>, data: Option<Vec<u8>>, fd
                 return Err(EngineError::Capture { reason: "no capture given (path, data or fd)".into(), offset: None })
             }
         };
-        let keylog = keylog.map(|k| Arc::new(parse_keylog(&k)));
         analyze_reader_with(reader, &ports, limits, keylog, report, stream)
     })));
     match result {
