@@ -26,7 +26,8 @@ app = typer.Typer(add_completion=True, no_args_is_help=True, pretty_exceptions_e
                   rich_markup_mode=None,
                   help="Every TLS handshake in a packet capture, flow by flow, and why it failed.")
 DEFAULT_LIMITS = Limits()
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+from .terminal import PipeConsole, err, table_console  # noqa: F401 (re-exported)
+from .terminal import fail as _fail
 
 
 
@@ -65,36 +66,10 @@ class FailOn(str, enum.Enum):
 FORMAT_TABLES = {Format(f): {TableName(t) for t in ts} for f, ts in _FORMAT_TABLES.items()}
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    from .report import cell
-    err.print(f"tlsinspect: {cell(message)}", markup=False)
-    return typer.Exit(code)
-
-
 def _quiet_broken_pipe() -> None:
     """The reader went away (``| head``): stop writing, exit 0 like other Unix tools."""
     from .fastcli import quiet_broken_pipe
     quiet_broken_pipe()
-
-
-class PipeConsole(Console):
-    """A rich console whose closed pipe raises BrokenPipeError (rich's own default exits 1)."""
-
-    def on_broken_pipe(self) -> None:
-        raise BrokenPipeError
-
-
-def table_console(output_file=None) -> Console:
-    """The console for the table report: the terminal's width; piped or to a file, ``COLUMNS``
-    when set (else 200 piped, 160 to a file)."""
-    columns = os.environ.get("COLUMNS", "")
-    width = int(columns) if columns.isdigit() and int(columns) >= 20 else None
-    if output_file is not None:
-        return PipeConsole(file=output_file, width=width or 160)
-    console = PipeConsole()
-    if not console.is_terminal:
-        console = PipeConsole(width=width or 200)
-    return console
 
 
 @app.command()

@@ -260,7 +260,7 @@ def parse(argv: list[str]) -> ReportOptions | None:
                 return None
             setattr(o, dest, value)
         elif dest == "threads":
-            o.threads = _int(value, 0)
+            o.threads = _int(value, 1)
             if o.threads is None:
                 return None
         elif dest in ("output", "keylog"):

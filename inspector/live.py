@@ -291,7 +291,7 @@ def register(app: typer.Typer) -> None:
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no banner or summary on stderr")] = False,
     ) -> None:
         """Capture on IFACE (dumpcap, else tcpdump) and print each TLS handshake as it ends."""
-        from .cli import _fail
+        from .terminal import fail as _fail
         from .filters import FAILED, combine
 
         try:

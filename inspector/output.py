@@ -203,5 +203,5 @@ class Sink:
 
 
 def render_console(fh=None) -> Console:
-    from .cli import table_console
+    from .terminal import table_console
     return table_console(fh)

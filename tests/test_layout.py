@@ -35,10 +35,6 @@ LONG_MODULES: dict[str, str] = {
 #: import cycles known today, each with the reason it is not broken here; test_no_import_cycles fails
 #: on any other cycle, and on one of these once it is gone (remove it from here then).
 KNOWN_CYCLES: dict[tuple[str, ...], str] = {
-    ("inspector.cli", "inspector.live", "inspector.output"):
-        "live.py and output.py import `_fail` / `table_console` back from cli.py (which registers live's "
-        "command); cli.py and output.py are being reorganised into cli/ and output/ (issue 15), where "
-        "those two helpers move to a module both import",
 }
 
 
