@@ -49,7 +49,7 @@ test: setup test-rust
 	$(BIN)/pytest -n $(JOBS) tests
 
 samples: setup
-	$(BIN)/python -m inspector.synth.samples pcaps
+	$(BIN)/python -m synth.samples pcaps
 
 # make bench [SIZE=100m|1g|3g] [RUNS=3]: Rust engine, Python engine, tshark and cat in one run
 bench: setup

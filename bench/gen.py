@@ -5,9 +5,9 @@ sidecar ``bench-<size>-v<GEN_VERSION>.json`` (what the capture holds: expected T
 per-template outcomes, packet mix).  Both are kept and reused until GEN_VERSION changes (the
 version is in the file names) or ``--force`` is given.
 
-How it stays fast: only a handful of genuine TLS handshakes are run (``inspector.synth``: Python's
+How it stays fast: only a handful of genuine TLS handshakes are run (``synth``: Python's
 ``ssl`` over memory BIOs, one per template and application-data size), framed once into TCP
-packets (``inspector.synth.frames.tcp_packets``).  Every flow of the capture is a copy of one
+packets (``synth.frames.tcp_packets``).  Every flow of the capture is a copy of one
 template whose IP addresses, ports, sequence and acknowledgement numbers and timing are rewritten
 with ``struct`` (TCP and IP checksums are left stale, the IP total length stays right).  Flows are
 interleaved by a heap merge in time order (about ``--concurrency`` TLS flows in flight at once)
@@ -39,6 +39,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: synth/ (test captures, not shipped)
 
 GEN_VERSION = 1
 """Bump whenever the capture content changes: cached files carry it in their names."""
@@ -111,8 +113,8 @@ def frame_template(name: str, chunks: list, n_handshake: int, n_data: int,
                    client: tuple[str, int], server: tuple[str, int],
                    close: str = "fin") -> TcpTemplate:
     """Frame a conversation (chunks: handshake, then data, then close) as one TCP connection."""
-    from inspector.synth.frames import FIN, tcp_packets
-    from inspector.synth.handshake import Conversation
+    from synth.frames import FIN, tcp_packets
+    from synth.handshake import Conversation
 
     # Each direction's stream offsets -> phase, before the data chunks are split for ACK pacing.
     bounds: dict[str, list[tuple[int, int]]] = {"c2s": [], "s2c": []}
@@ -185,10 +187,10 @@ class TlsKind:
 
 def build_tls_kinds() -> list[TlsKind]:
     """Run the genuine handshakes (about a dozen) and frame them."""
-    from inspector.synth import pki
-    from inspector.synth.handshake import (client_context, coalesce_handshake_records, run_handshake,
+    from synth import pki
+    from synth.handshake import (client_context, coalesce_handshake_records, run_handshake,
                                            server_context)
-    from inspector.synth.scenarios import flow_expect
+    from synth.scenarios import flow_expect
 
     def expect_of(conv, client, server, server_identity, client_identity=None):
         e = flow_expect(conv, client, server, server_identity=server_identity, client_identity=client_identity)

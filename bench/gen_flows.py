@@ -12,9 +12,11 @@ import argparse
 import struct
 from pathlib import Path
 
-from inspector.synth import scenarios as sc
-from inspector.synth.frames import tcp_packets
-from inspector.synth.handshake import Conversation
+import sys
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: synth/ (test captures, not shipped)
+from synth import scenarios as sc
+from synth.frames import tcp_packets
+from synth.handshake import Conversation
 
 
 def template() -> list[bytes]:

@@ -2,8 +2,8 @@
 
 import pytest
 
-from inspector.synth import scenarios as sc
-from inspector.synth.pcapio import write_capture
+from synth import scenarios as sc
+from synth.pcapio import write_capture
 
 
 LAB_SCENARIOS = ("mic_5061", "lsc_rejected_unknown_ca", "ecdsa_selfsigned_6972_unknown_ca")

@@ -7,8 +7,8 @@ import pytest
 
 from inspector.capture import CaptureReader, PcapngParser, PcapParser
 from inspector.errors import CaptureError
-from inspector.synth.frames import Packet
-from inspector.synth.pcapio import to_pcap_bytes, to_pcapng_bytes
+from synth.frames import Packet
+from synth.pcapio import to_pcap_bytes, to_pcapng_bytes
 
 PKTS = [Packet(1700000000.0 + i * 0.25, 1, bytes([i]) * (60 + i)) for i in range(10)]
 

@@ -6,8 +6,8 @@ import pytest
 
 import inspector
 from inspector.x509 import hostname_matches
-from inspector.synth import scenarios as sc
-from inspector.synth.pcapio import write_capture
+from synth import scenarios as sc
+from synth.pcapio import write_capture
 
 
 @pytest.fixture(scope="module")

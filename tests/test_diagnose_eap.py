@@ -17,7 +17,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 import inspector
-from inspector.synth import pki
+from synth import pki
 
 ROOT = Path(__file__).resolve().parents[1]
 EAP_DATA = ROOT / "rust" / "core" / "tests" / "data" / "eap"
@@ -245,9 +245,9 @@ def test_laptop_certificate_keeps_the_generic_rule(tmp):
 
 
 def test_the_5061_lsc_rejection_is_not_an_802_1x_finding(tmp):
-    from inspector.synth.diag_scenarios import diag_packets
-    from inspector.synth.pcapio import write_capture
-    from inspector.synth.scenarios import SCENARIOS
+    from synth.diag_scenarios import diag_packets
+    from synth.pcapio import write_capture
+    from synth.scenarios import SCENARIOS
 
     path = tmp / "lsc_5061.pcap"
     write_capture(path, diag_packets(SCENARIOS["lsc_rejected_unknown_ca"]()))

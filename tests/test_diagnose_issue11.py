@@ -1,5 +1,5 @@
 """Issue 11: diagnoses that stay right on real traffic. Each test is one of the issue's cases, on
-genuine handshakes (inspector/synth/diag_scenarios.py) or the public corpus: the cause named is
+genuine handshakes (synth/diag_scenarios.py) or the public corpus: the cause named is
 the one the capture shows, and nothing is said where the context does not hold."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from rich.console import Console
 import inspector
 from inspector import report
 from inspector.diagnose import contexts, diagnose_contexts
-from inspector.synth.diag_scenarios import CLOCK_1970_T0, SHA1_FLOWS, UNANSWERED_WAIT_S, sha1_pki
+from synth.diag_scenarios import CLOCK_1970_T0, SHA1_FLOWS, UNANSWERED_WAIT_S, sha1_pki
 
 from test_diagnose_rules import capture_of
 
@@ -293,8 +293,8 @@ def test_recent_capture_keeps_get_it_from_its_ca(tmp) -> None:
     import certifi
     from datetime import datetime, timezone
 
-    from inspector.synth.pcapio import write_capture
-    from inspector.synth.scenarios import SCENARIOS, build_capture
+    from synth.pcapio import write_capture
+    from synth.scenarios import SCENARIOS, build_capture
     store_day = datetime.strptime(certifi.__version__[:10], "%Y.%m.%d").replace(tzinfo=timezone.utc)
     path = tmp / "recent_ca_chain.pcap"
     write_capture(path, build_capture(SCENARIOS["ca_chain_8443"](), t0=store_day.timestamp() - 30 * 86400))

@@ -12,9 +12,9 @@ import pytest
 import inspector
 from inspector.cli import main
 from inspector.diagnose import CAPTURE_RULES, RULE_TABLE, RULES, RULES_BY_CODE, explain, rules_markdown
-from inspector.synth.diag_scenarios import CLOCK_1970_T0, DIAG_SCENARIOS, diag_packets
-from inspector.synth.pcapio import write_capture
-from inspector.synth.scenarios import SCENARIOS
+from synth.diag_scenarios import CLOCK_1970_T0, DIAG_SCENARIOS, diag_packets
+from synth.pcapio import write_capture
+from synth.scenarios import SCENARIOS
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 AFTER_2034 = 2051222400.0  # 2035-01-01, after every default certificate's end of validity

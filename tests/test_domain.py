@@ -46,7 +46,7 @@ def test_names_and_cas():
 
 def test_client_cert_kind_reads_the_domain_tables():
     from inspector.x509 import capf_id, client_cert_kind, known_ca_note, parse_certificate
-    from inspector.synth import pki
+    from synth import pki
 
     def info(identity):
         return parse_certificate(identity.cert.public_bytes(pki.serialization.Encoding.DER))

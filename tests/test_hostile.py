@@ -14,10 +14,10 @@ from typer.testing import CliRunner
 import inspector
 from inspector import CaptureError, Limits
 from inspector.cli import app
-from inspector.synth import scenarios as sc
-from inspector.synth.frames import Packet, tcp_packets
-from inspector.synth.handshake import Conversation
-from inspector.synth.pcapio import to_pcap_bytes, to_pcapng_bytes, write_capture
+from synth import scenarios as sc
+from synth.frames import Packet, tcp_packets
+from synth.handshake import Conversation
+from synth.pcapio import to_pcap_bytes, to_pcapng_bytes, write_capture
 
 CLIENT, SERVER = ("10.0.0.1", 40000), ("10.0.0.2", 443)
 

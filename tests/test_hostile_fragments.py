@@ -11,8 +11,8 @@ import tracemalloc
 import inspector
 from inspector import Limits
 from inspector.link import DLT_RAW, LinkDecoder
-from inspector.synth.frames import Packet, tcp_packets
-from inspector.synth.pcapio import write_capture
+from synth.frames import Packet, tcp_packets
+from synth.pcapio import write_capture
 
 from test_hostile import CLIENT, SERVER, real
 

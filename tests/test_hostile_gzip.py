@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 import inspector
 from inspector.capture import CaptureReader, PcapngParser
 from inspector.cli import app
-from inspector.synth.frames import Packet
-from inspector.synth.pcapio import to_pcap_bytes
+from synth.frames import Packet
+from synth.pcapio import to_pcap_bytes
 
 SAMPLE = Path(__file__).resolve().parent.parent / "pcaps" / "cisco_lab_mix.pcapng"
 

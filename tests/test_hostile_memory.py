@@ -103,8 +103,8 @@ def test_rust_engine_keeps_the_buffered_bytes_budget(tmp_path):
 
     import inspector
     from inspector import rust_engine
-    from inspector.synth.frames import Packet
-    from inspector.synth.pcapio import write_capture
+    from synth.frames import Packet
+    from synth.pcapio import write_capture
 
     if not rust_engine.available():
         pytest.skip("the Rust engine is not built")

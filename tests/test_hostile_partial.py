@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 import inspector
-from inspector.synth.frames import Packet
-from inspector.synth.pcapio import write_capture
+from synth.frames import Packet
+from synth.pcapio import write_capture
 
 from test_hostile import client_hello
 

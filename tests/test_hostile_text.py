@@ -59,7 +59,7 @@ def _raw_controls(text: str) -> list[str]:
 def hostile_capture(tmp_path_factory):
     from cryptography.hazmat.primitives.serialization import Encoding
 
-    from inspector.synth import pki
+    from synth import pki
     from test_hostile import certificate_message, client_hello, server_hello_record, write
 
     der = pki.make_leaf(HOSTILE_CN, self_signed=True).cert.public_bytes(Encoding.DER)

@@ -256,10 +256,10 @@ def hostile(tmp_path_factory):
     from cryptography import x509
     from cryptography.x509.oid import NameOID
 
-    from inspector.synth import pki
-    from inspector.synth.frames import tcp_packets
-    from inspector.synth.handshake import client_context, run_handshake, server_context
-    from inspector.synth.pcapio import write_capture
+    from synth import pki
+    from synth.frames import tcp_packets
+    from synth.handshake import client_context, run_handshake, server_context
+    from synth.pcapio import write_capture
 
     ident = pki.make_leaf(HOSTILE_CN, self_signed=True, key="ec256", org='"><img src=x onerror=alert(3)>',
                           extra_name_attrs=[x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "</svg><b>x")])

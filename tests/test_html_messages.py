@@ -11,8 +11,8 @@ import pytest
 
 import inspector
 from inspector.capture import CaptureReader
-from inspector.synth.frames import Packet
-from inspector.synth.pcapio import write_capture, write_pcap
+from synth.frames import Packet
+from synth.pcapio import write_capture, write_pcap
 from inspector.tls.session import HISTORY_LETTERS, MAX_MESSAGES, MESSAGE_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -201,7 +201,7 @@ def test_expiry_timeline_states_and_order(lab):
 
 
 def test_report_of_a_capture_without_tls(tmp_path):
-    from inspector.synth.pcapio import write_pcap
+    from synth.pcapio import write_pcap
     path = tmp_path / "empty.pcap"
     write_pcap(path, [], linktype=1)
     markup = render_report(inspector.read_capture(path))
@@ -215,10 +215,10 @@ def test_tls13_rejection_marks_the_clients_alert_after_the_encrypted_flight(tmp_
     flight: the ladder marks it, not one of the server's (small) encrypted records."""
     import ssl
 
-    from inspector.synth import pki
-    from inspector.synth.frames import tcp_packets
-    from inspector.synth.handshake import client_context, run_handshake, server_context
-    from inspector.synth.pcapio import write_capture
+    from synth import pki
+    from synth.frames import tcp_packets
+    from synth.handshake import client_context, run_handshake, server_context
+    from synth.pcapio import write_capture
 
     ident = pki.make_leaf("untrusted.example.lab", self_signed=True, san_dns=["untrusted.example.lab"])
     conv = run_handshake(server_context(ident, min_version=ssl.TLSVersion.TLSv1_3),

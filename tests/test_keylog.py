@@ -9,10 +9,10 @@ from typer.testing import CliRunner
 
 import inspector
 from inspector.cli import app
-from inspector.synth import pki
-from inspector.synth.frames import tcp_packets
-from inspector.synth.handshake import client_context, run_handshake, server_context
-from inspector.synth.pcapio import write_capture
+from synth import pki
+from synth.frames import tcp_packets
+from synth.handshake import client_context, run_handshake, server_context
+from synth.pcapio import write_capture
 from inspector.tls.decrypt import hkdf_expand_label, parse_keylog
 
 TLS13 = ssl.TLSVersion.TLSv1_3
@@ -137,7 +137,7 @@ def tampered_resumption(tmp: str):
             c_in.write(data)
         if server_error:
             break
-    from inspector.synth.handshake import Conversation
+    from synth.handshake import Conversation
     pcap = f"{tmp}/tampered12.pcap"
     write_capture(pcap, tcp_packets(Conversation(chunks=chunks), client=("10.48.36.10", 52400),
                                     server=("10.48.36.215", 8443)))

@@ -89,10 +89,10 @@ def hostile_capture(tmp_path_factory):
     from cryptography.x509.oid import NameOID
 
     import ssl
-    from inspector.synth import pki
-    from inspector.synth.frames import tcp_packets
-    from inspector.synth.handshake import client_context, run_handshake, server_context
-    from inspector.synth.pcapio import write_capture
+    from synth import pki
+    from synth.frames import tcp_packets
+    from synth.handshake import client_context, run_handshake, server_context
+    from synth.pcapio import write_capture
 
     ident = pki.make_leaf(HOSTILE_CN, self_signed=True, key="ec256", org=HOSTILE_ORG,
                           extra_name_attrs=[x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "a&b <i>")])

@@ -332,7 +332,7 @@ from test_scenarios import FRAMINGS, NAMES  # noqa: E402
 
 @functools.lru_cache(maxsize=None)
 def _scenario(name):
-    from inspector.synth import scenarios as sc
+    from synth import scenarios as sc
     return getattr(sc, name)()
 
 
@@ -340,8 +340,8 @@ def _scenario(name):
 @pytest.mark.parametrize("framing", list(FRAMINGS))
 @pytest.mark.parametrize("name", NAMES)
 def test_same_tables_on_scenarios(tmp_path, name, framing):
-    from inspector.synth import scenarios as sc
-    from inspector.synth.pcapio import write_capture
+    from synth import scenarios as sc
+    from synth.pcapio import write_capture
 
     path = tmp_path / f"{name}.{framing}.pcap"
     write_capture(path, sc.build_capture(_scenario(name), **FRAMINGS[framing]))
@@ -351,8 +351,8 @@ def test_same_tables_on_scenarios(tmp_path, name, framing):
 @needs_engine
 @pytest.mark.parametrize("fmt", ["pcapng", "pcapng.gz", "pcap.gz"])
 def test_same_tables_on_all_scenarios_in_one_capture(tmp_path, fmt):
-    from inspector.synth import scenarios as sc
-    from inspector.synth.pcapio import write_capture
+    from synth import scenarios as sc
+    from synth.pcapio import write_capture
 
     packets = []
     for i, name in enumerate(NAMES):

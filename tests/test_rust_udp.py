@@ -266,8 +266,8 @@ def test_tls_inside_a_tunnel_has_the_inner_endpoints(tmp_path, how):
 
 
 def test_6in4_on_ethernet_is_read(tmp_path):
-    from inspector.synth import scenarios as sc
-    from inspector.synth.pcapio import write_capture
+    from synth import scenarios as sc
+    from synth.pcapio import write_capture
 
     scen = sc.mic_5061()
     v6 = tmp_path / "v6.pcap"

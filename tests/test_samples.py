@@ -2,7 +2,7 @@
 scenarios promise, and the files `make samples` writes.
 
 ``<sample>.findings.json`` comes from ``EXPECTED_FINDINGS`` (domain knowledge in
-``inspector/synth/samples.py``), never from the inspector's own output.
+``synth/samples.py``), never from the inspector's own output.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 import inspector
-from inspector.synth.samples import EXPECTED_FINDINGS, MIX, MIX_NAME, mix_flow_ids, write_samples
-from inspector.synth.scenarios import SCENARIOS
+from synth.samples import EXPECTED_FINDINGS, MIX, MIX_NAME, mix_flow_ids, write_samples
+from synth.scenarios import SCENARIOS
 
 PCAPS = Path(__file__).resolve().parents[1] / "pcaps"
 FINDINGS_FILES = sorted(PCAPS.glob("*.findings.json"))

@@ -10,8 +10,8 @@ import functools
 import pytest
 
 import inspector
-from inspector.synth import scenarios as sc
-from inspector.synth.pcapio import write_capture
+from synth import scenarios as sc
+from synth.pcapio import write_capture
 
 NAMES = ["mic_5061", "lsc_5061", "lsc_rejected_unknown_ca", "ca_chain_8443",
          "ecdsa_selfsigned_6972_unknown_ca", "tls13_443", "resumption_8443"]
@@ -97,7 +97,7 @@ def test_all_scenarios_in_one_capture(tmp_path, fmt):
 
 
 def test_sequence_numbers_near_wraparound(tmp_path):
-    from inspector.synth.frames import tcp_packets
+    from synth.frames import tcp_packets
     conv, client, server = scenario("ca_chain_8443").conversations[0]
     packets = tcp_packets(conv, client=client, server=server, isn_client=2**32 - 700,
                           isn_server=2**32 - 30, segment_size=200, reorder=True)
@@ -120,7 +120,7 @@ def test_capture_starting_mid_handshake_is_flagged(tmp_path):
 
 
 def test_port_reuse_gives_two_flows(tmp_path):
-    from inspector.synth.frames import tcp_packets
+    from synth.frames import tcp_packets
     conv, client, server = scenario("ecdsa_selfsigned_6972_unknown_ca").conversations[0]
     first = tcp_packets(conv, client=client, server=server, t0=sc.CAPTURE_T0)
     # the same 4-tuple later, with a new SYN and new ISNs

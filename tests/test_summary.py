@@ -15,11 +15,11 @@ from typer.testing import CliRunner
 
 from inspector import batch as B
 from inspector.cli import app
-from inspector.synth import pki
-from inspector.synth import scenarios as sc
-from inspector.synth.frames import tcp_packets
-from inspector.synth.handshake import client_context, run_handshake, server_context
-from inspector.synth.pcapio import write_capture
+from synth import pki
+from synth import scenarios as sc
+from synth.frames import tcp_packets
+from synth.handshake import client_context, run_handshake, server_context
+from synth.pcapio import write_capture
 
 runner = CliRunner()
 T0 = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC, the synthetic captures' start

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from cryptography.x509.oid import NameOID
 
-from inspector.synth import pki
-from inspector.synth.frames import LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, Packet, tcp_packets
-from inspector.synth.handshake import CIPHER_SUITES, coalesce_handshake_records, iter_records
-from inspector.synth.pcapio import to_pcap_bytes, to_pcapng_bytes, write_capture, write_pcap
-from inspector.synth.samples import MIX, MIX_NAME, write_samples
-from inspector.synth.scenarios import SCENARIOS, Scenario, build_capture
+from synth import pki
+from synth.frames import LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, Packet, tcp_packets
+from synth.handshake import CIPHER_SUITES, coalesce_handshake_records, iter_records
+from synth.pcapio import to_pcap_bytes, to_pcapng_bytes, write_capture, write_pcap
+from synth.samples import MIX, MIX_NAME, write_samples
+from synth.scenarios import SCENARIOS, Scenario, build_capture
 
 TSHARK = shutil.which("tshark")
 needs_tshark = pytest.mark.skipif(TSHARK is None, reason="tshark not installed")

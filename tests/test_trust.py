@@ -30,10 +30,10 @@ import inspector
 from inspector import trust as T
 from inspector.trust import load as trust_load
 from inspector.certs_cmd import register, safe_stem, write_inside
-from inspector.synth import handshake as hs
-from inspector.synth import pki
-from inspector.synth import scenarios as sc
-from inspector.synth.pcapio import write_capture
+from synth import handshake as hs
+from synth import pki
+from synth import scenarios as sc
+from synth.pcapio import write_capture
 
 UTC = dt.timezone.utc
 CAPTURE_TIME = dt.datetime.fromtimestamp(sc.CAPTURE_T0, tz=UTC)
@@ -544,9 +544,9 @@ def test_report_judges_chains_with_a_trust_store(tmp_path):
 
     import inspector
     from inspector.cli import app
-    from inspector.synth import pki as _pki
-    from inspector.synth import scenarios as _sc
-    from inspector.synth.pcapio import write_capture as _write
+    from synth import pki as _pki
+    from synth import scenarios as _sc
+    from synth.pcapio import write_capture as _write
     from inspector.trust import combined_store
 
     pcap = tmp_path / "chain.pcap"

@@ -30,8 +30,8 @@ from scapy.layers.l2 import LLC, SNAP, CookedLinux, Ether  # noqa: E402
 from scapy.packet import Raw  # noqa: E402
 from scapy.utils import rdpcap  # noqa: E402
 
-from inspector.synth.frames import Packet  # noqa: E402
-from inspector.synth.pcapio import write_pcap  # noqa: E402
+from synth.frames import Packet  # noqa: E402
+from synth.pcapio import write_pcap  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 TLS_SOURCE = ROOT / "pcaps" / "sni_mismatch_8443.pcap"

@@ -21,7 +21,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from OpenSSL import SSL, crypto
 
-from inspector.synth import pki
+sys.path.insert(0, str(Path(__file__).resolve().parents[5]))  # the repository: synth/ (test captures, not shipped)
+from synth import pki
 
 HERE = Path(__file__).resolve().parent
 CLIENT = ("10.0.0.1", 50000)

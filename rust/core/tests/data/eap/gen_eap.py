@@ -24,7 +24,8 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 
-from inspector.synth import pki
+sys.path.insert(0, str(Path(__file__).resolve().parents[5]))  # the repository: synth/ (test captures, not shipped)
+from synth import pki
 
 HERE = Path(__file__).resolve().parent
 FRAG = 1000

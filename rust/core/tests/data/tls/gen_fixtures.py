@@ -4,7 +4,7 @@
 
 Writes, next to this script:
 - ``<scenario>.c2s.bin`` / ``<scenario>.s2c.bin``: each direction's bytes of a genuine OpenSSL
-  handshake (inspector/synth runs OpenSSL over MemoryBIO), plus hand-built streams (SSLv2
+  handshake (synth runs OpenSSL over MemoryBIO), plus hand-built streams (SSLv2
   ClientHello, STARTTLS prelude);
 - ``<scenario>.expect``: what the Python engine makes of them, one fact a line (tab-separated):
   RecordReader events for several feeding modes (whole, byte by byte, 7-byte chunks, a gap,
@@ -33,8 +33,8 @@ sys.path.insert(0, str(HERE.parents[4]))
 OUT = HERE  # --out DIR writes elsewhere (a large one-off corpus: --scale N multiplies the cases)
 SCALE = 1
 
-from inspector.synth import handshake as hs  # noqa: E402
-from inspector.synth import pki  # noqa: E402
+from synth import handshake as hs  # noqa: E402
+from synth import pki  # noqa: E402
 from inspector.tls import fingerprint as fp  # noqa: E402
 from inspector.tls import messages as m  # noqa: E402
 from inspector.tls import records as rec  # noqa: E402

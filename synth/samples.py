@@ -1,4 +1,4 @@
-"""Write the bundled sample captures: ``python -m inspector.synth.samples OUTDIR``.
+"""Write the bundled sample captures: ``python -m synth.samples OUTDIR``.
 
 Writes, for every scenario, ``<scenario>.pcap`` (Ethernet, IPv4) and
 ``<scenario>.findings.json`` (what a TAC engineer expects the inspector to find, from
@@ -126,7 +126,7 @@ def mix_expected_findings() -> list[dict[str, Any]]:
 
 def findings_document(sample: str, findings: list[dict[str, Any]]) -> dict[str, Any]:
     """The content of ``<sample stem>.findings.json``."""
-    return {"sample": sample, "source": "EXPECTED_FINDINGS in inspector/synth/samples.py (domain knowledge)",
+    return {"sample": sample, "source": "EXPECTED_FINDINGS in synth/samples.py (domain knowledge)",
             "findings": findings}
 
 
@@ -192,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m inspector.synth.samples OUTDIR", file=sys.stderr)
+        print("usage: python -m synth.samples OUTDIR", file=sys.stderr)
         return 2
     for path in write_samples(Path(args[0])):
         print(f"{path.stat().st_size:8d}  {path}")
