@@ -8,6 +8,13 @@
 //! `flush` when the connection ends, delivery skips the hole and the next chunk says
 //! `gap_before`). Memory per direction is bounded by `max_pending` (plus a 16 KiB window of
 //! delivered bytes kept to compare retransmissions with).
+//!
+//! It also keeps the sequence space of its direction, to tell bytes the capture missed (tshark's
+//! "ACKed unseen segment"): `acked_to` records the highest ACK the peer sent, `fin` where the FIN
+//! was, and `missed` counts the bytes below that ACK the capture does not hold: the holes delivery
+//! jumped, and what lies past the delivered edge (a FIN's sequence number is not a byte). ACKs
+//! before the stream's start (mid-stream, or a wrapped value) and ACKs more than `ACK_RANGE`
+//! beyond what was seen are ignored.
 
 use std::collections::BTreeMap;
 
@@ -21,6 +28,16 @@ const HALF: i64 = 1 << 31;
 
 /// Delivered bytes kept to compare retransmissions with.
 pub const WINDOW: usize = 16 * 1024;
+/// An ACK this far past the highest byte seen is not believed.
+pub const ACK_RANGE: i64 = 1 << 30;
+/// Jumped holes remembered per direction (later ones are counted, not trimmed).
+pub const MAX_HOLES: usize = 64;
+
+/// The `capture_missed_bytes` event detail ("server->client: 517 bytes acknowledged but not
+/// captured"), as `inspector.tcp.missed_detail` writes it.
+pub fn missed_detail(direction: &str, n: u64) -> String {
+    format!("{direction}: {n} byte{} acknowledged but not captured", if n == 1 { "" } else { "s" })
+}
 
 /// What the reassembler noticed; `code()` is the warning code the Python engine uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -64,6 +81,14 @@ pub struct StreamReassembler {
     syn_seen: bool,
     /// Delivered bytes ending at `delivered`; only the last `WINDOW` are compared.
     recent: Vec<u8>,
+    /// Stream offset of the FIN seen.
+    pub fin_at: Option<i64>,
+    /// The highest stream offset the peer acknowledged.
+    pub acked: i64,
+    /// `[start, end)` offsets delivery jumped over.
+    pub holes: Vec<(i64, i64)>,
+    /// Bytes of holes beyond `MAX_HOLES` (counted, not trimmed).
+    pub hole_bytes: i64,
 }
 
 impl Default for StreamReassembler {
@@ -85,6 +110,10 @@ impl StreamReassembler {
             midstream: false,
             syn_seen: false,
             recent: Vec::new(),
+            fin_at: None,
+            acked: 0,
+            holes: Vec::new(),
+            hole_bytes: 0,
         }
     }
 
@@ -135,6 +164,9 @@ impl StreamReassembler {
         let end = rel + payload.len() as i64;
         let mut payload = payload;
         if rel < self.delivered {
+            if !self.holes.is_empty() {
+                self.fill(rel, end.min(self.delivered));
+            }
             self.compare_delivered(rel, payload);
             if end <= self.delivered {
                 return Vec::new(); // retransmission of delivered data
@@ -235,6 +267,7 @@ impl StreamReassembler {
                     break;
                 }
                 gap = true;
+                self.hole(self.delivered, start);
                 self.delivered = start;
                 force = false;
             }
@@ -267,11 +300,97 @@ impl StreamReassembler {
         out
     }
 
-    /// Forget buffered data (the handshake is over): keep only the counters.
+    /// Forget buffered data (the handshake is over): keep only the counters (and where the
+    /// data waiting above holes was, for `missed`).
     pub fn release(&mut self) {
+        let spans: Vec<(i64, i64)> = self.pending.iter().map(|(&o, (_, d))| (o, o + d.len() as i64)).collect();
+        for (start, end) in spans {
+            if start > self.delivered {
+                self.hole(self.delivered, start);
+            }
+            self.delivered = self.delivered.max(end);
+        }
         self.pending.clear();
         self.pending_bytes = 0;
         self.recent = Vec::new();
+    }
+}
+
+// ---- sequence space: what the peer acknowledged that the capture does not hold -------------
+impl StreamReassembler {
+    fn relative(&self, seq: u32) -> Option<i64> {
+        let rel = seq.wrapping_sub(self.base?) as i64;
+        (rel < HALF).then_some(rel)
+    }
+
+    /// A FIN of this direction was seen at `seq`: its sequence number is not a missing byte.
+    pub fn fin(&mut self, seq: u32) {
+        if self.fin_at.is_none() {
+            self.fin_at = self.relative(seq);
+        }
+    }
+
+    /// The peer acknowledged up to `ack` (a segment with the ACK flag).
+    pub fn acked_to(&mut self, ack: u32) {
+        if let Some(rel) = self.relative(ack) {
+            if rel <= self.delivered + self.pending_bytes as i64 + ACK_RANGE && rel > self.acked {
+                self.acked = rel;
+            }
+        }
+    }
+
+    /// Bytes the peer acknowledged that the capture does not hold: the holes delivery jumped
+    /// below the ACK, and what the ACK covers past the delivered edge (less a FIN seen there).
+    pub fn missed(&self) -> u64 {
+        if self.base.is_none() {
+            return 0;
+        }
+        let mut n = self.hole_bytes;
+        for &(start, end) in &self.holes {
+            if start < self.acked {
+                n += end.min(self.acked) - start;
+            }
+        }
+        if self.acked > self.delivered {
+            n += self.acked - self.delivered;
+            for (&start, (_, data)) in &self.pending {
+                // data still waiting (not flushed)
+                let lo = start.max(self.delivered);
+                let hi = (start + data.len() as i64).min(self.acked);
+                n -= (hi - lo).max(0);
+            }
+            if self.fin_at.is_some_and(|f| self.delivered <= f && f < self.acked) {
+                n -= 1;
+            }
+        }
+        n.max(0) as u64
+    }
+
+    fn hole(&mut self, start: i64, end: i64) {
+        if self.holes.len() < MAX_HOLES {
+            self.holes.push((start, end));
+        } else {
+            self.hole_bytes += end - start;
+        }
+    }
+
+    /// Bytes `[lo, hi)` arrived after delivery jumped over them: they are not missing.
+    fn fill(&mut self, lo: i64, hi: i64) {
+        let mut kept = Vec::with_capacity(self.holes.len() + 1);
+        for &(start, end) in &self.holes {
+            if hi <= start || end <= lo {
+                kept.push((start, end));
+                continue;
+            }
+            if start < lo {
+                kept.push((start, lo));
+            }
+            if hi < end {
+                kept.push((hi, end));
+            }
+        }
+        kept.truncate(MAX_HOLES);
+        self.holes = kept;
     }
 }
 
