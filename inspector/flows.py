@@ -15,7 +15,7 @@ from typing import Callable
 from .x509 import CertInfo, client_cert_kind
 from .link import ip_to_str
 from .model import EventRecord, FlowRecord, Limits, MessageRecord  # noqa: F401  (their old home)
-from .tcp import TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, StreamReassembler
+from .tcp import ALERT_RECORD_MIN, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, StreamReassembler
 from .tls import fingerprint
 from .domain import TLS_PORTS
 from .tls import messages as m
@@ -26,7 +26,6 @@ from .tls.records import RecordReader
 from .tls.session import TLSSession
 
 DEFAULT_TLS_PORTS = frozenset(TLS_PORTS)
-ALERT_RECORD_MIN = 7  # the smallest alert record: a 5-byte header and 2 bytes (level, description)
 
 
 def role_peer(side: str) -> str:

@@ -27,6 +27,7 @@ MOD = 1 << 32
 HALF = 1 << 31
 ACK_RANGE = 1 << 30  # an ACK this far past the highest byte seen is not believed
 MAX_HOLES = 64  # jumped holes remembered per direction (later ones are counted, not trimmed)
+ALERT_RECORD_MIN = 7  # the smallest TLS alert record (5-byte header, level, description): fewer missed bytes hold none
 
 
 def missed_detail(direction: str, n: int) -> str:
