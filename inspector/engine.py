@@ -25,7 +25,7 @@ from .x509 import CertInfo, parse_certificate_cached
 from .flows import DEFAULT_TLS_PORTS, Connection, build_flow
 from .model import Analysis, CertSeen, EventRecord, FlowRecord, Limits, MessageRecord
 from .link import FRAGMENT_WARNINGS, LinkDecoder, ip_to_str
-from .tcp import TCP_ACK, TCP_RST, TCP_SYN
+from .tcp import TCP_ACK, TCP_RST, TCP_SYN, missed_detail
 from .tls.decrypt import KeyLog
 
 _SEQ = struct.Struct("!I")
@@ -158,7 +158,7 @@ class Analyzer:
                     c.snaplen = len(data)
                 side = "a" if key == c.key_a else "b"
                 c.packet(side, unpack_seq(buf, t + 4)[0], flags, payload, frame, ts, tls_ports,
-                         unpack_seq(buf, t + 8)[0] if flags & TCP_SYN else 0)
+                         unpack_seq(buf, t + 8)[0])
                 if payload:  # the bytes buffered by all flows in flight stay within the budget
                     held = c.buffered()
                     self.buffered += held - c.held
@@ -272,6 +272,14 @@ class Analyzer:
                                           "client" if ms.side == client_side else "server", ms.kind,
                                           intern(ms.name)))  # alert names are built per alert
         for code in c.tcp_anomalies() + c.warnings:
+            if code == "capture_missed_bytes":  # one event per direction, sent by the side missed
+                server_side = "b" if client_side == "a" else "a"
+                for side, who, way in ((client_side, "client", "client->server"),
+                                       (server_side, "server", "server->client")):
+                    if c.missed(side):
+                        events.append(EventRecord(self.capture, flow_id, None, None, "warning", who, code,
+                                                  missed_detail(way, c.missed(side))))
+                continue
             detail = _TCP_DETAILS.get(code, code)
             if code == "snaplen_truncated":
                 detail = detail.format(snaplen=c.snaplen)

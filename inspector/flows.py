@@ -15,7 +15,7 @@ from typing import Callable
 from .x509 import CertInfo, client_cert_kind
 from .link import ip_to_str
 from .model import EventRecord, FlowRecord, Limits, MessageRecord  # noqa: F401  (their old home)
-from .tcp import TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, StreamReassembler
+from .tcp import ALERT_RECORD_MIN, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, StreamReassembler
 from .tls import fingerprint
 from .domain import TLS_PORTS
 from .tls import messages as m
@@ -26,6 +26,10 @@ from .tls.records import RecordReader
 from .tls.session import TLSSession
 
 DEFAULT_TLS_PORTS = frozenset(TLS_PORTS)
+
+
+def role_peer(side: str) -> str:
+    return "b" if side == "a" else "a"
 
 
 class Connection:
@@ -99,14 +103,15 @@ class Connection:
         return None
 
     def packet(self, side: str, seq: int, flags: int, payload: bytes, frame: int, ts: float,
-               tls_ports: frozenset[int], ack: int = 0) -> None:
-        """Feed one TCP segment; updates ``state``.  ``ack`` matters only on a SYN-ACK."""
+               tls_ports: frozenset[int], ack: int | None = None) -> None:
+        """Feed one TCP segment; updates ``state``.  ``ack``: the segment's acknowledgment number
+        (the SYN-ACK's tells the initiator's ISN; with the ACK flag, it tells what the peer got)."""
         self.packets += 1
         self.last_ts = ts
         self.last_frame = frame
         if flags & TCP_SYN:
             self.syn[side] = True
-            if flags & TCP_ACK:  # the SYN-ACK tells the initiator's ISN even if its SYN was lost
+            if flags & TCP_ACK and ack is not None:  # the SYN-ACK tells the initiator's ISN even if its SYN was lost
                 peer = self.reasm["b" if side == "a" else "a"]
                 if peer.base is None:
                     peer.base = ack
@@ -120,6 +125,10 @@ class Connection:
         reasm = self.reasm[side]
         pending = reasm.pending_bytes
         chunks = reasm.segment(seq, payload, bool(flags & TCP_SYN))
+        if flags & TCP_FIN:
+            reasm.fin((seq + len(payload) + bool(flags & TCP_SYN)) % (1 << 32))
+        if flags & TCP_ACK and ack is not None:
+            self.reasm["b" if side == "a" else "a"].acked_to(ack)
         if not chunks:
             if payload and reasm.pending_bytes == pending and self.session.started:
                 # nothing delivered, nothing new stored: bytes already seen (a retransmission)
@@ -188,7 +197,13 @@ class Connection:
             for code in self.reasm[side].anomalies:
                 if code not in out:
                     out.append(code)
+        if self.missed("a") or self.missed("b"):
+            out.append("capture_missed_bytes")
         return out
+
+    def missed(self, side: str) -> int:
+        """Bytes ``side`` sent that its peer acknowledged and the capture does not hold."""
+        return self.reasm[side].missed()
 
 
 # ---- building the row -------------------------------------------------------------------------
@@ -252,6 +267,11 @@ def _outcome(conn: Connection, client: str) -> tuple[str, str | None]:
         last = s.last_message.get("b" if conn.closed_by == "a" else "a")
         after = f" after the {peer}'s {last}" if last else ""
         how = "reset" if conn.close_kind == "rst" else "closed"
+        missed = [f"{conn.missed(side)} bytes from the {role[side]}" for side in (client, role_peer(client))
+                  if conn.missed(side) >= ALERT_RECORD_MIN]
+        if missed:  # the alert may have been among the bytes the capture missed
+            return "reset", (f"{who} {how} the connection{after}; no alert in the capture, which missed "
+                             f"{' and '.join(missed)}")
         return "reset", f"{who} {how} the connection{after} without an alert"
     if conn.evicted:
         why = "memory budget for buffered handshakes reached" if conn.evicted == "memory" else "flow table full"

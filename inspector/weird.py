@@ -85,6 +85,7 @@ WEIRD_CODES: tuple[WeirdCode, ...] = (
     _c("midstream", "info", "flow", _B + _T, "the capture starts in the middle of the connection (no SYN seen)", True),
     _c("content_gap", "warning", "flow", _B + _T, "bytes are missing (a TCP gap); parsing resumed at the next plausible record", True),
     _c("overlap_different_data", "warning", "flow", _B, "a retransmission carries different bytes (the first copy wins)", True),
+    _c("capture_missed_bytes", "warning", "flow", _B, "the peer acknowledged bytes the capture does not hold (tshark: ACKed unseen segment); an event per direction says how many"),
     _c("snaplen_truncated", "warning", "flow", _B, "the capture cut this flow's packets (snaplen)"),
     _c("evicted_flow_table_full", "error", "flow", _B, "evicted before its end: too many flows in flight", True),
     _c("evicted_memory_budget", "error", "flow", _B, "evicted before its end: the buffered-bytes budget was spent", True),

@@ -47,7 +47,9 @@ CASES: dict[str, tuple[str, int, str]] = {
 
 # OpenSSL through Python's ssl cannot list CA names in its CertificateRequest: this rule is
 # exercised on a real handshake whose flow row is given the names CUCM would list.
-CONTEXT_CASES = {"client_cert_not_in_requested_cas"}
+# capture_missed_bytes needs a capture that lost a segment the peer acknowledged: tests/test_missed_bytes.py
+# drops the server's alert from a genuine handshake, and checks it fires there and not on the lab captures.
+CONTEXT_CASES = {"client_cert_not_in_requested_cas", "capture_missed_bytes"}
 # 802.1X rules fire on EAP-TLS framed into EAPOL/RADIUS: tests/test_diagnose_eap.py has their cases.
 EAP_CASES = {"eap_phone_cert_rejected", "eap_server_cert_rejected", "eap_access_reject_policy"}
 

@@ -7,7 +7,8 @@
 
 from __future__ import annotations
 
-from . import checks, eap  # noqa: F401  (registers the checks)
+from . import checks, eap, gaps  # noqa: F401  (registers the checks)
+from .gaps import capture_missed_bytes
 from .checks import (ALERT_HINTS, ANCHOR_ROOT_NAMES, EXPIRED_ROOTS, capture_clock, certs_not_visible,
                      client_cert, dh_key_too_large_for_legacy, ecdsa_server_cert, fatal_alert, handshake_reset,
                      ip_not_in_cert, no_server_hello, self_signed_server_cert, sha1_signature, sni_not_in_cert,
@@ -20,7 +21,7 @@ from .core import (CAPTURE_RULES, EXPRESSWAY_PORTS, PHONE_PORTS, RULES, SERVICES
 from .table import CERTIFICATE_SCOPED, RULE_TABLE, RULES_BY_CODE, Rule, explain, rules_markdown
 
 __all__ = [
-    "ALERT_HINTS", "ANCHOR_ROOT_NAMES", "CAPTURE_RULES", "CERTIFICATE_SCOPED", "EXPIRED_ROOTS",
+    "ALERT_HINTS", "ANCHOR_ROOT_NAMES", "CAPTURE_RULES", "capture_missed_bytes", "CERTIFICATE_SCOPED", "EXPIRED_ROOTS",
     "EXPRESSWAY_PORTS", "PHONE_PORTS", "RULES", "RULES_BY_CODE", "RULE_TABLE", "SERVICES", "CaptureContext",
     "Finding", "FlowContext", "Rule", "Severity", "capture_check", "capture_clock", "capture_context",
     "certs_not_visible", "check", "client_cert", "contexts", "dh_key_too_large_for_legacy", "diagnose",

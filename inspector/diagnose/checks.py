@@ -562,7 +562,7 @@ def _no_server_hello(ctx: FlowContext) -> bool:
     history = ctx.flow.history or ""
     # a ClientHello, and not one handshake message from the server (Zeek letters: server lower case)
     return ctx.flow.outcome == "reset" and "C" in history and not any(ch.islower() for ch in history) \
-        and ctx.flow.tls_version is None and not ctx.alerts
+        and ctx.flow.tls_version is None and not ctx.alerts and not ctx.alert_may_be_missed("server")
 
 
 @check("no_server_hello")
@@ -588,7 +588,7 @@ def no_server_hello(ctx: FlowContext) -> Iterator[Finding]:
 @check("handshake_reset")
 def handshake_reset(ctx: FlowContext) -> Iterator[Finding]:
     f = ctx.flow
-    if f.outcome == "reset" and not _no_server_hello(ctx):
+    if f.outcome == "reset" and not _no_server_hello(ctx) and not ctx.alert_may_be_missed():
         hint = "cipher/version mismatch, DH size on old SPA firmware, certificate" if _provisioning(ctx) \
             else "cipher/version mismatch, certificate, key size"
         yield _f(ctx, "handshake_reset", Severity.error,

@@ -18,6 +18,7 @@ from typing import Callable, Iterable, Iterator
 from ..domain import EXPRESSWAY_PORTS, PHONE_PORTS, SERVICES
 from ..x509 import CertInfo, validity_at
 from ..model import Analysis, EventRecord, FlowRecord
+from ..tcp import ALERT_RECORD_MIN, missed_from_detail
 from .table import CERTIFICATE_SCOPED, RULES_BY_CODE
 
 
@@ -69,6 +70,8 @@ class FlowContext:
     client_chain: list[CertInfo]
     alerts: list[EventRecord]
     capture: CaptureContext = field(default_factory=CaptureContext)
+    missed: dict[str, int] = field(default_factory=dict)
+    """Bytes of each side ("client", "server") its peer acknowledged that the capture does not hold."""
 
     @property
     def when(self) -> datetime:
@@ -81,6 +84,10 @@ class FlowContext:
     def fatal(self, sender: str | None = None) -> list[EventRecord]:
         """Fatal alerts (from ``sender`` when given), in order."""
         return [a for a in self.alerts if a.detail.startswith("fatal") and (sender is None or a.sender == sender)]
+
+    def alert_may_be_missed(self, sender: str | None = None) -> bool:
+        """The capture missed enough bytes (of ``sender``, or of either side) to hold an alert."""
+        return any(n >= ALERT_RECORD_MIN for who, n in self.missed.items() if sender in (None, who))
 
     def rejected_certificate(self) -> bool:
         """A peer sent a fatal alert that rejects a certificate."""
@@ -172,13 +179,18 @@ def flow_contexts(flows: Iterable[FlowRecord], certificates: dict, events: Itera
     """Contexts for some flows, given the certificates seen (sha256 -> CertSeen) and their events."""
     certs = {fp: seen.info for fp, seen in certificates.items()}
     alerts: dict[int, list[EventRecord]] = {}
+    missed: dict[int, dict[str, int]] = {}
     for e in events:
         if e.kind == "alert" and e.flow_id is not None:
             alerts.setdefault(e.flow_id, []).append(e)
+        elif e.code == "capture_missed_bytes" and e.flow_id is not None and e.sender is not None:
+            read = missed_from_detail(e.detail)
+            if read is not None:
+                missed.setdefault(e.flow_id, {})[e.sender] = read[1]
     for f in flows:
         yield FlowContext(f, [certs[fp] for fp in f.server_chain_sha256 if fp in certs],
                           [certs[fp] for fp in f.client_chain_sha256 if fp in certs],
-                          alerts.get(f.flow_id, []))
+                          alerts.get(f.flow_id, []), missed=missed.get(f.flow_id, {}))
 
 
 CaptureCheck = Callable[[CaptureContext, list[FlowContext]], Iterable[Finding]]

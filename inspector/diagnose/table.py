@@ -202,18 +202,29 @@ RULE_TABLE: tuple[Rule, ...] = (
       "reject SHA-1/MD5 signatures.",
       "Re-issue it with a SHA-256 signature."),
     R("no_server_hello", "error", "flow",
-      "a ClientHello that got no ServerHello before the connection closed (FIN or RST)",
+      "a ClientHello that got no ServerHello before the connection closed (FIN or RST); not when the capture "
+      "missed 7 bytes or more from the server (capture_missed_bytes)",
       "waited_s, closed_by",
       "No ServerHello in 2.0 s: the server, or a firewall on the way, did not answer the ClientHello; the "
       "client closed the connection.",
       "Check that the server listens with TLS on this port, and the firewalls and load balancers on the way "
       "(a TLS inspection policy, SNI filtering)."),
     R("handshake_reset", "error", "flow",
-      "RST or FIN after the server answered, before the handshake ended, with no alert",
+      "RST or FIN after the server answered, before the handshake ended, with no alert; not when the capture "
+      "missed 7 bytes or more (an alert record) from either side (capture_missed_bytes)",
       "(the flow's frames)",
       "The handshake stopped: client closed the connection after the server's ServerHelloDone without an "
       "alert.",
       "A silent close means the peer disliked something it would not name: check its logs."),
+    R("capture_missed_bytes", "warning; info when established", "flow",
+      "a peer acknowledged bytes the capture does not hold (tshark: ACKed unseen segment), during the "
+      "handshake; with 7 bytes or more (an alert record) from either side, handshake_reset and "
+      "no_server_hello do not fire: the missing bytes may have held the alert or the answer",
+      "missed_client_bytes, missed_server_bytes (the flow's capture_missed_bytes events)",
+      "The capture missed 517 bytes from the server (the client acknowledged the server's, which are not in "
+      "the capture): an alert may have been among them, so the capture cannot tell how the handshake ended.",
+      "Capture on the host itself, or from a SPAN/mirror port without drops (check the capture's drop "
+      "counters), then look again."),
     R("certs_not_visible", "info when established, else warning", "flow",
       "TLS 1.3 (certificates encrypted) or a resumed session, without a key log",
       "(the flow's frames)",

@@ -825,7 +825,7 @@ impl Table {
             e.conn.snaplen = end;
         }
         let side = if key == e.key_a { Side::A } else { Side::B };
-        let ack = if flags & TCP_SYN != 0 { be32(buf, t + 8) } else { 0 };
+        let ack = be32(buf, t + 8);
         e.conn.packet(side, seq, flags, payload, frame, ts, ctx.tls_ports, ack);
         let judged = e.conn.judged();
         if !payload.is_empty() {
@@ -1046,6 +1046,24 @@ impl Table {
         let codes = c.tcp_anomalies().into_iter().chain(c.warnings.iter().map(|w| w.code()));
         let cut = if c.snaplen > 0 { Some("snaplen_truncated") } else { None };
         for code in codes.chain(cut) {
+            if code == "capture_missed_bytes" {
+                // one event per direction, sent by the side whose bytes were missed
+                let server_side = if client_side == Side::A { Side::B } else { Side::A };
+                for (side, way) in [(client_side, "client->server"), (server_side, "server->client")] {
+                    let n = c.missed(side);
+                    if n > 0 {
+                        self.events.push(EventRecord {
+                            flow_id: Some(flow_id),
+                            kind: "warning",
+                            sender: Some(who(side)),
+                            code: code.to_string(),
+                            detail: crate::tcp::missed_detail(way, n),
+                            ..EventRecord::default()
+                        });
+                    }
+                }
+                continue;
+            }
             let detail = if code == "snaplen_truncated" {
                 format!("the capture kept only the first {n} bytes of this flow's handshake packets \
                          (snaplen {n}): the handshake cannot be read in full; capture with -s 0", n = c.snaplen)

@@ -140,6 +140,9 @@ pub enum CloseKind {
     Fin,
 }
 
+/// The smallest alert record: a 5-byte header and 2 bytes (level, description).
+pub const ALERT_RECORD_MIN: u64 = 7;
+
 /// A connection-level warning (beside the TCP and TLS anomalies).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConnWarning {
@@ -324,6 +327,13 @@ impl Connection {
         }
         let pending = self.reasm[idx(side)].pending_bytes;
         let chunks = self.reasm[idx(side)].segment(seq, payload, flags & TCP_SYN != 0);
+        if flags & TCP_FIN != 0 {
+            let at = seq.wrapping_add(payload.len() as u32).wrapping_add(u32::from(flags & TCP_SYN != 0));
+            self.reasm[idx(side)].fin(at);
+        }
+        if flags & TCP_ACK != 0 {
+            self.reasm[idx(other(side))].acked_to(ack);
+        }
         if chunks.is_empty() {
             if !payload.is_empty() && self.reasm[idx(side)].pending_bytes == pending
                 && !self.session.started.is_empty()
@@ -423,7 +433,15 @@ impl Connection {
                 }
             }
         }
+        if self.missed(Side::A) > 0 || self.missed(Side::B) > 0 {
+            out.push("capture_missed_bytes");
+        }
         out
+    }
+
+    /// Bytes `side` sent that its peer acknowledged and the capture does not hold.
+    pub fn missed(&self, side: Side) -> u64 {
+        self.reasm[idx(side)].missed()
     }
 }
 
@@ -520,6 +538,16 @@ pub fn outcome(conn: &Connection, client: Side) -> (&'static str, Option<String>
             _ => String::new(),
         };
         let how = if conn.close_kind == Some(CloseKind::Rst) { "reset" } else { "closed" };
+        let missed: Vec<String> = [client, other(client)]
+            .into_iter()
+            .filter(|&side| conn.missed(side) >= ALERT_RECORD_MIN)
+            .map(|side| format!("{} bytes from the {}", conn.missed(side), role_name(side, client)))
+            .collect();
+        if !missed.is_empty() {
+            // the alert may have been among the bytes the capture missed
+            return ("reset", Some(format!("{who} {how} the connection{after}; no alert in the capture, which \
+                                           missed {}", missed.join(" and "))));
+        }
         return ("reset", Some(format!("{who} {how} the connection{after} without an alert")));
     }
     if conn.evicted {

@@ -8,8 +8,17 @@
 //! `flush` when the connection ends, delivery skips the hole and the next chunk says
 //! `gap_before`). Memory per direction is bounded by `max_pending` (plus a 16 KiB window of
 //! delivered bytes kept to compare retransmissions with).
+//!
+//! It also keeps the sequence space of its direction, to tell bytes the capture missed (tshark's
+//! "ACKed unseen segment"): `acked_to` records the highest ACK the peer sent, `fin` where the FIN
+//! was, and `missed` counts the bytes below that ACK the capture does not hold: the holes delivery
+//! jumped, and what lies past the delivered edge (a FIN's sequence number is not a byte). ACKs
+//! before the stream's start (mid-stream, or a wrapped value) and ACKs more than `ACK_RANGE`
+//! beyond what was seen are ignored.
 
 use std::collections::BTreeMap;
+
+mod acks; // the sequence space: what the peer acknowledged that the capture does not hold
 
 pub const TCP_FIN: u8 = 0x01;
 pub const TCP_SYN: u8 = 0x02;
@@ -21,6 +30,16 @@ const HALF: i64 = 1 << 31;
 
 /// Delivered bytes kept to compare retransmissions with.
 pub const WINDOW: usize = 16 * 1024;
+/// An ACK this far past the highest byte seen is not believed.
+pub const ACK_RANGE: i64 = 1 << 30;
+/// Jumped holes remembered per direction (later ones are counted, not trimmed).
+pub const MAX_HOLES: usize = 64;
+
+/// The `capture_missed_bytes` event detail ("server->client: 517 bytes acknowledged but not
+/// captured"), as `inspector.tcp.missed_detail` writes it.
+pub fn missed_detail(direction: &str, n: u64) -> String {
+    format!("{direction}: {n} byte{} acknowledged but not captured", if n == 1 { "" } else { "s" })
+}
 
 /// What the reassembler noticed; `code()` is the warning code the Python engine uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -64,6 +83,14 @@ pub struct StreamReassembler {
     syn_seen: bool,
     /// Delivered bytes ending at `delivered`; only the last `WINDOW` are compared.
     recent: Vec<u8>,
+    /// Stream offset of the FIN seen.
+    pub fin_at: Option<i64>,
+    /// The highest stream offset the peer acknowledged.
+    pub acked: i64,
+    /// `[start, end)` offsets delivery jumped over.
+    pub holes: Vec<(i64, i64)>,
+    /// Bytes of holes beyond `MAX_HOLES` (counted, not trimmed).
+    pub hole_bytes: i64,
 }
 
 impl Default for StreamReassembler {
@@ -85,6 +112,10 @@ impl StreamReassembler {
             midstream: false,
             syn_seen: false,
             recent: Vec::new(),
+            fin_at: None,
+            acked: 0,
+            holes: Vec::new(),
+            hole_bytes: 0,
         }
     }
 
@@ -135,6 +166,9 @@ impl StreamReassembler {
         let end = rel + payload.len() as i64;
         let mut payload = payload;
         if rel < self.delivered {
+            if !self.holes.is_empty() {
+                self.fill(rel, end.min(self.delivered));
+            }
             self.compare_delivered(rel, payload);
             if end <= self.delivered {
                 return Vec::new(); // retransmission of delivered data
@@ -235,6 +269,7 @@ impl StreamReassembler {
                     break;
                 }
                 gap = true;
+                self.hole(self.delivered, start);
                 self.delivered = start;
                 force = false;
             }
@@ -267,8 +302,16 @@ impl StreamReassembler {
         out
     }
 
-    /// Forget buffered data (the handshake is over): keep only the counters.
+    /// Forget buffered data (the handshake is over): keep only the counters (and where the
+    /// data waiting above holes was, for `missed`).
     pub fn release(&mut self) {
+        let spans: Vec<(i64, i64)> = self.pending.iter().map(|(&o, (_, d))| (o, o + d.len() as i64)).collect();
+        for (start, end) in spans {
+            if start > self.delivered {
+                self.hole(self.delivered, start);
+            }
+            self.delivered = self.delivered.max(end);
+        }
         self.pending.clear();
         self.pending_bytes = 0;
         self.recent = Vec::new();
