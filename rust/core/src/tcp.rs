@@ -551,6 +551,9 @@ mod tests {
         r.release();
         assert_eq!(r.pending_bytes, 0);
         assert!(!r.has_pending());
-        assert_eq!(r.delivered, 10);
+        // the data waiting above the hole is forgotten, but where it lay is kept: the hole
+        // (10..100) for `capture_missed_bytes`, and the stream's end past it
+        assert_eq!(r.delivered, 150);
+        assert_eq!(r.holes, vec![(10, 100)]);
     }
 }
