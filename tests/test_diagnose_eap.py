@@ -8,13 +8,10 @@ from __future__ import annotations
 import importlib.util
 import json
 import shutil
-import ssl
 import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 
 import inspector
 from synth import pki
@@ -28,50 +25,10 @@ _spec.loader.exec_module(gen)  # type: ignore[union-attr]
 EAP_CODES = ("eap_phone_cert_rejected", "eap_server_cert_rejected", "eap_access_reject_policy")
 
 
-def _pem(certs) -> str:
-    return "".join(c.public_bytes(serialization.Encoding.PEM).decode() for c in certs)
-
-
 def handshake(server: pki.Identity, client: pki.Identity | None, server_trusts, client_trusts):
     """Flights [("A" supplicant / "B" server, bytes)] of one TLS 1.2 handshake, each side trusting
-    the roots given (gen_eap.handshake, with the client's trust chosen too)."""
-    tmp = Path(tempfile.mkdtemp())
-    sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    sctx.maximum_version = ssl.TLSVersion.TLSv1_2
-    sctx.set_ciphers(gen.CIPHER)
-    sctx.load_cert_chain(*server.write_files(tmp))
-    if server_trusts:
-        sctx.verify_mode = ssl.CERT_REQUIRED
-        sctx.load_verify_locations(cadata=_pem(server_trusts))
-    cctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    cctx.maximum_version = ssl.TLSVersion.TLSv1_2
-    cctx.set_ciphers(gen.CIPHER)
-    cctx.load_verify_locations(cadata=_pem(client_trusts))
-    if client is not None:
-        cctx.load_cert_chain(*client.write_files(tmp))
-    bio = {k: ssl.MemoryBIO() for k in ("c_in", "c_out", "s_in", "s_out")}
-    c = cctx.wrap_bio(bio["c_in"], bio["c_out"], server_hostname="ise.example.lab")
-    s = sctx.wrap_bio(bio["s_in"], bio["s_out"], server_side=True)
-    flights: list[tuple[str, bytes]] = []
-    done = {"c": False, "s": False}
-    for _ in range(10):
-        for name, obj, out, peer_in, sender in (("c", c, bio["c_out"], bio["s_in"], "A"),
-                                                 ("s", s, bio["s_out"], bio["c_in"], "B")):
-            if not done[name]:
-                try:
-                    obj.do_handshake()
-                    done[name] = True
-                except ssl.SSLWantReadError:
-                    pass
-                except ssl.SSLError:
-                    done = {"c": True, "s": True}
-            data = out.read()
-            if data:
-                flights.append((sender, data))
-                peer_in.write(data)
-        if done["c"] and done["s"] and not bio["c_out"].pending and not bio["s_out"].pending:
-            break
-    return flights
+    the roots given."""
+    return gen.handshake(server, client, server_trusts, client_trusts)
 
 
 def ise() -> pki.Identity:

@@ -43,8 +43,10 @@ def sha(c) -> str:
     return hashlib.sha256(c.public_bytes(serialization.Encoding.DER)).hexdigest()
 
 
-def handshake(server: pki.Identity, client: pki.Identity | None, server_trusts) -> list[tuple[str, bytes]]:
-    """Flights [(sender "A" peer / "B" server, bytes)] of one TLS 1.2 handshake."""
+def handshake(server: pki.Identity, client: pki.Identity | None, server_trusts,
+              client_trusts=None) -> list[tuple[str, bytes]]:
+    """Flights [(sender "A" peer / "B" server, bytes)] of one TLS 1.2 handshake; the client trusts
+    ``client_trusts`` (default: the server's root)."""
     tmp = Path(tempfile.mkdtemp())
     sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     sctx.maximum_version = ssl.TLSVersion.TLSv1_2
@@ -56,7 +58,8 @@ def handshake(server: pki.Identity, client: pki.Identity | None, server_trusts) 
     cctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     cctx.maximum_version = ssl.TLSVersion.TLSv1_2
     cctx.set_ciphers(CIPHER)
-    cctx.load_verify_locations(cadata=server.root.public_bytes(serialization.Encoding.PEM).decode())
+    cctx.load_verify_locations(cadata="".join(c.public_bytes(serialization.Encoding.PEM).decode()
+                                              for c in (client_trusts or [server.root])))
     if client is not None:
         cctx.load_cert_chain(*client.write_files(tmp))
     bio = {k: ssl.MemoryBIO() for k in ("c_in", "c_out", "s_in", "s_out")}
