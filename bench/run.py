@@ -87,7 +87,7 @@ def tshark_bin() -> str | None:
 def rust_engine_built() -> bool:
     sys.path.insert(0, str(ROOT))
     try:
-        from inspector import rust_engine
+        from inspector.engines import rust as rust_engine
     except ImportError:
         return False
     return rust_engine.available()

@@ -1,4 +1,4 @@
-"""The Rust engine (crate `tlsinspect-py` over `tlsinspect-core`); see `inspector.rust_engine`.
+"""The Rust engine (crate `tlsinspect-py` over `tlsinspect-core`); see `inspector.engines.rust`.
 
 ``analyze`` reads one capture, from a path, from bytes (``data``) or from an open file descriptor
 (``fd``, e.g. stdin), with the GIL released, and returns::
@@ -23,7 +23,7 @@
     }
 
 With ``columns=True`` the four tables are ``dict[str, list]`` (the same columns and values, no
-pyarrow import; what `inspector.rust_engine` uses).
+pyarrow import; what `inspector.engines.rust` uses).
 
 A capture that cannot be read raises `inspector.errors.CaptureError` with the message the Python
 engine gives; one broken after some packets gives what was read and a ``capture_truncated``

@@ -16,8 +16,8 @@ from .errors import CaptureError, InspectError
 from .model import Analysis, Limits
 
 if TYPE_CHECKING:  # the Python engine is imported when it runs, not by the Rust path
-    from .capture import CaptureReader
-    from .engine import Analyzer
+    from .sources.capture import CaptureReader
+    from .engines.python import Analyzer
 
 
 class Capture:
@@ -159,7 +159,7 @@ def read_capture(path: str | os.PathLike, *, ports: Iterable[int] = (),
     A file cut short after some packets gives the flows so far and a ``capture_truncated`` warning.
     """
     if engine == "tshark":
-        from .tshark_engine import analyze_file_tshark
+        from .engines.tshark import analyze_file_tshark
         analysis, fmt, size = analyze_file_tshark(path, ports=ports, keylog=keylog)
         return Capture(Path(path), analysis, format=fmt, bytes_read=size, trust=trust)
     requested = engine
@@ -168,12 +168,12 @@ def read_capture(path: str | os.PathLike, *, ports: Iterable[int] = (),
     if engine == "rust" and requested is None and not _regular_file(path):
         engine = "python"  # stdin, FIFOs, devices: the Python engine reads them as they arrive
     if engine == "rust":
-        from . import rust_engine
+        from .engines import rust as rust_engine
         analysis, fmt, nread = rust_engine.analyze(path, ports=ports, limits=limits,
                                                    keylog=_read_keylog(keylog, limits, path), threads=threads)
     else:
-        from .capture import CaptureReader
-        from .engine import Analyzer
+        from .sources.capture import CaptureReader
+        from .engines.python import Analyzer
         reader = CaptureReader(path)
         analyzer = Analyzer(path.name, ports=ports, limits=limits, keylog=_read_keylog(keylog, limits, path))
         analysis = _run(reader, analyzer)
@@ -205,7 +205,7 @@ def _engine_name(engine: str | None) -> str:
     """"rust" or "python" ("native" is the old name of the Python engine).  None: `DEFAULT_ENGINE`,
     or "python" when the Rust extension is not built."""
     if engine is None:
-        from . import rust_engine
+        from .engines import rust as rust_engine
         engine = DEFAULT_ENGINE if DEFAULT_ENGINE != "rust" or rust_engine.available() else "python"
     if engine == "native":
         return "python"
@@ -215,7 +215,7 @@ def _engine_name(engine: str | None) -> str:
 
 
 def _warning(code: str, detail: str):
-    from .capture import CaptureWarning
+    from .sources.capture import CaptureWarning
     return CaptureWarning(code, detail)
 
 
@@ -372,7 +372,7 @@ def stream_capture(path: str | os.PathLike, on_rows: Callable[[str, list[dict]],
     if chosen == "rust" and engine is None and not _regular_file(Path(path)):
         chosen = "python"  # stdin, FIFOs: the Python engine streams them as they arrive
     if chosen == "rust":
-        from . import rust_engine
+        from .engines import rust as rust_engine
         analysis, fmt, nread = rust_engine.analyze(path, ports=ports, limits=limits,
                                                    keylog=_read_keylog(keylog, limits, path), stream=True)
         analyzer = SimpleNamespace(capture=analysis.capture, certs=analysis.certificates)
@@ -388,8 +388,8 @@ def stream_capture(path: str | os.PathLike, on_rows: Callable[[str, list[dict]],
         on_rows("events", event_rows(analysis.events))  # capture-level warnings
         on_rows("certificates", cert_rows(analysis))
         return Capture(path, analysis, format=fmt, bytes_read=nread)
-    from .capture import CaptureReader
-    from .engine import Analyzer
+    from .sources.capture import CaptureReader
+    from .engines.python import Analyzer
     reader = CaptureReader(path)
     analyzer = Analyzer(path.name, ports=ports, limits=limits, keylog=_read_keylog(keylog, limits, path),
                         on_flow=on_flow)

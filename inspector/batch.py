@@ -42,7 +42,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .capture import GZIP_MAGIC, PCAP_MAGICS, PCAPNG_SHB
+from .sources.capture import GZIP_MAGIC, PCAP_MAGICS, PCAPNG_SHB
 from .domain import CAPF_ISSUER_CN, PHONE_NAME
 from .skips import skipped_packets
 from .frame import (B, CERT_COLUMNS, EVENT_COLUMNS, F, FINDING_COLUMNS, FLOW_COLUMNS, MESSAGE_COLUMNS, I, L,
@@ -453,9 +453,7 @@ def _worker_init() -> None:
 def _process_engine(paths: list[str], jobs: int, ports: tuple[int, ...], threads: int = 1) -> Iterator[FileResult]:
     import concurrent.futures as cf
     import multiprocessing as mp
-    from concurrent.futures.process import BrokenProcessPool
-
-    # forkserver: workers never fork a parent that runs threads (the progress bar's, Dask's);
+    from concurrent.futures.process import BrokenProcessPool  # forkserver: workers never fork a parent that runs threads (the progress bar's, Dask's);
     # preloading the library there makes each worker start as cheaply as a fork would.
     methods = mp.get_all_start_methods()
     ctx = mp.get_context("forkserver" if "forkserver" in methods else methods[0])
@@ -670,7 +668,7 @@ def print_summary(s: BatchSummary, out: Path, console) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from .report import cell
+    from .output.report import cell
 
     t = Table(title=f"tlsinspect batch -> {out}", show_header=False, title_justify="left")
     t.add_column("what", style="bold")
@@ -934,7 +932,7 @@ def print_fleet(fs: FleetSummary, console) -> None:
     if len(fs.no_flows):
         from rich.text import Text
 
-        from .report import cell
+        from .output.report import cell
         t = Table(title="Captures with no TLS flow", title_justify="left")
         for c in ("capture", "frames", "packets not analysed", "warning"):
             t.add_column(c, justify="right" if c in ("frames", "packets not analysed") else "left")

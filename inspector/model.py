@@ -2,7 +2,7 @@
 
 `FlowRecord` (a flows row), `EventRecord` (an alert or warning), `MessageRecord` (a ladder arrow),
 `CertSeen` (a distinct certificate with the flows that sent it), `Analysis` (all of one capture) and
-`Limits` (the resource limits).  Both engines (`inspector.engine`, `inspector.rust_engine`, the
+`Limits` (the resource limits).  Both engines (`inspector.engines.python`, `inspector.engines.rust`, the
 tshark engine) fill them; schema, diagnoses and outputs read them.  This module imports nothing
 heavy (no cryptography, no pandas), so a command-line run that only writes rows never pays for
 them: `CertSeen.info` is an `inspector.x509.CertInfo`, created only when a certificate appears.

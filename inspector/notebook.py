@@ -1,8 +1,8 @@
 """Jupyter views: a flow, a certificate chain or one certificate at a glance.
 
-A flow's view shows its ladder diagram (`inspector.ladder`, from ``cap.messages``), both chains as
+A flow's view shows its ladder diagram (`inspector.output.ladder`, from ``cap.messages``), both chains as
 cards with each chain's trust verdict and the links its path used, and its findings; the HTML report
-(`inspector.htmlreport`) embeds the very same markup.
+(`inspector.output.html`) embeds the very same markup.
 
 ``cap.flow(2)``, ``cap.chain(2, side="client")`` and ``cap.cert("3c448c")`` return the view
 objects below; Jupyter renders them through ``_repr_html_``, a plain Python prompt through
@@ -114,7 +114,7 @@ def _badge(label: str, *, title: str | None = None, kind: str | None = None) -> 
 def _port_role(port: Any) -> tuple[str, str]:
     """(short role, long description) of a server port, e.g. ("SIP-TLS", "SIP over TLS (phone -> CUCM)")."""
     from .diagnose import SERVICES
-    from .report import PORT_ROLES
+    from .output.report import PORT_ROLES
     if _na(port):
         return "", ""
     p = int(port)
@@ -602,11 +602,11 @@ class FlowView:
                 f"{findings_html(self.findings)}</div>")
 
     def ladder_html(self) -> str:
-        """The ladder diagram (`inspector.ladder`) of this flow's messages, when they are known."""
+        """The ladder diagram (`inspector.output.ladder`) of this flow's messages, when they are known."""
         if self.messages is None:
             return ""
-        from .ladder import ladder_svg
-        from .report import endpoint
+        from .output.ladder import ladder_svg
+        from .output.report import endpoint
         f = self.flow
         role, _ = _port_role(f.get("server_port"))
         caption = " · ".join(x for x in (

@@ -26,11 +26,11 @@ What one *case* is (chosen in turn, all deterministic from ``--seed``):
     a mutated NSS key log (junk, NULs, over-long lines, CRLF, bad hex, cut lines) parsed whole and
     in random chunks (the results must agree), then used on ``pcaps/tls13_443.pcap``.
 ``tshark`` (opt-in: ``--kinds ...,tshark``)
-    an editcap-mutated sample through the second engine, `inspector.tshark_engine`.
+    an editcap-mutated sample through the second engine, `inspector.engines.tshark`.
 ``parser:<name>``
     the sans-I/O parsers fed directly with a mutated seed: ``inspector.tls.messages.parse_*``
     (seeds: the handshake messages of the samples), ``inspector.x509.parse_certificate``,
-    ``inspector.capture`` ``PcapParser``/``PcapngParser.feed`` (random chunking), and a
+    ``inspector.sources.capture`` ``PcapParser``/``PcapngParser.feed`` (random chunking), and a
     Zeek-style ``\\x01PKT`` stream (``src/fuzzers/FuzzBuffer.h``: chunks separated by
     ``\\x01PKT``, low bit of the first byte = direction) fed to ``RecordReader`` and to a whole
     ``flows.Connection`` up to its `FlowRecord`.
@@ -109,7 +109,7 @@ def sample_files() -> list[Path]:
 
 def _tcp_streams(path: Path) -> list[list[tuple[int, bytes]]]:
     """Per TCP connection of a (clean) capture: the payloads in capture order, (direction, bytes)."""
-    from inspector.capture import CaptureReader
+    from inspector.sources.capture import CaptureReader
     from inspector.link import LinkDecoder
 
     dec = LinkDecoder()
@@ -463,7 +463,7 @@ CLI_RUNS = (("-f", "json"), ("-f", "csv", "--table", "certificates"), ("--fail-o
 def capture_engines() -> tuple[str, ...]:
     """The engines every mutated capture goes through: the Rust engine (the default) when it is
     built, and the pure-Python reference."""
-    from inspector import rust_engine
+    from inspector.engines import rust as rust_engine
 
     return ("rust", "python") if rust_engine.available() else ("python",)
 
@@ -493,7 +493,7 @@ def run_capture(data: bytes, tmpdir: str, cli: bool = True) -> str:
             results.append("ok %s flows=%d certs=%d events=%d findings=%d" % n)
     result = " | ".join(results)
     if cli:
-        from inspector.cli import main as cli_main
+        from inspector.cli.app import main as cli_main
 
         for args in CLI_RUNS:
             out, err = io.StringIO(), io.StringIO()
@@ -558,7 +558,7 @@ def run_parser(target: str, data: bytes) -> str:
 
 
 def _feed_capture_parser(data: bytes, rng: random.Random, CaptureError) -> str:
-    from inspector.capture import parser_for
+    from inspector.sources.capture import parser_for
 
     try:
         p = parser_for(data[:24])
@@ -610,9 +610,9 @@ def run_zeek_stream(data: bytes) -> str:
 
 
 def run_tshark_engine(data: bytes, tmpdir: str) -> str:
-    """The second engine (`inspector.tshark_engine`) on a mutated capture: only InspectError."""
+    """The second engine (`inspector.engines.tshark`) on a mutated capture: only InspectError."""
     import inspector
-    from inspector.tshark_engine import analyze_with_tshark
+    from inspector.engines.tshark import analyze_with_tshark
 
     path = os.path.join(tmpdir, "case.pcap")
     with open(path, "wb") as fh:
@@ -650,7 +650,7 @@ def _worker(conn, memory_mb: int) -> None:
 
     warnings.simplefilter("ignore")
     import inspector  # noqa: F401 - import before the cap: pandas/pyarrow reserve address space
-    import inspector.report  # noqa: F401
+    import inspector.output.report  # noqa: F401
     import inspector.frame  # noqa: F401
     import inspector.diagnose  # noqa: F401
 
@@ -951,7 +951,9 @@ def atheris_main(target: str, argv: list[str]) -> None:  # pragma: no cover - ne
         import inspector  # noqa: F401
         from inspector import x509 as certs  # noqa: F401
         from inspector.tls import messages, records, session  # noqa: F401
-        from inspector import capture, engine, flows, tcp, link  # noqa: F401
+        from inspector import flows, tcp, link  # noqa: F401
+        from inspector.sources import capture
+        from inspector.engines import python as engine
     tmpdir = tempfile.mkdtemp(prefix="tlsinspect-atheris-")
 
     def one(data: bytes) -> None:

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 import inspector
 from inspector import batch as B
-from inspector.cli import app
+from inspector.cli.app import app
 
 PCAPS = Path(__file__).resolve().parents[1] / "pcaps"
 SAMPLES = ["cisco_lab_mix.pcapng", "mic_5061.pcap", "tls13_443.pcap", "lsc_rejected_unknown_ca.pcap",

@@ -5,7 +5,7 @@ import struct
 
 import pytest
 
-from inspector.capture import CaptureReader, PcapngParser, PcapParser
+from inspector.sources.capture import CaptureReader, PcapngParser, PcapParser
 from inspector.errors import CaptureError
 from synth.frames import Packet
 from synth.pcapio import to_pcap_bytes, to_pcapng_bytes

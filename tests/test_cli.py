@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from inspector.cli import app, main
+from inspector.cli.app import app, main
 
 runner = CliRunner()
 
@@ -52,7 +52,7 @@ def test_csv_and_parquet_outputs(lab_capture, lab_expect, tmp_path):
 
 
 def test_csv_escapes_formula_cells():
-    from inspector.report import _csv_safe
+    from inspector.output.report import _csv_safe
     assert _csv_safe("=HYPERLINK(1)") == "'=HYPERLINK(1)"
     assert _csv_safe("cucm1.example.lab") == "cucm1.example.lab"
 

@@ -11,8 +11,8 @@ import pytest
 from rich.console import Console
 
 import inspector
-from inspector import report
-from inspector.cli import app
+from inspector.output import report
+from inspector.cli.app import app
 from typer.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,7 +13,7 @@ import pytest
 from rich.console import Console
 
 import inspector
-from inspector import report
+from inspector.output import report
 from inspector.diagnose import contexts, diagnose_contexts
 from synth.diag_scenarios import CLOCK_1970_T0, SHA1_FLOWS, UNANSWERED_WAIT_S, sha1_pki
 
@@ -272,7 +272,7 @@ def test_corpus_port_443_is_not_called_provisioning() -> None:
 # ---- 10. old captures, today's store -------------------------------------------------------------
 
 def _certs_output(path: Path) -> str:
-    from inspector.certs_cmd import run_certs
+    from inspector.cli.certs import run_certs
     out = io.StringIO()
     run_certs(path, trust_set=["mozilla"], console=Console(file=out, width=400), err=Console(file=io.StringIO()))
     return out.getvalue()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import inspector
-from inspector.cli import main
+from inspector.cli.app import main
 from inspector.diagnose import CAPTURE_RULES, RULE_TABLE, RULES, RULES_BY_CODE, explain, rules_markdown
 from synth.diag_scenarios import CLOCK_1970_T0, DIAG_SCENARIOS, diag_packets
 from synth.pcapio import write_capture

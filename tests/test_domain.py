@@ -84,7 +84,8 @@ def test_one_missing_value_helper_and_one_validity_check():
     import numpy as np
     import pandas as pd
 
-    from inspector import filters, notebook, report
+    from inspector import filters, notebook
+    from inspector.output import report
     from inspector.trust import columns as trust_columns
     from inspector.model import is_missing, validity
     assert report._na is filters._na is trust_columns._isna is notebook._na is is_missing

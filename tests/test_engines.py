@@ -1,4 +1,4 @@
-"""Differential test: the native engine against the tshark engine (`inspector.tshark_engine`).
+"""Differential test: the native engine against the tshark engine (`inspector.engines.tshark`).
 
 Both engines run over every capture in ``pcaps/`` and over a fixed subset of the public corpus
 (`CORPUS_SUBSET`, ~15 files; all of them with ``TLSINSPECT_FULL=1``).  Flows are matched by
@@ -34,7 +34,7 @@ if str(ROOT) not in sys.path:
 import inspector  # noqa: E402
 from inspector.api import Capture  # noqa: E402
 from inspector.errors import CaptureError  # noqa: E402
-from inspector.tshark_engine import analyze_with_tshark, tshark_available  # noqa: E402
+from inspector.engines.tshark import analyze_with_tshark, tshark_available  # noqa: E402
 
 if not tshark_available():
     pytest.skip("tshark or pyshark not available", allow_module_level=True)

@@ -1,7 +1,7 @@
-"""The fast path of ``tlsinspect FILE --format csv|jsonl|json`` (`inspector.fastcli`, issue 9).
+"""The fast path of ``tlsinspect FILE --format csv|jsonl|json`` (`inspector.cli.fast`, issue 9).
 
-The same argv runs through the fast path (`inspector.fastcli.main`, what the console entry point
-tries first) and through the typer app (`inspector.cli.main(argv, fast=False)`): stdout, stderr,
+The same argv runs through the fast path (`inspector.cli.fast.main`, what the console entry point
+tries first) and through the typer app (`inspector.cli.app.main(argv, fast=False)`): stdout, stderr,
 the file written by ``-o`` and the exit code must be identical, over every capture in ``pcaps/``
 and a set of option combinations, error cases included.  Also: which argv the tiny parser takes
 (the rest goes to typer), and the column-by-column CSV writer against the row writer.
@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from inspector import fastcli
-from inspector.cli import main as cli_main
-from inspector.report import CsvStream, _csv_column, _csv_value
+from inspector.cli import fast as fastcli
+from inspector.cli.app import main as cli_main
+from inspector.output.report import CsvStream, _csv_column, _csv_value
 
 ROOT = Path(__file__).resolve().parent.parent
 PCAPS = sorted(p for p in (ROOT / "pcaps").iterdir() if p.suffix in (".pcap", ".pcapng"))

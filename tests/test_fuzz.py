@@ -54,7 +54,7 @@ def test_seeds_cover_every_parser():
 def test_mutated_captures_go_through_both_engines(tmp_path):
     """The mutation loop reads every capture with the Rust engine (the default) and the Python
     reference: before, only the default engine ran."""
-    from inspector import rust_engine
+    from inspector.engines import rust as rust_engine
 
     if not rust_engine.available():
         pytest.skip("the Rust engine is not built")
@@ -166,7 +166,7 @@ def _no_crash(path: Path) -> None:
         cap.flows, cap.certificates, cap.events, cap.findings  # noqa: B018
     except inspector.InspectError:
         pass
-    from inspector.cli import main as cli_main
+    from inspector.cli.app import main as cli_main
 
     out, err = io.StringIO(), io.StringIO()
     code = 0

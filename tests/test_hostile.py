@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 import inspector
 from inspector import CaptureError, Limits
-from inspector.cli import app
+from inspector.cli.app import app
 from synth import scenarios as sc
 from synth.frames import Packet, tcp_packets
 from synth.handshake import Conversation

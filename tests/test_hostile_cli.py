@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from inspector.cli import app
+from inspector.cli.app import app
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "pcaps" / "ca_chain_8443.pcap"

@@ -9,8 +9,8 @@ import stat
 import pytest
 from typer.testing import CliRunner
 
-from inspector.certs_cmd import cert_file_name, write_inside
-from inspector.cli import app
+from inspector.cli.certs import cert_file_name, write_inside
+from inspector.cli.app import app
 
 from test_hostile_text import hostile_capture  # noqa: F401  (a fixture: one self-signed certificate)
 

@@ -13,8 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 import inspector
-from inspector.capture import CaptureReader, PcapngParser
-from inspector.cli import app
+from inspector.sources.capture import CaptureReader, PcapngParser
+from inspector.cli.app import app
 from synth.frames import Packet
 from synth.pcapio import to_pcap_bytes
 

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 import inspector
 from inspector import Limits
 from inspector.api import _read_keylog
-from inspector.cli import app
+from inspector.cli.app import app
 from inspector.errors import InspectError
 from inspector.tls.decrypt import MAX_KEYLOG_LINE, KeyLogParser, parse_keylog
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import struct
 import tracemalloc
 
-from inspector.engine import Analyzer
+from inspector.engines.python import Analyzer
 from inspector.flows import Limits
 
 from test_hostile import client_hello
@@ -102,7 +102,7 @@ def test_rust_engine_keeps_the_buffered_bytes_budget(tmp_path):
     import pytest
 
     import inspector
-    from inspector import rust_engine
+    from inspector.engines import rust as rust_engine
     from synth.frames import Packet
     from synth.pcapio import write_capture
 

@@ -78,7 +78,7 @@ def test_hostile_subject_is_kept_raw_in_the_data(hostile_capture):
 def test_certs_command_shows_the_subject_escaped(hostile_capture):
     from typer.testing import CliRunner
 
-    from inspector.cli import app
+    from inspector.cli.app import app
 
     r = CliRunner().invoke(app, ["certs", str(hostile_capture)])
     assert r.exit_code == 0, r.output
@@ -99,7 +99,7 @@ def test_notebook_reprs_show_the_subject_escaped(hostile_capture):
 def test_csv_certificates_table_has_no_raw_control_bytes(hostile_capture, tmp_path):
     from typer.testing import CliRunner
 
-    from inspector.cli import app
+    from inspector.cli.app import app
 
     out = tmp_path / "certs.csv"
     r = CliRunner().invoke(app, ["report", str(hostile_capture), "--format", "csv", "--table", "certificates",

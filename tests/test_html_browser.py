@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 import inspector
-from inspector.htmlreport import write_report
+from inspector.output.html import write_report
 
 from test_html_messages import letters
 
@@ -298,7 +298,7 @@ def test_fleet_page_loads_and_sorts(browser, tmp_path):
     from rich.console import Console
 
     from inspector.batch import fleet_summary, run_batch
-    from inspector.htmlreport import fleet_html
+    from inspector.output.html import fleet_html
 
     out = tmp_path / "results"
     run_batch([str(PCAPS / n) for n in ("mic_5061.pcap", "lsc_5061.pcap", "lsc_rejected_unknown_ca.pcap",

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import inspector
-from inspector.capture import CaptureReader
+from inspector.sources.capture import CaptureReader
 from synth.frames import Packet
 from synth.pcapio import write_capture, write_pcap
 from inspector.tls.session import HISTORY_LETTERS, MAX_MESSAGES, MESSAGE_NAMES

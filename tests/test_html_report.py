@@ -14,9 +14,9 @@ import pytest
 from typer.testing import CliRunner
 
 import inspector
-from inspector.cli import app
-from inspector.htmlreport import clock_notes, expiry_timeline_svg, render_report
-from inspector.ladder import failing_index, ladder_svg, relative_time
+from inspector.cli.app import app
+from inspector.output.html import clock_notes, expiry_timeline_svg, render_report
+from inspector.output.ladder import failing_index, ladder_svg, relative_time
 
 ROOT = Path(__file__).resolve().parents[1]
 PCAPS = ROOT / "pcaps"

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 import inspector
-from inspector.cli import app
+from inspector.cli.app import app
 from synth import pki
 from synth.frames import tcp_packets
 from synth.handshake import client_context, run_handshake, server_context

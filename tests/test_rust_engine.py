@@ -35,7 +35,7 @@ def _sample_der() -> bytes:
 
 @pytest.mark.parametrize("columns", [False, True], ids=["arrow", "lists"])
 def test_adapter_fills_x509_columns_from_the_der(columns):
-    from inspector.rust_engine import analysis_from_core
+    from inspector.engines.rust import analysis_from_core
     from inspector.schema import cert_rows, event_rows, flow_rows
 
     der = _sample_der()
@@ -73,7 +73,7 @@ def test_adapter_fills_x509_columns_from_the_der(columns):
 
 
 def test_adapter_rows_feed_the_diagnoses():
-    from inspector.rust_engine import analysis_from_core
+    from inspector.engines.rust import analysis_from_core
     from inspector.schema import finding_rows
 
     a = analysis_from_core(core._sample_analysis(_sample_der()), "fixture.pcap")
@@ -82,7 +82,7 @@ def test_adapter_rows_feed_the_diagnoses():
 
 
 def test_undecodable_certificate_becomes_cert_parse_error():
-    from inspector.rust_engine import analysis_from_core
+    from inspector.engines.rust import analysis_from_core
 
     a = analysis_from_core(core._sample_analysis(b"\x30\x03\x02\x01\x00"), "fixture.pcap")
     assert a.flows[0].warnings == ("midstream", "cert_parse_error")
@@ -398,7 +398,7 @@ def test_same_tables_on_mutants(tmp_path, seed):
 
 @needs_engine
 def test_rust_engine_raises_only_capture_error_on_mutants(tmp_path):
-    from inspector import rust_engine
+    from inspector.engines import rust as rust_engine
 
     refused = 0
     for seed in range(300):
@@ -441,7 +441,7 @@ def test_bug_fifo_given_by_path_is_refused_not_waited_on(tmp_path):
 
 @needs_engine
 def test_bytes_and_descriptor_inputs_give_the_path_answer():
-    from inspector.rust_engine import analysis_from_core
+    from inspector.engines.rust import analysis_from_core
 
     path = SAMPLE
     kw = dict(capture=path.name, ports=[], max_flows=20_000, max_handshake_bytes=1 << 20,
@@ -495,7 +495,7 @@ def test_same_rows_in_streaming_mode(case):
 def test_cli_engines_print_the_same_report(args):
     from typer.testing import CliRunner
 
-    from inspector.cli import app
+    from inspector.cli.app import app
 
     runner = CliRunner()
     out = {}
@@ -508,7 +508,8 @@ def test_cli_engines_print_the_same_report(args):
 
 
 def test_default_engine_is_rust_when_built_and_python_otherwise(monkeypatch):
-    from inspector import api, rust_engine
+    from inspector import api
+    from inspector.engines import rust as rust_engine
 
     assert api._engine_name(None) == ("rust" if HAS_ENGINE and api.DEFAULT_ENGINE == "rust" else "python")
     monkeypatch.setattr(api, "DEFAULT_ENGINE", "rust")

@@ -38,7 +38,7 @@ def run_importtime(*args: str, code: str | None = None) -> tuple[subprocess.Comp
 
 
 def rust_built() -> bool:
-    from inspector import rust_engine
+    from inspector.engines import rust as rust_engine
     return rust_engine.available()
 
 
@@ -149,7 +149,8 @@ def test_lazy_names_become_the_real_objects() -> None:
 
 
 def test_old_homes_of_the_records_still_import() -> None:
-    from inspector import engine, flows, model
+    from inspector import flows, model
+    from inspector.engines import python as engine
 
     assert flows.FlowRecord is model.FlowRecord and flows.Limits is model.Limits
     assert flows.EventRecord is model.EventRecord and flows.MessageRecord is model.MessageRecord

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from inspector import batch as B
-from inspector.cli import app
+from inspector.cli.app import app
 from synth import pki
 from synth import scenarios as sc
 from synth.frames import tcp_packets

@@ -29,7 +29,7 @@ from typer.testing import CliRunner
 import inspector
 from inspector import trust as T
 from inspector.trust import load as trust_load
-from inspector.certs_cmd import register, safe_stem, write_inside
+from inspector.cli.certs import register, safe_stem, write_inside
 from synth import handshake as hs
 from synth import pki
 from synth import scenarios as sc
@@ -543,7 +543,7 @@ def test_report_judges_chains_with_a_trust_store(tmp_path):
     from typer.testing import CliRunner
 
     import inspector
-    from inspector.cli import app
+    from inspector.cli.app import app
     from synth import pki as _pki
     from synth import scenarios as _sc
     from synth.pcapio import write_capture as _write

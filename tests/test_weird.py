@@ -79,12 +79,12 @@ def test_registry_is_well_formed():
 def _sources(engine: str) -> str:
     pkg = ROOT / "inspector"
     if engine == "rust":
-        files = list((ROOT / "rust" / "core" / "src").rglob("*.rs")) + [pkg / "rust_engine.py"]
+        files = list((ROOT / "rust" / "core" / "src").rglob("*.rs")) + [pkg / "engines" / "rust.py"]
     elif engine == "tshark":
-        files = [pkg / "tshark_engine.py"]
+        files = [pkg / "engines" / "tshark.py"]
     else:
-        files = [p for p in pkg.rglob("*.py") if "synth" not in p.parts
-                 and p.name not in ("weird.py", "tshark_engine.py", "rust_engine.py")]
+        others = {pkg / "weird.py", pkg / "engines" / "tshark.py", pkg / "engines" / "rust.py"}
+        files = [p for p in pkg.rglob("*.py") if p not in others]
     return "\n".join(p.read_text(encoding="utf-8") for p in files)
 
 

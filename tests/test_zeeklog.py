@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from inspector.zeeklog import SSL_FIELDS, X509_FIELDS, tsv_value
+from inspector.output.zeek import SSL_FIELDS, X509_FIELDS, tsv_value
 
 ROOT = Path(__file__).resolve().parents[1]
 ZEEK = next((p for p in (ROOT.parent / "shared/corpus/public/zeek-zeek", Path("/work/shared/corpus/public/zeek-zeek"))

@@ -1,4 +1,4 @@
-//! Capture files -> packets: a port of `inspector/capture.py`, answer for answer.
+//! Capture files -> packets: a port of `inspector/sources/capture.py`, answer for answer.
 //!
 //! `CaptureReader` reads a pcap or pcapng file, either of them gzip-compressed, from a path or from
 //! any stream (stdin, a FIFO), in chunks of `CHUNK` bytes (the same chunking as the Python reader,

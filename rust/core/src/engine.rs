@@ -1,5 +1,5 @@
 //! The pipeline: packets -> TCP connections -> TLS flows, certificates and events
-//! (port of `inspector/engine.py`).
+//! (port of `inspector/engines/python.py`).
 //!
 //! `Analyzer` is sans-I/O: `packet(ts, linktype, data)` for each packet from any source, then
 //! `finish()` returns an `Analysis`. The per-packet loop is the hot path: an Ethernet/IPv4/TCP
@@ -654,7 +654,7 @@ impl Analyzer {
         t.map = ConnMap::default(); // the remembered 4-tuples are of no use once the capture has ended
         t.tombstones.clear();
         if self.stream {
-            // streaming order (inspector.engine.Analyzer with on_flow): flows numbered as they
+            // streaming order (inspector.engines.python.Analyzer with on_flow): flows numbered as they
             // ended, each flow's events in the order emitted, capture-level events first
             let (mut flowless, flow_events): (Vec<EventRecord>, Vec<EventRecord>) =
                 std::mem::take(&mut t.events).into_iter().partition(|e| e.flow_id.is_none());
@@ -971,7 +971,7 @@ impl Table {
         let flow_id = self.emitted;
         let rec = build_flow(c, flow_id, ctx.tls_ports);
         let s = &c.session;
-        // which side is which, as inspector.engine._emit and _side_of decide it
+        // which side is which, as inspector.engines.python._emit and _side_of decide it
         let by_ports = if rec.client_port == c.a_port && rec.server_port == c.b_port { Side::A } else { Side::B };
         let client_for_certs = s.client_side.unwrap_or(by_ports);
         for (role, fps) in [("server", &rec.server_chain_sha256), ("client", &rec.client_chain_sha256)] {

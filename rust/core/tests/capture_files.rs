@@ -1,14 +1,14 @@
 //! The capture reader on real files gives Python's answers exactly: packet counts, skipped
 //! records, format, bytes read, warnings, errors, every timestamp bit for bit and every byte.
 //!
-//! The expectations are literals printed by Python's reader (`inspector.capture.CaptureReader`,
+//! The expectations are literals printed by Python's reader (`inspector.sources.capture.CaptureReader`,
 //! the reference), with this script run from the repository root as
 //! `PYTHONPATH=$PWD .venv/bin/python emit.py ROOT FILES...`:
 //!
 //! ```python
 //! import sys, hashlib, struct, json
 //! from pathlib import Path
-//! from inspector.capture import CaptureReader
+//! from inspector.sources.capture import CaptureReader
 //! from inspector.errors import CaptureError
 //! def bits(x): return "None" if x is None else "Some(0x%016x)" % struct.unpack('<Q', struct.pack('<d', x))[0]
 //! def rs(s): return json.dumps(s, ensure_ascii=False)

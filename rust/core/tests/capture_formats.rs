@@ -401,7 +401,7 @@ fn prefix_line(len: usize, o: &Observed) -> String {
 /// ```python
 /// import sys, hashlib, struct, tempfile
 /// from pathlib import Path
-/// from inspector.capture import CaptureReader
+/// from inspector.sources.capture import CaptureReader
 /// from inspector.errors import CaptureError
 /// def line(p, L):
 ///     r = CaptureReader(Path(p)); h = hashlib.sha256(); n = 0; err = None

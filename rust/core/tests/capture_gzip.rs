@@ -1,4 +1,4 @@
-//! Gzip-compressed captures against Python's reader of branch p14 (`inspector/capture.py`,
+//! Gzip-compressed captures against Python's reader of branch p14 (`inspector/sources/capture.py`,
 //! commit 4858764, issue 14 item 3: incremental gunzip that keeps what was decoded): whole, in
 //! several members, with zero padding, cut short at many points, damaged, with every optional
 //! header field, bad checksums, and decompression limits.
@@ -183,7 +183,7 @@ fn dump() {
 // ```python
 // import sys, hashlib, struct, json
 // from pathlib import Path
-// from inspector.capture import CaptureReader
+// from inspector.sources.capture import CaptureReader
 // from inspector.errors import CaptureError
 // def bits(x): return "None" if x is None else "Some(0x%016x)" % struct.unpack('<Q', struct.pack('<d', x))[0]
 // def rs(s): return json.dumps(s, ensure_ascii=False)

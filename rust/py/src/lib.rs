@@ -3,7 +3,7 @@
 //! One call per capture (`analyze`) runs the whole engine with the GIL released and returns the
 //! flows, events and distinct certificates as pyarrow `RecordBatch`es (no Python object per
 //! packet or per field), plus counters. `inspector/_core.pyi` documents the interface and
-//! `inspector/rust_engine.py` turns it into the `inspector.engine.Analysis` the Python engine
+//! `inspector/engines/rust.py` turns it into the `inspector.engines.python.Analysis` the Python engine
 //! returns. Errors: `EngineError` becomes `inspector.errors.CaptureError` (same messages).
 #![forbid(unsafe_code)]
 

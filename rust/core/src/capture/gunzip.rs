@@ -1,5 +1,5 @@
 //! A gzip stream (one or several members) read incrementally, never losing what was decoded: a
-//! port of `Gunzip` in `inspector/capture.py` (branch p14). A stream cut short or damaged ends
+//! port of `Gunzip` in `inspector/sources/capture.py` (branch p14). A stream cut short or damaged ends
 //! the data with `problem` set (the bytes decoded before the damage are returned first), and so
 //! does a stream that inflates past `max_bytes` or, once past `ratio_floor` decompressed bytes,
 //! past `max_ratio` times its compressed size (a decompression bomb).

@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 import inspector
-import inspector.engine as engine
+import inspector.engines.python as engine
 import inspector.flows as flows
 
 HERE = Path(__file__).resolve().parent

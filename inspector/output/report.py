@@ -15,17 +15,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._lazy import lazy_import
-from .schema import FLOW_COLUMNS, cert_rows, event_rows, finding_rows
-from .domain import PORT_ROLES, is_provisioning_note
-from .model import is_missing as _na
-from .skips import skipped_packets, skipped_summary
-from .textsafe import csv_cell, is_safe, visible
+from .._lazy import lazy_import
+from ..schema import FLOW_COLUMNS, cert_rows, event_rows, finding_rows
+from ..domain import PORT_ROLES, is_provisioning_note
+from ..model import is_missing as _na
+from ..skips import skipped_packets, skipped_summary
+from ..textsafe import csv_cell, is_safe, visible
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .api import Capture
+    from ..api import Capture
 
 #: rich, imported by the first table rendered (the machine formats never need it)
 lazy_import(globals(), {"Console": ("rich.console", "Console"), "Table": ("rich.table", "Table"),
@@ -339,7 +339,7 @@ def _plain_column(name: str, values: list) -> list:
 def flow_columns(cap: Capture) -> tuple[list[str], list[list]]:
     """The flows table as (names, columns) of `plain` values, in `FLOW_COLUMNS` order, read
     column by column from the records (the validation columns from `inspector.trust`)."""
-    from .trust import flow_validation_columns
+    from ..trust import flow_validation_columns
 
     a = cap.analysis
     flows = a.flows

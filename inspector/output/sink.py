@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import report as render
-from ._lazy import lazy_import
-from .filters import Filter
+from .._lazy import lazy_import
+from ..filters import Filter
 
 lazy_import(globals(), {"Console": ("rich.console", "Console")})  # for warnings and the table only
 
 def _severity(name: str) -> int:
-    from .diagnose import Severity
+    from ..diagnose import Severity
     return int(Severity[name])
 
 
@@ -73,7 +73,7 @@ class Sink:
             self.jsonl = JsonlStream(self.out)
         self.logs = None
         if fmt == "zeek":
-            from . import zeeklog
+            from . import zeek as zeeklog
             if output is not None:
                 self.logs = zeeklog.open_logs(output, json_lines=zeek_json)
                 for log in self.logs.values():
@@ -117,9 +117,9 @@ class Sink:
             self._zeek(cap, rows)
         elif self.fmt == "html":
             if self.count > 1:
-                from .errors import InspectError
+                from ..errors import InspectError
                 raise InspectError("--format html takes one capture per page (or --merge)")
-            from .htmlreport import render_report
+            from .html import render_report
             page = render_report(cap)
             if self.output is not None:
                 self.output.write_text(page, encoding="utf-8")
@@ -145,7 +145,7 @@ class Sink:
         return max((_severity(r["severity"]) for r in rows.get("findings", ())), default=-1)
 
     def _zeek(self, cap, rows) -> None:
-        from .zeeklog import capture_logs
+        from .zeek import capture_logs
         ssl, x509 = capture_logs(cap, rows["flows"], rows["certificates"])
         if "ssl" in self.logs:
             self.logs["ssl"].write(ssl)
@@ -203,5 +203,5 @@ class Sink:
 
 
 def render_console(fh=None) -> Console:
-    from .terminal import table_console
+    from ..cli.terminal import table_console
     return table_console(fh)

@@ -18,7 +18,7 @@ from itertools import chain
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
-from .errors import CaptureError
+from ..errors import CaptureError
 
 #: A packet as the capture stage hands it on: (timestamp in seconds since the epoch, link type,
 #: captured bytes, original length on the wire).

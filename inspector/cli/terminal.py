@@ -35,6 +35,6 @@ def fail(message: str, code: int = 2):
     """Print ``tlsinspect: MESSAGE`` on stderr (neutralised) and return the typer.Exit to raise."""
     import typer
 
-    from .report import cell
+    from ..output.report import cell
     err.print(f"tlsinspect: {cell(message)}", markup=False)
     return typer.Exit(code)

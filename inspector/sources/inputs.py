@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Iterable, Optional
 
-from .errors import CaptureError
+from ..errors import CaptureError
 
 STDIN = Path("/dev/stdin")
 
 
 def __getattr__(name: str):
-    """``PortOption``, built on first use: the fast csv path (`inspector.fastcli`) reads inputs
+    """``PortOption``, built on first use: the fast csv path (`inspector.cli.fast`) reads inputs
     without importing typer."""
     if name == "PortOption":
         import typer
@@ -80,9 +80,9 @@ def expand(args: Iterable[str]) -> list[Input]:
 
 def read_merged(paths: list[Path], *, ports=(), limits=None, keylog=None, trust=None):
     """Several captures as one, packets in timestamp order (``mergecap``'s merge)."""
-    from .api import Capture, _read_keylog
+    from ..api import Capture, _read_keylog
     from .capture import CaptureReader, CaptureWarning
-    from .engine import Analyzer
+    from ..engines.python import Analyzer
 
     readers = [CaptureReader(p) for p in paths]
     name = "+".join(p.name for p in paths) if len(paths) <= 3 else f"{paths[0].name}+{len(paths) - 1} more"

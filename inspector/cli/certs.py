@@ -26,9 +26,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .errors import InspectError
-from .textsafe import visible
-from .inputs import PortOption
+from ..errors import InspectError
+from ..textsafe import visible
+from ..sources.inputs import PortOption
 
 STATUS_STYLE = {"ok": "green", "ok_by_name": "green", "self_signed": "bold red", "unknown_issuer": "bold red",
                 "expired": "red", "not_yet_valid": "red", "bad_signature": "bold red", "name_mismatch": "red",
@@ -147,7 +147,7 @@ def import_advice(analysis, validations, *, store_given: bool,
     The peer's alert decides between a missing CA and another cause: ``certificate_expired`` or
     ``bad_certificate`` with a name mismatch is not fixed by importing anything.
     """
-    from .trust import trust_store_hint
+    from ..trust import trust_store_hint
 
     certs = analysis.certificates
     grouped: dict[tuple[str, str], dict] = {}
@@ -254,7 +254,7 @@ def _ts(v: float) -> datetime:
 
 
 def certificates_table(analysis, console: Console) -> Table:
-    from .x509 import validity_at
+    from ..x509 import validity_at
 
     start = {f.flow_id: _ts(f.ts_start) for f in analysis.flows}
     table = Table(title=f"{analysis.capture}: {len(analysis.certificates)} distinct certificates",
@@ -276,7 +276,7 @@ def certificates_table(analysis, console: Console) -> Table:
 
 
 def validation_table(analysis, validations, store_name: str, console: Console) -> Table:
-    from .report import endpoint, role_of
+    from ..output.report import endpoint, role_of
 
     table = Table(title=f"Chain validation against {store_name}, at each flow's start", title_justify="left",
                   box=_box(console))
@@ -296,8 +296,8 @@ def run_certs(file: Path, *, export: Path | None = None, trust: list[Path] | Non
               trust_set: list[str] | None = None, ports: list[int] | None = None, keylog: Path | None = None,
               console: Console | None = None, err: Console | None = None) -> int:
     """The ``certs`` command body; returns the exit code.  Raises `InspectError` on unusable input."""
-    from .api import read_capture
-    from .trust import TrustStore, builtin_trust_set, flow_validations, load_trust
+    from ..api import read_capture
+    from ..trust import TrustStore, builtin_trust_set, flow_validations, load_trust
 
     console = console or _console()
     err = err or Console(stderr=True, highlight=False, soft_wrap=True)

@@ -1,8 +1,8 @@
 """The ``tlsinspect FILE... --format csv|jsonl|json`` fast path, and the report command's body.
 
-`run_report` is what ``tlsinspect report`` does (inputs -> `inspector.output.Sink`), with plain
+`run_report` is what ``tlsinspect report`` does (inputs -> `inspector.output.sink.Sink`), with plain
 string options, messages written straight to stderr and the exit code returned; the typer command
-(`inspector.cli.report`) and the fast path both call it, so they cannot drift.
+(`inspector.cli.app.report`) and the fast path both call it, so they cannot drift.
 
 `main` (the console entry point calls it first) parses argv with a tiny parser when every argument
 is one it knows, spelled plainly (``FILE... [report] --format csv -o OUT --quiet --table T --port N
@@ -39,7 +39,7 @@ def say(message: str) -> None:
 
 
 def fail(message: str, code: int = 2) -> int:
-    from .report import cell
+    from ..output.report import cell
     say(f"tlsinspect: {cell(message)}")
     return code
 
@@ -82,10 +82,10 @@ class ReportOptions:
 
 def run_report(o: ReportOptions) -> int:
     """``tlsinspect report``: the exit code (README "Exit codes"); messages on stderr."""
-    from .errors import InspectError
-    from .filters import FAILED, combine
-    from .inputs import expand
-    from .model import Limits
+    from ..errors import InspectError
+    from ..filters import FAILED, combine
+    from ..sources.inputs import expand
+    from ..model import Limits
 
     fmt = o.format
     chosen = o.table or "flows"
@@ -111,7 +111,7 @@ def run_report(o: ReportOptions) -> int:
     limits = Limits(max_flows=o.max_flows or defaults.max_flows,
                     max_handshake_bytes=o.max_handshake_bytes or defaults.max_handshake_bytes,
                     max_certs=o.max_certs or defaults.max_certs)
-    from .output import Sink
+    from ..output.sink import Sink
     code = 0
     try:
         sink = Sink.open(fmt, chosen, o.output, zeek_json=o.zeek_json, flt=flt, quiet=o.quiet,
@@ -157,7 +157,7 @@ def run_report(o: ReportOptions) -> int:
     if code:
         return code
     if o.fail_on is not None:
-        from .diagnose import Severity
+        from ..diagnose import Severity
         if worst >= Severity[o.fail_on]:
             return 1
     return 0
@@ -166,8 +166,8 @@ def run_report(o: ReportOptions) -> int:
 def _one(sink, paths: list[Path], *, merge: bool, ports, keylog, limits, engine: str | None, trust,
          trust_set, stream: bool, threads: int | None) -> int:
     """Analyse one input (or the merged inputs) into the sink; the worst finding severity seen."""
-    from .api import read_capture, stream_capture
-    from .errors import InspectError
+    from ..api import read_capture, stream_capture
+    from ..errors import InspectError
 
     name = engine
     if stream:
@@ -181,10 +181,10 @@ def _one(sink, paths: list[Path], *, merge: bool, ports, keylog, limits, engine:
                              batch_size=1 if not paths[0].is_file() else 1000, engine=name)
         sink.stream_done(cap)
         return sink.stream_worst
-    from .trust import combined_store
+    from ..trust import combined_store
     store = combined_store(trust or (), trust_set or ())
     if merge:
-        from .inputs import read_merged
+        from ..sources.inputs import read_merged
         if engine not in (None, "python", "native"):
             raise InspectError("--merge runs the python engine only")
         cap = read_merged(paths, ports=ports, limits=limits, keylog=keylog, trust=store)

@@ -1,8 +1,8 @@
 """``tlsinspect live``: capture on an interface and explain each handshake as it ends.
 
 Wireshark's ``dumpcap`` (Debian package wireshark-common, installed with tshark; ``tcpdump`` when
-dumpcap is absent) writes pcapng (pcap for tcpdump) to a pipe; `inspector.capture.CaptureReader`
-reads that pipe as it comes and `inspector.engine.Analyzer` in streaming mode (``on_flow``) hands
+dumpcap is absent) writes pcapng (pcap for tcpdump) to a pipe; `inspector.sources.capture.CaptureReader`
+reads that pipe as it comes and `inspector.engines.python.Analyzer` in streaming mode (``on_flow``) hands
 over each flow when its handshake is over: one line per flow, its findings under it (or one JSON
 line per flow with ``--format jsonl``).  Ctrl-C or SIGTERM stops the capture and prints a summary.
 Nothing is kept but the flows in flight.  ``-w FILE`` keeps the capture as it is read.
@@ -27,8 +27,8 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from .errors import InspectError
-from .inputs import PortOption
+from ..errors import InspectError
+from ..sources.inputs import PortOption
 
 PERMISSION_HINTS = ("permission", "operation not permitted", "don't have permission",
                     "you don't have", "not permitted", "cap_net_raw")
@@ -108,7 +108,7 @@ def _explain_failure(stderr: str, cmd: list[str]) -> str:
 
 def flow_line(row: dict, service: str) -> Text:
     """One flow as one line: endpoints, service, version, SNI, outcome (with the failing side)."""
-    from .report import OUTCOME_STYLE, cell, endpoint
+    from ..output.report import OUTCOME_STYLE, cell, endpoint
 
     outcome = row.get("outcome") or "?"
     t = Text()
@@ -140,8 +140,8 @@ class LiveSession:
         self.shown = 0
 
     def on_rows(self, name: str, rows: list[dict]) -> None:
-        from .jsonl import line
-        from .report import SEVERITY_STYLE, cell, plain, role_of
+        from ..output.jsonl import line
+        from ..output.report import SEVERITY_STYLE, cell, plain, role_of
 
         if name == "flows":
             self._pending = {}
@@ -187,12 +187,12 @@ def analyze_stream(source, on_rows, *, ports=(), name: str = "live"):
     import json
     from types import SimpleNamespace
 
-    from .api import _run
-    from .capture import CaptureReader
-    from .diagnose import diagnose_contexts, flow_contexts
-    from .engine import Analyzer
-    from .schema import event_rows, flow_rows
-    from .trust import with_validation_columns
+    from ..api import _run
+    from ..sources.capture import CaptureReader
+    from ..diagnose import diagnose_contexts, flow_contexts
+    from ..engines.python import Analyzer
+    from ..schema import event_rows, flow_rows
+    from ..trust import with_validation_columns
 
     def on_flow(rec, events) -> None:
         view = SimpleNamespace(flows=[rec], certificates=analyzer.certs)
@@ -292,7 +292,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Capture on IFACE (dumpcap, else tcpdump) and print each TLS handshake as it ends."""
         from .terminal import fail as _fail
-        from .filters import FAILED, combine
+        from ..filters import FAILED, combine
 
         try:
             flt = combine([filter_, FAILED if failed else None])

@@ -1,6 +1,6 @@
 """JSON lines: one row (a flow, a certificate, an event, a finding) per line, written as it comes.
 
-The rows are those of `inspector.report.table_rows` / `plain` (ISO 8601 UTC times, lists as
+The rows are those of `inspector.output.report.table_rows` / `plain` (ISO 8601 UTC times, lists as
 arrays, NA as null); a finding's ``evidence`` is an object, not a string.  Each line is flushed,
 so ``tlsinspect - --format jsonl | jq`` and ``tlsinspect live --format jsonl`` show flows as they end.
 """

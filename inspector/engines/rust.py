@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
 if TYPE_CHECKING:
-    from .tls.decrypt import KeyLog
+    from ..tls.decrypt import KeyLog
 
-from .errors import InspectError
-from .model import Analysis, CertSeen, EventRecord, FlowRecord, Limits, MessageRecord
+from ..errors import InspectError
+from ..model import Analysis, CertSeen, EventRecord, FlowRecord, Limits, MessageRecord
 
 _core: Any = None
 _import_error: str | None = None
@@ -36,7 +36,7 @@ def load_core():
     global _core, _import_error
     if _core is None and _import_error is None:
         try:
-            from . import _core as core
+            from .. import _core as core
         except ImportError as e:
             _import_error = str(e)
         else:
@@ -90,7 +90,7 @@ def analyze(path: str | os.PathLike, *, ports: Iterable[int] = (), limits: Limit
 def keylog_text(log: "KeyLog") -> bytes:
     """A parsed key log back as NSS key log lines (the last secret per label, as parsed), for the
     Rust engine: the file is read once, streamed and bounded, by `api._read_keylog`."""
-    from .tls.decrypt import LABELS
+    from ..tls.decrypt import LABELS
     lines = []
     for cr, found in log.secrets.items():
         for i in range(0, len(found), 2):
@@ -107,8 +107,8 @@ _FLOW_FIELDS = tuple(fl.name for fl in dataclass_fields(FlowRecord))
 
 
 def analysis_from_core(result: dict, capture: str) -> Analysis:
-    """The dict `_core.analyze` returns -> `inspector.engine.Analysis`."""
-    from .x509 import client_cert_kind, parse_certificate_cached
+    """The dict `_core.analyze` returns -> `inspector.engines.python.Analysis`."""
+    from ..x509 import client_cert_kind, parse_certificate_cached
 
     certs: dict[str, CertSeen] = {}
     infos = {}

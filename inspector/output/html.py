@@ -4,7 +4,7 @@ The page needs no network when viewed (inline CSS, a few lines of vanilla JavaSc
 a Content-Security-Policy forbids every fetch): a summary (flows by outcome and by service, top
 findings, the capture's time span and clock sanity), the flow table (sortable, filterable), one
 section per flow with its ladder diagram, chain cards and trust verdicts (the same renderer as
-Jupyter's ``cap.flow(n)``: `inspector.notebook.FlowView`, `inspector.ladder`), every finding with
+Jupyter's ``cap.flow(n)``: `inspector.notebook.FlowView`, `inspector.output.ladder`), every finding with
 its fix linked to its flow and certificates, and the certificates on an expiry timeline.
 
 The fleet page of ``tlsinspect summary results/ --format html`` (`fleet_html`) shares the
@@ -24,8 +24,8 @@ from typing import Any, Iterable
 
 import pandas as pd
 
-from .skips import skipped_summary
-from .notebook import (OUTCOME_COLOURS, SEVERITY_COLOURS, VALIDITY_COLOURS, CertView, _list, _na, _port_role,
+from ..skips import skipped_summary
+from ..notebook import (OUTCOME_COLOURS, SEVERITY_COLOURS, VALIDITY_COLOURS, CertView, _list, _na, _port_role,
                        _s, _ts, validity_state)
 
 __all__ = ["render_report", "write_report", "fleet_html", "clock_notes", "expiry_timeline_svg", "PAGE_CSS", "PAGE_JS"]
@@ -174,7 +174,7 @@ def cert_anchor(sha256: Any) -> str:
 
 
 def _page(title: str, body: str, *, nav: Iterable[tuple[str, str]] = ()) -> str:
-    from . import __version__
+    from .. import __version__
     links = "".join(f'<a href="#{_e(a)}">{_e(t)}</a>' for a, t in nav)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -464,8 +464,8 @@ def _flow_sections(cap: Any) -> str:
     chosen = sorted([i for i in order if i in bad] + [i for i in order if i not in bad][:max(0, MAX_FLOW_SECTIONS - len(bad))])
     chosen = chosen[:MAX_FLOW_SECTIONS]
     # the frames split once, not filtered per flow (cap.flow(n) does the same for one flow)
-    from .notebook import FlowView
-    from .trust import flow_validations
+    from ..notebook import FlowView
+    from ..trust import flow_validations
     rows = {int(r["flow_id"]): r for r in flows.to_dict("records")}
     certs = cap.certificates.set_index("sha256") if len(cap.certificates) else cap.certificates
     wanted = set(chosen)
@@ -493,7 +493,7 @@ def _flow_sections(cap: Any) -> str:
 
 def render_report(cap: Any, *, now: datetime | None = None) -> str:
     """The whole page for one `Capture` (a string; see the module doc)."""
-    from . import __version__
+    from .. import __version__
     flows, findings = cap.flows, cap.findings
     notes = clock_notes(flows, cap.certificates, now=now)
     made = pd.Timestamp(now or datetime.now(timezone.utc))
@@ -541,7 +541,7 @@ def _table(table_id: str, heads: list[tuple[str, str]], rows: list[str], empty: 
 def fleet_html(fs: Any, *, now: datetime | None = None) -> str:
     """The page of a `inspector.batch.FleetSummary`: phones and their certificates, CAPF issuers,
     certificates expiring soon, failures by cause and by server (every table sortable)."""
-    from . import __version__
+    from .. import __version__
     made = pd.Timestamp(now or datetime.now(timezone.utc))
     kind_colour = {"LSC": "#0550ae", "MIC": "#116329"}
     phones = []

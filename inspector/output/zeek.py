@@ -75,8 +75,8 @@ def _epoch(v: Any) -> float | None:
 
 
 def ssl_rows(flows: Iterable[dict[str, Any]], certs: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """Flow rows (`inspector.report.table_rows(cap, "flows")`) -> ssl.log rows."""
-    from .x509 import hostname_matches
+    """Flow rows (`inspector.output.report.table_rows(cap, "flows")`) -> ssl.log rows."""
+    from ..x509 import hostname_matches
 
     out = []
     for f in flows:

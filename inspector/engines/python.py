@@ -20,13 +20,13 @@ from collections import Counter, deque
 from itertools import chain
 from typing import Callable, Iterable
 
-from .capture import Packet
-from .x509 import CertInfo, parse_certificate_cached
-from .flows import DEFAULT_TLS_PORTS, Connection, build_flow
-from .model import Analysis, CertSeen, EventRecord, FlowRecord, Limits, MessageRecord
-from .link import FRAGMENT_WARNINGS, LinkDecoder, ip_to_str
-from .tcp import TCP_ACK, TCP_RST, TCP_SYN, missed_detail
-from .tls.decrypt import KeyLog
+from ..sources.capture import Packet
+from ..x509 import CertInfo, parse_certificate_cached
+from ..flows import DEFAULT_TLS_PORTS, Connection, build_flow
+from ..model import Analysis, CertSeen, EventRecord, FlowRecord, Limits, MessageRecord
+from ..link import FRAGMENT_WARNINGS, LinkDecoder, ip_to_str
+from ..tcp import TCP_ACK, TCP_RST, TCP_SYN, missed_detail
+from ..tls.decrypt import KeyLog
 
 _SEQ = struct.Struct("!I")
 _PORTS = struct.Struct("!HH")

@@ -17,10 +17,10 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from .errors import InspectError
-from .model import Limits
-from .inputs import PortOption
-from .fastcli import FORMAT_TABLES as _FORMAT_TABLES
+from ..errors import InspectError
+from ..model import Limits
+from ..sources.inputs import PortOption
+from .fast import FORMAT_TABLES as _FORMAT_TABLES
 
 app = typer.Typer(add_completion=True, no_args_is_help=True, pretty_exceptions_enable=False,
                   rich_markup_mode=None,
@@ -68,7 +68,7 @@ FORMAT_TABLES = {Format(f): {TableName(t) for t in ts} for f, ts in _FORMAT_TABL
 
 def _quiet_broken_pipe() -> None:
     """The reader went away (``| head``): stop writing, exit 0 like other Unix tools."""
-    from .fastcli import quiet_broken_pipe
+    from .fast import quiet_broken_pipe
     quiet_broken_pipe()
 
 
@@ -121,7 +121,7 @@ def report(
         "the output is the same")] = None,
 ) -> None:
     """Report every TLS flow in each FILE: endpoints, version, cipher, SNI, chains, alerts, outcome."""
-    from .fastcli import ReportOptions, run_report
+    from .fast import ReportOptions, run_report
 
     code = run_report(ReportOptions(
         files=files, format=format.value, output=output, port=port, table=table.value if table else None,
@@ -164,8 +164,8 @@ def batch(
 
     Skips files already done (same path, size, mtime). Exit 2 when any file failed, else 0.
     """
-    from .batch import run_batch
-    from .filters import FAILED, combine
+    from ..batch import run_batch
+    from ..filters import FAILED, combine
 
     if scheduler is not None and engine is not Engine.dask:
         raise _fail("--scheduler needs --engine dask")
@@ -203,7 +203,7 @@ class SummaryFormat(str, enum.Enum):
 
 def _fleet_report(results: Path, output: Optional[Path], format: SummaryFormat = SummaryFormat.html) -> None:
     """The fleet view of a results directory: terminal tables, or the HTML page."""
-    from .batch import fleet_summary, print_fleet
+    from ..batch import fleet_summary, print_fleet
 
     try:
         fs = fleet_summary(results)
@@ -211,7 +211,7 @@ def _fleet_report(results: Path, output: Optional[Path], format: SummaryFormat =
         raise _fail(str(e)) from None
     try:
         if format is SummaryFormat.html:
-            from .htmlreport import fleet_html
+            from ..output.html import fleet_html
             page = fleet_html(fs)
             if output is None:
                 sys.stdout.write(page)
@@ -243,8 +243,8 @@ def _print_selected(flows_dir: Path, flt) -> None:
     ``report --format jsonl``: ISO times, lists, null for NA)."""
     import pandas as pd
 
-    from .jsonl import JsonlStream
-    from .report import _jsonable
+    from ..output.jsonl import JsonlStream
+    from ..output.report import _jsonable
 
     if not flows_dir.is_dir() or not any(flows_dir.glob("*.parquet")):
         return
@@ -256,7 +256,7 @@ def _print_selected(flows_dir: Path, flt) -> None:
 
 def _version(value: bool) -> None:
     if value:
-        from . import __version__
+        from .. import __version__
         print(f"tlsinspect {__version__}")
         raise typer.Exit(0)
 
@@ -270,7 +270,7 @@ def _root(version: Annotated[bool, typer.Option(
     reached, 2 unusable input or bad option, 3 internal error."""
 
 
-from .certs_cmd import register as _register_certs  # noqa: E402
+from .certs import register as _register_certs  # noqa: E402
 from .live import register as _register_live  # noqa: E402
 
 _register_certs(app)
@@ -281,7 +281,7 @@ ROOT_OPTIONS = {"--help", "-h", "--version", "--install-completion", "--show-com
 
 def _explain(code: str) -> None:
     """``tlsinspect --explain CODE``: the rule behind a finding code, from the rule table."""
-    from .diagnose import RULES_BY_CODE, explain
+    from ..diagnose import RULES_BY_CODE, explain
 
     if code not in RULES_BY_CODE:
         err.print(f"tlsinspect: no finding code {code!r}; codes: {', '.join(RULES_BY_CODE)}", markup=False)
@@ -307,11 +307,11 @@ def _click_exceptions() -> tuple[tuple[type, ...], tuple[type, ...]]:
 
 def main(argv: list[str] | None = None, *, fast: bool = True) -> None:
     """Console entry point: ``tlsinspect FILE`` runs ``report``.  ``fast``: a plain csv/jsonl/json
-    report runs on `inspector.fastcli` (the same `run_report`, parsed without click); False: always
+    report runs on `inspector.cli.fast` (the same `run_report`, parsed without click); False: always
     through the typer app."""
     args = list(sys.argv[1:] if argv is None else argv)
     if fast:
-        from .fastcli import main as fast_main
+        from .fast import main as fast_main
         code = fast_main(args)
         if code is not None:
             sys.exit(code)

@@ -1,6 +1,6 @@
 """The second engine: Wireshark's dissectors (tshark, through pyshark) fill the same records.
 
-`analyze_with_tshark(path, ports=...)` returns an `inspector.engine.Analysis` built only from what
+`analyze_with_tshark(path, ports=...)` returns an `inspector.engines.python.Analysis` built only from what
 tshark's TLS dissector reports, so that ``inspector.api.Capture(path, analysis, format=...,
 bytes_read=...)`` gives the same ``flows``, ``certificates``, ``events`` and ``findings`` tables as
 the native engine, and the two can be compared field by field (``tests/test_engines.py``).
@@ -51,12 +51,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable
 
-from .tls.session import CERT_ALERTS, HISTORY_LETTERS, MESSAGE_NAMES
-from .x509 import client_cert_kind, parse_certificate_cached
-from .model import Analysis, CertSeen, EventRecord, FlowRecord
-from .errors import CaptureError, InspectError
-from .flows import DEFAULT_TLS_PORTS
-from .oracle import alert_description_name, alert_level_name, find_tshark, version_name
+from ..tls.session import CERT_ALERTS, HISTORY_LETTERS, MESSAGE_NAMES
+from ..x509 import client_cert_kind, parse_certificate_cached
+from ..model import Analysis, CertSeen, EventRecord, FlowRecord
+from ..errors import CaptureError, InspectError
+from ..flows import DEFAULT_TLS_PORTS
+from ..oracle import alert_description_name, alert_level_name, find_tshark, version_name
 
 __all__ = [
     "DISPLAY_FILTER",
@@ -464,7 +464,7 @@ def _dn_der(m: _Msg) -> list[bytes]:
 
 
 def _ca_name(der: bytes) -> str:
-    from .tls.messages import ca_name_to_str
+    from ..tls.messages import ca_name_to_str
 
     try:
         return ca_name_to_str(der)
@@ -810,7 +810,7 @@ def _tshark_errors(exe: str, path: Path, env: dict[str, str]) -> tuple[int, list
 
 def _cut_short(path: Path) -> str | None:
     """Why the capture file ends early (a packet cut short, a broken block), or None."""
-    from .capture import CaptureReader
+    from ..sources.capture import CaptureReader
     reader = CaptureReader(Path(path))
     try:
         for _ in reader.batches():
@@ -1023,7 +1023,7 @@ def analyze_file_tshark(path: str | os.PathLike, *, ports: Iterable[int] = (),
     return analyze_with_tshark(path, ports=ports), fmt, size
 
 
-if __name__ == "__main__":  # python -m inspector.tshark_engine FILE...
+if __name__ == "__main__":  # python -m inspector.engines.tshark FILE...
     import sys
 
     for arg in sys.argv[1:]:

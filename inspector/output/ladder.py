@@ -8,7 +8,7 @@ are small markers on the sender's lifeline.  Rendering only, no pandas: ``messag
 sequence of mappings with ``sender``, ``kind``, ``name``, ``frame`` and ``ts`` (seconds or
 timestamps).  Every capture-derived string is escaped (`html.escape`, quotes too); colours and
 geometry come from the fixed tables below or are numbers computed here.  Used by the Jupyter views
-(`inspector.notebook.FlowView`) and the HTML report (`inspector.htmlreport`).
+(`inspector.notebook.FlowView`) and the HTML report (`inspector.output.html`).
 """
 
 from __future__ import annotations
