@@ -298,7 +298,7 @@ def test_fleet_page_loads_and_sorts(browser, tmp_path):
     from rich.console import Console
 
     from inspector.batch import fleet_summary, run_batch
-    from inspector.output.html import fleet_html
+    from inspector.output.fleet import fleet_html
 
     out = tmp_path / "results"
     run_batch([str(PCAPS / n) for n in ("mic_5061.pcap", "lsc_5061.pcap", "lsc_rejected_unknown_ca.pcap",

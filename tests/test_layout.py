@@ -22,11 +22,9 @@ MAX_LINES = 600
 #: docstring ("over 600 lines because ...") or an entry here.
 LONG_MODULES: dict[str, str] = {
     "inspector/batch.py": "the Arrow batch writer and its worker pool; being reworked with the one-schema change (issue 15)",
-    "inspector/notebook.py": "the notebook helpers; notebook <-> report is being reworked by the output change (issue 15)",
     "inspector/engines/tshark.py": "the tshark engine: it is to produce wire events only (issue 15, one interpretation); "
                                   "splitting it now would collide with that rework",
     "inspector/sources/capture.py": "pcap/pcapng/snoop readers (602 lines)",
-    "inspector/output/html.py": "the HTML report (615 lines); being reworked with output/ (issue 15)",
     "inspector/diagnose/checks.py": "one check per rule of the table (612 lines); the 802.1X rules already "
                                     "live apart in diagnose/eap.py, the next family should too",
 }

@@ -121,7 +121,7 @@ def test_batch_files_table_and_summaries(no_tls, tmp_path):
     fs = fleet_summary(res)
     assert [os.path.basename(p) for p in fs.no_flows["capture"]] == ["no_tls.pcap"]
     assert fs.no_flows["warnings"][0][0].startswith("udp_not_decoded:")
-    from inspector.output.html import fleet_html
+    from inspector.output.fleet import fleet_html
     page = fleet_html(fs)
     assert 'class="ti-silent"' in page and "no_tls.pcap" in page and "look like DTLS or QUIC" in page
     assert f"<td class=\"n\">{N_ARP + N_ICMP + N_DNS + N_4433}</td>" in page

@@ -211,7 +211,7 @@ def _fleet_report(results: Path, output: Optional[Path], format: SummaryFormat =
         raise _fail(str(e)) from None
     try:
         if format is SummaryFormat.html:
-            from ..output.html import fleet_html
+            from ..output.fleet import fleet_html
             page = fleet_html(fs)
             if output is None:
                 sys.stdout.write(page)
