@@ -25,8 +25,6 @@ LONG_MODULES: dict[str, str] = {
     "inspector/engines/tshark.py": "the tshark engine: it is to produce wire events only (issue 15, one interpretation); "
                                   "splitting it now would collide with that rework",
     "inspector/sources/capture.py": "pcap/pcapng/snoop readers (602 lines)",
-    "inspector/diagnose/checks.py": "one check per rule of the table (612 lines); the 802.1X rules already "
-                                    "live apart in diagnose/eap.py, the next family should too",
 }
 
 

@@ -1,18 +1,21 @@
 """Flows and certificates -> findings: a named cause and a fix for what went wrong.
 
-`table` holds the rule table (code, severity, scope, where it applies, evidence, message, fix),
-`checks` the functions that apply it, `core` the findings and how they are run and merged.
+`table` holds the rule table (code, severity, scope, where it applies, evidence, message, fix);
+the functions that apply it are grouped by family: `checks` (who rejected which chain, how the
+handshake ended), `certs` (certificates, validity, keys), `names` (SNI and IP against the
+certificate), `eap` (802.1X), `gaps` (what the capture missed), with `context` for what they ask
+of a flow; `core` holds the findings and how they are run and merged.
 ``python -m inspector.diagnose`` prints the README's findings table.
 """
 
 from __future__ import annotations
 
-from . import checks, eap, gaps  # noqa: F401  (registers the checks)
+from . import checks, certs, names, eap, gaps  # noqa: F401  (registers the checks)
 from .gaps import capture_missed_bytes
-from .checks import (ALERT_HINTS, ANCHOR_ROOT_NAMES, EXPIRED_ROOTS, capture_clock, certs_not_visible,
-                     client_cert, dh_key_too_large_for_legacy, ecdsa_server_cert, fatal_alert, handshake_reset,
-                     ip_not_in_cert, no_server_hello, self_signed_server_cert, sha1_signature, sni_not_in_cert,
-                     unknown_ca, validity, weak_key)
+from .checks import ALERT_HINTS, certs_not_visible, fatal_alert, handshake_reset, no_server_hello, unknown_ca
+from .certs import (ANCHOR_ROOT_NAMES, EXPIRED_ROOTS, capture_clock, client_cert, dh_key_too_large_for_legacy,
+                    ecdsa_server_cert, self_signed_server_cert, sha1_signature, validity, weak_key)
+from .names import ip_not_in_cert, sni_not_in_cert
 from .eap import eap_access_reject_policy, eap_context, eap_phone_cert_rejected, eap_server_cert_rejected
 from .core import (CAPTURE_RULES, EXPRESSWAY_PORTS, PHONE_PORTS, RULES, SERVICES, CaptureContext, Finding,
                    capture_check,

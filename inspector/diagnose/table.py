@@ -2,7 +2,7 @@
 
 One row per code, the single source of truth for what a code means: the README's findings
 section is generated from it (``python -m inspector.diagnose``), ``tlsinspect --explain CODE``
-prints a row, and `inspector.diagnose.checks` may only emit codes listed here.  The checks
+prints a row, and the checks (`inspector.diagnose.checks`, `certs`, `names`, `eap`, `gaps`) may only emit codes listed here.  The checks
 themselves are the functions in `checks`; each names the codes it emits.
 """
 
