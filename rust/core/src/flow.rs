@@ -114,7 +114,7 @@ pub struct EventRecord {
 
 use std::sync::Arc;
 
-use crate::link::{ip_to_string, FragLimits};
+use crate::ip::{ip_to_string, FragLimits};
 use crate::tcp::{StreamReassembler, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN};
 use crate::tls::decrypt::KeyLog;
 use crate::tls::detect::{classify_start, prelude_protocol, StartKind};
