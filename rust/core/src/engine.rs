@@ -18,7 +18,8 @@ use std::sync::Arc;
 use crate::capture::{CaptureError, CaptureReader};
 use crate::flow::{build_flow, ConnState, ConnWarning, Connection, EventRecord, FlowRecord, Limits,
                   DEFAULT_TLS_PORTS};
-use crate::link::{ip_to_string, FragLimits, LinkDecoder};
+use crate::ip::{ip_to_string, FragLimits};
+use crate::link::LinkDecoder;
 use crate::tcp::{TCP_ACK, TCP_RST, TCP_SYN};
 use crate::tls::decrypt::{parse_keylog, KeyLog};
 use crate::tls::session::Side;

@@ -114,7 +114,7 @@ pub struct EventRecord {
 
 use std::sync::Arc;
 
-use crate::link::{ip_to_string, FragLimits};
+use crate::ip::{ip_to_string, FragLimits};
 use crate::tcp::{StreamReassembler, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN};
 use crate::tls::decrypt::KeyLog;
 use crate::tls::detect::{classify_start, prelude_protocol, StartKind};
@@ -123,6 +123,7 @@ use crate::tls::messages::ca_name_to_str;
 use crate::tls::names::{cipher_name, group_name, version_name};
 use crate::tls::records::{RecordReader, State as ReaderState, DEFAULT_MAX_RECORDS};
 use crate::tls::session::{Side, TLSSession};
+use crate::tls::summary::HandshakeSummary;
 
 /// Where a connection is: `New -> Tls -> Done`, or `New -> NotTls`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -606,10 +607,9 @@ pub fn build_flow(conn: &Connection, flow_id: u64, tls_ports: &[u16]) -> FlowRec
     let port = |side: Side| if side == Side::A { conn.a_port } else { conn.b_port };
     let ch = s.client_hello.as_ref();
     let sh = s.server_hello.as_ref();
-    let server_chain: Vec<String> =
-        s.chains.get(sv).map(|v| v.iter().map(|d| sha256_hex(d)).collect()).unwrap_or_default();
-    let client_chain: Vec<String> =
-        s.chains.get(c).map(|v| v.iter().map(|d| sha256_hex(d)).collect()).unwrap_or_default();
+    let h = HandshakeSummary::from_session(s, c);
+    let server_chain: Vec<String> = h.server_chain.iter().map(|d| sha256_hex(d)).collect();
+    let client_chain: Vec<String> = h.client_chain.iter().map(|d| sha256_hex(d)).collect();
     let (mut outcome, mut detail) = outcome(conn, c);
     let mut warnings: Vec<String> = conn.tcp_anomalies().into_iter().map(String::from).collect();
     warnings.extend(conn.warnings.iter().map(|w| w.code().to_string()));
@@ -648,13 +648,12 @@ pub fn build_flow(conn: &Connection, flow_id: u64, tls_ports: &[u16]) -> FlowRec
     let kx = s.server_kx.as_ref();
     let kx_group = match kx.and_then(|k| k.curve) {
         Some(curve) => Some(group_name(curve)),
-        None => sh.and_then(|sh| sh.key_share_group).map(group_name),
+        None => h.group,
     };
     let client_max_version = ch.map(|ch| {
         let max = ch.supported_versions.iter().copied().max().unwrap_or(ch.legacy_version);
         version_name(u32::from(max))
     });
-    let req = s.cert_request.as_ref();
     let sslv2 = s.sslv2_server;
     let role = |side: Side| role_name(side, c);
     FlowRecord {
@@ -668,37 +667,28 @@ pub fn build_flow(conn: &Connection, flow_id: u64, tls_ports: &[u16]) -> FlowRec
         server_ip: ip_to_string(ip(sv)),
         server_port: port(sv),
         ip_version: conn.ip_version,
-        tls_version: match sh {
-            Some(sh) => Some(version_name(u32::from(sh.selected_version))),
-            None => sslv2.map(|_| "SSL 2.0".to_string()),
-        },
+        tls_version: h.version.or_else(|| sslv2.map(|_| "SSL 2.0".to_string())),
         client_max_version,
-        cipher: match sh {
-            Some(sh) => Some(cipher_name(u32::from(sh.cipher_suite))),
-            None => sslv2.map(|(kind, _)| cipher_name(kind)),
-        },
-        cipher_id: match sh {
-            Some(sh) => Some(u32::from(sh.cipher_suite)),
-            None => sslv2.map(|(kind, _)| kind),
-        },
-        sni: ch.and_then(|ch| ch.sni.clone()),
+        cipher: h.cipher.or_else(|| sslv2.map(|(kind, _)| cipher_name(kind))),
+        cipher_id: h.cipher_id.or_else(|| sslv2.map(|(kind, _)| kind)),
+        sni: h.sni,
         alpn: sh.and_then(|sh| sh.alpn.clone()),
         certs_visible: !server_chain.is_empty(),
         server_chain_sha256: server_chain,
         client_chain_sha256: client_chain,
-        client_cert_requested: req.is_some(),
-        requested_ca_names: req.map(|r| r.ca_names.iter().map(|n| ca_name_to_str(n)).collect()).unwrap_or_default(),
-        alerts: s.alerts.iter().map(|a| format!("{}:{}:{}", role(a.side), a.level, a.description)).collect(),
+        client_cert_requested: h.cert_request,
+        requested_ca_names: h.cert_request_ca_names.iter().map(|n| ca_name_to_str(n)).collect(),
+        alerts: h.alerts.iter().map(|a| format!("{}:{}:{}", role(a.side), a.level, a.description)).collect(),
         outcome: outcome.to_string(),
         outcome_detail: detail,
         decrypted: s.decrypted,
         resumed,
         dh_bits: kx.and_then(|k| k.dh_p_bits),
         kx_group,
-        history: s.history.clone(),
-        ja3: s.ja3.clone(),
+        history: h.history,
+        ja3: h.ja3,
         ja3s: sh.map(fingerprint::ja3s),
-        ja4: s.ja4.clone(),
+        ja4: h.ja4,
         starttls: if s.prelude.is_empty() {
             None
         } else {

@@ -6,6 +6,7 @@
 
 pub mod capture;
 pub mod link;
+pub mod ip;
 pub mod tcp;
 pub mod tls;
 pub mod dtls;

@@ -19,11 +19,13 @@ use crate::dtls::{record, DtlsAssociation, DtlsConfig, DtlsFlow};
 use crate::eap::{parse_eapol, EapConfig, EapTlsConversation, EapTlsFlow, RadiusTracker};
 use crate::engine::{sha256_hex, CertSeen, Stats, TableHasher};
 use crate::flow::{EventRecord, FlowRecord, Limits};
-use crate::link::{ip_to_string, is_capwap_dtls, Decoded, CAPWAP_DTLS_HEADER};
+use crate::ip::{ip_to_string, Decoded};
+use crate::link::{is_capwap_dtls, CAPWAP_DTLS_HEADER};
 use crate::quic::{looks_like_quic, QuicConnection};
 use crate::tls::decrypt::KeyLog;
 use crate::tls::messages::ca_name_to_str;
 use crate::tls::session::{AlertSeen, Side};
+use crate::tls::summary::HandshakeSummary;
 
 /// An association silent this long (capture time) is ended.
 pub const IDLE_TIMEOUT: f64 = 60.0;
@@ -542,28 +544,35 @@ fn evicted(rec: &mut FlowRecord, e: &Ends, events: &mut Vec<EventRecord>) {
     }
 }
 
+/// The columns DTLS, QUIC and EAP-TLS rows take from their handshake alike (alerts are added
+/// by [`alert_events`]; QUIC has none, nor history, CertificateRequest or client chain).
+fn handshake_columns(rec: &mut FlowRecord, h: &HandshakeSummary) {
+    rec.tls_version = h.version.clone();
+    rec.cipher = h.cipher.clone();
+    rec.sni = h.sni.clone();
+    rec.ja3 = h.ja3.clone();
+    rec.ja4 = h.ja4.clone();
+    rec.history = h.history.clone();
+    rec.client_cert_requested = h.cert_request;
+    rec.requested_ca_names = h.cert_request_ca_names.iter().map(|n| ca_name_to_str(n)).collect();
+    rec.server_chain_sha256 = h.server_chain.iter().map(|d| sha256_hex(d)).collect();
+    rec.client_chain_sha256 = h.client_chain.iter().map(|d| sha256_hex(d)).collect();
+    rec.certs_visible = !h.server_chain.is_empty();
+}
+
 fn dtls_flow(e: &Ends, f: &DtlsFlow) -> UdpFlow {
-    let mut rec = base(e, f.client_side, "udp", "DTLS");
+    let h = &f.handshake;
+    let mut rec = base(e, h.client_side, "udp", "DTLS");
     rec.ts_start = f.first_ts;
     rec.ts_end = f.last_ts;
     rec.first_frame = f.first_frame;
     rec.last_frame = f.last_frame;
-    rec.tls_version = f.version.clone();
-    rec.cipher = f.cipher.clone();
-    rec.sni = f.sni.clone();
-    rec.alpn = f.alpn.first().cloned();
-    rec.ja3 = f.ja3.clone();
-    rec.ja4 = f.ja4.clone();
-    rec.history = f.history.clone();
+    handshake_columns(&mut rec, h);
+    rec.alpn = h.alpn.first().cloned();
     rec.srtp_profile = f.srtp_profile.clone();
-    rec.client_cert_requested = f.cert_request;
-    rec.requested_ca_names = f.cert_request_ca_names.iter().map(|n| ca_name_to_str(n)).collect();
-    rec.server_chain_sha256 = f.server_chain.iter().map(|d| sha256_hex(d)).collect();
-    rec.client_chain_sha256 = f.client_chain.iter().map(|d| sha256_hex(d)).collect();
-    rec.certs_visible = !f.server_chain.is_empty();
     let (outcome, detail) = match f.outcome {
         "established" => ("established", None),
-        "alert" => ("failed", fatal_sentence(&f.alerts, f.client_side)),
+        "alert" => ("failed", fatal_sentence(&h.alerts, h.client_side)),
         "dtls13" => ("established", Some("DTLS 1.3: the handshake is encrypted after the ServerHello".to_string())),
         "hello_verify_only" => ("incomplete", Some("the client did not answer the HelloVerifyRequest".to_string())),
         "no_server_hello" => ("incomplete", Some("no ServerHello in the capture".to_string())),
@@ -571,10 +580,10 @@ fn dtls_flow(e: &Ends, f: &DtlsFlow) -> UdpFlow {
     };
     rec.outcome = outcome.to_string();
     rec.outcome_detail = detail;
-    let mut events = alert_events(&mut rec, &f.alerts, f.client_side);
+    let mut events = alert_events(&mut rec, &h.alerts, h.client_side);
     events.extend(warning_events(&mut rec, &f.anomalies));
     evicted(&mut rec, e, &mut events);
-    UdpFlow { rec, server_chain: f.server_chain.clone(), client_chain: f.client_chain.clone(), events }
+    UdpFlow { rec, server_chain: h.server_chain.clone(), client_chain: h.client_chain.clone(), events }
 }
 
 fn quic_flow(e: &Ends, q: &QuicConnection) -> UdpFlow {
@@ -585,19 +594,14 @@ fn quic_flow(e: &Ends, q: &QuicConnection) -> UdpFlow {
     rec.ts_end = q.last_ts.unwrap_or(rec.ts_start);
     rec.first_frame = e.first_frame;
     rec.last_frame = e.last_frame;
-    rec.tls_version = s.tls_version.clone();
+    let h = &s.handshake;
+    handshake_columns(&mut rec, h);
     rec.quic_version = s.version_name.clone();
-    rec.cipher = s.cipher.clone();
-    rec.cipher_id = q.server_hello.as_ref().map(|sh| u32::from(sh.cipher_suite));
-    rec.sni = s.sni.clone();
-    rec.alpn = s.server_alpn.clone().or_else(|| s.alpn.first().cloned());
-    rec.kx_group = s.group.clone();
-    rec.ja3 = s.ja3.clone();
-    rec.ja4 = s.ja4.clone();
+    rec.cipher_id = h.cipher_id;
+    rec.alpn = s.server_alpn.clone().or_else(|| h.alpn.first().cloned());
+    rec.kx_group = h.group.clone();
     rec.resumed = s.resumed;
     rec.decrypted = q.handshake_decrypted > 0;
-    rec.server_chain_sha256 = q.certificates.iter().map(|d| sha256_hex(d)).collect();
-    rec.certs_visible = !q.certificates.is_empty();
     let close = s.close.as_ref().map(|c| c.error_name.clone());
     let (outcome, detail) = match s.outcome {
         "handshake_complete" => ("established", None),
@@ -629,7 +633,8 @@ fn quic_flow(e: &Ends, q: &QuicConnection) -> UdpFlow {
                                   ..EventRecord::default() });
     }
     evicted(&mut rec, e, &mut events);
-    UdpFlow { rec, server_chain: q.certificates.clone(), client_chain: Vec::new(), events }
+    let server_chain = s.handshake.server_chain;
+    UdpFlow { rec, server_chain, client_chain: Vec::new(), events }
 }
 
 fn eap_flow(e: &Ends, f: &EapTlsFlow, transport: &str) -> UdpFlow {
@@ -639,23 +644,14 @@ fn eap_flow(e: &Ends, f: &EapTlsFlow, transport: &str) -> UdpFlow {
     rec.ts_end = f.last_ts;
     rec.first_frame = f.first_frame;
     rec.last_frame = f.last_frame;
-    rec.tls_version = f.version.clone();
-    rec.cipher = f.cipher.clone();
-    rec.sni = f.sni.clone();
-    rec.ja3 = f.ja3.clone();
-    rec.ja4 = f.ja4.clone();
-    rec.history = f.history.clone();
-    rec.client_cert_requested = f.cert_request;
-    rec.requested_ca_names = f.cert_request_ca_names.iter().map(|n| ca_name_to_str(n)).collect();
-    rec.server_chain_sha256 = f.server_chain.iter().map(|d| sha256_hex(d)).collect();
-    rec.client_chain_sha256 = f.client_chain.iter().map(|d| sha256_hex(d)).collect();
-    rec.certs_visible = !f.server_chain.is_empty();
+    let h = &f.handshake;
+    handshake_columns(&mut rec, h);
     let client = Side::A; // the peer, as EapTlsConversation numbers the sides
     let eap = if f.outcome == Some("success") { "EAP-Success" } else { "EAP-Failure" };
     let via = f.radius.clone().unwrap_or_else(|| eap.to_string());
     let (outcome, detail) = match f.outcome {
         Some("success") => ("established", Some(format!("authenticated ({via})"))),
-        Some(_) => ("failed", Some(match fatal_sentence(&f.alerts, client) {
+        Some(_) => ("failed", Some(match fatal_sentence(&h.alerts, client) {
             Some(s) => format!("rejected ({via}): {s}"),
             None => format!("rejected ({via})"),
         })),
@@ -663,10 +659,10 @@ fn eap_flow(e: &Ends, f: &EapTlsFlow, transport: &str) -> UdpFlow {
     };
     rec.outcome = outcome.to_string();
     rec.outcome_detail = detail;
-    let mut events = alert_events(&mut rec, &f.alerts, client);
+    let mut events = alert_events(&mut rec, &h.alerts, client);
     events.extend(warning_events(&mut rec, &f.anomalies));
     evicted(&mut rec, e, &mut events);
-    UdpFlow { rec, server_chain: f.server_chain.clone(), client_chain: f.client_chain.clone(), events }
+    UdpFlow { rec, server_chain: h.server_chain.clone(), client_chain: h.client_chain.clone(), events }
 }
 
 #[cfg(test)]

@@ -64,8 +64,8 @@ fn tls12_cid_records_are_delimited_with_the_negotiated_lengths() {
     assert_eq!(f.encrypted_records, 3);
     assert_eq!(a.cid, [Some(vec![0xAA]), Some(vec![0xBB; 3])]);
     assert_eq!(f.srtp_profile.as_deref(), Some("SRTP_AEAD_AES_128_GCM"));
-    assert_eq!(f.cipher.as_deref(), Some("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"));
-    assert_eq!(f.version.as_deref(), Some("DTLS 1.2"));
+    assert_eq!(f.handshake.cipher.as_deref(), Some("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"));
+    assert_eq!(f.handshake.version.as_deref(), Some("DTLS 1.2"));
 
     // without the extensions, the same records are named, not mis-split
     let mut b = DtlsAssociation::new(DtlsConfig::default());

@@ -34,10 +34,10 @@ fn sha_list(chain: &[Vec<u8>]) -> String {
 }
 
 fn alerts(f: &DtlsFlow) -> String {
-    f.alerts
+    f.handshake.alerts
         .iter()
         .map(|a| {
-            let sender = if a.side == f.client_side { "client" } else { "server" };
+            let sender = if a.side == f.handshake.client_side { "client" } else { "server" };
             if a.level == "encrypted" {
                 format!("{sender}:encrypted")
             } else {
@@ -49,19 +49,19 @@ fn alerts(f: &DtlsFlow) -> String {
 }
 
 fn check_common(f: &DtlsFlow, e: &std::collections::HashMap<String, String>) {
-    assert_eq!(f.version.as_deref(), Some(e["version"].as_str()));
-    assert_eq!(f.cipher.as_deref(), Some(e["cipher"].as_str()));
-    assert_eq!(f.sni.as_deref(), Some(e["sni"].as_str()));
-    assert_eq!(sha_list(&f.server_chain), e["server_chain"]);
+    assert_eq!(f.handshake.version.as_deref(), Some(e["version"].as_str()));
+    assert_eq!(f.handshake.cipher.as_deref(), Some(e["cipher"].as_str()));
+    assert_eq!(f.handshake.sni.as_deref(), Some(e["sni"].as_str()));
+    assert_eq!(sha_list(&f.handshake.server_chain), e["server_chain"]);
     assert_eq!(f.srtp_profile.as_deref(), Some(e["srtp_profile"].as_str()));
     assert_eq!(f.srtp_offered, vec!["SRTP_AES128_CM_HMAC_SHA1_80", "SRTP_AEAD_AES_128_GCM"]);
     assert!(f.hello_verify, "OpenSSL's server was told to send a HelloVerifyRequest");
     assert_eq!(f.cookie_len, Some(23));
     let ja4_head = if e["version"] == "DTLS 1.0" { "dd1d" } else { "dd2d" };
-    assert!(f.ja4.as_deref().is_some_and(|j| j.starts_with(ja4_head)), "{:?}", f.ja4);
+    assert!(f.handshake.ja4.as_deref().is_some_and(|j| j.starts_with(ja4_head)), "{:?}", f.handshake.ja4);
     // tshark's certificates are the generator's
     let tshark: Vec<&str> = e["tshark_certs"].split(',').collect();
-    let ours: Vec<String> = f.server_chain.iter().chain(&f.client_chain).map(|c| hex::encode(Sha256::digest(c))).collect();
+    let ours: Vec<String> = f.handshake.server_chain.iter().chain(&f.handshake.client_chain).map(|c| hex::encode(Sha256::digest(c))).collect();
     assert_eq!(ours, tshark);
 }
 
@@ -74,10 +74,10 @@ fn mutual_auth_srtp_cookie_retransmission_and_demux() {
     assert_eq!(fl.len(), 1);
     let f = &fl[0];
     check_common(f, &e);
-    assert_eq!(sha_list(&f.client_chain), e["client_chain"]);
-    assert!(f.cert_request);
+    assert_eq!(sha_list(&f.handshake.client_chain), e["client_chain"]);
+    assert!(f.handshake.cert_request);
     // the server names the CA it accepts client certificates from (the phone's CAPF)
-    let names: Vec<String> = f.cert_request_ca_names.iter().map(hex::encode).collect();
+    let names: Vec<String> = f.handshake.cert_request_ca_names.iter().map(hex::encode).collect();
     assert_eq!(names, vec![e["cert_request_ca_names"].clone()]);
     assert_eq!(alerts(f), e["alerts"]);
     assert_eq!(e["alerts"], e["tshark_alerts"]);
@@ -85,8 +85,8 @@ fn mutual_auth_srtp_cookie_retransmission_and_demux() {
     assert!(f.retransmissions >= 1, "the retransmitted ClientHello is dropped: {}", f.retransmissions);
     assert_eq!(f.rtp_datagrams, 2);
     // one ClientHello letter per ClientHello message, not per retransmission
-    assert_eq!(f.history.matches('C').count(), 2, "{}", f.history);
-    assert!(f.history.starts_with("Cv"), "{}", f.history);
+    assert_eq!(f.handshake.history.matches('C').count(), 2, "{}", f.handshake.history);
+    assert!(f.handshake.history.starts_with("Cv"), "{}", f.handshake.history);
     assert!(f.encrypted_records >= 4);
     assert!(f.anomalies.is_empty(), "{:?}", f.anomalies);
 }
@@ -98,11 +98,11 @@ fn unknown_ca_alert_from_the_client_in_plaintext() {
     assert_eq!(fl.len(), 1);
     let f = &fl[0];
     check_common(f, &e);
-    assert!(f.client_chain.is_empty());
+    assert!(f.handshake.client_chain.is_empty());
     assert_eq!(alerts(f), "client:fatal:48");
     assert_eq!(e["tshark_alerts"], "client:2:48");
-    assert_eq!(f.alerts[0].description, "unknown_ca");
-    assert_eq!(f.alerts[0].after.as_deref(), Some("Certificate"));
+    assert_eq!(f.handshake.alerts[0].description, "unknown_ca");
+    assert_eq!(f.handshake.alerts[0].after.as_deref(), Some("Certificate"));
     assert_eq!(f.outcome, "alert");
 }
 
@@ -146,19 +146,19 @@ fn zeek_dtls12_agrees_with_tshark() {
     let (fl, _) = flows(&pcap::public("zeek-zeek/dtls1_2.pcap"), DtlsConfig::default());
     assert_eq!(fl.len(), 1);
     let f = &fl[0];
-    assert_eq!(f.version.as_deref(), Some("DTLS 1.2"));
+    assert_eq!(f.handshake.version.as_deref(), Some("DTLS 1.2"));
     assert!(f.hello_verify);
     // tshark: dtls.handshake.certificate_length
-    let lens: Vec<usize> = f.server_chain.iter().map(Vec::len).collect();
+    let lens: Vec<usize> = f.handshake.server_chain.iter().map(Vec::len).collect();
     assert_eq!(lens, tshark_cert_lengths());
-    assert!(f.client_chain.is_empty());
+    assert!(f.handshake.client_chain.is_empty());
     // one letter per message (retransmissions dropped), Zeek's letters: the HelloVerifyRequest
     // `v`, the encrypted Finished `F`/`f`, NewSessionTicket `t`, ChangeCipherSpec `I`/`i`
-    assert_eq!(f.history, "CvCsxknGIFtifQ");
+    assert_eq!(f.handshake.history, "CvCsxknGIFtifQ");
     // tshark: frame 16, client port 60934, epoch 1, content type 21
     assert_eq!(alerts(f), "client:encrypted");
-    assert_eq!(f.alerts[0].frame, 16);
-    assert_eq!(f.ja4.as_deref().map(|j| &j[..4]), Some("dd2i"));
+    assert_eq!(f.handshake.alerts[0].frame, 16);
+    assert_eq!(f.handshake.ja4.as_deref().map(|j| &j[..4]), Some("dd2i"));
     assert_eq!(f.outcome, "established");
 }
 
@@ -173,11 +173,11 @@ fn zeek_dtls13_is_recognised_and_counted() {
     let (fl, _) = flows(&pcap::public("zeek-zeek/dtls13-wolfssl.pcap"), DtlsConfig::default());
     assert_eq!(fl.len(), 1);
     let f = &fl[0];
-    assert_eq!(f.version.as_deref(), Some("DTLS 1.3"));
+    assert_eq!(f.handshake.version.as_deref(), Some("DTLS 1.3"));
     assert_eq!(f.outcome, "dtls13");
-    assert!(f.server_chain.is_empty(), "certificates are encrypted in DTLS 1.3");
+    assert!(f.handshake.server_chain.is_empty(), "certificates are encrypted in DTLS 1.3");
     // tshark reads frames 1-4 (ClientHello, HelloRetryRequest, ClientHello, ServerHello) and
     // shows frames 5-15 as "Continuation Data": each is one unified-header record
     assert_eq!(f.dtls13_records, 11);
-    assert!(f.history.starts_with("CjCs"), "{}", f.history);
+    assert!(f.handshake.history.starts_with("CjCs"), "{}", f.handshake.history);
 }

@@ -43,7 +43,7 @@ fn shas(chain: &[Vec<u8>]) -> String {
 }
 
 fn alerts(f: &EapTlsFlow) -> String {
-    f.alerts
+    f.handshake.alerts
         .iter()
         .map(|a| {
             // the peer (supplicant) is side A, the TLS client
@@ -57,12 +57,12 @@ fn alerts(f: &EapTlsFlow) -> String {
 fn check(f: &EapTlsFlow, e: &HashMap<String, String>, method: &str) {
     assert_eq!(f.method.as_deref(), Some(method));
     assert_eq!(f.identity.as_deref(), Some(e["identity"].as_str()));
-    assert_eq!(f.version.as_deref(), Some(e["version"].as_str()));
-    assert_eq!(f.cipher.as_deref(), Some(e["cipher"].as_str()));
-    assert_eq!(f.sni.as_deref(), Some("ise.example.lab"));
-    assert_eq!(shas(&f.server_chain), e["server_chain"]);
-    assert_eq!(shas(&f.client_chain), e["client_chain"]);
-    let ours: Vec<String> = f.server_chain.iter().chain(&f.client_chain).map(|c| hex::encode(Sha256::digest(c))).collect();
+    assert_eq!(f.handshake.version.as_deref(), Some(e["version"].as_str()));
+    assert_eq!(f.handshake.cipher.as_deref(), Some(e["cipher"].as_str()));
+    assert_eq!(f.handshake.sni.as_deref(), Some("ise.example.lab"));
+    assert_eq!(shas(&f.handshake.server_chain), e["server_chain"]);
+    assert_eq!(shas(&f.handshake.client_chain), e["client_chain"]);
+    let ours: Vec<String> = f.handshake.server_chain.iter().chain(&f.handshake.client_chain).map(|c| hex::encode(Sha256::digest(c))).collect();
     assert_eq!(ours.join(","), e["tshark_certs"], "tshark reads the same certificates");
     assert_eq!(alerts(f), e["alerts"]);
     assert_eq!(f.outcome, Some(e["outcome"].as_str()));
@@ -75,10 +75,10 @@ fn eapol_eap_tls_lsc_accepted() {
     let e = pcap::expect(&pcap::data("eap", "eapol_tls_success.expect"));
     let f = eapol_flow("eapol_tls_success.pcap");
     check(&f, &e, "EAP-TLS");
-    assert!(f.cert_request, "EAP-TLS: the server asks for the phone's certificate");
+    assert!(f.handshake.cert_request, "EAP-TLS: the server asks for the phone's certificate");
     assert_eq!(f.retransmissions, 1, "the repeated Request is dropped");
     assert_eq!(f.radius, None);
-    assert!(f.history.starts_with("CsxkrnXGYIF"), "{}", f.history);
+    assert!(f.handshake.history.starts_with("CsxkrnXGYIF"), "{}", f.handshake.history);
     // tshark: the last EAP code is Success (3)
     assert!(e["tshark_eap_codes"].ends_with(",3"));
 }
@@ -102,8 +102,8 @@ fn radius_eap_tls_lsc_rejected_unknown_ca() {
     let f = &fl[0];
     check(f, &e, "EAP-TLS");
     assert_eq!(f.radius.as_deref(), Some("Access-Reject"));
-    assert_eq!(f.alerts[0].description, "unknown_ca");
-    assert_eq!(f.alerts[0].after.as_deref(), Some("Certificate"));
+    assert_eq!(f.handshake.alerts[0].description, "unknown_ca");
+    assert_eq!(f.handshake.alerts[0].after.as_deref(), Some("Certificate"));
     assert_eq!(e["tshark_alerts"], "48");
     assert!(e["tshark_radius_codes"].ends_with(",3"));
 }
@@ -122,7 +122,7 @@ fn eapol_peap_outer_handshake() {
     let f = eapol_flow("eapol_peap.pcap");
     check(&f, &e, "PEAP");
     assert_eq!(f.method_version, Some(0));
-    assert!(!f.cert_request);
+    assert!(!f.handshake.cert_request);
 }
 
 #[test]
@@ -134,5 +134,5 @@ fn radius_ttls_outer_handshake() {
     check(f, &e, "EAP-TTLS");
     assert_eq!(f.method_version, Some(0));
     assert_eq!(f.radius.as_deref(), Some("Access-Accept"));
-    assert!(f.client_chain.is_empty());
+    assert!(f.handshake.client_chain.is_empty());
 }

@@ -140,7 +140,7 @@ fn tls_length_that_disagrees_with_the_fragments_is_named() {
     let f = run_eapol(&m);
     assert!(f.anomalies.iter().any(|(c, _)| c == "eap_tls_length_mismatch"), "{:?}", f.anomalies);
     // the TLS bytes are still read
-    assert_eq!(f.server_chain.len(), 2);
+    assert_eq!(f.handshake.server_chain.len(), 2);
     // in the fixture with a repeated Request, changing only the first copy makes the second a
     // new message: named as a restart, the chain still read from the second copy
     let frames = eapol_bodies("eapol_tls_success.pcap");
@@ -150,7 +150,7 @@ fn tls_length_that_disagrees_with_the_fragments_is_named() {
     m[k][13] ^= 1;
     let f = run_eapol(&m);
     assert_eq!(f.anomalies.iter().map(|a| a.0.as_str()).collect::<Vec<_>>(), vec!["eap_tls_fragment_restart"]);
-    assert_eq!(f.server_chain.len(), 2);
+    assert_eq!(f.handshake.server_chain.len(), 2);
 }
 
 #[test]
@@ -195,7 +195,7 @@ fn two_interleaved_radius_authentications_are_two_conversations() {
     assert!(t.is_empty());
     assert_eq!(fl[0].radius.as_deref(), Some("Access-Accept"));
     assert_eq!(fl[1].radius.as_deref(), Some("Access-Reject"));
-    assert_eq!(fl[1].alerts[0].description, "unknown_ca");
-    assert!(fl[0].alerts.is_empty());
-    assert_eq!(fl[0].client_chain.len(), 1);
+    assert_eq!(fl[1].handshake.alerts[0].description, "unknown_ca");
+    assert!(fl[0].handshake.alerts.is_empty());
+    assert_eq!(fl[0].handshake.client_chain.len(), 1);
 }

@@ -13,7 +13,8 @@ mod link_support;
 use std::collections::BTreeMap;
 
 use link_support::*;
-use tlsinspect_core::link::{ip_to_string, LinkDecoder};
+use tlsinspect_core::ip::ip_to_string;
+use tlsinspect_core::link::LinkDecoder;
 
 /// Single frames, each decoded by a fresh decoder.
 fn cases() -> Vec<(&'static str, u32, Vec<u8>)> {

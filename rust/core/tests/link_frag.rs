@@ -10,9 +10,8 @@
 mod link_support;
 
 use link_support::*;
-use tlsinspect_core::link::{
-    FragLimits, LinkDecoder, MAX_FRAG_AGE, MAX_FRAG_DATAGRAMS, MAX_FRAG_DATAGRAM_BYTES,
-};
+use tlsinspect_core::ip::{FragLimits, MAX_FRAG_AGE, MAX_FRAG_DATAGRAMS, MAX_FRAG_DATAGRAM_BYTES};
+use tlsinspect_core::link::LinkDecoder;
 
 fn frag(id: u16, off8: u16, more: bool, bytes: &[u8]) -> Vec<u8> {
     frag_from([10, 0, 0, 1], id, off8, more, bytes)

@@ -76,15 +76,15 @@ fn check_handshake(name: &str, version_name: &str, cipher: &str) {
     let c = run(&d, None);
     let s = c.summary();
     assert_eq!(s.version_name.as_deref(), Some(version_name));
-    assert_eq!(s.sni.as_deref(), Some("quic.example.test"));
-    assert_eq!(s.sni.iter().cloned().collect::<Vec<_>>(), ts["sni"], "tshark SNI");
-    assert_eq!(s.alpn, vec!["h3".to_owned()]);
-    assert_eq!(s.alpn, ts["alpn"], "tshark ALPN");
-    assert_eq!(s.cipher.as_deref(), Some(cipher));
-    assert_eq!(s.group.as_deref(), Some("secp256r1"));
+    assert_eq!(s.handshake.sni.as_deref(), Some("quic.example.test"));
+    assert_eq!(s.handshake.sni.iter().cloned().collect::<Vec<_>>(), ts["sni"], "tshark SNI");
+    assert_eq!(s.handshake.alpn, vec!["h3".to_owned()]);
+    assert_eq!(s.handshake.alpn, ts["alpn"], "tshark ALPN");
+    assert_eq!(s.handshake.cipher.as_deref(), Some(cipher));
+    assert_eq!(s.handshake.group.as_deref(), Some("secp256r1"));
     assert_eq!(ts["server_hello_group"], vec!["23"]);
-    assert_eq!(s.tls_version.as_deref(), Some("TLS 1.3"));
-    let ja4 = s.ja4.clone().unwrap();
+    assert_eq!(s.handshake.version.as_deref(), Some("TLS 1.3"));
+    let ja4 = s.handshake.ja4.clone().unwrap();
     assert!(ja4.starts_with("q13d"), "{ja4}");
     assert_eq!(&ja4[..10], "q13d0307h3", "{ja4}"); // 3 suites, 7 extensions, ALPN h3
     assert_eq!(
@@ -169,7 +169,7 @@ fn aioquic_handshake_byte_identical_when_fed_in_one_go_or_with_retransmissions()
     let doubled: Vec<_> = d.iter().flat_map(|x| [x.clone(), x.clone()]).collect();
     let a = run(&d, Some(keylog("v1")));
     let b = run(&doubled, Some(keylog("v1")));
-    assert_eq!(a.summary().ja4, b.summary().ja4);
+    assert_eq!(a.summary().handshake.ja4, b.summary().handshake.ja4);
     assert_eq!(a.certificates, b.certificates);
     assert_eq!(b.anomalies, vec![]);
 }
@@ -183,15 +183,15 @@ fn aioquic_retry() {
     assert!(s.retry);
     assert!(ts["long_packet_type"].contains(&"3".to_owned()), "tshark saw the Retry");
     assert_eq!(c.retry_token_len, b"retry-token-0123456789".len());
-    assert_eq!(s.sni.as_deref(), Some("quic.example.test"));
-    assert_eq!(s.ja4.as_ref(), Some(&python("retry")["ja4"]));
+    assert_eq!(s.handshake.sni.as_deref(), Some("quic.example.test"));
+    assert_eq!(s.handshake.ja4.as_ref(), Some(&python("retry")["ja4"]));
     assert_eq!(s.original_dcid.as_ref(), Some(&ts["dcid"][0]));
     assert!(c
         .events
         .iter()
         .any(|e| e.kind == "retry" && e.detail.contains("5245545259434944")));
     // after the Retry the Initial keys come from the Retry's SCID ("RETRYCID")
-    assert_eq!(s.cipher.as_deref(), Some("TLS_AES_256_GCM_SHA384"));
+    assert_eq!(s.handshake.cipher.as_deref(), Some("TLS_AES_256_GCM_SHA384"));
     assert_eq!(c.certificates.len(), 1);
     assert_eq!(hex::encode(Sha256::digest(&c.certificates[0])), server_cert_sha256());
     let stp = c.server_transport_parameters.as_ref().unwrap();
@@ -216,7 +216,7 @@ fn aioquic_alpn_mismatch_is_a_named_connection_close() {
     assert_eq!(ts["cc_reason"], vec![close.reason.clone()]);
     assert_eq!(close.frame, 2);
     assert_eq!(s.outcome, "closed_with_error");
-    assert_eq!(s.sni.as_deref(), Some("quic.example.test"));
+    assert_eq!(s.handshake.sni.as_deref(), Some("quic.example.test"));
     assert!(c.events.iter().any(|e| e.kind == "connection_close"
         && e.detail == "crypto_error(no_application_protocol): No common ALPN protocols"));
 }
@@ -243,8 +243,8 @@ fn a_server_that_never_answers() {
     let c = run(&d[..1], None);
     let s = c.summary();
     assert_eq!(s.outcome, "no_server_response");
-    assert_eq!(s.sni.as_deref(), Some("quic.example.test"));
-    assert_eq!(s.cipher, None);
+    assert_eq!(s.handshake.sni.as_deref(), Some("quic.example.test"));
+    assert_eq!(s.handshake.cipher, None);
 }
 
 /// The client's first Initial, re-sealed with `frames` as its plaintext (the genuine header,
@@ -304,13 +304,13 @@ fn crypto_frames_out_of_order_across_packets() {
     };
     let reversed = [frame(2), frame(1), frame(0)].concat();
     let c = run(&[(Side::A, reseal_client_initial(&reversed))], None);
-    assert_eq!(c.summary().sni.as_deref(), Some("quic.example.test"));
+    assert_eq!(c.summary().handshake.sni.as_deref(), Some("quic.example.test"));
     let mut conn = QuicConnection::new(None);
     for (k, i) in [2usize, 0, 1].into_iter().enumerate() {
         conn.on_datagram(Side::A, &reseal_client_initial(&frame(i)), k as u64, 0.0);
         assert_eq!(conn.client_hello.is_some(), k == 2);
     }
-    assert_eq!(conn.summary().ja4, run(&d, None).summary().ja4);
+    assert_eq!(conn.summary().handshake.ja4, run(&d, None).summary().handshake.ja4);
 }
 
 #[test]
@@ -377,7 +377,7 @@ fn every_truncation_of_every_datagram_never_panics() {
             }
             state.on_datagram(*side, dg, i as u64, 0.0);
         }
-        assert_eq!(state.summary().sni.is_some(), name != "vn");
+        assert_eq!(state.summary().handshake.sni.is_some(), name != "vn");
     }
 }
 
@@ -455,9 +455,9 @@ fn compatible_version_negotiation_uses_the_servers_version_and_keys() {
     let s = c.summary();
     assert_eq!(s.version_name.as_deref(), Some("QUIC v2"));
     assert_eq!(c.version, Some(V1));
-    assert_eq!(s.sni.as_deref(), Some("example.com"));
-    assert_eq!(s.cipher.as_deref(), Some("TLS_AES_128_GCM_SHA256"));
-    assert_eq!(s.group.as_deref(), Some("x25519"));
+    assert_eq!(s.handshake.sni.as_deref(), Some("example.com"));
+    assert_eq!(s.handshake.cipher.as_deref(), Some("TLS_AES_128_GCM_SHA256"));
+    assert_eq!(s.handshake.group.as_deref(), Some("x25519"));
     assert_eq!(s.original_dcid.as_deref(), Some("8394c8f03e515708"));
     assert_eq!(s.server_scid.as_deref(), Some("f067a5502a4262b5"));
     assert_eq!(s.outcome, "server_hello_seen");
@@ -491,8 +491,8 @@ fn a_retry_the_capture_missed() {
     let c = run(&d, Some(keylog("retry")));
     let s = c.summary();
     assert!(!s.retry);
-    assert_eq!(s.sni.as_deref(), Some("quic.example.test"));
-    assert_eq!(s.ja4.as_ref(), Some(&python("retry")["ja4"]));
+    assert_eq!(s.handshake.sni.as_deref(), Some("quic.example.test"));
+    assert_eq!(s.handshake.ja4.as_ref(), Some(&python("retry")["ja4"]));
     assert_eq!(c.certificates.len(), 1);
     assert_eq!(hex::encode(Sha256::digest(&c.certificates[0])), server_cert_sha256());
     assert_eq!(s.outcome, "handshake_complete");
@@ -671,7 +671,7 @@ fn a_datagram_of_thousands_of_tiny_packets_is_bounded() {
     assert_eq!(c.packets[1], 14_000);
     assert_eq!(c.undecrypted[1], 14_000);
     assert!(c.anomalies.len() <= 64 && c.events.len() <= 64);
-    assert_eq!(c.summary().sni.as_deref(), Some("quic.example.test"));
+    assert_eq!(c.summary().handshake.sni.as_deref(), Some("quic.example.test"));
 }
 
 #[test]
@@ -684,7 +684,7 @@ fn confirmed_only_when_an_initial_authenticates() {
     assert!(tlsinspect_core::quic::looks_like_quic(&rtp));
     let c = run(&[(Side::A, rtp)], None);
     assert!(!c.confirmed());
-    assert_eq!(c.summary().sni, None);
+    assert_eq!(c.summary().handshake.sni, None);
     let mut q050 = vec![0xc3];
     q050.extend_from_slice(b"Q050");
     q050.extend_from_slice(&[0x08, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0]);
@@ -760,9 +760,9 @@ fn hello_retry_request_then_the_real_server_hello() {
         !c.server_hello.as_ref().unwrap().is_hello_retry_request,
         "the real ServerHello replaced the HRR"
     );
-    assert_eq!(s.group.as_deref(), Some("secp384r1"));
-    assert_eq!(s.cipher.as_deref(), Some("TLS_AES_128_GCM_SHA256"));
-    assert_eq!(s.sni.as_deref(), Some("quic.example.test"));
+    assert_eq!(s.handshake.group.as_deref(), Some("secp384r1"));
+    assert_eq!(s.handshake.cipher.as_deref(), Some("TLS_AES_128_GCM_SHA256"));
+    assert_eq!(s.handshake.sni.as_deref(), Some("quic.example.test"));
     assert_eq!(c.anomalies, vec![]);
 }
 
@@ -798,7 +798,7 @@ fn a_resumed_connection_with_0rtt() {
     assert!(s.zero_rtt && s.resumed);
     let ch = c.client_hello.as_ref().unwrap();
     assert!(ch.psk && ch.early_data);
-    assert_eq!(s.sni.as_deref(), Some("quic.example.test"));
+    assert_eq!(s.handshake.sni.as_deref(), Some("quic.example.test"));
     assert_eq!(s.early_data_accepted, None, "EncryptedExtensions needs the key log");
     assert_eq!(s.outcome, "handshake_complete");
     let c = run(&d, Some(keylog("resumed")));
@@ -844,8 +844,8 @@ fn another_connections_initial_after_the_handshake_changes_nothing() {
     d.push(datagrams("chacha20")[0].clone());
     let c = run(&d, Some(keylog("v1")));
     assert_eq!(c.certificates.len(), 1);
-    assert_eq!(c.summary().ja4.as_ref(), Some(&python("v1")["ja4"]));
-    assert_eq!(c.summary().cipher.as_deref(), Some("TLS_AES_256_GCM_SHA384"));
+    assert_eq!(c.summary().handshake.ja4.as_ref(), Some(&python("v1")["ja4"]));
+    assert_eq!(c.summary().handshake.cipher.as_deref(), Some("TLS_AES_256_GCM_SHA384"));
     assert_eq!(
         c.anomalies.iter().map(|a| a.code).collect::<Vec<_>>(),
         vec!["quic_initial_undecryptable"]

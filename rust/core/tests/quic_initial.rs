@@ -410,8 +410,8 @@ fn draft29_initial_decrypts_as_tshark_does() {
     c.on_datagram(tlsinspect_core::tls::session::Side::A, &pkt, 1, 0.0);
     let s = c.summary();
     assert_eq!(s.version_name.as_deref(), Some("QUIC draft-29"));
-    assert_eq!(s.sni.as_deref(), Some("example.com"));
-    assert_eq!(s.ja4.as_deref().map(|j| &j[..10]), Some("q13d0211an")); // 2 suites, 11 extensions, ALPN "alpn"
+    assert_eq!(s.handshake.sni.as_deref(), Some("example.com"));
+    assert_eq!(s.handshake.ja4.as_deref().map(|j| &j[..10]), Some("q13d0211an")); // 2 suites, 11 extensions, ALPN "alpn"
 }
 
 #[test]

@@ -22,7 +22,7 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 use tlsinspect_core::capture::CaptureReader;
 use tlsinspect_core::engine::{analyze_reader_with, open_file, Analysis, CertSeen, EngineError, KeylogReport,
                               MessageRecord, TableHasher};
-use tlsinspect_core::link::FragLimits;
+use tlsinspect_core::ip::FragLimits;
 use tlsinspect_core::flow::{EventRecord, FlowRecord, Limits};
 use tlsinspect_core::tls::decrypt::parse_keylog;
 

@@ -63,6 +63,6 @@ pub fn fuzz_quic(data: &[u8], keylog: Option<Arc<KeyLog>>) -> u64 {
     }
     let _ = c.confirmed();
     let s = c.summary();
-    assert!(s.alpn.len() <= data.len());
+    assert!(s.handshake.alpn.len() <= data.len());
     packets
 }

@@ -16,9 +16,10 @@ use super::record::{self, demux, Demux, Item, DTLS13};
 use super::srtp::{parse_use_srtp, profile_name, USE_SRTP};
 use crate::tls::fingerprint;
 use crate::tls::messages;
-use crate::tls::names::{cipher_name, version_name};
+use crate::tls::names::version_name;
 use crate::tls::records::{AlertRecord, ApplicationData, ChangeCipherSpec, EncryptedHandshake, Event, HandshakeMessage, TLSStart};
-use crate::tls::session::{AlertSeen, SessionAnomaly, Side, TLSSession};
+use crate::tls::session::{SessionAnomaly, Side, TLSSession};
+use crate::tls::summary::HandshakeSummary;
 
 /// Bounds and the idle time that ends an association.
 #[derive(Clone, Debug)]
@@ -98,27 +99,14 @@ pub struct DtlsFlow {
     pub last_frame: u64,
     pub first_ts: f64,
     pub last_ts: f64,
-    /// The side that sent the ClientHello (A when none was seen).
-    pub client_side: Side,
-    /// "DTLS 1.2" (the ServerHello's, else the first record's), `None` before any record.
-    pub version: Option<String>,
-    pub cipher: Option<String>,
-    pub sni: Option<String>,
-    pub alpn: Vec<String>,
-    pub ja3: Option<String>,
-    /// JA4 with the `d` (DTLS) transport letter.
-    pub ja4: Option<String>,
-    pub server_chain: Vec<Vec<u8>>,
-    pub client_chain: Vec<Vec<u8>>,
-    pub cert_request: bool,
-    /// The CertificateRequest's certificate_authorities: DER distinguished names, as sent.
-    pub cert_request_ca_names: Vec<Vec<u8>>,
-    pub alerts: Vec<AlertSeen>,
+    /// The handshake's facts. `client_side`: A when no ClientHello was seen; `version`: the
+    /// ServerHello's, else the first record's ("DTLS 1.2"), `None` before any record; `ja4`:
+    /// with the `d` (DTLS) transport letter and DTLS version codes ([`dtls_ja4`]).
+    pub handshake: HandshakeSummary,
     pub srtp_offered: Vec<String>,
     pub srtp_profile: Option<String>,
     pub hello_verify: bool,
     pub cookie_len: Option<usize>,
-    pub history: String,
     pub retransmissions: u64,
     pub records: u64,
     pub encrypted_records: u64,
@@ -360,9 +348,12 @@ impl DtlsAssociation {
     /// The flow row's facts so far.
     pub fn flow(&self) -> DtlsFlow {
         let s = &self.session;
-        let client = s.client_side.unwrap_or(Side::A);
-        let version = s.version().or(self.record_version).map(|v| version_name(v.into()));
-        let fatal = s.alerts.iter().any(|a| a.level == "fatal");
+        let mut handshake = HandshakeSummary::from_session(s, s.client_side.unwrap_or(Side::A));
+        if handshake.version.is_none() {
+            handshake.version = self.record_version.map(|v| version_name(v.into()));
+        }
+        handshake.ja4.clone_from(&self.ja4);
+        let fatal = handshake.fatal_alert().is_some();
         let both_encrypted = self.encrypted_records.iter().all(|&n| n > 0);
         let outcome = if fatal {
             "alert"
@@ -385,23 +376,11 @@ impl DtlsAssociation {
             last_frame: self.last_frame,
             first_ts: self.first_ts,
             last_ts: self.last_ts,
-            client_side: client,
-            version,
-            cipher: s.server_hello.as_ref().map(|sh| cipher_name(sh.cipher_suite.into())),
-            sni: s.client_hello.as_ref().and_then(|ch| ch.sni.clone()),
-            alpn: s.client_hello.as_ref().map(|ch| ch.alpn.clone()).unwrap_or_default(),
-            ja3: s.ja3.clone(),
-            ja4: self.ja4.clone(),
-            server_chain: s.chains.get(client.peer()).cloned().unwrap_or_default(),
-            client_chain: s.chains.get(client).cloned().unwrap_or_default(),
-            cert_request: s.cert_request.is_some(),
-            cert_request_ca_names: s.cert_request.as_ref().map(|r| r.ca_names.clone()).unwrap_or_default(),
-            alerts: s.alerts.clone(),
+            handshake,
             srtp_offered: self.srtp_offered.iter().map(|&p| profile_name(p)).collect(),
             srtp_profile: self.srtp_selected.map(profile_name),
             hello_verify: self.hello_verify.is_some(),
             cookie_len: self.client_cookie_len,
-            history: s.history.clone(),
             retransmissions: self.retransmissions,
             records: self.records.iter().sum(),
             encrypted_records: self.encrypted_records.iter().sum(),

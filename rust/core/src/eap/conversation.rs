@@ -12,9 +12,9 @@ use super::packet::{
 };
 use super::radius::{self, parse_radius, ACCESS_ACCEPT, ACCESS_CHALLENGE, ACCESS_REJECT, ACCESS_REQUEST};
 use crate::tls::messages::text;
-use crate::tls::names::{cipher_name, version_name};
 use crate::tls::records::RecordReader;
-use crate::tls::session::{AlertSeen, SessionAnomaly, Side, TLSSession};
+use crate::tls::session::{SessionAnomaly, Side, TLSSession};
+use crate::tls::summary::HandshakeSummary;
 
 /// Bounds.
 #[derive(Clone, Debug)]
@@ -91,19 +91,9 @@ pub struct EapTlsFlow {
     pub method_version: Option<u8>,
     pub identity: Option<String>,
     pub nak: Vec<String>,
-    pub version: Option<String>,
-    pub cipher: Option<String>,
-    pub sni: Option<String>,
-    pub ja3: Option<String>,
-    pub ja4: Option<String>,
-    pub server_chain: Vec<Vec<u8>>,
-    pub client_chain: Vec<Vec<u8>>,
-    pub cert_request: bool,
-    /// The CertificateRequest's certificate_authorities (which CAs the server accepts a client
-    /// certificate from): DER distinguished names, as sent.
-    pub cert_request_ca_names: Vec<Vec<u8>>,
-    pub alerts: Vec<AlertSeen>,
-    pub history: String,
+    /// The inner TLS handshake's facts (`client_side`: the peer, A, unless the ClientHello said
+    /// otherwise).
+    pub handshake: HandshakeSummary,
     /// "success" (EAP-Success or Access-Accept), "failure" (EAP-Failure or Access-Reject),
     /// `None` when neither was seen.
     pub outcome: Option<&'static str>,
@@ -284,7 +274,6 @@ impl EapTlsConversation {
 
     pub fn flow(&self) -> EapTlsFlow {
         let s = &self.session;
-        let client = s.client_side.unwrap_or(Side::A);
         let outcome = match (self.radius_result, self.eap_result) {
             (Some(ACCESS_ACCEPT), _) | (None | Some(ACCESS_CHALLENGE), Some(true)) => Some("success"),
             (Some(ACCESS_REJECT), _) | (None | Some(ACCESS_CHALLENGE), Some(false)) => Some("failure"),
@@ -301,17 +290,7 @@ impl EapTlsConversation {
             method_version: self.method_version,
             identity: self.identity.clone(),
             nak: self.nak.iter().map(|&t| method_name(t)).collect(),
-            version: s.version().map(|v| version_name(v.into())),
-            cipher: s.server_hello.as_ref().map(|sh| cipher_name(sh.cipher_suite.into())),
-            sni: s.client_hello.as_ref().and_then(|ch| ch.sni.clone()),
-            ja3: s.ja3.clone(),
-            ja4: s.ja4.clone(),
-            server_chain: s.chains.get(client.peer()).cloned().unwrap_or_default(),
-            client_chain: s.chains.get(client).cloned().unwrap_or_default(),
-            cert_request: s.cert_request.is_some(),
-            cert_request_ca_names: s.cert_request.as_ref().map(|r| r.ca_names.clone()).unwrap_or_default(),
-            alerts: s.alerts.clone(),
-            history: s.history.clone(),
+            handshake: HandshakeSummary::from_session(s, s.client_side.unwrap_or(Side::A)),
             outcome,
             radius: self.radius_result.map(radius::code_name),
             eap_packets: self.eap_packets,

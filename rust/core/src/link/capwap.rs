@@ -14,7 +14,8 @@
 //! an IPv6 packet whose payload length fills the UDP payload exactly. Anything on these ports
 //! that does not validate is left to the plain UDP path (`None`).
 
-use super::{be16, ether, ether_payload, ip, Parsed, Walk};
+use super::{be16, ether, ether_payload, Walk};
+use crate::ip::{ip, Parsed};
 
 pub const UDP_CAPWAP_CONTROL: u16 = 5246;
 pub const UDP_CAPWAP_DATA: u16 = 5247;

@@ -5,7 +5,8 @@
 //! plain UDP when `LinkDecoder::udp` is set.
 //! The endpoints handed out are the inner packet's; the path is named in `Decoded::encapsulation`.
 
-use super::{be16, capwap, ether, ether_payload, ip, Decoded, Parsed, Walk, MAX_TUNNEL_DEPTH};
+use super::{be16, capwap, ether, ether_payload, Walk, MAX_TUNNEL_DEPTH};
+use crate::ip::{ip, Decoded, Parsed};
 
 pub const DLT_PPP: u32 = 9;
 pub const DLT_PPP_SERIAL: u32 = 50;

@@ -12,8 +12,8 @@ use super::header::{legacy_gquic_version, split_datagram, version_kind, version_
 use crate::tls::decrypt::{KeyLog, Label};
 use crate::tls::fingerprint;
 use crate::tls::messages::{parse_certificate, parse_client_hello, parse_server_hello, ClientHello, ServerHello};
-use crate::tls::names::{cipher_name, group_name};
 use crate::tls::session::Side;
+use crate::tls::summary::HandshakeSummary;
 
 /// The `quic_transport_parameters` extension (RFC 9001 section 8.2) and its draft code point.
 pub const EXT_TRANSPORT_PARAMETERS: u16 = 0x39;
@@ -775,6 +775,12 @@ impl QuicConnection {
             "incomplete"
         };
         let version = self.server_version.or(self.version);
+        let handshake = HandshakeSummary {
+            ja3: ch.map(fingerprint::ja3),
+            ja4: ch.map(|c| fingerprint::ja4(c, "q")),
+            server_chain: self.certificates.clone(),
+            ..HandshakeSummary::from_hellos(client, ch, sh)
+        };
         QuicSummary {
             version,
             version_name: version.map(version_name),
@@ -783,14 +789,8 @@ impl QuicConnection {
             original_dcid: self.original_dcid.as_deref().map(hex::encode),
             client_scid: self.client_scid.as_deref().map(hex::encode),
             server_scid: self.server_scid.as_deref().map(hex::encode),
-            sni: ch.and_then(|c| c.sni.clone()),
-            alpn: ch.map(|c| c.alpn.clone()).unwrap_or_default(),
+            handshake,
             server_alpn: self.server_alpn.clone(),
-            cipher: sh.map(|s| cipher_name(u32::from(s.cipher_suite))),
-            group: sh.and_then(|s| s.key_share_group).map(group_name),
-            tls_version: sh.map(|s| crate::tls::names::version_name(u32::from(s.selected_version))),
-            ja4: ch.map(|c| fingerprint::ja4(c, "q")),
-            ja3: ch.map(fingerprint::ja3),
             retry: self.retry,
             hello_retry_request: self.hello_retry_request,
             resumed: sh.is_some_and(|s| s.extensions.iter().any(|(t, _)| *t == 41)),
@@ -798,7 +798,6 @@ impl QuicConnection {
             version_negotiation: self.version_negotiation.clone(),
             close: self.closes.first().cloned(),
             handshake_done: self.handshake_done,
-            certificates: self.certificates.len(),
             outcome,
         }
     }
@@ -836,16 +835,13 @@ pub struct QuicSummary {
     pub original_dcid: Option<String>,
     pub client_scid: Option<String>,
     pub server_scid: Option<String>,
-    pub sni: Option<String>,
-    pub alpn: Vec<String>,
+    /// The TLS handshake's facts: the hellos (`version` is the TLS version, "TLS 1.3"), JA3,
+    /// JA4 with the `q` transport prefix, and the server's chain when Handshake packets could be
+    /// decrypted (see [`QuicConnection::certificates`]); no CertificateRequest, alerts (a TLS
+    /// alert is a CONNECTION_CLOSE: `close`) or history.
+    pub handshake: HandshakeSummary,
     /// The server's ALPN (EncryptedExtensions: only with the key log).
     pub server_alpn: Option<String>,
-    pub cipher: Option<String>,
-    pub group: Option<String>,
-    pub tls_version: Option<String>,
-    /// JA4 with the `q` transport prefix.
-    pub ja4: Option<String>,
-    pub ja3: Option<String>,
     pub retry: bool,
     pub hello_retry_request: bool,
     /// The ServerHello accepted a pre-shared key: a resumed session (no certificates are sent).
@@ -855,8 +851,6 @@ pub struct QuicSummary {
     pub version_negotiation: Option<Vec<u32>>,
     pub close: Option<Close>,
     pub handshake_done: bool,
-    /// How many server certificates were decrypted (see [`QuicConnection::certificates`]).
-    pub certificates: usize,
     /// In this order of precedence: `closed_with_error` (a transport CONNECTION_CLOSE with a
     /// non-zero code, e.g. a TLS alert), `handshake_complete` (HANDSHAKE_DONE seen, or the client
     /// sent 1-RTT packets), `version_negotiation`, `closed` (a clean or application close),

@@ -7,3 +7,4 @@ pub mod names;
 pub mod fingerprint;
 pub mod decrypt;
 pub mod session;
+pub mod summary;

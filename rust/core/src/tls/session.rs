@@ -52,8 +52,9 @@ use super::names::{alert_name, cipher_kx, cipher_suite_name, is_grease};
 use super::records::{AlertRecord, ApplicationData, Event, HandshakeMessage, SSLv2ClientHello, SSLv2ServerHello};
 
 /// A direction of the TCP connection: `A` sent the first packet seen (or the SYN), `B` is its peer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Side {
+    #[default]
     A,
     B,
 }

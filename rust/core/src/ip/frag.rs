@@ -19,7 +19,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::bump;
+use crate::link::bump;
 
 /// Datagrams in progress at most (Python's `MAX_FRAG_DATAGRAMS`).
 pub const MAX_FRAG_DATAGRAMS: usize = 1024;
@@ -102,7 +102,7 @@ impl Datagram {
 }
 
 #[derive(Debug, Default)]
-pub(super) struct Reassembler {
+pub(crate) struct Reassembler {
     pub limits: FragLimits,
     table: HashMap<Key, Datagram>,
     /// Datagrams in progress by age of creation (seq -> key).
