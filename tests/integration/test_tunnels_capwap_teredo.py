@@ -77,6 +77,12 @@ def as_ipv6(ip) -> IPv6:
     return IPv6(src=V6_CLIENT if client else V6_SERVER, dst=V6_SERVER if client else V6_CLIENT) / tcp
 
 
+def eth() -> Ether:
+    """An Ethernet header with both addresses given (without a dst, scapy resolves one by ARP: seconds a
+    packet on a machine with no route to the test addresses)."""
+    return Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+
+
 def capwap_header(t_bit: bool, wbid: int = 1) -> bytes:
     word = (2 << 19) | (wbid << 9) | (int(t_bit) << 8)  # HLEN 2 words, no F/K/M/W
     return struct.pack(">II", word, 0)
@@ -86,7 +92,7 @@ def to_wlc(ip, inner: bytes) -> Ether:
     """CAPWAP data between the AP and the WLC (the client's frames go up, the server's down)."""
     up = ip.src == "10.48.36.10"
     udp = UDP(sport=5247 if not up else 32768, dport=32768 if not up else 5247)
-    return Ether() / IP(src=AP if up else WLC, dst=WLC if up else AP) / udp / Raw(inner)
+    return eth() / IP(src=AP if up else WLC, dst=WLC if up else AP) / udp / Raw(inner)
 
 
 def build(kind: str) -> tuple[list[Packet], int]:
@@ -98,10 +104,10 @@ def build(kind: str) -> tuple[list[Packet], int]:
             # the relay side carries an origin indication (RFC 4380 5.1.1) before the IPv6 packet
             origin = b"" if client else bytes([0, 0, 0xF0, 0x0F, 0x3F, 0xFF, 0xFF, 0xFE])
             udp = UDP(sport=50000, dport=3544) if client else UDP(sport=3544, dport=50000)
-            frame = Ether() / IP(src=TEREDO_CLIENT if client else TEREDO_SERVER,
+            frame = eth() / IP(src=TEREDO_CLIENT if client else TEREDO_SERVER,
                                  dst=TEREDO_SERVER if client else TEREDO_CLIENT) / udp / Raw(origin + bytes(as_ipv6(ip)))
         elif kind == "capwap_8023":
-            frame = to_wlc(ip, capwap_header(False) + bytes(Ether(src="00:11:22:33:44:55") / ip))
+            frame = to_wlc(ip, capwap_header(False) + bytes(Ether(src="00:11:22:33:44:55", dst="00:11:22:33:44:66") / ip))
         elif kind == "capwap_80211":
             # ToDS up, FromDS down; QoS data; RFC 1042 LLC/SNAP
             fc = 0x01 if client else 0x02
@@ -131,7 +137,7 @@ def capwap_dtls() -> list[Packet]:
         udp = p[UDP]
         sport = 5246 if udp.sport == 4433 else udp.sport
         dport = 5246 if udp.dport == 4433 else udp.dport
-        frame = Ether() / IP(src=p[IP].src, dst=p[IP].dst) / UDP(sport=sport, dport=dport) / Raw(
+        frame = eth() / IP(src=p[IP].src, dst=p[IP].dst) / UDP(sport=sport, dport=dport) / Raw(
             b"\x01\x00\x00\x00" + bytes(udp.payload))
         out.append(Packet(ts=float(p.time), data=bytes(frame), linktype=1))
     return out
@@ -206,8 +212,8 @@ def test_other_traffic_on_teredo_and_capwap_ports_is_not_misread(tmp_path):
     """UDP on 3544 that is not an IPv6 packet, and CAPWAP plain control, are counted, not flows."""
     pkts = []
     for i in range(3):
-        junk = Ether() / IP(src="10.1.1.1", dst="10.1.1.2") / UDP(sport=40000, dport=3544) / Raw(b"\x45hello" * 8)
-        ctrl = Ether() / IP(src=AP, dst=WLC) / UDP(sport=32768, dport=5246) / Raw(
+        junk = eth() / IP(src="10.1.1.1", dst="10.1.1.2") / UDP(sport=40000, dport=3544) / Raw(b"\x45hello" * 8)
+        ctrl = eth() / IP(src=AP, dst=WLC) / UDP(sport=32768, dport=5246) / Raw(
             capwap_header(False, wbid=0) + bytes([0, 0, 0, 1, i, 0, 0, 0]))
         pkts += [Packet(ts=float(i), data=bytes(junk), linktype=1), Packet(ts=i + 0.5, data=bytes(ctrl), linktype=1)]
     path = tmp_path / "ports.pcap"
