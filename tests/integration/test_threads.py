@@ -9,6 +9,10 @@ ROOT = Path(__file__).resolve().parents[2]
 PCAPS = sorted(p for p in (ROOT / "pcaps").rglob("*") if p.suffix in (".pcap", ".pcapng", ".gz"))
 
 
+def test_every_sample_is_compared():
+    assert len(PCAPS) >= 15
+
+
 def _run(path: Path, fmt: str, threads: int) -> str:
     r = subprocess.run([sys.executable, "-m", "inspector", str(path), "--format", fmt, "--threads", str(threads)],
                        capture_output=True, text=True, cwd=ROOT)
@@ -17,12 +21,11 @@ def _run(path: Path, fmt: str, threads: int) -> str:
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json"])
-def test_two_threads_write_what_one_does(fmt):
-    assert len(PCAPS) >= 15
-    for p in PCAPS:
-        one = _run(p, fmt, 1)
-        assert one.strip(), p
-        assert _run(p, fmt, 2) == one, p
+@pytest.mark.parametrize("path", PCAPS, ids=[p.relative_to(ROOT / "pcaps").as_posix() for p in PCAPS])
+def test_two_threads_write_what_one_does(path, fmt):
+    one = _run(path, fmt, 1)
+    assert one.strip()
+    assert _run(path, fmt, 2) == one
 
 
 def test_read_capture_threads_gives_the_same_tables():
