@@ -175,3 +175,42 @@ def test_no_module_over_600_lines_without_a_reason() -> None:
 def test_no_stale_exception() -> None:
     stale = [rel for rel in LONG_MODULES if not (ROOT / rel).exists() or _lines(ROOT / rel) <= MAX_LINES]
     assert stale == [], f"no longer over {MAX_LINES} lines: remove from LONG_MODULES: {stale}"
+
+
+# ---- the tests' own layout ---------------------------------------------------------------------
+
+TESTS = ROOT / "tests"
+LAYERS = ("unit", "integration", "differential", "fuzz")
+
+
+def test_every_test_module_is_in_a_layer() -> None:
+    """tests/unit (one stage, in process), integration (the command line, outputs, notebook, batch),
+    differential (against tshark, Zeek, the other engine), fuzz (hostile input, mutation runs)."""
+    stray = [p.relative_to(ROOT).as_posix() for p in TESTS.rglob("test_*.py")
+             if p.relative_to(TESTS).parts[0] not in LAYERS or len(p.relative_to(TESTS).parts) != 2]
+    assert stray == []
+    for layer in LAYERS:
+        assert list((TESTS / layer).glob("test_*.py")), layer
+
+
+def test_the_public_corpus_is_found_in_one_place() -> None:
+    """tests/corpus.py is the one module that knows where the shared corpus lives."""
+    import re
+    lookup = re.compile(r'/ "shared"|"shared/corpus|Path\("/work/shared')
+    copies = [p.relative_to(ROOT).as_posix() for p in TESTS.rglob("*.py")
+              if p.name not in ("corpus.py", "test_layout.py") and lookup.search(p.read_text())]
+    assert copies == []
+    assert lookup.search((TESTS / "corpus.py").read_text())  # the pattern does see a lookup
+
+
+def test_the_package_does_not_import_test_tools() -> None:
+    """synth/ (capture generator) ships outside the package; nothing in it imports synth or tests."""
+    offenders = []
+    for name, path in modules().items():
+        tree = ast.parse(path.read_text(), str(path))
+        for node in ast.walk(tree):
+            mods = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                    else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            offenders += [f"{name} imports {m}" for m in mods if m.split(".")[0] in ("synth", "tests", "corpus")]
+    assert offenders == []
+    assert not (PACKAGE / "synth").exists()
