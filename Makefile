@@ -26,7 +26,7 @@ tshark:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq tshark >/dev/null; }
 
-# Debian's chromium: the HTML report's browser test (tests/test_html_browser.py) opens it headless.
+# Debian's chromium: the HTML report's browser test (tests/integration/test_html_browser.py) opens it headless.
 chromium:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
 	  echo "installing Debian's chromium"; \
@@ -56,7 +56,7 @@ bench: setup
 	$(BIN)/python bench/run.py $(if $(SIZE),--size $(SIZE)) $(if $(RUNS),--runs $(RUNS))
 
 fuzz: setup fuzz-rust
-	$(BIN)/python tests/fuzz.py --seconds $${FUZZ_SECONDS:-600}
+	$(BIN)/python tests/fuzz/fuzzer.py --seconds $${FUZZ_SECONDS:-600}
 
 # The Rust fuzz targets (rust/core/fuzz): every seeded runner (rust/core/tests/*_fuzz.rs) with
 # FUZZ_ITERS mutations a seed, then, when cargo-fuzz is installed (`cargo install cargo-fuzz`;

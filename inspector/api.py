@@ -186,8 +186,8 @@ def read_capture(path: str | os.PathLike, *, ports: Iterable[int] = (),
 
 
 #: "rust": the compiled engine gives the Python engine's answers on every capture of the
-#: differential test (tests/test_rust_engine.py), snaplen cuts, partial hellos and the
-#: max_buffered_bytes budget included (tests/test_hostile_partial.py, test_hostile_memory.py); the
+#: differential test (tests/differential/test_rust_engine.py), snaplen cuts, partial hellos and the
+#: max_buffered_bytes budget included (tests/fuzz/test_hostile_partial.py, test_hostile_memory.py); the
 #: Python engine stays the reference and the fallback where the extension is not built.
 DEFAULT_ENGINE = "rust"
 

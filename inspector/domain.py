@@ -5,7 +5,7 @@ phones and CAPFs (source: /work/shared/domain/DOMAIN.md).  Every other module im
 here: the engines (which ports are TLS even mid-connection), the classification of client
 certificates (`inspector.x509`), the diagnoses, the trust-store hints, the reports.  The Rust
 engine's `DEFAULT_TLS_PORTS` (rust/core/src/flow.rs, exported as `_core.DEFAULT_TLS_PORTS`)
-must equal `TLS_PORTS` (tests/test_domain.py).
+must equal `TLS_PORTS` (tests/unit/test_domain.py).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ with what it means, how serious it is and where it applies:
 
 A code ending in ``*`` is a family: ``bad_*`` is any handshake message that does not parse
 (``bad_certificate_request``...), ``malformed_*`` any extension (``malformed_alpn``).  `rust_codes()` lists the codes of the Rust engine's anomaly
-enums (`_core.warning_codes()` must equal it, tests/test_weird.py), `warnings_markdown()` is the
+enums (`_core.warning_codes()` must equal it, tests/unit/test_weird.py), `warnings_markdown()` is the
 README's warnings table (``python -m inspector.weird`` prints it; a test keeps it in step).
 """
 

@@ -439,6 +439,25 @@ SCENARIOS: dict[str, Callable[[], Scenario]] = {
 }
 """All scenarios by name."""
 
+FRAMED_SCENARIOS: list[str] = ["mic_5061", "lsc_5061", "lsc_rejected_unknown_ca", "ca_chain_8443",
+                                "ecdsa_selfsigned_6972_unknown_ca", "tls13_443", "resumption_8443"]
+"""The scenarios the framing tests (tests/integration/test_scenarios.py) and the engine comparison
+(tests/differential/test_rust_engine.py) build under every framing of `FRAMINGS`."""
+
+FRAMINGS: dict[str, dict] = {
+    "ether": dict(link="ether"),
+    "ipv6": dict(link="ether", ipv6=True),
+    "vlan": dict(link="vlan"),
+    "qinq_ipv6": dict(link="qinq", ipv6=True),
+    "sll": dict(link="sll"),
+    "sll2": dict(link="sll2", ipv6=True),
+    "raw": dict(link="raw"),
+    "null": dict(link="null"),
+    "tiny_reordered_duplicated": dict(link="ether", segment_size=7, reorder=True, duplicate=True),
+    "tiny_ipv6_vlan": dict(link="vlan", ipv6=True, segment_size=3, reorder=True, duplicate=True),
+}
+"""Every way a lab capture frames a flow: `build_capture` keyword arguments by framing name."""
+
 
 def build_capture(
     scenario: Scenario,

@@ -3,7 +3,7 @@
 `analyze_with_tshark(path, ports=...)` returns an `inspector.engines.python.Analysis` built only from what
 tshark's TLS dissector reports, so that ``inspector.api.Capture(path, analysis, format=...,
 bytes_read=...)`` gives the same ``flows``, ``certificates``, ``events`` and ``findings`` tables as
-the native engine, and the two can be compared field by field (``tests/test_engines.py``).
+the native engine, and the two can be compared field by field (``tests/differential/test_engines.py``).
 `analyze_file_tshark` is what `read_capture` runs for ``engine="tshark"``.
 
 How it runs: one ``tshark`` (PDML, via ``pyshark.FileCapture``) per file with

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from .cert import CertView, ChainView
 from .flow import FlowView, findings_html
-from .parts import _na, validity_bar, validity_state  # noqa: F401 (_na: the one missing-value test, tests/test_domain.py)
+from .parts import _na, validity_bar, validity_state  # noqa: F401 (_na: the one missing-value test, tests/unit/test_domain.py)
 from .summary import CaptureSummary
 
 __all__ = ["CaptureSummary", "CertView", "ChainView", "FlowView", "findings_html", "validity_bar",

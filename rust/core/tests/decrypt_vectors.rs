@@ -252,7 +252,7 @@ fn line(label: &str, cr: &str, secret: &str) -> String {
 
 #[test]
 fn parse_keylog_skips_garbage_like_python() {
-    // tests/test_keylog.py::test_parse_keylog_skips_garbage
+    // tests/unit/test_keylog.py::test_parse_keylog_skips_garbage
     let text = format!(
         "# comment\nCLIENT_RANDOM zz 00\nSERVER_HANDSHAKE_TRAFFIC_SECRET {} {}\nrubbish\n",
         "ab".repeat(32),

@@ -1,5 +1,5 @@
 //! The behaviours last ported to the Rust engine, as tables of cases through `Analyzer`
-//! (Python-side: tests/test_hostile_partial.py, tests/test_hostile_memory.py): packets cut by
+//! (Python-side: tests/fuzz/test_hostile_partial.py, tests/fuzz/test_hostile_memory.py): packets cut by
 //! the snaplen (`packet_len` with a captured length below the original length), hellos the
 //! capture holds only part of, and the buffered-bytes budget (`Limits::max_buffered_bytes`).
 //! Each asserts on what a user sees: the flow's outcome, its detail, warnings and events.

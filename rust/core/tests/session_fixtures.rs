@@ -1,6 +1,6 @@
 //! `TLSSession` fed with genuine handshakes: the chunks the Python engine's connections delivered
 //! to their record readers (bundled `pcaps/`, public corpus captures, and the key-log scenarios of
-//! tests/test_keylog.py), dumped with the Python session's answers by
+//! tests/unit/test_keylog.py), dumped with the Python session's answers by
 //! `tests/data/session/gen.py`. Each flow goes through `RecordReader` and the Rust `TLSSession`
 //! exactly as `Connection._deliver` does, and must give the same answers: history string,
 //! alerts (sender, level, description, `after`), anomalies, chains (SHA-256), handshake_over

@@ -524,7 +524,7 @@ fn analyze<'py>(py: Python<'py>, path: Option<String>, data: Option<Vec<u8>>, fd
     }
 }
 
-/// A fixed analysis built in Rust, for the adapter's tests (`tests/test_rust_engine.py`): two
+/// A fixed analysis built in Rust, for the adapter's tests (`tests/differential/test_rust_engine.py`): two
 /// flows (one failed with a client chain of `der`, one with every optional column empty), their
 /// events and the certificate, through the same conversion `analyze` uses.
 #[pyfunction]

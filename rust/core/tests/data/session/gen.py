@@ -267,7 +267,7 @@ def dump(name: str, capture: Path, keylog: Path | None, ports=(), mutations: int
 
 
 def synthetic(tmp: str) -> list[tuple[str, Path, Path]]:
-    """The key-log scenarios of tests/test_keylog.py: a TLS 1.3 phone rejected with an encrypted
+    """The key-log scenarios of tests/unit/test_keylog.py: a TLS 1.3 phone rejected with an encrypted
     unknown_ca, and a TLS 1.2 resumption whose tampered Finished draws an encrypted alert."""
     sys.path.insert(0, str(ROOT / "tests"))
     import test_keylog as tk
