@@ -9,7 +9,7 @@ the native engine, and the two can be compared field by field (``tests/different
 How it runs: one ``tshark`` (PDML, via ``pyshark.FileCapture``) per file with
 
 - ``-o tcp.desegment_tcp_streams:TRUE -o tls.desegment_ssl_records:TRUE`` (plus
-  ``tls.desegment_ssl_application_data`` and ``tcp.reassemble_out_of_order``, as the oracle);
+  ``tls.desegment_ssl_application_data`` and ``tcp.reassemble_out_of_order``, as the test oracle, tests/differential/oracle.py);
 - ``-d tcp.port==P,tls`` for 443, 2443, 3804, 5061, 6972, 8443 and every extra port;
 - the display filter `DISPLAY_FILTER`: handshake, alert, ChangeCipherSpec and SSLv2 packets, TCP
   SYN/FIN/RST and gaps, the first data segment of each direction (to see a STARTTLS prelude), and
@@ -25,7 +25,7 @@ position and size, so the record/message structure is rebuilt from them (`_recor
 own.  Everything that follows (roles, version, cipher, SNI, chains, alerts, outcome, history) is
 computed from those tshark values only; certificate summaries go through
 `inspector.x509.parse_certificate_cached` (the same DER -> same row), names of alerts and
-versions come from `inspector.oracle`'s IANA tables, cipher suite and group names from tshark's
+versions from `inspector.tls.constants` (the Python engine's tables, so both engines spell them alike), cipher suite and group names from tshark's
 own labels.
 
 What tshark cannot tell is None: ``ja4`` (not in tshark 4.0), ``packets`` (only the filtered
@@ -43,6 +43,7 @@ import gzip
 import ipaddress
 import logging
 import os
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -56,7 +57,7 @@ from ..x509 import client_cert_kind, parse_certificate_cached
 from ..model import Analysis, CertSeen, EventRecord, FlowRecord
 from ..errors import CaptureError, InspectError
 from ..flows import DEFAULT_TLS_PORTS
-from ..oracle import alert_description_name, alert_level_name, find_tshark, version_name
+from ..tls.constants import alert_level_name, alert_name, version_name
 
 __all__ = [
     "DISPLAY_FILTER",
@@ -65,6 +66,7 @@ __all__ = [
     "TsharkEngineError",
     "analyze_file_tshark",
     "analyze_with_tshark",
+    "find_tshark",
     "tshark_available",
 ]
 
@@ -100,6 +102,17 @@ _ENV_LOCK = threading.Lock()
 
 class TsharkEngineError(InspectError):
     """tshark or pyshark is missing, or tshark failed in a way that is not about the file."""
+
+
+def find_tshark() -> str | None:
+    """Path of the tshark binary (``$TSHARK``, then ``PATH``, then /usr/bin/tshark)."""
+    env = os.environ.get("TSHARK")
+    if env and os.access(env, os.X_OK):
+        return env
+    found = shutil.which("tshark")
+    if found:
+        return found
+    return "/usr/bin/tshark" if os.access("/usr/bin/tshark", os.X_OK) else None
 
 
 def tshark_available() -> bool:
@@ -575,8 +588,8 @@ def _build(st: _Stream, capture: str, tls_ports: frozenset[int]) -> _Built | Non
             after = last_message.get(peer)
             if after and flight_cert.get(peer) and e.desc in _CERT_ALERTS:
                 after = "Certificate"
-            alerts.append(_Alert(e.frame, e.ts, side, alert_level_name(e.level),
-                                 alert_description_name(e.desc), e.desc, after))
+            alerts.append(_Alert(e.frame, e.ts, side, "unknown" if e.level is None else alert_level_name(e.level),
+                                 alert_name(e.desc), e.desc, after))
             history.append("L" if upper else "l")
         elif e.kind == "enc_alert":
             peer = "server" if side == "client" else "client"
@@ -610,7 +623,7 @@ def _build(st: _Stream, capture: str, tls_ports: frozenset[int]) -> _Built | Non
 
     # version / cipher / kx
     version = _selected_version(sh)
-    tls_version = version_name(version) if sh is not None else ("SSL 2.0" if sslv2_server else None)
+    tls_version = (version_name(version) if version is not None else None) if sh is not None else ("SSL 2.0" if sslv2_server else None)
     cipher = cipher_id = None
     if sh is not None:
         cs = sh.first("tls.handshake.ciphersuite")

@@ -1,7 +1,7 @@
 """tlsinspect vs tshark, flow by flow, on every capture of the public corpus.
 
 For each capture file the engine (`inspector.read_capture`) and the tshark oracle
-(`inspector.oracle.tshark_flows`, one tshark run per file, all started in a thread pool on first
+(`oracle.tshark_flows`, one tshark run per file, all started in a thread pool on first
 use, see `tshark_result`) are compared.  Flows are matched by client ip:port and server ip:port.  Compared:
 
 - ``flows``: the set of TCP connections with a ClientHello or ServerHello (and who is client);
@@ -45,7 +45,7 @@ if str(ROOT) not in sys.path:  # allow plain `pytest` without an install
     sys.path.insert(0, str(ROOT))
 
 import inspector  # noqa: E402
-from inspector.oracle import TsharkError, TsharkFlow, find_tshark, tshark_flows  # noqa: E402
+from oracle import TsharkError, TsharkFlow, find_tshark, tshark_flows  # noqa: E402
 from corpus import CORPUS, corpus_files, corpus_id  # noqa: E402
 
 

@@ -1,4 +1,4 @@
-"""Unit tests of inspector.oracle, the tshark side of the corpus comparison.
+"""Unit tests of oracle, the tshark side of the corpus comparison.
 
 The parser is tested on hand-written ``-T fields`` lines (no tshark needed); the rest runs tshark
 on a few corpus files and checks values read by hand from ``tshark -V`` (the text output):
@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # allow plain `pytest` without an install
     sys.path.insert(0, str(ROOT))
 
-from inspector import oracle  # noqa: E402
-from inspector.oracle import (  # noqa: E402
+import oracle  # noqa: E402
+from oracle import (  # noqa: E402
     AGGREGATOR,
     FIELDS,
     TsharkError,
@@ -284,3 +284,11 @@ def test_not_a_capture_raises(tmp_path):
 def test_missing_tshark_raises(tmp_path):
     with pytest.raises(TsharkError):
         tshark_flows(tmp_path / "x.pcap", tshark=str(tmp_path / "no-such-tshark"))
+
+
+def test_the_oracle_decodes_the_domain_tls_ports():
+    """The oracle tells tshark to decode TLS on the same ports the engines treat as TLS."""
+    from inspector.domain import TLS_PORTS
+    assert oracle.DEFAULT_PORTS == TLS_PORTS
+    cmd = oracle.tshark_command("x.pcap")
+    assert all(f"tcp.port=={p},tls" in cmd for p in TLS_PORTS)

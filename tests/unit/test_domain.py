@@ -14,9 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_python_engines_use_the_domain_tls_ports():
     from inspector.flows import DEFAULT_TLS_PORTS
-    from inspector.oracle import DEFAULT_PORTS
     assert DEFAULT_TLS_PORTS == frozenset(TLS_PORTS) == frozenset({443, 2443, 3804, 5061, 6972, 8443})
-    assert DEFAULT_PORTS == TLS_PORTS
 
 
 def test_rust_engine_default_tls_ports_equal_the_domain_list():

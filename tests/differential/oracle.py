@@ -1,9 +1,10 @@
 """The tshark side: what Wireshark's dissector sees in a capture, one `TsharkFlow` per TCP stream.
 
-Used by the tests as an independent oracle for the engine, and meant to back a future
-``--engine tshark`` mode.  Nothing here imports the engine: version and alert names come from
-tables in this module (IANA registries), so a wrong name in the engine's tables shows up as a
-disagreement instead of being copied.
+The tests' independent oracle (tests/differential/test_corpus_tshark.py, test_oracle.py); it is
+not part of the shipped package (the shipped second engine is `inspector.engines.tshark`).
+Nothing here imports the engine's parsers: version and alert names come from tables in this module
+(IANA registries), so a wrong name in the engine's tables shows up as a disagreement instead of
+being copied.
 
 `tshark_flows` runs tshark exactly once per file::
 
@@ -63,14 +64,14 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import os
-import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from .domain import TLS_PORTS
+from inspector.domain import TLS_PORTS
+from inspector.engines.tshark import find_tshark
 
 __all__ = [
     "DEFAULT_PORTS",
@@ -250,17 +251,6 @@ class TsharkFlow:
     @property
     def key(self) -> tuple[str, int, str, int]:
         return (self.client_ip, self.client_port, self.server_ip, self.server_port)
-
-
-def find_tshark() -> str | None:
-    """Path of the tshark binary (``$TSHARK``, then ``PATH``, then /usr/bin/tshark)."""
-    env = os.environ.get("TSHARK")
-    if env and os.access(env, os.X_OK):
-        return env
-    found = shutil.which("tshark")
-    if found:
-        return found
-    return "/usr/bin/tshark" if os.access("/usr/bin/tshark", os.X_OK) else None
 
 
 def tshark_command(path: str | os.PathLike, *, ports: Iterable[int] = DEFAULT_PORTS,
@@ -518,7 +508,7 @@ def parse_fields_output(text: str, *, ports: Iterable[int] = DEFAULT_PORTS) -> l
     return flows
 
 
-if __name__ == "__main__":  # python -m inspector.oracle FILE...: a quick look
+if __name__ == "__main__":  # python tests/differential/oracle.py FILE...: a quick look
     import sys
 
     for arg in sys.argv[1:]:
