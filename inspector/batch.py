@@ -27,8 +27,6 @@ import gzip
 import hashlib
 import json
 import os
-import json
-import re
 import stat
 import time
 import traceback
@@ -45,16 +43,10 @@ import pyarrow.parquet as pq
 from .sources.capture import GZIP_MAGIC, PCAP_MAGICS, PCAPNG_SHB
 from .domain import CAPF_ISSUER_CN, PHONE_NAME
 from .skips import skipped_packets
-from .frame import (B, CERT_COLUMNS, EVENT_COLUMNS, F, FINDING_COLUMNS, FLOW_COLUMNS, MESSAGE_COLUMNS, I, L,
-                    S, T, Column, make_frame)
+from .arrow import arrow_schema, to_arrow
+from .frame import F, I, L, S, T, Column, make_frame
+from .schema import TABLES
 
-TABLES: dict[str, tuple[Column, ...]] = {
-    "flows": FLOW_COLUMNS,
-    "certificates": CERT_COLUMNS,
-    "events": EVENT_COLUMNS,
-    "findings": FINDING_COLUMNS,
-    "messages": MESSAGE_COLUMNS,
-}
 PATH_COLUMN = Column("capture_path", S, "full path of the capture file (batch datasets only)")
 
 #: One row per input file, in ``results/files/``.
@@ -87,34 +79,9 @@ FILE_COLUMNS: tuple[Column, ...] = (
 #: Names a directory walk or a glob takes even when the content does not look like a capture
 #: (they then get an error row); any other file is taken only when its first bytes are a capture's.
 NAME_PATTERNS = ("*.pcap*", "*.cap", "*.gz")
-_ARROW_SCALAR = {S: pa.string(), I: pa.int64(), B: pa.bool_(), F: pa.float64(),
-                 T: pa.timestamp("ns", tz="UTC")}
-_LIST_ITEM = {"flow_ids": pa.int64()}  # list columns hold strings unless named here
-
-
-def _arrow_type(col: Column) -> pa.DataType:
-    if col.dtype != L:
-        return _ARROW_SCALAR[col.dtype]
-    if col.name == "der":  # certificate bytes, not a list
-        return pa.binary()
-    return pa.list_(_LIST_ITEM.get(col.name, pa.string()))
-
-
-def arrow_schema(columns: Sequence[Column]) -> pa.Schema:
-    """The fixed Arrow schema of a table (the dtypes of `inspector.frame`, plus list item types)."""
-    return pa.schema([pa.field(c.name, _arrow_type(c)) for c in columns])
-
-
 def table_columns(name: str) -> tuple[Column, ...]:
     """The columns of a dataset table: the library's, then ``capture_path``."""
     return (*TABLES[name], PATH_COLUMN) if name in TABLES else FILE_COLUMNS
-
-
-def to_arrow(df: pd.DataFrame, columns: Sequence[Column]) -> pa.Table:
-    """DataFrame -> Arrow with the fixed schema (so empty tables and all-NA columns keep their types).
-
-    The pandas metadata rides along, so ``pd.read_parquet`` gives back the library's dtypes."""
-    return pa.Table.from_pandas(df, schema=arrow_schema(columns), preserve_index=False)
 
 
 def schema_fingerprint() -> str:

@@ -13,11 +13,11 @@ import pandas as pd
 
 from .model import Analysis
 from .schema import (CERT_COLUMNS, EVENT_COLUMNS, FINDING_COLUMNS, FLOW_COLUMNS, MESSAGE_COLUMNS, B, Column,
-                     F, I, L, S, T, cert_row, cert_rows, event_rows, finding_rows, flow_rows, message_rows,
+                     F, I, L, S, T, X, cert_row, cert_rows, event_rows, flow_rows, message_rows,
                      schema_markdown)
 
 __all__ = ["CERT_COLUMNS", "EVENT_COLUMNS", "FINDING_COLUMNS", "FLOW_COLUMNS", "MESSAGE_COLUMNS", "Column", "B", "F", "I",
-           "L", "S", "T", "cert_row", "cert_rows", "event_rows", "finding_rows", "flow_rows",
+           "L", "S", "T", "X", "cert_row", "cert_rows", "event_rows", "flow_rows",
            "make_frame", "flows_frame", "certificates_frame", "events_frame", "findings_frame",
            "messages_frame", "message_rows", "schema_markdown"]
 
@@ -38,7 +38,7 @@ def make_frame(rows: Iterable[dict[str, Any]], columns: tuple[Column, ...]) -> p
         if col.dtype == T:
             values = [_ts(v) for v in values]
             data[col.name] = pd.Series(pd.to_datetime(values, utc=True), dtype=T)
-        elif col.dtype == L:
+        elif col.pandas_dtype == "object":  # lists, bytes
             data[col.name] = pd.Series(values, dtype=object)
         else:
             data[col.name] = pd.Series([None if v is None else v for v in values], dtype=col.dtype)
@@ -59,6 +59,7 @@ def events_frame(analysis: Analysis) -> pd.DataFrame:
 
 
 def findings_frame(analysis: Analysis) -> pd.DataFrame:
+    from .diagnose import finding_rows
     return make_frame(finding_rows(analysis), FINDING_COLUMNS)
 
 

@@ -1,9 +1,13 @@
 """The five tables' schema and their rows as plain dicts (no pandas: the CLI's JSON and CSV
 outputs are written from these rows, so a command-line run never pays for importing pandas).
 
-Each table's schema is a tuple of `Column` (name, dtype, description); the README's schema tables
-are generated from these (``python -m inspector.frame``), so code and documentation cannot drift.
-Missing values are None (``pd.NA`` in DataFrames), never empty strings.
+Each table's schema is a tuple of `Column`: its name, its type (`dtype`: the pandas dtype, or `L`
+for a list whose element type is `item`, or `X` for raw bytes), and what it means.  Every form of
+a table derives from it: the DataFrames (`inspector.frame`), the Arrow schema of Parquet, from
+`--format parquet` and batch alike (`inspector.arrow`), and the JSON/CSV values (`json_form`: times
+as ISO 8601 UTC strings, bytes left out).  The README's schema tables are generated from these
+(``python -m inspector.frame``), so code and documentation cannot drift.  Missing values are None
+(``pd.NA`` in DataFrames), never empty strings.
 """
 
 from __future__ import annotations
@@ -16,14 +20,49 @@ from .x509 import client_cert_kind, known_ca_note
 from .model import Analysis, CertSeen, EventRecord, FlowRecord, MessageRecord
 
 
+S, I, B, T, L, F = "string", "Int64", "boolean", "datetime64[ns, UTC]", "object", "Float64"
+X = "bytes"  #: raw bytes (a certificate's DER): an object column in pandas, binary in Arrow, not in JSON/CSV
+
+_JSON_FORMS = {S: "string", I: "integer", B: "boolean", F: "number", T: "string, ISO 8601 UTC", X: None}
+
+
 @dataclass(frozen=True, slots=True)
 class Column:
+    """One column of a table: name, type, meaning (``item``: the element type of a list column;
+    ``embeds_json``: a string column holding a JSON document, which the JSON outputs embed as itself)."""
+
     name: str
     dtype: str
     doc: str
+    item: str = S
+    embeds_json: bool = False
 
+    def __post_init__(self) -> None:
+        if self.dtype not in _JSON_FORMS and self.dtype != L:
+            raise ValueError(f"column {self.name}: unknown dtype {self.dtype!r}")
+        if self.item not in (S, I):
+            raise ValueError(f"column {self.name}: list items are strings or integers, not {self.item!r}")
 
-S, I, B, T, L, F = "string", "Int64", "boolean", "datetime64[ns, UTC]", "object", "Float64"
+    @property
+    def pandas_dtype(self) -> str:
+        """The DataFrame dtype: lists and bytes are object columns."""
+        return "object" if self.dtype in (L, X) else self.dtype
+
+    @property
+    def json_form(self) -> str | None:
+        """How JSON (and JSON lines, CSV) write the value; None: not written (bytes)."""
+        if self.dtype == L:
+            return "array of " + ("integers" if self.item == I else "strings")
+        if self.embeds_json:
+            return "object"
+        return _JSON_FORMS[self.dtype]
+
+    @property
+    def type_name(self) -> str:
+        """The type as the README's schema tables spell it."""
+        if self.dtype == L:
+            return "list<int64>" if self.item == I else "list<string>"
+        return self.dtype
 
 FLOW_COLUMNS: tuple[Column, ...] = (
     Column("capture", S, "capture file name the flow was read from"),
@@ -114,9 +153,9 @@ CERT_COLUMNS: tuple[Column, ...] = (
     Column("roles", L, '"server", "server_chain", "client", "client_chain": where it was seen'),
     Column("client_cert_kind", S, "LSC/MIC/other when seen as a client leaf"),
     Column("known_ca", S, "note on a well-known CA from the domain notes (e.g. expired AddTrust roots)"),
-    Column("flow_ids", L, "flows (flow_id) where it was sent"),
+    Column("flow_ids", L, "flows (flow_id) where it was sent", item=I),
     Column("errors", L, "parse problems (the DER is kept even when it does not decode)"),
-    Column("der", L, "the certificate bytes as sent"),
+    Column("der", X, "the certificate bytes as sent (DataFrames and Parquet only)"),
 )
 
 EVENT_COLUMNS: tuple[Column, ...] = (
@@ -136,13 +175,15 @@ FINDING_COLUMNS: tuple[Column, ...] = (
     Column("flow_id", I, "first flow the finding is about (joins flows.flow_id); NA for a capture "
            "finding about no flow"),
     Column("flow_ids", L, "every flow it is about: one for a flow finding; all the flows that sent the "
-           "certificate for a certificate finding (sha1_signature, weak_key, expiry...), one finding per fact"),
+           "certificate for a certificate finding (sha1_signature, weak_key, expiry...), one finding per fact",
+           item=I),
     Column("code", S, "stable finding code (unknown_ca, sni_not_in_cert, expired_in_chain...; "
            "`tlsinspect --explain CODE`)"),
     Column("severity", S, '"critical", "error", "warning" or "info"'),
     Column("message", S, "what was found, in words"),
     Column("fix", S, "the likely fix"),
-    Column("evidence", S, "JSON object: frames, alert, certificate fingerprints, SNI..."),
+    Column("evidence", S, "JSON object: frames, alert, certificate fingerprints, SNI... (a string in "
+           "DataFrames, CSV and Parquet; the object itself in JSON)", embeds_json=True),
 )
 
 MESSAGE_COLUMNS: tuple[Column, ...] = (
@@ -157,6 +198,21 @@ MESSAGE_COLUMNS: tuple[Column, ...] = (
     Column("name", S, 'e.g. "ClientHello", "Certificate", "ChangeCipherSpec", "fatal unknown_ca", '
            '"encrypted alert", "encrypted record (53 bytes)", "retransmission", "RST"; in order, at most 64 per flow'),
 )
+
+TABLES: dict[str, tuple[Column, ...]] = {
+    "flows": FLOW_COLUMNS, "certificates": CERT_COLUMNS, "events": EVENT_COLUMNS,
+    "findings": FINDING_COLUMNS, "messages": MESSAGE_COLUMNS,
+}
+"""The library's tables by name, in the order the README documents them."""
+
+#: the flows columns `inspector.trust` computes (judged against a store, not read off the wire):
+#: every path that writes flow rows adds them with `inspector.trust.with_validation_columns`
+VALIDATION_COLUMNS: tuple[str, ...] = ("server_validation", "client_validation")
+
+#: column names by type, over every table (a name has one type wherever it appears; tested)
+TIME_COLUMNS = frozenset(c.name for cols in TABLES.values() for c in cols if c.dtype == T)
+BYTES_COLUMNS = frozenset(c.name for cols in TABLES.values() for c in cols if c.dtype == X)
+JSON_TEXT_COLUMNS = frozenset(c.name for cols in TABLES.values() for c in cols if c.embeds_json)
 
 _FLOW_LISTS = frozenset(c.name for c in FLOW_COLUMNS if c.dtype == L)
 
@@ -197,11 +253,6 @@ def message_rows(messages: Iterable[MessageRecord]) -> list[dict[str, Any]]:
     return [{c.name: getattr(ms, c.name) for c in MESSAGE_COLUMNS} for ms in messages]
 
 
-def finding_rows(analysis: Analysis) -> list[dict[str, Any]]:
-    from .diagnose import diagnose
-    return [finding_row(analysis.capture, f) for f in diagnose(analysis)]
-
-
 def finding_row(capture: str, f: Any) -> dict[str, Any]:
     """One `inspector.diagnose.Finding` as a findings row."""
     return dict(capture=capture, flow_id=f.flow_id, flow_ids=list(f.flow_ids), code=f.code,
@@ -212,12 +263,9 @@ def finding_row(capture: str, f: Any) -> dict[str, Any]:
 def schema_markdown() -> str:
     """The README schema section, generated from the column tuples above."""
     out = []
-    for title, cols in (("flows", FLOW_COLUMNS), ("certificates", CERT_COLUMNS),
-                        ("events", EVENT_COLUMNS), ("findings", FINDING_COLUMNS),
-                        ("messages", MESSAGE_COLUMNS)):
+    for title, cols in TABLES.items():
         out.append(f"#### `{title}`\n\n| column | dtype | meaning |\n|---|---|---|")
         for c in cols:
-            dtype = "list" if c.dtype == L and c.name != "der" else ("bytes" if c.name == "der" else c.dtype)
-            out.append(f"| `{c.name}` | {dtype} | {c.doc} |")
+            out.append(f"| `{c.name}` | {c.type_name} | {c.doc} |")
         out.append("")
     return "\n".join(out)

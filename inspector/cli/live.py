@@ -184,14 +184,13 @@ class LiveSession:
 def analyze_stream(source, on_rows, *, ports=(), name: str = "live"):
     """A capture stream (a pipe's file object) through `Analyzer` in streaming mode: each flow's
     rows (``flows``, ``events``, ``findings``) go to ``on_rows`` as soon as the flow ends."""
-    import json
     from types import SimpleNamespace
 
     from ..api import _run
     from ..sources.capture import CaptureReader
     from ..diagnose import diagnose_contexts, flow_contexts
     from ..engines.python import Analyzer
-    from ..schema import event_rows, flow_rows
+    from ..schema import event_rows, finding_row, flow_rows
     from ..trust import with_validation_columns
 
     def on_flow(rec, events) -> None:
@@ -199,9 +198,7 @@ def analyze_stream(source, on_rows, *, ports=(), name: str = "live"):
         on_rows("flows", with_validation_columns(flow_rows([rec]), view))
         on_rows("events", event_rows(events))
         findings = diagnose_contexts(flow_contexts([rec], analyzer.certs, events))
-        on_rows("findings", [dict(capture=name, flow_id=f.flow_id, code=f.code, severity=f.severity.name,
-                                  message=f.message, fix=f.fix, evidence=json.dumps(f.evidence, sort_keys=True))
-                             for f in findings])
+        on_rows("findings", [finding_row(name, f) for f in findings])
 
     reader = CaptureReader(source)
     analyzer = Analyzer(name, ports=ports, on_flow=on_flow)

@@ -22,6 +22,13 @@ from .core import (CAPTURE_RULES, EXPRESSWAY_PORTS, PHONE_PORTS, RULES, SERVICES
                    FlowContext, Severity, capture_context, check, contexts, diagnose, diagnose_contexts,
                    flow_contexts, merge_certificate_findings, rule)
 from .table import CERTIFICATE_SCOPED, RULE_TABLE, RULES_BY_CODE, Rule, explain, rules_markdown
+from ..schema import finding_row
+
+
+def finding_rows(analysis) -> list[dict]:
+    """The findings table's rows of an analysis (`inspector.schema.FINDING_COLUMNS`)."""
+    return [finding_row(analysis.capture, f) for f in diagnose(analysis)]
+
 
 __all__ = [
     "ALERT_HINTS", "ANCHOR_ROOT_NAMES", "CAPTURE_RULES", "capture_missed_bytes", "CERTIFICATE_SCOPED", "EXPIRED_ROOTS",
@@ -29,7 +36,7 @@ __all__ = [
     "Finding", "FlowContext", "Rule", "Severity", "capture_check", "capture_clock", "capture_context",
     "certs_not_visible", "check", "client_cert", "contexts", "dh_key_too_large_for_legacy", "diagnose",
     "diagnose_contexts", "eap_access_reject_policy", "eap_context", "eap_phone_cert_rejected",
-    "eap_server_cert_rejected", "ecdsa_server_cert", "explain", "fatal_alert", "flow_contexts", "handshake_reset",
+    "eap_server_cert_rejected", "ecdsa_server_cert", "explain", "fatal_alert", "finding_rows", "flow_contexts", "handshake_reset",
     "ip_not_in_cert", "merge_certificate_findings", "no_server_hello", "rule", "rules_markdown",
     "self_signed_server_cert", "sha1_signature", "sni_not_in_cert", "unknown_ca", "validity", "weak_key",
 ]

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._lazy import lazy_import
-from ..schema import FLOW_COLUMNS, cert_rows, event_rows, finding_rows
+from .jsonl import embed_json
+from ..schema import BYTES_COLUMNS, FLOW_COLUMNS, TIME_COLUMNS, VALIDATION_COLUMNS, cert_rows, event_rows
 from ..domain import PORT_ROLES, is_provisioning_note
 from ..model import is_missing as _na
 from ..skips import skipped_packets, skipped_summary
@@ -305,18 +306,19 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
-def _utc(ts: float | None) -> str | None:
-    if ts is None:
+def _utc(ts: Any) -> str | None:
+    """A time column's JSON form: ISO 8601 UTC, from epoch seconds (the records) or a datetime."""
+    if _na(ts):
         return None
+    if isinstance(ts, datetime):
+        return (ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)).astimezone(timezone.utc).isoformat()
     return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat()
 
 
-TIME_FIELDS = frozenset(("ts_start", "ts_end", "ts"))
-
-
-def plain(row: dict[str, Any], drop: tuple[str, ...] = ()) -> dict[str, Any]:
-    """A schema row as JSON-ready values: epoch floats -> ISO 8601 UTC, bytes -> hex."""
-    return {k: (_utc(v) if k in TIME_FIELDS else _jsonable(v)) for k, v in row.items() if k not in drop}
+def plain(row: dict[str, Any]) -> dict[str, Any]:
+    """A schema row as its JSON form (`inspector.schema.Column.json_form`): time columns as
+    ISO 8601 UTC, lists as lists, bytes columns (the DER) left out."""
+    return {k: (_utc(v) if k in TIME_COLUMNS else _jsonable(v)) for k, v in row.items() if k not in BYTES_COLUMNS}
 
 
 _SIMPLE = (str, int, bool)
@@ -329,7 +331,7 @@ def _strings_only(lists: list) -> bool:
 
 def _plain_column(name: str, values: list) -> list:
     """One column as `plain` makes its values (times -> ISO 8601 UTC, tuples -> lists...)."""
-    if name in TIME_FIELDS:
+    if name in TIME_COLUMNS:
         return [_utc(v) for v in values]
     if values and type(values[0]) in (tuple, list) and _strings_only(values):
         return list(map(list, values))
@@ -347,10 +349,10 @@ def flow_columns(cap: Capture) -> tuple[list[str], list[list]]:
     columns = []
     checks = None
     for name in names:
-        if name in ("server_validation", "client_validation"):
+        if name in VALIDATION_COLUMNS:
             if checks is None:
                 checks = flow_validation_columns(a, cap.trust)
-            side = 0 if name == "server_validation" else 1
+            side = VALIDATION_COLUMNS.index(name)
             values = [checks.get(f.flow_id, (None, None))[side] for f in flows]
         else:
             try:
@@ -368,9 +370,10 @@ def table_rows(cap: Capture, table: str) -> list[dict[str, Any]]:
         names, columns = flow_columns(cap)
         return [dict(zip(names, row)) for row in zip(*columns)]
     if table == "certificates":
-        return [plain(r, drop=("der",)) for r in cert_rows(a)]
+        return [plain(r) for r in cert_rows(a)]
     if table == "events":
         return [plain(r) for r in event_rows(a.events)]
+    from ..diagnose import finding_rows
     return [plain(r) for r in finding_rows(a)]
 
 
@@ -387,7 +390,7 @@ def json_doc(cap: Capture, rows: dict[str, list[dict[str, Any]]] | None = None) 
         "flows": rows["flows"],
         "certificates": rows["certificates"],
         "events": rows["events"],
-        "findings": [{**r, "evidence": json.loads(r["evidence"])} for r in rows["findings"]],
+        "findings": [embed_json(r) for r in rows["findings"]],
     }
 
 
@@ -474,5 +477,8 @@ def write_csv(rows: list[dict[str, Any]], out) -> None:
     CsvStream(out).write(rows)
 
 
-def write_parquet(df: pd.DataFrame, path: Path) -> None:
-    df.to_parquet(path, index=False)
+def write_parquet(df: pd.DataFrame, table: str, path: Path) -> None:
+    """``--format parquet``: one table with the Arrow schema batch writes (`inspector.arrow`)."""
+    from ..arrow import write_parquet as write
+    from ..schema import TABLES
+    write(df, TABLES[table], path)

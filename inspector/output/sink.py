@@ -160,8 +160,7 @@ class Sink:
         matched: set[int] = set()
 
         def on_rows(name: str, rows: list[dict]) -> None:
-            drop = ("der",) if name == "certificates" else ()
-            rows = [render.plain(r, drop=drop) for r in rows]
+            rows = [render.plain(r) for r in rows]
             if name == "flows":
                 if flt is not None:
                     rows = [r for r in rows if flt.matches(r)]
@@ -189,7 +188,7 @@ class Sink:
             elif self.fmt == "parquet" and self.frames:
                 import pandas as pd
                 df = self.frames[0] if len(self.frames) == 1 else pd.concat(self.frames, ignore_index=True)
-                render.write_parquet(df, self.output)
+                render.write_parquet(df, self.table, self.output)
             elif self.fmt == "zeek":
                 for log in self.logs.values():
                     log.close()

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, Mapping
 
 from ..model import FlowRecord
+from ..schema import VALIDATION_COLUMNS
 from ..model import is_missing as _isna
 from .nodes import _der_of, _node, _Node
 from .store import TrustStore
@@ -133,6 +134,7 @@ def with_validation_columns(rows: list[dict[str, Any]], analysis: object, store:
     """Set ``server_validation`` / ``client_validation`` on flow rows (dicts with ``flow_id``) from
     `flow_validation_columns`; returns ``rows``."""
     checks = flow_validation_columns(analysis, store)
+    names = VALIDATION_COLUMNS  # (server_validation, client_validation), declared by the schema
     for row in rows:
-        row["server_validation"], row["client_validation"] = checks.get(row["flow_id"], (None, None))
+        row.update(zip(names, checks.get(row["flow_id"], (None, None))))
     return rows

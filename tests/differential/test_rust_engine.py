@@ -74,7 +74,7 @@ def test_adapter_fills_x509_columns_from_the_der(columns):
 
 def test_adapter_rows_feed_the_diagnoses():
     from inspector.engines.rust import analysis_from_core
-    from inspector.schema import finding_rows
+    from inspector.diagnose import finding_rows
 
     a = analysis_from_core(core._sample_analysis(_sample_der()), "fixture.pcap")
     codes = [f["code"] for f in finding_rows(a)]
@@ -108,7 +108,8 @@ def test_engine_error_is_the_python_capture_error():
 import os  # noqa: E402
 import random  # noqa: E402
 
-from inspector.schema import cert_rows, event_rows, finding_rows, flow_rows, message_rows  # noqa: E402
+from inspector.diagnose import finding_rows  # noqa: E402
+from inspector.schema import cert_rows, event_rows, flow_rows, message_rows  # noqa: E402
 from corpus import ANY_CAPTURE_SUFFIXES, DATA, FULL, capture_files, corpus_id, corpus_subset, sample_files  # noqa: E402
 
 HAS_ENGINE = hasattr(core, "analyze")
