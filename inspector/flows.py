@@ -15,7 +15,8 @@ from typing import Callable
 from .x509 import CertInfo, client_cert_kind
 from .link import ip_to_str
 from .model import EventRecord, FlowRecord, Limits, MessageRecord  # noqa: F401  (their old home)
-from .tcp import ALERT_RECORD_MIN, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, StreamReassembler
+from .interpret import HandshakeFacts, choose_client, outcome
+from .tcp import TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, StreamReassembler
 from .tls import fingerprint
 from .domain import TLS_PORTS
 from .tls import messages as m
@@ -209,18 +210,10 @@ class Connection:
 # ---- building the row -------------------------------------------------------------------------
 
 def _roles(conn: Connection, tls_ports: frozenset[int]) -> tuple[str, str]:
-    """(client side, server side) among "a"/"b"."""
-    s = conn.session
-    if s.client_side is not None:
-        c = s.client_side
-    elif conn.syn.get("a") or conn.syn.get("b"):
-        c = "a"  # the side that sent the first packet with SYN is the initiator by construction
-    elif conn.b_port in tls_ports and conn.a_port not in tls_ports:
-        c = "a"
-    elif conn.a_port in tls_ports and conn.b_port not in tls_ports:
-        c = "b"
-    else:
-        c = "a" if conn.a_port >= conn.b_port else "b"
+    """(client side, server side) among "a"/"b" (`inspector.interpret.choose_client`)."""
+    c = choose_client("a", "b", hello_client=conn.session.client_side,
+                      syn_initiator="a" if (conn.syn.get("a") or conn.syn.get("b")) else None,
+                      a_port=conn.a_port, b_port=conn.b_port, tls_ports=tls_ports)
     return c, ("b" if c == "a" else "a")
 
 
@@ -229,77 +222,29 @@ def _prelude_name(session: TLSSession, server_port: int) -> str | None:
 
 
 def _outcome(conn: Connection, client: str) -> tuple[str, str | None]:
+    """The connection's wire facts, by role, judged by `inspector.interpret.outcome`."""
     s = conn.session
-    role = {client: "client", ("b" if client == "a" else "a"): "server"}
+    server = role_peer(client)
+    role = {client: "client", server: "server"}
     fatal = s.fatal_alert()
-    if fatal is not None:
-        who = role[fatal.side]
-        peer = "server" if who == "client" else "client"
-        after = f" after the {peer}'s {fatal.after}" if fatal.after else ""
-        return "failed", f"{who} sent fatal {fatal.description}{after}"
-    if s.client_hello is None and s.server_hello is None:
-        partial = conn.partial_hello()
-        if partial is not None:
-            name, seen, need = partial
-            of = f" of the {need}" if need is not None else ""
-            how = ""
-            if conn.close_kind is not None and conn.closed_by is not None:
-                how = f"; then the {role[conn.closed_by]} {'reset' if conn.close_kind == 'rst' else 'closed'} the connection"
-            return "incomplete", f"only {seen}{of} bytes of the {name} were seen{how}"
-        return "incomplete", "the hellos are not in the capture (it starts mid-connection)"
-    if s.sslv2_server is not None:
-        return "established", "SSL 2.0 (obsolete and insecure); its handshake is encrypted after the ServerHello"
-    if s.is_tls13 and s.tls13_finished:
-        return "established", None
-    if s.is_tls13:
-        verdict = _tls13_outcome(s, client, role)
-        if verdict is not None:
-            return verdict
-    elif len(s.finished) == 2 or (len(s.ccs) == 2 and sum(s.appdata.values()) > 0):
-        return "established", None
-    else:
-        enc = [a for a in s.alerts if a.level == "encrypted"]
-        if enc:
-            return "failed", f"{role[enc[0].side]} sent an encrypted alert during the handshake"
-    if conn.close_kind is not None and conn.closed_by is not None:
-        who = role[conn.closed_by]
-        peer = "server" if who == "client" else "client"
-        last = s.last_message.get("b" if conn.closed_by == "a" else "a")
-        after = f" after the {peer}'s {last}" if last else ""
-        how = "reset" if conn.close_kind == "rst" else "closed"
-        missed = [f"{conn.missed(side)} bytes from the {role[side]}" for side in (client, role_peer(client))
-                  if conn.missed(side) >= ALERT_RECORD_MIN]
-        if missed:  # the alert may have been among the bytes the capture missed
-            return "reset", (f"{who} {how} the connection{after}; no alert in the capture, which missed "
-                             f"{' and '.join(missed)}")
-        return "reset", f"{who} {how} the connection{after} without an alert"
-    if conn.evicted:
-        why = "memory budget for buffered handshakes reached" if conn.evicted == "memory" else "flow table full"
-        return "incomplete", f"flow evicted before the handshake ended ({why})"
-    return "incomplete", "the capture ends before the handshake does"
-
-
-def _tls13_outcome(s: TLSSession, client: str, role: dict[str, str]) -> tuple[str, str | None] | None:
-    """TLS 1.3 handshakes are encrypted after the ServerHello: judge by record sizes and order.
-
-    An encrypted alert is 2 bytes + content type + 16-byte AEAD tag = 19 bytes; Finished is at
-    least 4 + 32 + 17 = 53.  Established when the server speaks again after the client's Finished.
-    """
-    seq = s.encrypted_order
-    first_client = next((i for i, (side, _) in enumerate(seq) if side == client), None)
-    if first_client is None:
-        return None
-    size = seq[first_client][1]
-    if size <= 24:
-        return "failed", "client sent an encrypted alert (TLS 1.3: it likely rejected the server's certificate)"
-    later_server = [ln for side, ln in seq[first_client + 1:] if side != client]
-    if later_server:
-        if later_server[0] <= 24 and len(later_server) == 1:
-            return "failed", "server sent an encrypted alert after the client's Finished (TLS 1.3: likely rejected the client's certificate)"
-        return "established", None
-    if any(side == client for side, _ in seq[first_client + 1:]):
-        return "established", None
-    return None
+    enc = next((a for a in s.alerts if a.level == "encrypted"), None)
+    closed = conn.close_kind is not None and conn.closed_by is not None
+    facts = HandshakeFacts(
+        fatal=(role[fatal.side], fatal.description, fatal.after) if fatal is not None else None,
+        hellos_seen=s.client_hello is not None or s.server_hello is not None,
+        partial_hello=conn.partial_hello() if s.client_hello is None and s.server_hello is None else None,
+        sslv2=s.sslv2_server is not None,
+        tls13=s.is_tls13,
+        tls13_finished=s.is_tls13 and s.tls13_finished,
+        encrypted_records=tuple((role[side], n) for side, n in s.encrypted_order) if s.is_tls13 else (),
+        finished_both=len(s.finished) == 2 or (len(s.ccs) == 2 and sum(s.appdata.values()) > 0),
+        encrypted_alert_by=role[enc.side] if enc is not None else None,
+        close=(role[conn.closed_by], "rst" if conn.close_kind == "rst" else "fin") if closed else None,
+        last_message={role[side]: msg for side, msg in s.last_message.items() if side in role and msg},
+        missed={"client": conn.missed(client), "server": conn.missed(server)},
+        evicted=conn.evicted or None,
+    )
+    return outcome(facts)
 
 
 def build_flow(conn: Connection, flow_id: int, capture: str, cert_info: Callable[[bytes], CertInfo],

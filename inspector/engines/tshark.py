@@ -57,6 +57,7 @@ from ..x509 import client_cert_kind, parse_certificate_cached
 from ..model import Analysis, CertSeen, EventRecord, FlowRecord
 from ..errors import CaptureError, InspectError
 from ..flows import DEFAULT_TLS_PORTS
+from ..interpret import TLS13_RECORDS_MAX, HandshakeFacts, choose_client, outcome, tls13_over
 from ..tls.constants import alert_level_name, alert_name, version_name
 
 __all__ = [
@@ -432,25 +433,18 @@ class _Built:
 
 
 def _roles(st: _Stream, tls_ports: frozenset[int]) -> tuple[tuple[str, int], tuple[str, int]]:
-    client = None
+    """(client, server) endpoints (`inspector.interpret.choose_client`)."""
+    hello_client = None
     for e in st.events:
         if e.kind == "hs" and e.mtype == 1 or e.kind == "sslv2" and e.mtype == 1:
-            client = e.sender
+            hello_client = e.sender
             break
         if e.kind == "hs" and e.mtype == 2 or e.kind == "sslv2" and e.mtype == 4:
-            client = st.b if e.sender == st.a else st.a
+            hello_client = st.b if e.sender == st.a else st.a
             break
-    if client is None:
-        if st.syn_initiator is not None:
-            client = st.syn_initiator
-        elif st.b[1] in tls_ports and st.a[1] not in tls_ports:
-            client = st.a
-        elif st.a[1] in tls_ports and st.b[1] not in tls_ports:
-            client = st.b
-        else:
-            client = st.a if st.a[1] >= st.b[1] else st.b
-    server = st.b if client == st.a else st.a
-    return client, server
+    client = choose_client(st.a, st.b, hello_client=hello_client, syn_initiator=st.syn_initiator,
+                           a_port=st.a[1], b_port=st.b[1], tls_ports=tls_ports)
+    return client, (st.b if client == st.a else st.a)
 
 
 def _dn_der(m: _Msg) -> list[bytes]:
@@ -522,11 +516,7 @@ def _build(st: _Stream, capture: str, tls_ports: frozenset[int]) -> _Built | Non
         if any(a.level == "fatal" for a in alerts) or sslv2_server is not None:
             return True
         if tls13():
-            first = next((i for i, (s, _) in enumerate(enc_order) if s == "client"), None)
-            if first is None:
-                return False
-            return enc_order[first][1] <= 24 or any(s != "client" for s, _ in enc_order[first + 1:]) \
-                or len(enc_order) >= 16
+            return tls13_over(enc_order)
         return len(finished) == 2 or (len(ccs) == 2 and appdata > 0)
 
     events = st.events
@@ -598,7 +588,7 @@ def _build(st: _Stream, capture: str, tls_ports: frozenset[int]) -> _Built | Non
             history.append("Q" if upper else "q")
         elif e.kind == "appdata":
             appdata += 1
-            if sh is not None and tls13() and len(enc_order) < 16:
+            if sh is not None and tls13() and len(enc_order) < TLS13_RECORDS_MAX:
                 enc_order.append((side, e.length))
         # like the native engine, judge "handshake over" after each segment, not each record
         nxt = events[idx + 1] if idx + 1 < len(events) else None
@@ -734,47 +724,28 @@ def _selected_version(sh: _Msg | None) -> int | None:
 
 def _outcome(st, client, ch, sh, sslv2_server, alerts, finished, ccs, appdata, enc_order, is13,
              last_message, done_at) -> tuple[str, str | None]:
+    """tshark's wire facts, by role, judged by `inspector.interpret.outcome` (as the Python
+    engine's are)."""
     fatal = next((a for a in alerts if a.level == "fatal"), None)
-    if fatal is not None:
-        peer = "server" if fatal.side == "client" else "client"
-        after = f" after the {peer}'s {fatal.after}" if fatal.after else ""
-        return "failed", f"{fatal.side} sent fatal {fatal.description}{after}"
-    if ch is None and sh is None and sslv2_server is None:
-        return "incomplete", "the hellos are not in the capture (it starts mid-connection)"
-    if sslv2_server is not None:
-        return "established", ("SSL 2.0 (obsolete and insecure); its handshake is encrypted after "
-                               "the ServerHello")
-    if is13:
-        first = next((i for i, (s, _) in enumerate(enc_order) if s == "client"), None)
-        if first is not None:
-            if enc_order[first][1] <= 24:
-                return "failed", ("client sent an encrypted alert (TLS 1.3: it likely rejected the "
-                                  "server's certificate)")
-            later = [n for s, n in enc_order[first + 1:] if s != "client"]
-            if later:
-                if later[0] <= 24 and len(later) == 1:
-                    return "failed", ("server sent an encrypted alert after the client's Finished "
-                                      "(TLS 1.3: likely rejected the client's certificate)")
-                return "established", None
-            if any(s == "client" for s, _ in enc_order[first + 1:]):
-                return "established", None
-    elif len(finished) == 2 or (len(ccs) == 2 and appdata > 0):
-        return "established", None
-    else:
-        enc = [a for a in alerts if a.level == "encrypted"]
-        if enc:
-            return "failed", f"{enc[0].side} sent an encrypted alert during the handshake"
+    enc = next((a for a in alerts if a.level == "encrypted"), None)
     limit = done_at.frame if done_at is not None else None
     closes = [c for c in st.closes if limit is None or c[0] <= limit]
+    close = None
     if closes:
         _f, _t, who_ep, how = closes[0]
-        who = "client" if who_ep == client else "server"
-        peer = "server" if who == "client" else "client"
-        last = last_message.get(peer)
-        after = f" after the {peer}'s {last}" if last else ""
-        word = "reset" if how == "rst" else "closed"
-        return "reset", f"{who} {word} the connection{after} without an alert"
-    return "incomplete", "the capture ends before the handshake does"
+        close = ("client" if who_ep == client else "server", how)
+    facts = HandshakeFacts(
+        fatal=(fatal.side, fatal.description, fatal.after) if fatal is not None else None,
+        hellos_seen=not (ch is None and sh is None and sslv2_server is None),
+        sslv2=sslv2_server is not None,
+        tls13=is13,
+        encrypted_records=tuple(enc_order) if is13 else (),
+        finished_both=len(finished) == 2 or (len(ccs) == 2 and appdata > 0),
+        encrypted_alert_by=enc.side if enc is not None else None,
+        close=close,
+        last_message={k: v for k, v in last_message.items() if v},
+    )
+    return outcome(facts)
 
 
 # ---------------------------------------------------------------------------------------------

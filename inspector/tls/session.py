@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from . import fingerprint
 from . import messages as m
+from ..interpret import TLS13_RECORDS_MAX, tls13_over
 from ..weird import Weird
 from .ciphers import CIPHER_SUITES
 from .decrypt import TLS13_SUITES, KeyLog, RecordDecryptor, Tls12Decryptor
@@ -167,9 +168,9 @@ class TLSSession:
                 self._anomaly(ev.frame, ts, side, ev.code, ev.detail)
 
     def _appdata(self, side: str, ev: ApplicationData, ts: float) -> None:
-        if self.server_hello is not None and self.tls13 and len(self.encrypted_order) < 16:
+        if self.server_hello is not None and self.tls13 and len(self.encrypted_order) < TLS13_RECORDS_MAX:
             # TLS 1.3: each encrypted record of the handshake is an arrow (its size tells Finished
-            # from an alert, see flows._tls13_outcome); decrypted ones appear as their messages
+            # from an alert, see inspector.interpret.tls13_outcome); decrypted ones appear as their messages
             if not (ev.record and side in self.decryptors):
                 self._log(side, "application_data", f"encrypted record ({ev.length} bytes)", ev.frame, ts)
         elif side not in self.appdata:
@@ -179,7 +180,7 @@ class TLSSession:
             self.tls12_decryptors[side].skip()
         if not self._side_is_client(side) and (self.client_side or "a") in self.finished:
             self.server_after_client_finished += 1
-        if self.server_hello is not None and self.is_tls13 and len(self.encrypted_order) < 16:
+        if self.server_hello is not None and self.is_tls13 and len(self.encrypted_order) < TLS13_RECORDS_MAX:
             self.encrypted_order.append((side, ev.length))
         if ev.record and side in self.decryptors:
             self._decrypt(side, ev, ts)
@@ -421,12 +422,7 @@ class TLSSession:
         if self.is_tls13:
             # The client spoke encrypted (Finished, or an alert) and the server spoke after it.
             c = self.client_side or "a"
-            seq = self.encrypted_order
-            first = next((i for i, (side, _) in enumerate(seq) if side == c), None)
-            if first is None:
-                return False
-            return seq[first][1] <= 24 or any(side != c for side, _ in seq[first + 1:]) \
-                or len(seq) >= 16
+            return tls13_over([("client" if side == c else "server", n) for side, n in self.encrypted_order])
         if len(self.finished) == 2:
             # In an abbreviated handshake the client's Finished comes last: wait for the server's
             # next record (its verdict on it may be an encrypted alert).

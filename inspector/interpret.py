@@ -1,0 +1,166 @@
+"""What a handshake's wire facts mean: who is the client, how the handshake ended, and why.
+
+Every engine reads the wire its own way (the Python engine, `inspector.flows`; the tshark engine,
+`inspector.engines.tshark`, from Wireshark's fields) and hands the facts here, so the roles, the
+``outcome`` / ``outcome_detail`` columns and the TLS 1.3 record-size rule are decided once, in the
+same words.  The Rust engine has its counterpart in ``rust/core/src/flow.rs`` (``outcome``) and
+``rust/core/src/tls/session.rs`` (``handshake_over``); the differential tests compare its tables
+with the Python engine's on every capture, so the two cannot drift apart unseen.
+
+Sans-I/O: plain values in, plain values out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Sequence, TypeVar
+
+from .tcp import ALERT_RECORD_MIN
+
+__all__ = ["ENCRYPTED_ALERT_MAX", "TLS13_RECORDS_MAX", "HandshakeFacts", "choose_client", "is_encrypted_alert", "outcome",
+           "tls13_over", "tls13_outcome"]
+
+Role = Literal["client", "server"]
+E = TypeVar("E")
+
+#: An encrypted alert record is 2 bytes of alert + the content type + a 16-byte AEAD tag = 19 bytes
+#: (a few more with record padding); an encrypted Finished is at least 4 + 32 + 17 = 53.  So a first
+#: encrypted record of at most this many bytes is taken for an alert.
+ENCRYPTED_ALERT_MAX = 24
+
+#: TLS 1.3 encrypted records looked at before the handshake is taken as over either way
+TLS13_RECORDS_MAX = 16
+
+
+def is_encrypted_alert(length: int) -> bool:
+    """An encrypted record this long is an alert, not a Finished (`ENCRYPTED_ALERT_MAX`)."""
+    return length <= ENCRYPTED_ALERT_MAX
+
+
+def choose_client(a: E, b: E, *, hello_client: E | None, syn_initiator: E | None, a_port: int, b_port: int,
+                  tls_ports: frozenset[int]) -> E:
+    """Which endpoint is the TLS client: the sender of the ClientHello (or the receiver of the
+    ServerHello: ``hello_client``); else the side that sent the first SYN; else the side not on a TLS
+    port when the other is; else the higher port."""
+    if hello_client is not None:
+        return hello_client
+    if syn_initiator is not None:
+        return syn_initiator
+    if b_port in tls_ports and a_port not in tls_ports:
+        return a
+    if a_port in tls_ports and b_port not in tls_ports:
+        return b
+    return a if a_port >= b_port else b
+
+
+def _first_client(records: Sequence[tuple[Role, int]]) -> int | None:
+    return next((i for i, (who, _) in enumerate(records) if who == "client"), None)
+
+
+def tls13_over(records: Sequence[tuple[Role, int]]) -> bool:
+    """TLS 1.3 without keys: the handshake is over once the client spoke encrypted (its Finished,
+    or an alert) and either that was an alert or the server spoke after it."""
+    first = _first_client(records)
+    if first is None:
+        return False
+    return (is_encrypted_alert(records[first][1]) or any(who != "client" for who, _ in records[first + 1:])
+            or len(records) >= TLS13_RECORDS_MAX)
+
+
+def tls13_outcome(records: Sequence[tuple[Role, int]]) -> tuple[str, str | None] | None:
+    """TLS 1.3 handshakes are encrypted after the ServerHello: judge by the sizes and order of the
+    encrypted records (sender, length).  Established when the server speaks again after the
+    client's Finished; None when the records do not tell."""
+    first = _first_client(records)
+    if first is None:
+        return None
+    if is_encrypted_alert(records[first][1]):
+        return "failed", "client sent an encrypted alert (TLS 1.3: it likely rejected the server's certificate)"
+    later_server = [n for who, n in records[first + 1:] if who != "client"]
+    if later_server:
+        if is_encrypted_alert(later_server[0]) and len(later_server) == 1:
+            return "failed", ("server sent an encrypted alert after the client's Finished (TLS 1.3: likely "
+                              "rejected the client's certificate)")
+        return "established", None
+    if any(who == "client" for who, _ in records[first + 1:]):
+        return "established", None
+    return None
+
+
+def _peer(who: Role) -> Role:
+    return "server" if who == "client" else "client"
+
+
+@dataclass(frozen=True, slots=True)
+class HandshakeFacts:
+    """What an engine saw of one connection's handshake, with the sides named by role."""
+
+    #: the first fatal alert: (sender, description, the peer's last message before it or None)
+    fatal: tuple[Role, str, str | None] | None = None
+    #: a ClientHello or ServerHello (SSLv2 included, as the engine counts them) was seen
+    hellos_seen: bool = True
+    #: only part of the first hello was seen: (message name, bytes seen, bytes needed or None)
+    partial_hello: tuple[str, int, int | None] | None = None
+    sslv2: bool = False
+    tls13: bool = False
+    #: TLS 1.3 decrypted with a key log: both Finished seen and the server did not object
+    tls13_finished: bool = False
+    #: TLS 1.3: the encrypted records in order, (sender, length)
+    encrypted_records: tuple[tuple[Role, int], ...] = ()
+    #: TLS 1.2 and earlier: both Finished seen, or both ChangeCipherSpec and application data
+    finished_both: bool = False
+    #: TLS 1.2 and earlier: the sender of the first encrypted alert, if any
+    encrypted_alert_by: Role | None = None
+    #: the first RST or FIN within the handshake: (sender, "rst" or "fin")
+    close: tuple[Role, str] | None = None
+    #: the last handshake message each side sent, by role
+    last_message: dict[Role, str] = field(default_factory=dict)
+    #: bytes the capture missed, by the role that sent them (acknowledged but not captured)
+    missed: dict[Role, int] = field(default_factory=dict)
+    #: why the flow was evicted before its handshake ended ("memory" or "table"), if it was
+    evicted: str | None = None
+
+
+def outcome(f: HandshakeFacts) -> tuple[str, str | None]:
+    """The ``outcome`` and ``outcome_detail`` columns."""
+    if f.fatal is not None:
+        who, description, after = f.fatal
+        tail = f" after the {_peer(who)}'s {after}" if after else ""
+        return "failed", f"{who} sent fatal {description}{tail}"
+    if not f.hellos_seen:
+        if f.partial_hello is not None:
+            name, seen, need = f.partial_hello
+            of = f" of the {need}" if need is not None else ""
+            how = ""
+            if f.close is not None:
+                how = f"; then the {f.close[0]} {'reset' if f.close[1] == 'rst' else 'closed'} the connection"
+            return "incomplete", f"only {seen}{of} bytes of the {name} were seen{how}"
+        return "incomplete", "the hellos are not in the capture (it starts mid-connection)"
+    if f.sslv2:
+        return "established", "SSL 2.0 (obsolete and insecure); its handshake is encrypted after the ServerHello"
+    if f.tls13 and f.tls13_finished:
+        return "established", None
+    if f.tls13:
+        verdict = tls13_outcome(f.encrypted_records)
+        if verdict is not None:
+            return verdict
+    elif f.finished_both:
+        return "established", None
+    elif f.encrypted_alert_by is not None:
+        return "failed", f"{f.encrypted_alert_by} sent an encrypted alert during the handshake"
+    if f.close is not None:
+        who, kind = f.close
+        peer = _peer(who)
+        last = f.last_message.get(peer)
+        after = f" after the {peer}'s {last}" if last else ""
+        how = "reset" if kind == "rst" else "closed"
+        missed = [f"{f.missed[r]} bytes from the {r}" for r in ("client", "server")
+                  if f.missed.get(r, 0) >= ALERT_RECORD_MIN]
+        if missed:  # the alert may have been among the bytes the capture missed
+            return "reset", (f"{who} {how} the connection{after}; no alert in the capture, which missed "
+                             f"{' and '.join(missed)}")
+        return "reset", f"{who} {how} the connection{after} without an alert"
+    if f.evicted:
+        why = "memory budget for buffered handshakes reached" if f.evicted == "memory" else "flow table full"
+        return "incomplete", f"flow evicted before the handshake ended ({why})"
+    return "incomplete", "the capture ends before the handshake does"

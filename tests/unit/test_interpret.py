@@ -1,0 +1,83 @@
+"""One interpretation (issue 15): roles, outcome and its sentence, the TLS 1.3 record-size rule,
+decided in `inspector.interpret` for every engine."""
+
+from __future__ import annotations
+
+import pytest
+
+import inspector
+from inspector.interpret import (ENCRYPTED_ALERT_MAX, HandshakeFacts, choose_client, is_encrypted_alert, outcome,
+                                 tls13_outcome, tls13_over)
+from corpus import PCAPS
+
+PORTS = frozenset({443, 5061})
+
+
+def test_the_hello_decides_the_client_then_syn_then_tls_port_then_higher_port():
+    kw = dict(a_port=51000, b_port=5061, tls_ports=PORTS)
+    assert choose_client("a", "b", hello_client="b", syn_initiator="a", **kw) == "b"
+    assert choose_client("a", "b", hello_client=None, syn_initiator="b", **kw) == "b"
+    assert choose_client("a", "b", hello_client=None, syn_initiator=None, **kw) == "a"  # b on a TLS port
+    assert choose_client("a", "b", hello_client=None, syn_initiator=None, a_port=443, b_port=40000,
+                         tls_ports=PORTS) == "b"
+    assert choose_client("a", "b", hello_client=None, syn_initiator=None, a_port=7000, b_port=9000,
+                         tls_ports=PORTS) == "b"  # neither on a TLS port: the higher port
+
+
+def test_an_encrypted_alert_is_at_most_24_bytes_and_a_finished_more():
+    assert is_encrypted_alert(19) and is_encrypted_alert(ENCRYPTED_ALERT_MAX)
+    assert not is_encrypted_alert(53)
+
+
+@pytest.mark.parametrize("records, verdict", [
+    ((("server", 2000), ("client", 19)), ("failed", "client sent an encrypted alert (TLS 1.3: it likely "
+                                                     "rejected the server's certificate)")),
+    ((("server", 2000), ("client", 53), ("server", 19)), ("failed", "server sent an encrypted alert after the "
+                                                                    "client's Finished (TLS 1.3: likely rejected "
+                                                                    "the client's certificate)")),
+    ((("server", 2000), ("client", 53), ("server", 200)), ("established", None)),
+    ((("server", 2000), ("client", 53), ("server", 19), ("server", 300)), ("established", None)),
+    ((("server", 2000), ("client", 53), ("client", 100)), ("established", None)),
+    ((("server", 2000), ("client", 53)), None),  # the server has not answered yet
+    ((("server", 2000),), None),
+])
+def test_tls13_by_record_sizes(records, verdict):
+    assert tls13_outcome(records) == verdict
+
+
+def test_tls13_over_once_the_client_spoke_and_it_was_an_alert_or_the_server_answered():
+    assert not tls13_over([("server", 2000)])
+    assert tls13_over([("server", 2000), ("client", 19)])
+    assert not tls13_over([("server", 2000), ("client", 53)])
+    assert tls13_over([("server", 2000), ("client", 53), ("server", 100)])
+
+
+def test_each_outcome_and_its_sentence():
+    assert outcome(HandshakeFacts(fatal=("server", "unknown_ca", "Certificate"))) == (
+        "failed", "server sent fatal unknown_ca after the client's Certificate")
+    assert outcome(HandshakeFacts(hellos_seen=False)) == (
+        "incomplete", "the hellos are not in the capture (it starts mid-connection)")
+    assert outcome(HandshakeFacts(hellos_seen=False, partial_hello=("ClientHello", 100, 517),
+                                  close=("client", "rst"))) == (
+        "incomplete", "only 100 of the 517 bytes of the ClientHello were seen; then the client reset the connection")
+    assert outcome(HandshakeFacts(finished_both=True)) == ("established", None)
+    assert outcome(HandshakeFacts(encrypted_alert_by="client")) == (
+        "failed", "client sent an encrypted alert during the handshake")
+    assert outcome(HandshakeFacts(close=("server", "fin"), last_message={"client": "ClientHello"})) == (
+        "reset", "server closed the connection after the client's ClientHello without an alert")
+    assert outcome(HandshakeFacts(close=("server", "rst"), missed={"client": 40, "server": 3})) == (
+        "reset", "server reset the connection; no alert in the capture, which missed 40 bytes from the client")
+    assert outcome(HandshakeFacts(evicted="memory")) == (
+        "incomplete", "flow evicted before the handshake ended (memory budget for buffered handshakes reached)")
+    assert outcome(HandshakeFacts()) == ("incomplete", "the capture ends before the handshake does")
+    assert outcome(HandshakeFacts(tls13=True, tls13_finished=True)) == ("established", None)
+
+
+def test_a_real_tls13_handshake_is_judged_from_its_record_sizes():
+    """pcaps/tls13_443.pcap without its key log: established by the sizes of the encrypted records;
+    with the key log, by the decrypted Finished messages; the same verdict."""
+    plain = inspector.read_capture(PCAPS / "tls13_443.pcap", engine="python").flows
+    keyed = inspector.read_capture(PCAPS / "tls13_443.pcap", engine="python",
+                                   keylog=PCAPS / "tls13_443.keylog").flows
+    assert list(plain.tls_version) == ["TLS 1.3"] and not plain.decrypted.any() and keyed.decrypted.all()
+    assert list(plain.outcome) == list(keyed.outcome) == ["established"]
