@@ -14,7 +14,7 @@ from typing import Callable
 
 from .x509 import CertInfo, client_cert_kind
 from .link import ip_to_str
-from .model import EventRecord, FlowRecord, Limits, MessageRecord  # noqa: F401  (their old home)
+from .model import Alert, EventRecord, FlowRecord, Limits, MessageRecord  # noqa: F401  (their old home)
 from .interpret import HandshakeFacts, choose_client, outcome
 from .tcp import TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, StreamReassembler
 from .tls import fingerprint
@@ -323,7 +323,7 @@ def build_flow(conn: Connection, flow_id: int, capture: str, cert_info: Callable
         client_cert_kind=client_cert_kind(client_chain[0]) if client_chain else None,
         client_cert_requested=req is not None,
         requested_ca_names=tuple(m.ca_name_to_str(n) for n in req.ca_names) if req is not None else (),
-        alerts=tuple(sys.intern(f"{role[a.side]}:{a.level}:{a.description}") for a in s.alerts),
+        alerts=tuple(sys.intern(str(Alert(role[a.side], a.level, a.description))) for a in s.alerts),
         outcome=outcome,
         outcome_detail=detail,
         certs_visible=bool(server_chain),

@@ -19,7 +19,7 @@ from .link import FRAG_TIMEOUT, MAX_FRAG_BYTES, MAX_FRAG_DATAGRAMS
 if TYPE_CHECKING:
     from .x509 import CertInfo
 
-__all__ = ["Analysis", "CertSeen", "EventRecord", "FlowRecord", "Limits", "MessageRecord", "is_missing", "validity"]
+__all__ = ["Alert", "Analysis", "CertSeen", "EventRecord", "FlowRecord", "Limits", "MessageRecord", "is_missing", "validity"]
 
 _NUMPY_NAN_TYPES = frozenset({"float16", "float32", "float64", "longdouble", "datetime64", "timedelta64"})
 
@@ -67,6 +67,38 @@ class Limits:
     max_keylog_bytes: int = 256 * 1024 * 1024  # key log bytes read (a bigger file is read from its end)
     keylog_timeout: float = 10.0  # seconds a key log FIFO may stay silent
     max_buffered_bytes: int = 512 * 1024 * 1024  # handshake bytes buffered by all flows in flight
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """A TLS alert: who sent it, its level ("warning", "fatal", or "encrypted" when unreadable) and
+    its description.  The flows table's ``alerts`` column spells each ``"sender:level:description"``
+    (`str`), and `parse` reads that back: the one place that string form is made and taken apart."""
+
+    sender: str
+    level: str
+    description: str
+
+    def __str__(self) -> str:
+        return f"{self.sender}:{self.level}:{self.description}"
+
+    @property
+    def fatal(self) -> bool:
+        return self.level == "fatal"
+
+    @classmethod
+    def parse(cls, text: str) -> Alert | None:
+        """``"server:fatal:unknown_ca"`` -> ``Alert("server", "fatal", "unknown_ca")``; None when the
+        text is not in that form."""
+        parts = str(text).split(":", 2)
+        return cls(*parts) if len(parts) == 3 else None
+
+    @classmethod
+    def all_of(cls, texts: Any) -> list[Alert]:
+        """A flow's ``alerts`` cell (a list, a tuple, an array, or NA) as records, in order."""
+        if texts is None or is_missing(texts):
+            return []
+        return [a for a in map(cls.parse, texts) if a is not None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +165,15 @@ class EventRecord:
     sender: str | None  # "client"/"server" for alerts; the side a warning concerns, if any
     code: str
     detail: str
+
+    @property
+    def level(self) -> str | None:
+        """An alert's level ("warning", "fatal", "encrypted"; the first word of its detail, as every
+        engine writes it); None for a warning."""
+        if self.kind != "alert":
+            return None
+        word = self.detail.split(" ", 1)[0]
+        return word if word in ("warning", "fatal", "encrypted") else None
 
 
 @dataclass(frozen=True, slots=True)

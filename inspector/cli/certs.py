@@ -27,6 +27,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..errors import InspectError
+from ..model import Alert
 from ..textsafe import visible
 from ..sources.inputs import PortOption
 
@@ -117,11 +118,7 @@ class Advice:
 
 def _peer_alert(alerts: list[str] | None, sender: str) -> str | None:
     """Description of the first fatal alert ``sender`` sent ("unknown_ca"), else None."""
-    for a in alerts or []:
-        parts = a.split(":")
-        if len(parts) == 3 and parts[0] == sender and parts[1] == "fatal":
-            return parts[2]
-    return None
+    return next((a.description for a in Alert.all_of(alerts) if a.sender == sender and a.fatal), None)
 
 
 _TRUST_CODES = ("self_signed", "unknown_issuer")

@@ -83,7 +83,7 @@ class FlowContext:
 
     def fatal(self, sender: str | None = None) -> list[EventRecord]:
         """Fatal alerts (from ``sender`` when given), in order."""
-        return [a for a in self.alerts if a.detail.startswith("fatal") and (sender is None or a.sender == sender)]
+        return [a for a in self.alerts if a.level == "fatal" and (sender is None or a.sender == sender)]
 
     def alert_may_be_missed(self, sender: str | None = None) -> bool:
         """The capture missed enough bytes (of ``sender``, or of either side) to hold an alert."""

@@ -54,7 +54,7 @@ from typing import Any, Iterable
 
 from ..tls.session import CERT_ALERTS, HISTORY_LETTERS, MESSAGE_NAMES
 from ..x509 import client_cert_kind, parse_certificate_cached
-from ..model import Analysis, CertSeen, EventRecord, FlowRecord
+from ..model import Alert, Analysis, CertSeen, EventRecord, FlowRecord
 from ..errors import CaptureError, InspectError
 from ..flows import DEFAULT_TLS_PORTS
 from ..interpret import TLS13_RECORDS_MAX, HandshakeFacts, choose_client, outcome, tls13_over
@@ -703,7 +703,7 @@ def _build(st: _Stream, capture: str, tls_ports: frozenset[int]) -> _Built | Non
         client_chain_sha256=[ci.sha256 for ci in client_chain],
         client_cert_kind=client_cert_kind(client_chain[0]) if client_chain else None,
         client_cert_requested=cert_request is not None, requested_ca_names=requested,
-        alerts=[f"{a.side}:{a.level}:{a.description}" for a in alerts],
+        alerts=[str(Alert(a.side, a.level, a.description)) for a in alerts],
         outcome=outcome, outcome_detail=detail, certs_visible=bool(server_chain),
         decrypted=False, resumed=bool(resumed), dh_bits=dh_bits, kx_group=kx_group,
         history="".join(history), ja3=ja3, ja3s=ja3s, ja4=None, starttls=starttls,

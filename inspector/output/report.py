@@ -19,6 +19,7 @@ from .._lazy import lazy_import
 from .jsonl import embed_json
 from ..schema import BYTES_COLUMNS, FLOW_COLUMNS, TIME_COLUMNS, VALIDATION_COLUMNS, cert_rows, event_rows
 from ..domain import PORT_ROLES, is_provisioning_note
+from ..model import Alert
 from ..model import is_missing as _na
 from ..skips import skipped_packets, skipped_summary
 from ..textsafe import csv_cell, is_safe, visible
@@ -82,11 +83,10 @@ def cell(v: Any) -> str:
 
 def _failing_side(f: Any) -> str:
     """Who ended a failed handshake, in a few words: "server unknown_ca", "client RST"."""
-    alerts = [] if _na(f.alerts) else list(f.alerts)
-    fatal = [a for a in alerts if ":fatal:" in a or ":encrypted" in a] or alerts
+    alerts = Alert.all_of(f.alerts)
+    fatal = [a for a in alerts if a.level in ("fatal", "encrypted")] or alerts
     if fatal:
-        who, _level, what = (fatal[-1].split(":", 2) + ["", ""])[:3]
-        return f"{who} {what}".strip()
+        return f"{fatal[-1].sender} {fatal[-1].description}".strip()
     m = re.match(r"(client|server) (\w+)", _s(f.outcome_detail, ""))
     return f"{m.group(1)} {m.group(2)}" if m else ""
 

@@ -26,6 +26,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, TextIO
 
+from ..model import Alert
+
 SSL_FIELDS = (
     ("ts", "time"), ("uid", "string"), ("id.orig_h", "addr"), ("id.orig_p", "port"),
     ("id.resp_h", "addr"), ("id.resp_p", "port"), ("version", "string"), ("cipher", "string"),
@@ -80,8 +82,7 @@ def ssl_rows(flows: Iterable[dict[str, Any]], certs: dict[str, dict[str, Any]]) 
 
     out = []
     for f in flows:
-        plain = [a.split(":", 2)[2] for a in f.get("alerts") or [] if a.count(":") >= 2
-                 and a.split(":", 2)[1] != "encrypted"]
+        plain = [a.description for a in Alert.all_of(f.get("alerts")) if a.level != "encrypted"]
         hist = f.get("history") or None
         chain = list(f.get("server_chain_sha256") or [])
         sni = f.get("sni")

@@ -81,3 +81,28 @@ def test_a_real_tls13_handshake_is_judged_from_its_record_sizes():
                                    keylog=PCAPS / "tls13_443.keylog").flows
     assert list(plain.tls_version) == ["TLS 1.3"] and not plain.decrypted.any() and keyed.decrypted.all()
     assert list(plain.outcome) == list(keyed.outcome) == ["established"]
+
+
+def test_alerts_are_records_with_one_string_form():
+    from inspector.model import Alert
+    a = Alert.parse("server:fatal:unknown_ca")
+    assert (a.sender, a.level, a.description, a.fatal) == ("server", "fatal", "unknown_ca", True)
+    assert str(a) == "server:fatal:unknown_ca"
+    assert Alert.parse("garbage") is None
+    assert [str(x) for x in Alert.all_of(("client:warning:close_notify", "client:encrypted:alert"))] == [
+        "client:warning:close_notify", "client:encrypted:alert"]
+    assert Alert.all_of(None) == [] and Alert.all_of(float("nan")) == []
+
+
+def test_a_warning_level_alert_is_not_a_fatal_one_for_the_diagnoses():
+    """The alert's level comes from the record, not from reading the detail's first letters."""
+    from inspector.model import EventRecord
+    warn = EventRecord("c", 1, 5, 0.0, "alert", "client", "close_notify", "warning close_notify")
+    fatal = EventRecord("c", 1, 6, 0.0, "alert", "server", "unknown_ca", "fatal unknown_ca after the peer's Certificate")
+    enc = EventRecord("c", 1, 7, 0.0, "alert", "client", "encrypted", "encrypted alert")
+    note = EventRecord("c", 1, 8, 0.0, "warning", "client", "fatalistic_code", "fatal-looking warning text")
+    assert [e.level for e in (warn, fatal, enc, note)] == ["warning", "fatal", "encrypted", None]
+    cap = inspector.read_capture(PCAPS / "cisco_lab_mix.pcapng")
+    from inspector.diagnose import contexts
+    ctx = next(c for c in contexts(cap.analysis) if c.alerts)
+    assert all(a.level == "fatal" for a in ctx.fatal()) and ctx.fatal()
