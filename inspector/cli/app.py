@@ -203,7 +203,7 @@ class SummaryFormat(str, enum.Enum):
 
 def _fleet_report(results: Path, output: Optional[Path], format: SummaryFormat = SummaryFormat.html) -> None:
     """The fleet view of a results directory: terminal tables, or the HTML page."""
-    from ..batch import fleet_summary, print_fleet
+    from ..fleet import fleet_summary, print_fleet
 
     try:
         fs = fleet_summary(results)

@@ -1,4 +1,4 @@
-"""The fleet page: ``tlsinspect summary results/ --format html`` (an `inspector.batch.FleetSummary`).
+"""The fleet page: ``tlsinspect summary results/ --format html`` (an `inspector.fleet.FleetSummary`).
 
 Same page frame, styles and escaping as the capture report (`inspector.output.html`).
 """
@@ -31,7 +31,7 @@ def _table(table_id: str, heads: list[tuple[str, str]], rows: list[str], empty: 
 
 
 def fleet_html(fs: Any, *, now: datetime | None = None) -> str:
-    """The page of a `inspector.batch.FleetSummary`: phones and their certificates, CAPF issuers,
+    """The page of a `inspector.fleet.FleetSummary`: phones and their certificates, CAPF issuers,
     certificates expiring soon, failures by cause and by server (every table sortable)."""
     from .. import __version__
     made = pd.Timestamp(now or datetime.now(timezone.utc))

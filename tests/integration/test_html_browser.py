@@ -297,7 +297,8 @@ def test_fleet_page_loads_and_sorts(browser, tmp_path):
 
     from rich.console import Console
 
-    from inspector.batch import fleet_summary, run_batch
+    from inspector.batch import run_batch
+    from inspector.fleet import fleet_summary
     from inspector.output.fleet import fleet_html
 
     out = tmp_path / "results"

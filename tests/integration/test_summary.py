@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from inspector import batch as B
+from inspector.fleet import fleet_summary
 from inspector.cli.app import app
 from synth import pki
 from synth import scenarios as sc
@@ -53,7 +54,7 @@ def results(captures, tmp_path_factory):
 
 
 def test_phones_by_sep_name_with_their_certificate(results):
-    fs = B.fleet_summary(results)
+    fs = fleet_summary(results)
     assert fs.captures == len(PHONE_SCENARIOS) + len(EXPIRY) and fs.captures_failed == 0
     phones = {(p.phone, p.kind, p.issuer): (p.flows, p.failed) for p in fs.phones.itertuples()}
     assert phones == {
@@ -67,7 +68,7 @@ def test_phones_by_sep_name_with_their_certificate(results):
 
 
 def test_certificates_expiring_within_30_and_90_days_of_the_last_capture(results):
-    fs = B.fleet_summary(results)
+    fs = fleet_summary(results)
     assert fs.last_capture.year == 2023
     windows = dict(zip(fs.expiring.subject_cn, fs.expiring.window))
     assert windows == {"gone.example.lab": "expired", "soon20.example.lab": "30 days",
@@ -79,7 +80,7 @@ def test_certificates_expiring_within_30_and_90_days_of_the_last_capture(results
 
 
 def test_failures_by_cause_and_by_server(results):
-    fs = B.fleet_summary(results)
+    fs = fleet_summary(results)
     causes = dict(zip(fs.failures_by_cause.cause, fs.failures_by_cause.flows))
     assert causes["unknown_ca"] == 1
     assert sum(causes.values()) == fs.failed_flows + sum(fs.failures_by_server.reset)

@@ -21,9 +21,12 @@ MAX_LINES = 600
 #: is split (test_no_stale_exception says when), and a new long module needs a reason in its own
 #: docstring ("over 600 lines because ...") or an entry here.
 LONG_MODULES: dict[str, str] = {
-    "inspector/batch.py": "the Arrow batch writer and its worker pool; being reworked with the one-schema change (issue 15)",
-    "inspector/engines/tshark.py": "the tshark engine: it is to produce wire events only (issue 15, one interpretation); "
-                                  "splitting it now would collide with that rework",
+    "inspector/batch.py": "one job, a directory in and a dataset out: input discovery, the two worker pools "
+                          "(processes, Dask), the dataset writer and its manifest (670 lines; the fleet view "
+                          "went to inspector/fleet.py, the Arrow types to inspector/arrow.py)",
+    "inspector/engines/tshark.py": "the tshark engine: pyshark's layers rebuilt into records, the per-stream "
+                                  "collector and the flow builder share its private _Stream/_Msg/_Event types; "
+                                  "the verdicts are inspector.interpret's",
     "inspector/sources/capture.py": "pcap/pcapng/snoop readers (602 lines)",
 }
 

@@ -97,7 +97,8 @@ def test_html_summary_names_the_reasons(no_tls, tmp_path):
 
 
 def test_batch_files_table_and_summaries(no_tls, tmp_path):
-    from inspector.batch import fleet_summary, read_manifest
+    from inspector.batch import read_manifest
+    from inspector.fleet import fleet_summary
 
     src = tmp_path / "in"
     src.mkdir()
