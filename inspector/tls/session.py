@@ -18,25 +18,43 @@ from ..interpret import TLS13_RECORDS_MAX, tls13_over
 from ..weird import Weird
 from .ciphers import CIPHER_SUITES
 from .decrypt import TLS13_SUITES, KeyLog, RecordDecryptor, Tls12Decryptor
-from .constants import GREASE, alert_name
+from .constants import GREASE, ContentType, alert_name
+from .constants import AlertDescription as A, HandshakeType as H
 from .records import (Anomaly, AlertRecord, ApplicationData, ChangeCipherSpec, EncryptedHandshake,
                       Event, HandshakeMessage, SSLv2ClientHello, SSLv2ServerHello, TLSStart)
 
 # Zeek's ssl_history letters (scripts/base/protocols/ssl/main.zeek); client upper, server lower.
-HISTORY_LETTERS = {
-    0: "h", 1: "c", 2: "s", 3: "v", 4: "t", 5: "e", 6: "j", 8: "o", 11: "x", 12: "k", 13: "r",
-    14: "n", 15: "y", 16: "g", 20: "f", 21: "w", 22: "u", 23: "a", 24: "p", 25: "z", 254: "m",
-}
-MESSAGE_NAMES = {
-    0: "HelloRequest", 1: "ClientHello", 2: "ServerHello", 3: "HelloVerifyRequest",
-    4: "NewSessionTicket", 5: "EndOfEarlyData", 6: "HelloRetryRequest", 8: "EncryptedExtensions",
-    11: "Certificate", 12: "ServerKeyExchange", 13: "CertificateRequest", 14: "ServerHelloDone",
-    15: "CertificateVerify", 16: "ClientKeyExchange", 20: "Finished", 21: "CertificateURL",
-    22: "CertificateStatus", 24: "KeyUpdate", 25: "CompressedCertificate",
-}
+HISTORY_LETTERS = {int(k): v for k, v in {  # plain int keys, named by their wire codes
+    H.hello_request: "h", H.client_hello: "c", H.server_hello: "s", H.hello_verify_request: "v",
+    H.new_session_ticket: "t", H.end_of_early_data: "e", H.hello_retry_request: "j",
+    H.encrypted_extensions: "o", H.certificate: "x", H.server_key_exchange: "k",
+    H.certificate_request: "r", H.server_hello_done: "n", H.certificate_verify: "y",
+    H.client_key_exchange: "g", H.finished: "f", H.certificate_url: "w", H.certificate_status: "u",
+    H.supplemental_data: "a", H.key_update: "p", H.compressed_certificate: "z", H.message_hash: "m",
+}.items()}
+MESSAGE_NAMES = {int(k): v for k, v in {  # plain int keys, named by their wire codes
+    H.hello_request: "HelloRequest", H.client_hello: "ClientHello", H.server_hello: "ServerHello",
+    H.hello_verify_request: "HelloVerifyRequest", H.new_session_ticket: "NewSessionTicket",
+    H.end_of_early_data: "EndOfEarlyData", H.hello_retry_request: "HelloRetryRequest",
+    H.encrypted_extensions: "EncryptedExtensions", H.certificate: "Certificate",
+    H.server_key_exchange: "ServerKeyExchange", H.certificate_request: "CertificateRequest",
+    H.server_hello_done: "ServerHelloDone", H.certificate_verify: "CertificateVerify",
+    H.client_key_exchange: "ClientKeyExchange", H.finished: "Finished",
+    H.certificate_url: "CertificateURL", H.certificate_status: "CertificateStatus",
+    H.key_update: "KeyUpdate", H.compressed_certificate: "CompressedCertificate",
+}.items()}
 MAX_MESSAGES = 64  # per connection: a ladder needs the handshake, not a renegotiation storm
-CERT_ALERTS = frozenset((42, 43, 44, 45, 46, 48, 49, 116))  # certificate-related descriptions
+#: certificate-related alert descriptions
+CERT_ALERTS = frozenset(int(a) for a in (
+    A.bad_certificate, A.unsupported_certificate, A.certificate_revoked, A.certificate_expired,
+    A.certificate_unknown, A.unknown_ca, A.access_denied, A.certificate_required))
 TLS13 = 0x0304
+
+# the wire codes this state machine branches on, as plain ints (compared per message)
+_ALERT, _HANDSHAKE = int(ContentType.alert), int(ContentType.handshake)
+_CLIENT_HELLO, _SERVER_HELLO = int(H.client_hello), int(H.server_hello)
+_CERTIFICATE, _SERVER_KEY_EXCHANGE = int(H.certificate), int(H.server_key_exchange)
+_CERTIFICATE_REQUEST, _FINISHED = int(H.certificate_request), int(H.finished)
 
 
 def is_tls13_version(v: int | None) -> bool:
@@ -226,9 +244,9 @@ class TLSSession:
             return
         self.decrypted = True
         inner, content = result
-        if inner == 21:
+        if inner == _ALERT:
             self._alert(side, AlertRecord(ev.frame, content, False), ts)
-        elif inner == 22:
+        elif inner == _HANDSHAKE:
             buf = self.decrypted_hs.setdefault(side, bytearray())
             buf += content
             while len(buf) >= 4:
@@ -242,7 +260,7 @@ class TLSSession:
                 msg = HandshakeMessage(ev.frame, buf[0], bytes(buf[4:4 + mlen]), 0x0304)
                 del buf[:4 + mlen]
                 self._message(side, msg, ts)
-                if msg.msg_type == 20:
+                if msg.msg_type == _FINISHED:
                     self._switch_to_application_keys(side)
                     return
 
@@ -302,9 +320,9 @@ class TLSSession:
     def _message(self, side: str, ev: HandshakeMessage, ts: float) -> None:
         mt = ev.msg_type
         body = ev.body
-        if mt == 1 and self.client_side is None:
+        if mt == _CLIENT_HELLO and self.client_side is None:
             self.client_side = side
-        elif mt == 2 and self.client_side is None:
+        elif mt == _SERVER_HELLO and self.client_side is None:
             self.client_side = "b" if side == "a" else "a"
         is_client = self._side_is_client(side)
         letter = HISTORY_LETTERS.get(mt, "z")
@@ -316,7 +334,7 @@ class TLSSession:
             self.last_message["_speaker"] = side
         self.last_message[side] = name
         try:
-            if mt == 1:
+            if mt == _CLIENT_HELLO:
                 ch = m.parse_client_hello(body)
                 if self.client_hello is None or self.hello_retry:
                     self._keep_hello(ch)
@@ -325,7 +343,7 @@ class TLSSession:
                                   "a second ClientHello on the same connection")
                 for w in ch.warnings:
                     self._anomaly(ev.frame, ts, side, w, "in the ClientHello")
-            elif mt == 2:
+            elif mt == _SERVER_HELLO:
                 sh = m.parse_server_hello(body)
                 if sh.is_hello_retry_request:
                     self.hello_retry = True
@@ -338,21 +356,21 @@ class TLSSession:
                         self._start_decryption()
                 for w in sh.warnings:
                     self._anomaly(ev.frame, ts, side, w, "in the ServerHello")
-            elif mt == 11:
+            elif mt == _CERTIFICATE:
                 self.flight_has_cert[side] = True
                 cert = m.parse_certificate(body, tls13=self.is_tls13, max_certs=self.max_certs)
                 if side not in self.chains:
                     self.chains[side] = list(cert.certs)
                 for w in cert.warnings:
                     self._anomaly(ev.frame, ts, side, w, "in the Certificate message")
-            elif mt == 13:
+            elif mt == _CERTIFICATE_REQUEST:
                 self.cert_request = m.parse_certificate_request(
                     body, tls13=self.is_tls13, version=self.version or ev.record_version)
                 for w in self.cert_request.warnings:
                     self._anomaly(ev.frame, ts, side, w, "in the CertificateRequest")
-            elif mt == 20:
+            elif mt == _FINISHED:
                 self.finished.setdefault(side, ev.frame)
-            elif mt == 12:
+            elif mt == _SERVER_KEY_EXCHANGE:
                 if self.server_hello is not None:
                     self.server_kx = m.parse_server_key_exchange(
                         body, cipher_suite=self.server_hello.cipher_suite,
