@@ -23,7 +23,6 @@ from __future__ import annotations
 import errno
 import fnmatch
 import glob as globmod
-import gzip
 import hashlib
 import json
 import os
@@ -40,7 +39,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .sources.capture import GZIP_MAGIC, PCAP_MAGICS, PCAPNG_SHB
+from .sources.capture import GZIP_MAGIC, sniff_format
 from .skips import skipped_packets
 from .arrow import arrow_schema, to_arrow
 from .frame import F, I, L, S, T, Column, make_frame
@@ -228,16 +227,15 @@ def looks_like_capture(path: str) -> bool:
     """First bytes of a pcap or pcapng file, possibly inside gzip.  False when unreadable."""
     try:
         with open(path, "rb") as f:
-            head = f.read(4)
-            if head[:2] == GZIP_MAGIC:
-                f.seek(0)
-                try:
-                    head = gzip.GzipFile(fileobj=f).read(4)
-                except (OSError, EOFError):
-                    return True  # damaged gzip: let analysis say what is wrong
+            head = f.read(2)
+            f.seek(0)
+            try:
+                kind, _gz, _head = sniff_format(f)
+            except (OSError, EOFError):
+                return head == GZIP_MAGIC  # damaged gzip: let analysis say what is wrong
     except OSError:
         return False
-    return head in PCAP_MAGICS or head == PCAPNG_SHB
+    return kind is not None
 
 
 def _name_matches(name: str) -> bool:

@@ -39,7 +39,6 @@ show (pure ACKs are never seen).
 from __future__ import annotations
 
 import asyncio
-import gzip
 import ipaddress
 import logging
 import os
@@ -57,6 +56,7 @@ from ..x509 import client_cert_kind, parse_certificate_cached
 from ..model import Alert, Analysis, CertSeen, EventRecord, FlowRecord
 from ..errors import CaptureError, InspectError
 from ..flows import DEFAULT_TLS_PORTS
+from ..sources.capture import sniff_format
 from ..interpret import TLS13_RECORDS_MAX, HandshakeFacts, choose_client, outcome, tls13_over
 from ..tls.constants import alert_level_name, alert_name, version_name
 
@@ -757,22 +757,16 @@ def _format(path: Path) -> tuple[str, int]:
     try:
         size = path.stat().st_size
         with open(path, "rb") as fh:
-            head = fh.read(4)
-            compressed = head[:2] == b"\x1f\x8b"
-            if compressed:
-                fh.seek(0)
-                try:
-                    head = gzip.GzipFile(fileobj=fh).read(4)
-                except (OSError, EOFError) as e:
-                    raise CaptureError(f"the gzip stream is damaged: {e}", 0) from None
+            try:
+                fmt, compressed, head = sniff_format(fh)
+            except (OSError, EOFError) as e:
+                raise CaptureError(f"the gzip stream is damaged: {e}", 0) from None
     except IsADirectoryError:
         raise CaptureError(f"{path} is a directory, not a capture file") from None
     except OSError as e:
         raise CaptureError(f"cannot open {path}: {e.strerror or e}") from None
-    if head in (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d"):
-        fmt = "pcap"
-    elif head == b"\x0a\x0d\x0d\x0a":
-        fmt = "pcapng"
+    if fmt is not None:
+        pass
     elif not head:
         raise CaptureError("not a pcap or pcapng capture: empty file", 0)
     else:

@@ -9,6 +9,7 @@ stream with a warning (``capture_truncated``) after the last complete packet.
 
 from __future__ import annotations
 
+import gzip
 import os
 import stat
 import struct
@@ -42,6 +43,23 @@ PCAP_MAGICS = {
 }
 PCAPNG_SHB = b"\x0a\x0d\x0d\x0a"
 GZIP_MAGIC = b"\x1f\x8b"
+
+
+def sniff_format(fh: BinaryIO) -> tuple[str | None, bool, bytes]:
+    """A capture file's kind from its first bytes: ("pcap" | "pcapng" | None, gzip-compressed,
+    the first 4 bytes after decompression).  The one place the magic numbers are read for files
+    (batch's discovery and the tshark engine ask here); a damaged gzip stream raises OSError or
+    EOFError."""
+    head = fh.read(4)
+    compressed = head[:2] == GZIP_MAGIC
+    if compressed:
+        fh.seek(0)
+        try:
+            head = gzip.GzipFile(fileobj=fh).read(4)
+        except zlib.error as e:  # a damaged deflate stream: zlib's own error, not an OSError
+            raise OSError(f"damaged gzip stream: {e}") from None
+    kind = "pcap" if head in PCAP_MAGICS else "pcapng" if head == PCAPNG_SHB else None
+    return kind, compressed, head
 
 
 @dataclass(slots=True)

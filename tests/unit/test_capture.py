@@ -9,6 +9,7 @@ from inspector.sources.capture import CaptureReader, PcapngParser, PcapParser
 from inspector.errors import CaptureError
 from synth.frames import Packet
 from synth.pcapio import to_pcap_bytes, to_pcapng_bytes
+from corpus import PCAPS as PCAPS_DIR
 
 PKTS = [Packet(1700000000.0 + i * 0.25, 1, bytes([i]) * (60 + i)) for i in range(10)]
 
@@ -130,3 +131,26 @@ def test_pcapng_packet_without_interface_is_skipped_with_warning():
     pkts = p.feed(data[:shb_len] + data[shb_len + idb_len:])  # drop the IDB
     assert pkts == [] and p.skipped == 10
     assert [w.code for w in p.warnings] == ["packet_without_interface"]
+
+
+def test_sniff_format_is_the_one_reader_of_magic_numbers(tmp_path):
+    """batch's discovery and the tshark engine both ask `sniff_format` what a file is."""
+    import io
+
+    from inspector.sources.capture import sniff_format
+    pcap = (PCAPS_DIR / "mic_5061.pcap").read_bytes()
+    ng = (PCAPS_DIR / "cisco_lab_mix.pcapng").read_bytes()
+    assert sniff_format(io.BytesIO(pcap))[:2] == ("pcap", False)
+    assert sniff_format(io.BytesIO(ng))[:2] == ("pcapng", False)
+    assert sniff_format(io.BytesIO(gzip.compress(ng)))[:2] == ("pcapng", True)
+    assert sniff_format(io.BytesIO(b"hello world")) == (None, False, b"hell")
+    assert sniff_format(io.BytesIO(b"")) == (None, False, b"")
+    with pytest.raises((OSError, EOFError)):
+        sniff_format(io.BytesIO(gzip.compress(ng)[:10] + b"\xff" * 20))
+    from inspector.batch import looks_like_capture
+    for name, data, want in (("a.pcap", pcap, True), ("b.txt", b"notes", False),
+                             ("c.gz", gzip.compress(pcap), True), ("d.gz", b"\x1f\x8b" + b"\x00" * 30, True),
+                             # a damaged deflate stream raised zlib.error through discovery (a traceback)
+                             ("e.bin", gzip.compress(ng)[:10] + b"\xff" * 20, True)):
+        (tmp_path / name).write_bytes(data)
+        assert looks_like_capture(str(tmp_path / name)) is want, name

@@ -27,7 +27,8 @@ LONG_MODULES: dict[str, str] = {
     "inspector/engines/tshark.py": "the tshark engine: pyshark's layers rebuilt into records, the per-stream "
                                   "collector and the flow builder share its private _Stream/_Msg/_Event types; "
                                   "the verdicts are inspector.interpret's",
-    "inspector/sources/capture.py": "pcap/pcapng/snoop readers (602 lines)",
+    "inspector/sources/capture.py": "the capture file readers (pcap, pcapng, gzip, bounded) and the one place "
+                                    "their magic numbers are read (sniff_format), 617 lines",
 }
 
 
