@@ -61,7 +61,7 @@ def _sample_analysis(der: bytes, capture: str = "fixture.pcap", columns: bool = 
 def _raise_capture_error(reason: str, offset: int | None = None) -> None:
     """Raises the engine's capture error (for tests of the error mapping)."""
 
-#: the ports decoded as TLS even mid-connection (`rust/core/src/flow.rs`); equals `inspector.domain.TLS_PORTS`
+#: the ports decoded as TLS even mid-connection (`rust/core/src/flow/mod.rs`); equals `inspector.domain.TLS_PORTS`
 DEFAULT_TLS_PORTS: list[int]
 
 def warning_codes() -> list[str]:

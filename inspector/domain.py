@@ -4,7 +4,7 @@ Ports and their roles, the Cisco manufacturing and provisioning CAs, and the nam
 phones and CAPFs (source: /work/shared/domain/DOMAIN.md).  Every other module imports them from
 here: the engines (which ports are TLS even mid-connection), the classification of client
 certificates (`inspector.x509`), the diagnoses, the trust-store hints, the reports.  The Rust
-engine's `DEFAULT_TLS_PORTS` (rust/core/src/flow.rs, exported as `_core.DEFAULT_TLS_PORTS`)
+engine's `DEFAULT_TLS_PORTS` (rust/core/src/flow/mod.rs, exported as `_core.DEFAULT_TLS_PORTS`)
 must equal `TLS_PORTS` (tests/unit/test_domain.py).
 """
 

@@ -1,5 +1,5 @@
 // Fuzz target bodies: the whole engine (`Analyzer` over frames, as a capture feeds it), and the
-// UDP demux (udp.rs: QUIC, DTLS, RADIUS, EAPOL and other datagrams by port and content).
+// UDP demux (udp/: QUIC, DTLS, RADIUS, EAPOL and other datagrams by port and content).
 // Included by fuzz_targets/engine.rs, fuzz_targets/udp.rs and tests/engine_fuzz.rs.
 
 include!("frames.rs");

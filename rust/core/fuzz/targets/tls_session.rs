@@ -1,6 +1,6 @@
-// Fuzz target body: a whole TCP connection (flow.rs `Connection`: reassembly, TLS detection,
-// records, messages, tls/session with key-log decryption by a fixed key log) and its flow
-// record. Each record (see frames.rs) is one segment: selector bit 0 = from B (else A), bits
+// Fuzz target body: a whole TCP connection (flow/connection.rs `Connection`: reassembly, TLS
+// detection, records, messages, tls/session with key-log decryption by a fixed key log) and its
+// flow record. Each record (see frames.rs) is one segment: selector bit 0 = from B (else A), bits
 // 1-3 = FIN, RST, a retransmission (same seq as the previous one), bits 4-7 = clock step; a
 // SYN/SYN-ACK opens the connection first. Included by fuzz_targets/tls_session.rs and
 // tests/tls_session_fuzz.rs.

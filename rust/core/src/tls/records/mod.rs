@@ -10,6 +10,16 @@
 //! After this side's ChangeCipherSpec its handshake and alert records are encrypted and reported
 //! as such. Malformed records end parsing of the direction with an [`Anomaly`]; a TCP gap
 //! triggers a resync on the next plausible record header.
+//!
+//! Its parts: `events` (the [`Event`] types it returns); here the reader itself and the record
+//! header checks.
+
+mod events;
+
+pub use events::{
+    AlertRecord, Anomaly, ApplicationData, ChangeCipherSpec, EncryptedHandshake, Event, HandshakeMessage,
+    SSLv2ClientHello, SSLv2ServerHello, TLSStart,
+};
 
 /// Record content types (RFC 8446 5.1).
 pub const CT_CHANGE_CIPHER_SPEC: u8 = 20;
@@ -30,107 +40,6 @@ pub const DEFAULT_MAX_RECORDS: u64 = 10_000;
 #[inline]
 pub fn valid_content_type(ct: u8) -> bool {
     (20..=24).contains(&ct)
-}
-
-/// One whole handshake message (header stripped), with the version of the record that ended it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HandshakeMessage {
-    pub frame: u64,
-    pub msg_type: u8,
-    pub body: Vec<u8>,
-    pub record_version: u16,
-}
-
-/// A handshake record after ChangeCipherSpec (e.g. Finished): content not readable.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EncryptedHandshake {
-    pub frame: u64,
-    pub length: usize,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChangeCipherSpec {
-    pub frame: u64,
-}
-
-/// An alert record: `payload` is its plaintext (level, description pairs) or ciphertext.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AlertRecord {
-    pub frame: u64,
-    pub payload: Vec<u8>,
-    pub encrypted: bool,
-}
-
-/// An application-data (or heartbeat) record; `record` is the whole record (header included),
-/// only when the reader keeps payloads (`keep_payload`), else empty.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApplicationData {
-    pub frame: u64,
-    pub length: usize,
-    pub record: Vec<u8>,
-}
-
-/// The whole SSLv2 CLIENT-HELLO record, header included.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SSLv2ClientHello {
-    pub frame: u64,
-    pub record: Vec<u8>,
-}
-
-/// The whole SSLv2 SERVER-HELLO record, header included.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SSLv2ServerHello {
-    pub frame: u64,
-    pub record: Vec<u8>,
-}
-
-/// A record-layer anomaly; `code` is one of `invalid_record`, `invalid_record_length`,
-/// `too_many_records`, `handshake_too_large`, `tls_resync`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Anomaly {
-    pub frame: u64,
-    pub code: &'static str,
-    pub detail: String,
-}
-
-/// TLS was found in this direction, after `prelude_bytes` bytes of something else;
-/// `prelude_head` is the first bytes of the prelude (to name the protocol), at most 64.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TLSStart {
-    pub frame: u64,
-    pub prelude_bytes: usize,
-    pub prelude_head: Vec<u8>,
-}
-
-/// What [`RecordReader::feed`] returns, in stream order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Event {
-    HandshakeMessage(HandshakeMessage),
-    EncryptedHandshake(EncryptedHandshake),
-    ChangeCipherSpec(ChangeCipherSpec),
-    AlertRecord(AlertRecord),
-    ApplicationData(ApplicationData),
-    SSLv2ClientHello(SSLv2ClientHello),
-    SSLv2ServerHello(SSLv2ServerHello),
-    Anomaly(Anomaly),
-    TLSStart(TLSStart),
-}
-
-impl Event {
-    /// The frame the event was completed in.
-    pub fn frame(&self) -> u64 {
-        match self {
-            Event::HandshakeMessage(e) => e.frame,
-            Event::EncryptedHandshake(e) => e.frame,
-            Event::ChangeCipherSpec(e) => e.frame,
-            Event::AlertRecord(e) => e.frame,
-            Event::ApplicationData(e) => e.frame,
-            Event::SSLv2ClientHello(e) => e.frame,
-            Event::SSLv2ServerHello(e) => e.frame,
-            Event::Anomaly(e) => e.frame,
-            Event::TLSStart(e) => e.frame,
-        }
-    }
 }
 
 /// Does a TLS record header start at `b[i]`? (content type, version 3.x, sane length)

@@ -11,21 +11,29 @@
 //! Bounds: each table holds at most `Limits::max_flows` entries (the least recently active is
 //! ended and reported with `evicted_flow_table_full`); idle entries are swept every
 //! [`SWEEP_EVERY`] seconds of capture time.
+//!
+//! Its parts: here the tables and what a packet does to them; `rows`: a finished entry -> its
+//! flow row, chains and events ([`store`] puts them into the analysis tables).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use crate::dtls::{record, DtlsAssociation, DtlsConfig, DtlsFlow};
-use crate::eap::{parse_eapol, EapConfig, EapTlsConversation, EapTlsFlow, RadiusTracker};
-use crate::engine::{sha256_hex, CertSeen, Stats, TableHasher};
+use crate::dtls::{record, DtlsAssociation, DtlsConfig};
+use crate::eap::{parse_eapol, EapConfig, EapTlsConversation, RadiusTracker};
+use crate::engine::{Stats, TableHasher};
 use crate::flow::{EventRecord, FlowRecord, Limits};
 use crate::ip::{ip_to_string, Decoded};
 use crate::link::{is_capwap_dtls, CAPWAP_DTLS_HEADER};
 use crate::quic::{looks_like_quic, QuicConnection};
 use crate::tls::decrypt::KeyLog;
-use crate::tls::messages::ca_name_to_str;
-use crate::tls::session::{AlertSeen, Side};
-use crate::tls::summary::HandshakeSummary;
+use crate::tls::session::Side;
+
+mod rows;
+#[cfg(test)]
+mod tests;
+
+pub use rows::store;
+use rows::{dtls_flow, eap_flow, quic_flow};
 
 /// An association silent this long (capture time) is ended.
 pub const IDLE_TIMEOUT: f64 = 60.0;
@@ -120,15 +128,6 @@ pub struct UdpFlows {
     hint_overflow: BTreeMap<u16, u64>,
     done: Vec<UdpFlow>,
     last_sweep: f64,
-}
-
-fn fmt_end(e: &(Vec<u8>, u16)) -> (String, u16) {
-    if e.0.len() == 6 {
-        let m = &e.0;
-        (format!("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4], m[5]), 0)
-    } else {
-        (ip_to_string(&e.0), e.1)
-    }
 }
 
 fn evict_oldest<K: Clone + Eq + std::hash::Hash, V>(map: &mut HashMap<K, (Ends, V), TableHasher>) -> Option<(Ends, V)> {
@@ -438,346 +437,5 @@ impl UdpFlows {
             f.encapsulation = self.tcp_encap.get(&k).cloned();
         }
         self.tcp_encap.clear();
-    }
-}
-
-/// Put a finished UDP flow into the analysis tables: its row gets `flow_id`, its chains go to
-/// the certificates table (roles as the TCP flows'), its events get the flow id.
-pub fn store(u: UdpFlow, flow_id: u64, flows: &mut Vec<FlowRecord>, events: &mut Vec<EventRecord>,
-             certs: &mut Vec<CertSeen>, index: &mut HashMap<String, usize, TableHasher>) {
-    let UdpFlow { mut rec, server_chain, client_chain, events: evs } = u;
-    rec.flow_id = flow_id;
-    for (role, chain) in [("server", &server_chain), ("client", &client_chain)] {
-        for (pos, der) in chain.iter().enumerate() {
-            let fp = sha256_hex(der);
-            let i = match index.get(&fp) {
-                Some(&i) => i,
-                None => {
-                    certs.push(CertSeen { der: der.clone(), sha256: fp.clone(), flow_ids: Vec::new(), roles: Vec::new() });
-                    index.insert(fp, certs.len() - 1);
-                    certs.len() - 1
-                }
-            };
-            let seen = &mut certs[i];
-            if seen.flow_ids.last() != Some(&flow_id) {
-                seen.flow_ids.push(flow_id);
-            }
-            let label = match (role, pos) {
-                ("server", 0) => "server",
-                ("server", _) => "server_chain",
-                (_, 0) => "client",
-                _ => "client_chain",
-            };
-            if !seen.roles.contains(&label) {
-                seen.roles.push(label);
-            }
-        }
-    }
-    for mut e in evs {
-        e.flow_id = Some(flow_id);
-        events.push(e);
-    }
-    flows.push(rec);
-}
-
-fn base(e: &Ends, client: Side, transport: &str, protocol: &str) -> FlowRecord {
-    let (cip, cport) = fmt_end(e.end(client));
-    let (sip, sport) = fmt_end(e.end(client.peer()));
-    let ipv = match e.a.0.len() {
-        4 => 4,
-        16 => 6,
-        _ => 0,
-    };
-    FlowRecord {
-        client_ip: cip,
-        client_port: cport,
-        server_ip: sip,
-        server_port: sport,
-        ip_version: ipv,
-        packets: e.packets,
-        transport: transport.to_string(),
-        protocol: protocol.to_string(),
-        encapsulation: e.encap.clone(),
-        ..FlowRecord::default()
-    }
-}
-
-fn alert_events(rec: &mut FlowRecord, alerts: &[AlertSeen], client: Side) -> Vec<EventRecord> {
-    let who = |s: Side| if s == client { "client" } else { "server" };
-    let mut out = Vec::new();
-    for a in alerts {
-        rec.alerts.push(format!("{}:{}:{}", who(a.side), a.level, a.description));
-        let detail = match &a.after {
-            Some(after) if !after.is_empty() => format!("{} {} after the peer's {after}", a.level, a.description),
-            _ => format!("{} {}", a.level, a.description),
-        };
-        out.push(EventRecord { flow_id: None, frame: Some(a.frame), ts: Some(a.ts), kind: "alert",
-                               sender: Some(who(a.side)), code: a.description.clone(), detail });
-    }
-    out
-}
-
-fn fatal_sentence(alerts: &[AlertSeen], client: Side) -> Option<String> {
-    alerts.iter().find(|a| a.level == "fatal").map(|a| {
-        let who = if a.side == client { "client" } else { "server" };
-        format!("{who} sent fatal {}", a.description)
-    })
-}
-
-fn warning_events(rec: &mut FlowRecord, anomalies: &[(String, String)]) -> Vec<EventRecord> {
-    let mut out = Vec::new();
-    for (code, detail) in anomalies {
-        if !rec.warnings.contains(code) {
-            rec.warnings.push(code.clone());
-        }
-        out.push(EventRecord { kind: "warning", code: code.clone(), detail: detail.clone(), ..EventRecord::default() });
-    }
-    out
-}
-
-fn evicted(rec: &mut FlowRecord, e: &Ends, events: &mut Vec<EventRecord>) {
-    if e.evicted {
-        rec.warnings.push("evicted_flow_table_full".into());
-        events.push(EventRecord { kind: "warning", code: "evicted_flow_table_full".into(),
-                                  detail: "the flow table was full; this flow was reported before its end".into(),
-                                  ..EventRecord::default() });
-    }
-}
-
-/// The columns DTLS, QUIC and EAP-TLS rows take from their handshake alike (alerts are added
-/// by [`alert_events`]; QUIC has none, nor history, CertificateRequest or client chain).
-fn handshake_columns(rec: &mut FlowRecord, h: &HandshakeSummary) {
-    rec.tls_version = h.version.clone();
-    rec.cipher = h.cipher.clone();
-    rec.sni = h.sni.clone();
-    rec.ja3 = h.ja3.clone();
-    rec.ja4 = h.ja4.clone();
-    rec.history = h.history.clone();
-    rec.client_cert_requested = h.cert_request;
-    rec.requested_ca_names = h.cert_request_ca_names.iter().map(|n| ca_name_to_str(n)).collect();
-    rec.server_chain_sha256 = h.server_chain.iter().map(|d| sha256_hex(d)).collect();
-    rec.client_chain_sha256 = h.client_chain.iter().map(|d| sha256_hex(d)).collect();
-    rec.certs_visible = !h.server_chain.is_empty();
-}
-
-fn dtls_flow(e: &Ends, f: &DtlsFlow) -> UdpFlow {
-    let h = &f.handshake;
-    let mut rec = base(e, h.client_side, "udp", "DTLS");
-    rec.ts_start = f.first_ts;
-    rec.ts_end = f.last_ts;
-    rec.first_frame = f.first_frame;
-    rec.last_frame = f.last_frame;
-    handshake_columns(&mut rec, h);
-    rec.alpn = h.alpn.first().cloned();
-    rec.srtp_profile = f.srtp_profile.clone();
-    let (outcome, detail) = match f.outcome {
-        "established" => ("established", None),
-        "alert" => ("failed", fatal_sentence(&h.alerts, h.client_side)),
-        "dtls13" => ("established", Some("DTLS 1.3: the handshake is encrypted after the ServerHello".to_string())),
-        "hello_verify_only" => ("incomplete", Some("the client did not answer the HelloVerifyRequest".to_string())),
-        "no_server_hello" => ("incomplete", Some("no ServerHello in the capture".to_string())),
-        _ => ("incomplete", Some("the capture ends before the handshake does".to_string())),
-    };
-    rec.outcome = outcome.to_string();
-    rec.outcome_detail = detail;
-    let mut events = alert_events(&mut rec, &h.alerts, h.client_side);
-    events.extend(warning_events(&mut rec, &f.anomalies));
-    evicted(&mut rec, e, &mut events);
-    UdpFlow { rec, server_chain: h.server_chain.clone(), client_chain: h.client_chain.clone(), events }
-}
-
-fn quic_flow(e: &Ends, q: &QuicConnection) -> UdpFlow {
-    let s = q.summary();
-    let client = q.client.unwrap_or(Side::A);
-    let mut rec = base(e, client, "udp", "QUIC");
-    rec.ts_start = q.first_ts.unwrap_or(0.0);
-    rec.ts_end = q.last_ts.unwrap_or(rec.ts_start);
-    rec.first_frame = e.first_frame;
-    rec.last_frame = e.last_frame;
-    let h = &s.handshake;
-    handshake_columns(&mut rec, h);
-    rec.quic_version = s.version_name.clone();
-    rec.cipher_id = h.cipher_id;
-    rec.alpn = s.server_alpn.clone().or_else(|| h.alpn.first().cloned());
-    rec.kx_group = h.group.clone();
-    rec.resumed = s.resumed;
-    rec.decrypted = q.handshake_decrypted > 0;
-    let close = s.close.as_ref().map(|c| c.error_name.clone());
-    let (outcome, detail) = match s.outcome {
-        "handshake_complete" => ("established", None),
-        "closed_with_error" => ("failed", close.map(|n| format!("closed with {n}"))),
-        "version_negotiation" => ("failed", Some("the server asked for another QUIC version".to_string())),
-        "closed" => ("established", Some("closed cleanly".to_string())),
-        "no_server_response" => ("incomplete", Some("the server did not answer".to_string())),
-        _ => ("incomplete", Some("the capture ends before the handshake does".to_string())),
-    };
-    rec.outcome = outcome.to_string();
-    rec.outcome_detail = detail;
-    let who = |side: Side| if side == client { "client" } else { "server" };
-    let mut events = Vec::new();
-    for c in &q.closes {
-        if let Some(alert) = c.alert {
-            let name = crate::tls::names::alert_name(alert);
-            rec.alerts.push(format!("{}:fatal:{name}", who(c.side)));
-            events.push(EventRecord { flow_id: None, frame: Some(c.frame), ts: Some(c.ts), kind: "alert",
-                                      sender: Some(who(c.side)), code: name.clone(),
-                                      detail: format!("fatal {name} (QUIC {})", c.error_name) });
-        }
-    }
-    for a in &q.anomalies {
-        if !rec.warnings.iter().any(|w| w == a.code) {
-            rec.warnings.push(a.code.to_string());
-        }
-        events.push(EventRecord { frame: Some(a.frame), kind: "warning", sender: Some(who(a.side)),
-                                  code: a.code.to_string(), detail: a.code.replace('_', " "),
-                                  ..EventRecord::default() });
-    }
-    evicted(&mut rec, e, &mut events);
-    let server_chain = s.handshake.server_chain;
-    UdpFlow { rec, server_chain, client_chain: Vec::new(), events }
-}
-
-fn eap_flow(e: &Ends, f: &EapTlsFlow, transport: &str) -> UdpFlow {
-    // the peer (supplicant, or RADIUS client for RADIUS) is `a`: the TLS client
-    let mut rec = base(e, Side::A, transport, f.method.as_deref().unwrap_or("EAP"));
-    rec.ts_start = f.first_ts;
-    rec.ts_end = f.last_ts;
-    rec.first_frame = f.first_frame;
-    rec.last_frame = f.last_frame;
-    let h = &f.handshake;
-    handshake_columns(&mut rec, h);
-    let client = Side::A; // the peer, as EapTlsConversation numbers the sides
-    let eap = if f.outcome == Some("success") { "EAP-Success" } else { "EAP-Failure" };
-    let via = f.radius.clone().unwrap_or_else(|| eap.to_string());
-    let (outcome, detail) = match f.outcome {
-        Some("success") => ("established", Some(format!("authenticated ({via})"))),
-        Some(_) => ("failed", Some(match fatal_sentence(&h.alerts, client) {
-            Some(s) => format!("rejected ({via}): {s}"),
-            None => format!("rejected ({via})"),
-        })),
-        None => ("incomplete", Some("no Access-Accept/Reject or EAP-Success/Failure in the capture".to_string())),
-    };
-    rec.outcome = outcome.to_string();
-    rec.outcome_detail = detail;
-    let mut events = alert_events(&mut rec, &h.alerts, client);
-    events.extend(warning_events(&mut rec, &f.anomalies));
-    evicted(&mut rec, e, &mut events);
-    UdpFlow { rec, server_chain: h.server_chain.clone(), client_chain: h.client_chain.clone(), events }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::engine::Analyzer;
-
-    /// Ethernet / IPv4 / UDP around `payload`.
-    fn frame(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, payload: &[u8]) -> Vec<u8> {
-        let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0];
-        let total = (20 + 8 + payload.len()) as u16;
-        f.extend([0x45, 0, (total >> 8) as u8, total as u8, 0, 0, 0, 0, 64, 17, 0, 0]);
-        f.extend(src);
-        f.extend(dst);
-        let ulen = (8 + payload.len()) as u16;
-        f.extend(sport.to_be_bytes());
-        f.extend(dport.to_be_bytes());
-        f.extend(ulen.to_be_bytes());
-        f.extend([0, 0]);
-        f.extend(payload);
-        f
-    }
-
-    /// A DTLS 1.2 handshake record holding the first bytes of a ClientHello (message_seq 0).
-    fn dtls_client_hello() -> Vec<u8> {
-        let body = [1u8, 0, 0, 4, 0, 0, 0, 0, 0, 0, 4, 0xFE, 0xFD, 0, 0];
-        let mut r = vec![22, 0xFE, 0xFD, 0, 0, 0, 0, 0, 0, 0, 0];
-        r.extend((body.len() as u16).to_be_bytes());
-        r.extend(body);
-        r
-    }
-
-    #[test]
-    fn a_full_udp_table_ends_the_oldest_association_and_says_so() {
-        let limits = Limits { max_flows: 2, ..Limits::default() };
-        let mut an = Analyzer::new(&[], limits, None);
-        for i in 0..5u16 {
-            an.packet(f64::from(i), 1, &frame([10, 0, 0, 1], 50000 + i, [10, 0, 0, 2], 4433, &dtls_client_hello()));
-        }
-        let a = an.finish(&[]);
-        assert_eq!(a.flows.len(), 5);
-        assert!(a.flows.iter().all(|f| f.protocol == "DTLS" && f.transport == "udp"));
-        let evicted = a.flows.iter().filter(|f| f.warnings.iter().any(|w| w == "evicted_flow_table_full")).count();
-        assert_eq!(evicted, 3);
-        assert_eq!(a.flows[0].client_port, 50000);
-        assert_eq!(a.flows[0].server_ip, "10.0.0.2");
-    }
-
-    #[test]
-    fn udp_that_is_not_tls_is_counted_and_warned_by_port() {
-        let mut an = Analyzer::new(&[], Limits::default(), None);
-        for i in 0..3u16 {
-            // not CAPWAP either (its preamble's version is 0)
-            an.packet(f64::from(i), 1, &frame([10, 0, 0, 1], 40000, [10, 0, 0, 2], 5246, b"\x20\x10not dtls at all"));
-        }
-        an.packet(3.0, 1, &frame([10, 0, 0, 1], 40001, [10, 0, 0, 3], 53, b"\x12\x34\x01\x00"));
-        let a = an.finish(&[]);
-        assert!(a.flows.is_empty());
-        assert_eq!(a.stats.get("udp_not_tls"), 4);
-        assert_eq!(a.capture_warnings,
-                   vec!["udp_not_decoded: 3 UDP packets to port 5246 look like CAPWAP control (DTLS); not decoded"]);
-    }
-
-    #[test]
-    fn capwap_control_dtls_after_its_preamble_is_read() {
-        let mut dg = vec![1, 0, 0, 0];
-        dg.extend(dtls_client_hello());
-        let mut an = Analyzer::new(&[], Limits::default(), None);
-        an.packet(0.0, 1, &frame([10, 0, 0, 9], 12223, [10, 0, 0, 1], 5246, &dg));
-        let a = an.finish(&[]);
-        assert_eq!(a.flows.len(), 1);
-        assert_eq!((a.flows[0].protocol.as_str(), a.flows[0].server_port), ("DTLS", 5246));
-        assert_eq!(a.flows[0].tls_version.as_deref(), Some("DTLS 1.2"));
-    }
-
-    #[test]
-    fn capwap_control_dtls_is_named_and_plain_control_counted() {
-        let mut dg = vec![1, 0, 0, 0];
-        dg.extend(dtls_client_hello());
-        // a plain Discovery Request: CAPWAP header (HLEN 2), control header (type 1, seq 0, len 0)
-        let plain = [0u8, 0x10, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0];
-        let mut an = Analyzer::new(&[], Limits::default(), None);
-        an.packet(0.0, 1, &frame([10, 0, 0, 9], 12223, [10, 0, 0, 1], 5246, &dg));
-        an.packet(0.5, 1, &frame([10, 0, 0, 9], 12223, [10, 0, 0, 1], 5246, &plain));
-        let a = an.finish(&[]);
-        assert_eq!(a.flows.len(), 1);
-        assert_eq!(a.flows[0].encapsulation.as_deref(), Some("capwap"));
-        assert_eq!(a.flows[0].client_ip, "10.0.0.9");
-        assert_eq!(a.stats.get("skipped_capwap_control"), 1);
-        assert_eq!(a.stats.get("udp_not_tls"), 0);
-        assert!(a.capture_warnings.is_empty(), "{:?}", a.capture_warnings);
-    }
-
-    #[test]
-    fn hostile_udp_and_eapol_bytes_never_panic() {
-        let mut an = Analyzer::new(&[], Limits { max_flows: 8, ..Limits::default() }, None);
-        let mut x: u32 = 12345;
-        for i in 0..2000u32 {
-            let mut p = Vec::new();
-            for _ in 0..(i % 90) {
-                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
-                p.push((x >> 16) as u8);
-            }
-            if i % 3 == 0 && p.len() > 13 {
-                p[0] = 22;
-                p[1] = 0xFE;
-                p[2] = 0xFD; // DTLS-looking header, garbage after
-            }
-            let port = [443u16, 4433, 1812, 5246, 3478][i as usize % 5];
-            an.packet(f64::from(i) * 0.5, 1, &frame([10, 0, 0, 1], 1000 + (i % 50) as u16, [10, 0, 0, 2], port, &p));
-            let mut e = vec![0x01, 0x80, 0xC2, 0, 0, 3, 0, 0x11, 0x22, 0x33, 0x44, 0x55, 0x88, 0x8E];
-            e.extend(&p);
-            an.packet(f64::from(i) * 0.5, 1, &e);
-        }
-        let a = an.finish(&[]);
-        assert_eq!(a.frames, 4000);
     }
 }
