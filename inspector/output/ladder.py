@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any, Iterable, Mapping
 
 from ..interpret import is_encrypted_alert
+from ..model import alert_level
 
 __all__ = ["ladder_svg", "failing_index", "relative_time", "KIND_COLOURS"]
 
@@ -75,7 +76,7 @@ def failing_index(messages: list[Mapping[str, Any]], outcome: str | None) -> int
     RST/FIN of a reset flow.  None when the handshake did not fail."""
     if outcome == "failed":
         for i, m in enumerate(messages):
-            if m.get("kind") == "alert" and str(m.get("name", "")).startswith("fatal "):
+            if m.get("kind") == "alert" and alert_level(m.get("name", "")) == "fatal":
                 return i
         for i, m in enumerate(messages):
             if m.get("kind") == "alert":
