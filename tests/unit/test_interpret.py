@@ -7,7 +7,7 @@ import pytest
 
 import inspector
 from inspector.interpret import (ENCRYPTED_ALERT_MAX, HandshakeFacts, choose_client, is_encrypted_alert, outcome,
-                                 tls13_outcome, tls13_over)
+                                 tls13_alert_at, tls13_outcome, tls13_over)
 from corpus import PCAPS
 
 PORTS = frozenset({443, 5061})
@@ -43,6 +43,20 @@ def test_an_encrypted_alert_is_at_most_24_bytes_and_a_finished_more():
 ])
 def test_tls13_by_record_sizes(records, verdict):
     assert tls13_outcome(records) == verdict
+
+
+@pytest.mark.parametrize("records, at", [
+    ((("server", 2000), ("client", 19)), 1),
+    ((("server", 23), ("server", 1200), ("client", 19)), 2),  # a small EncryptedExtensions is not it
+    ((("server", 2000), ("client", 53), ("server", 19)), 2),
+    ((("server", 2000), ("client", 53), ("server", 19), ("server", 300)), None),
+    ((("server", 2000), ("client", 53), ("server", 200)), None),
+    ((("server", 2000),), None),
+])
+def test_the_alert_record_of_a_tls13_handshake(records, at):
+    """The one rule behind the outcome and the ladder's marked arrow."""
+    assert tls13_alert_at(records) == at
+    assert (tls13_outcome(records) or (None,))[0] != "failed" if at is None else tls13_outcome(records)[0] == "failed"
 
 
 def test_tls13_over_once_the_client_spoke_and_it_was_an_alert_or_the_server_answered():
