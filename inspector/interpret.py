@@ -3,7 +3,8 @@
 Every engine reads the wire its own way (the Python engine, `inspector.flows`; the tshark engine,
 `inspector.engines.tshark`, from Wireshark's fields) and hands the facts here, so the roles, the
 ``outcome`` / ``outcome_detail`` columns and the TLS 1.3 record-size rule are decided once, in the
-same words.  The Rust engine has its counterpart in ``rust/core/src/flow.rs`` (``outcome``) and
+same words (and the ladder diagram, `inspector.output.ladder`, marks the record `tls13_alert_at`
+took for an alert).  The Rust engine has its counterpart in ``rust/core/src/flow.rs`` (``outcome``) and
 ``rust/core/src/tls/session.rs`` (``handshake_over``); the differential tests compare its tables
 with the Python engine's on every capture, so the two cannot drift apart unseen.
 
@@ -18,7 +19,7 @@ from typing import Literal, Sequence, TypeVar
 from .tcp import ALERT_RECORD_MIN
 
 __all__ = ["ENCRYPTED_ALERT_MAX", "TLS13_RECORDS_MAX", "HandshakeFacts", "choose_client", "is_encrypted_alert", "outcome",
-           "tls13_over", "tls13_outcome"]
+           "tls13_alert_at", "tls13_over", "tls13_outcome"]
 
 Role = Literal["client", "server"]
 E = TypeVar("E")
@@ -67,6 +68,21 @@ def tls13_over(records: Sequence[tuple[Role, int]]) -> bool:
             or len(records) >= TLS13_RECORDS_MAX)
 
 
+def tls13_alert_at(records: Sequence[tuple[Role, int]]) -> int | None:
+    """Which of the TLS 1.3 encrypted records (sender, length) is taken for an alert: the client's
+    first when it is small (it rejected the server's certificate), else the server's first after
+    it when that is small and the server's only one (it rejected the client's); None when none."""
+    first = _first_client(records)
+    if first is None:
+        return None
+    if is_encrypted_alert(records[first][1]):
+        return first
+    later_server = [i for i in range(first + 1, len(records)) if records[i][0] != "client"]
+    if len(later_server) == 1 and is_encrypted_alert(records[later_server[0]][1]):
+        return later_server[0]
+    return None
+
+
 def tls13_outcome(records: Sequence[tuple[Role, int]]) -> tuple[str, str | None] | None:
     """TLS 1.3 handshakes are encrypted after the ServerHello: judge by the sizes and order of the
     encrypted records (sender, length).  Established when the server speaks again after the
@@ -74,15 +90,13 @@ def tls13_outcome(records: Sequence[tuple[Role, int]]) -> tuple[str, str | None]
     first = _first_client(records)
     if first is None:
         return None
-    if is_encrypted_alert(records[first][1]):
-        return "failed", "client sent an encrypted alert (TLS 1.3: it likely rejected the server's certificate)"
-    later_server = [n for who, n in records[first + 1:] if who != "client"]
-    if later_server:
-        if is_encrypted_alert(later_server[0]) and len(later_server) == 1:
-            return "failed", ("server sent an encrypted alert after the client's Finished (TLS 1.3: likely "
-                              "rejected the client's certificate)")
-        return "established", None
-    if any(who == "client" for who, _ in records[first + 1:]):
+    alert = tls13_alert_at(records)
+    if alert is not None:
+        if records[alert][0] == "client":
+            return "failed", "client sent an encrypted alert (TLS 1.3: it likely rejected the server's certificate)"
+        return "failed", ("server sent an encrypted alert after the client's Finished (TLS 1.3: likely "
+                          "rejected the client's certificate)")
+    if len(records) > first + 1:  # either side spoke again after the client's Finished
         return "established", None
     return None
 

@@ -19,7 +19,8 @@ from .link import FRAG_TIMEOUT, MAX_FRAG_BYTES, MAX_FRAG_DATAGRAMS
 if TYPE_CHECKING:
     from .x509 import CertInfo
 
-__all__ = ["Alert", "Analysis", "CertSeen", "EventRecord", "FlowRecord", "Limits", "MessageRecord", "is_missing", "validity"]
+__all__ = ["ALERT_LEVELS", "Alert", "Analysis", "CertSeen", "EventRecord", "FlowRecord", "Limits", "MessageRecord",
+           "alert_level", "is_missing", "validity"]
 
 _NUMPY_NAN_TYPES = frozenset({"float16", "float32", "float64", "longdouble", "datetime64", "timedelta64"})
 
@@ -69,15 +70,29 @@ class Limits:
     max_buffered_bytes: int = 512 * 1024 * 1024  # handshake bytes buffered by all flows in flight
 
 
+ALERT_LEVELS = ("warning", "fatal", "encrypted")
+
+
+def alert_level(text: Any) -> str | None:
+    """The level an alert's text starts with, as every engine writes an alert event's ``detail`` and
+    its ladder arrow's ``name`` (``"fatal unknown_ca after the peer's Certificate"`` -> ``"fatal"``);
+    None when it starts with none."""
+    word = str(text).split(" ", 1)[0]
+    return word if word in ALERT_LEVELS else None
+
+
 @dataclass(frozen=True, slots=True)
 class Alert:
-    """A TLS alert: who sent it, its level ("warning", "fatal", or "encrypted" when unreadable) and
-    its description.  The flows table's ``alerts`` column spells each ``"sender:level:description"``
-    (`str`), and `parse` reads that back: the one place that string form is made and taken apart."""
+    """A TLS alert: who sent it, its level ("warning", "fatal", or "encrypted" when unreadable), its
+    description, and the frame and time it came in (None when read back from the flows table).  The
+    flows table's ``alerts`` column spells each ``"sender:level:description"`` (`str`), and `parse`
+    reads that back; `event` makes its events row: the one place each form is made."""
 
     sender: str
     level: str
     description: str
+    frame: int | None = None
+    ts: float | None = None
 
     def __str__(self) -> str:
         return f"{self.sender}:{self.level}:{self.description}"
@@ -85,6 +100,11 @@ class Alert:
     @property
     def fatal(self) -> bool:
         return self.level == "fatal"
+
+    def event(self, capture: str, flow_id: int | None, after: str | None = None) -> EventRecord:
+        """This alert as an `events` row; ``after``: the peer's last handshake message before it."""
+        detail = f"{self.level} {self.description}" + (f" after the peer's {after}" if after else "")
+        return EventRecord(capture, flow_id, self.frame, self.ts, "alert", self.sender, self.description, detail)
 
     @classmethod
     def parse(cls, text: str) -> Alert | None:
@@ -170,10 +190,7 @@ class EventRecord:
     def level(self) -> str | None:
         """An alert's level ("warning", "fatal", "encrypted"; the first word of its detail, as every
         engine writes it); None for a warning."""
-        if self.kind != "alert":
-            return None
-        word = self.detail.split(" ", 1)[0]
-        return word if word in ("warning", "fatal", "encrypted") else None
+        return alert_level(self.detail) if self.kind == "alert" else None
 
 
 @dataclass(frozen=True, slots=True)

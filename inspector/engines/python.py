@@ -23,7 +23,7 @@ from typing import Callable, Iterable
 from ..sources.capture import Packet
 from ..x509 import CertInfo, parse_certificate_cached
 from ..flows import DEFAULT_TLS_PORTS, Connection, build_flow
-from ..model import Analysis, CertSeen, EventRecord, FlowRecord, Limits, MessageRecord
+from ..model import Alert, Analysis, CertSeen, EventRecord, FlowRecord, Limits, MessageRecord
 from ..link import FRAGMENT_WARNINGS, LinkDecoder, ip_to_str
 from ..tcp import TCP_ACK, TCP_RST, TCP_SYN, missed_detail
 from ..tls.decrypt import KeyLog
@@ -258,9 +258,7 @@ class Analyzer:
         client_side = s.client_side or ("a" if rec.client_port == c.a_port and rec.client_ip else "b")
         for a in s.alerts:
             who = "client" if a.side == client_side else "server"
-            detail = f"{a.level} {a.description}" + (f" after the peer's {a.after}" if a.after else "")
-            events.append(EventRecord(self.capture, flow_id, a.frame, a.ts, "alert", who,
-                                      a.description, detail))
+            events.append(Alert(who, a.level, a.description, a.frame, a.ts).event(self.capture, flow_id, a.after))
         for an in s.anomalies:
             who = None if an.side is None else ("client" if an.side == client_side else "server")
             events.append(EventRecord(self.capture, flow_id, an.frame, an.ts, "warning", who,

@@ -972,8 +972,7 @@ def _analysis(name: str, col: _Collector, tls_ports: frozenset[int],
                 if label not in seen.roles:
                     seen.roles.append(label)
         for a in b.alerts:
-            detail = f"{a.level} {a.description}" + (f" after the peer's {a.after}" if a.after else "")
-            events.append(EventRecord(name, i, a.frame, a.ts, "alert", a.side, a.description, detail))
+            events.append(Alert(a.side, a.level, a.description, a.frame, a.ts).event(name, i, a.after))
         for code, detail in b.warnings:
             events.append(EventRecord(name, i, None, None, "warning", None, code, detail))
     events.sort(key=lambda e: (e.flow_id or 0, e.frame or 0))

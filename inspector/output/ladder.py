@@ -18,7 +18,8 @@ import math
 from datetime import datetime
 from typing import Any, Iterable, Mapping
 
-from ..interpret import is_encrypted_alert
+from ..interpret import tls13_alert_at
+from ..model import alert_level
 
 __all__ = ["ladder_svg", "failing_index", "relative_time", "KIND_COLOURS"]
 
@@ -75,22 +76,17 @@ def failing_index(messages: list[Mapping[str, Any]], outcome: str | None) -> int
     RST/FIN of a reset flow.  None when the handshake did not fail."""
     if outcome == "failed":
         for i, m in enumerate(messages):
-            if m.get("kind") == "alert" and str(m.get("name", "")).startswith("fatal "):
+            if m.get("kind") == "alert" and alert_level(m.get("name", "")) == "fatal":
                 return i
         for i, m in enumerate(messages):
             if m.get("kind") == "alert":
                 return i
-        # TLS 1.3 without a key log, judged as inspector.interpret.tls13_outcome does: the client's first
-        # encrypted record is an alert when it is small (19 bytes), else the server's next small one
+        # TLS 1.3 without a key log: the encrypted record inspector.interpret took for an alert
         records = [(i, m.get("sender"), _record_size(m)) for i, m in enumerate(messages)]
         records = [r for r in records if r[2] is not None]
-        first = next((k for k, r in enumerate(records) if r[1] == "client"), None)
-        if first is not None:
-            if is_encrypted_alert(records[first][2]):
-                return records[first][0]
-            for i, sender, size in records[first + 1:]:
-                if sender == "server" and is_encrypted_alert(size):
-                    return i
+        at = tls13_alert_at([(sender, size) for _i, sender, size in records])
+        if at is not None:
+            return records[at][0]
     if outcome == "reset":
         for i, m in enumerate(messages):
             if m.get("kind") == "tcp" and m.get("name") in ("RST", "FIN"):

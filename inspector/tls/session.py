@@ -18,7 +18,7 @@ from ..interpret import TLS13_RECORDS_MAX, tls13_over
 from ..weird import Weird
 from .ciphers import CIPHER_SUITES
 from .decrypt import TLS13_SUITES, KeyLog, RecordDecryptor, Tls12Decryptor
-from .constants import GREASE, ContentType, alert_name
+from .constants import GREASE, AlertLevel, ContentType, alert_name
 from .constants import AlertDescription as A, HandshakeType as H
 from .records import (Anomaly, AlertRecord, ApplicationData, ChangeCipherSpec, EncryptedHandshake,
                       Event, HandshakeMessage, SSLv2ClientHello, SSLv2ServerHello, TLSStart)
@@ -390,7 +390,7 @@ class TLSSession:
             after_cert = None
         is_client = self._side_is_client(side)
         if ev.encrypted and side in self.tls12_decryptors:
-            plain = self.tls12_decryptors[side].decrypt(21, ev.payload)
+            plain = self.tls12_decryptors[side].decrypt(ContentType.alert, ev.payload)
             if plain is not None:
                 self.decrypted = True
                 ev = AlertRecord(ev.frame, plain, False)
@@ -472,10 +472,13 @@ def null_cipher_mac_len(suite_name: str) -> int:
     return next((n for suffix, n in NULL_CIPHER_MACS if suite_name.endswith(suffix)), 0)
 
 
+_LEVELS = frozenset(AlertLevel)
+
+
 def _plausible_plaintext_alerts(payload: bytes) -> bool:
     """Several plaintext alerts in one record: even length, every level warning(1) or fatal(2).
     Anything else (a capture that started after ChangeCipherSpec) is an encrypted alert."""
-    return len(payload) % 2 == 0 and all(payload[i] in (1, 2) for i in range(0, len(payload), 2))
+    return len(payload) % 2 == 0 and all(payload[i] in _LEVELS for i in range(0, len(payload), 2))
 
 
 def _snake(name: str) -> str:

@@ -7,7 +7,7 @@ import pytest
 
 import inspector
 from inspector.interpret import (ENCRYPTED_ALERT_MAX, HandshakeFacts, choose_client, is_encrypted_alert, outcome,
-                                 tls13_outcome, tls13_over)
+                                 tls13_alert_at, tls13_outcome, tls13_over)
 from corpus import PCAPS
 
 PORTS = frozenset({443, 5061})
@@ -43,6 +43,20 @@ def test_an_encrypted_alert_is_at_most_24_bytes_and_a_finished_more():
 ])
 def test_tls13_by_record_sizes(records, verdict):
     assert tls13_outcome(records) == verdict
+
+
+@pytest.mark.parametrize("records, at", [
+    ((("server", 2000), ("client", 19)), 1),
+    ((("server", 23), ("server", 1200), ("client", 19)), 2),  # a small EncryptedExtensions is not it
+    ((("server", 2000), ("client", 53), ("server", 19)), 2),
+    ((("server", 2000), ("client", 53), ("server", 19), ("server", 300)), None),
+    ((("server", 2000), ("client", 53), ("server", 200)), None),
+    ((("server", 2000),), None),
+])
+def test_the_alert_record_of_a_tls13_handshake(records, at):
+    """The one rule behind the outcome and the ladder's marked arrow."""
+    assert tls13_alert_at(records) == at
+    assert (tls13_outcome(records) or (None,))[0] != "failed" if at is None else tls13_outcome(records)[0] == "failed"
 
 
 def test_tls13_over_once_the_client_spoke_and_it_was_an_alert_or_the_server_answered():
@@ -106,3 +120,38 @@ def test_a_warning_level_alert_is_not_a_fatal_one_for_the_diagnoses():
     from inspector.diagnose import contexts
     ctx = next(c for c in contexts(cap.analysis) if c.alerts)
     assert all(a.level == "fatal" for a in ctx.fatal()) and ctx.fatal()
+
+
+def test_an_alert_record_makes_its_events_row_and_its_flows_cell():
+    from inspector.model import Alert, alert_level
+    a = Alert("server", "fatal", "unknown_ca", frame=7, ts=1.5)
+    e = a.event("x.pcap", 3, after="Certificate")
+    assert (e.capture, e.flow_id, e.frame, e.ts, e.kind, e.sender, e.code) == (
+        "x.pcap", 3, 7, 1.5, "alert", "server", "unknown_ca")
+    assert e.detail == "fatal unknown_ca after the peer's Certificate" and e.level == "fatal"
+    assert Alert("client", "encrypted", "encrypted_alert").event("x.pcap", 1).detail == "encrypted encrypted_alert"
+    assert str(a) == "server:fatal:unknown_ca"  # frame and time are not part of the column's form
+    assert [alert_level(t) for t in ("fatal handshake_failure", "warning close_notify", "encrypted alert",
+                                     "fatalistic")] == ["fatal", "warning", "encrypted", None]
+
+
+def test_a_warning_level_unknown_ca_is_not_a_rejection():
+    """lsc_rejected_unknown_ca.pcap: the server's fatal unknown_ca is the unknown_ca finding; the same
+    alert at warning level (the only change) is no finding about a rejected chain."""
+    from dataclasses import replace
+    from inspector.diagnose import diagnose_contexts, flow_contexts
+    from inspector.model import Alert
+    a = inspector.read_capture(PCAPS / "lsc_rejected_unknown_ca.pcap", engine="python").analysis
+    alerts = [e for e in a.events if e.kind == "alert"]
+    assert [(e.sender, e.level, e.code) for e in alerts] == [("server", "fatal", "unknown_ca")]
+
+    def codes(events, flows=a.flows):
+        return {f.code for f in diagnose_contexts(flow_contexts(flows, a.certificates, events))}
+    assert "unknown_ca" in codes(a.events)
+    fatal = alerts[0]
+    warning = Alert("server", "warning", "unknown_ca", fatal.frame, fatal.ts).event(fatal.capture, fatal.flow_id,
+                                                                                   "Certificate")
+    events = [warning if e is fatal else e for e in a.events]
+    flows = [replace(f, alerts=("server:warning:unknown_ca",)) for f in a.flows]
+    found = codes(events, flows)
+    assert not found & {"unknown_ca", "certificate_rejected", "fatal_alert"}, found
