@@ -54,17 +54,19 @@ def choose_client(a: E, b: E, *, hello_client: E | None, syn_initiator: E | None
     return a if a_port >= b_port else b
 
 
-def _first_client(records: Sequence[tuple[Role, int]]) -> int | None:
-    return next((i for i, (who, _) in enumerate(records) if who == "client"), None)
+def _first_client(records: Sequence[tuple[str, int]], client: str = "client") -> int | None:
+    return next((i for i, (who, _) in enumerate(records) if who == client), None)
 
 
-def tls13_over(records: Sequence[tuple[Role, int]]) -> bool:
+def tls13_over(records: Sequence[tuple[str, int]], client: str = "client") -> bool:
     """TLS 1.3 without keys: the handshake is over once the client spoke encrypted (its Finished,
-    or an alert) and either that was an alert or the server spoke after it."""
-    first = _first_client(records)
+    or an alert) and either that was an alert or the server spoke after it.  ``client`` names the
+    client's side as the records do (a role, or the session's side letter: asked per record, so
+    the records are not renamed for it)."""
+    first = _first_client(records, client)
     if first is None:
         return False
-    return (is_encrypted_alert(records[first][1]) or any(who != "client" for who, _ in records[first + 1:])
+    return (is_encrypted_alert(records[first][1]) or any(who != client for who, _ in records[first + 1:])
             or len(records) >= TLS13_RECORDS_MAX)
 
 

@@ -33,6 +33,28 @@ CAPTURE_SUFFIXES = (".pcap", ".pcapng")
 ANY_CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".cap", ".gz")
 
 
+#: the corpus files the differential tests run by plain `make test` (all of them with
+#: TLSINSPECT_FULL=1): mutual TLS, alerts, TLS 1.3 and drafts, SSLv2, STARTTLS, resumption, HRR,
+#: IPv6, odd certificates, pcapng
+CORPUS_SPREAD: tuple[str, ...] = (
+    "zeek-zeek/client-certificate.pcap",
+    "zeek-zeek/certificate-request-failed.pcap",
+    "zeek-zeek/tls-1.2-handshake-failure.pcap",
+    "zeek-zeek/tls13draft16-ff52.a01.pcap",
+    "zeek-zeek/hrr.pcap",
+    "zeek-zeek/ssl-v2.pcap",
+    "zeek-zeek/smtp-starttls.pcap",
+    "zeek-zeek/missing-intermediate.pcap",
+    "zeek-zeek/tls-expired-cert.pcap",
+    "zeek-zeek/tls13_psk_succesfull.pcap",
+    "OISF-suricata-verify/tls-cert-issuer__tls.pcap",
+    "OISF-suricata-verify/community-id-ipv6__input.pcap",
+    "OISF-suricata-verify/tls-store-02__tls-client-auth.pcap",
+    "ntop-nDPI/tls_alert.pcap",
+    "Lekensteyn-wireshark-notes/dump.pcapng",
+)
+
+
 def _find_corpus() -> Path | None:
     for cand in (ROOT.parent / "shared" / "corpus" / "public", Path("/work/shared/corpus/public")):
         if cand.is_dir():

@@ -440,7 +440,7 @@ class TLSSession:
         if self.is_tls13:
             # The client spoke encrypted (Finished, or an alert) and the server spoke after it.
             c = self.client_side or "a"
-            return tls13_over([("client" if side == c else "server", n) for side, n in self.encrypted_order])
+            return tls13_over(self.encrypted_order, client=c)
         if len(self.finished) == 2:
             # In an abbreviated handshake the client's Finished comes last: wait for the server's
             # next record (its verdict on it may be an encrypted alert).

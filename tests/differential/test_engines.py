@@ -36,7 +36,7 @@ from inspector.api import Capture  # noqa: E402
 from inspector.errors import CaptureError  # noqa: E402
 from inspector.engines.tshark import analyze_with_tshark, tshark_available  # noqa: E402
 import corpus  # noqa: E402
-from corpus import corpus_files as all_corpus_files, corpus_id, corpus_subset, sample_files  # noqa: E402
+from corpus import CORPUS_SPREAD, corpus_files as all_corpus_files, corpus_id, corpus_subset, sample_files  # noqa: E402
 
 if not tshark_available():
     pytest.skip("tshark or pyshark not available", allow_module_level=True)
@@ -44,25 +44,8 @@ if not tshark_available():
 SAMPLES = sample_files()
 
 
-#: corpus files run by plain `make test` (a spread: mutual TLS, alerts, TLS 1.3, SSLv2, STARTTLS,
-#: resumption, HRR, IPv6, odd certificates)
-CORPUS_SUBSET = (
-    "zeek-zeek/client-certificate.pcap",
-    "zeek-zeek/certificate-request-failed.pcap",
-    "zeek-zeek/tls-1.2-handshake-failure.pcap",
-    "zeek-zeek/tls13draft16-ff52.a01.pcap",
-    "zeek-zeek/hrr.pcap",
-    "zeek-zeek/ssl-v2.pcap",
-    "zeek-zeek/smtp-starttls.pcap",
-    "zeek-zeek/missing-intermediate.pcap",
-    "zeek-zeek/tls-expired-cert.pcap",
-    "zeek-zeek/tls13_psk_succesfull.pcap",
-    "OISF-suricata-verify/tls-cert-issuer__tls.pcap",
-    "OISF-suricata-verify/community-id-ipv6__input.pcap",
-    "OISF-suricata-verify/tls-store-02__tls-client-auth.pcap",
-    "ntop-nDPI/tls_alert.pcap",
-    "Lekensteyn-wireshark-notes/dump.pcapng",
-)
+#: corpus files run by plain `make test` (tests/corpus.py)
+CORPUS_SUBSET = CORPUS_SPREAD
 
 
 def corpus_files() -> list[Path]:

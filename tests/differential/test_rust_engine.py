@@ -110,35 +110,20 @@ import random  # noqa: E402
 
 from inspector.diagnose import finding_rows  # noqa: E402
 from inspector.schema import cert_rows, event_rows, flow_rows, message_rows  # noqa: E402
-from corpus import ANY_CAPTURE_SUFFIXES, DATA, FULL, capture_files, corpus_id, corpus_subset, sample_files  # noqa: E402
+from corpus import ANY_CAPTURE_SUFFIXES, CORPUS_SPREAD, DATA, FULL, capture_files, corpus_id, corpus_subset, sample_files  # noqa: E402
 
 HAS_ENGINE = hasattr(core, "analyze")
 needs_engine = pytest.mark.skipif(not HAS_ENGINE, reason="this inspector._core has no analyze() yet")
 
 
 
-#: public captures compared by plain `make test` (everything with TLSINSPECT_FULL=1): mutual TLS,
-#: alerts, TLS 1.3 and drafts, SSLv2, STARTTLS, resumption, HRR, IPv6, odd certificates, pcapng
-CORPUS_SUBSET = (
-    "zeek-zeek/client-certificate.pcap",
-    "zeek-zeek/certificate-request-failed.pcap",
-    "zeek-zeek/tls-1.2-handshake-failure.pcap",
-    "zeek-zeek/tls13draft16-ff52.a01.pcap",
-    "zeek-zeek/hrr.pcap",
-    "zeek-zeek/ssl-v2.pcap",
-    "zeek-zeek/smtp-starttls.pcap",
+#: public captures compared by plain `make test` (everything with TLSINSPECT_FULL=1): the shared
+#: spread (tests/corpus.py) and more STARTTLS carriers, SOCKS and ECH
+CORPUS_SUBSET = CORPUS_SPREAD + (
     "zeek-zeek/xmpp-starttls.pcap",
     "zeek-zeek/socks-with-ssl.pcap",
     "zeek-zeek/psql-aws-ssl-require-15432.pcap",
-    "zeek-zeek/missing-intermediate.pcap",
-    "zeek-zeek/tls-expired-cert.pcap",
-    "zeek-zeek/tls13_psk_succesfull.pcap",
     "zeek-zeek/tls13-ech.pcap",
-    "OISF-suricata-verify/tls-cert-issuer__tls.pcap",
-    "OISF-suricata-verify/community-id-ipv6__input.pcap",
-    "OISF-suricata-verify/tls-store-02__tls-client-auth.pcap",
-    "ntop-nDPI/tls_alert.pcap",
-    "Lekensteyn-wireshark-notes/dump.pcapng",
 )
 
 #: extra ports, as the tshark comparison gives them (the engines find TLS by content anyway)
