@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
-import json
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Callable, Iterable
 
@@ -344,8 +343,8 @@ def stream_capture(path: str | os.PathLike, on_rows: Callable[[str, list[dict]],
     with the same flow ids; memory then holds every flow's record (a few hundred bytes each).
     """
     from .diagnose import diagnose_contexts, flow_contexts
-    from .schema import cert_rows, event_rows, finding_row, flow_rows
-    from .trust import with_validation_columns
+    from .schema import cert_rows, event_rows, finding_row
+    from .trust import validated_flow_rows
 
     path = Path(path)
     pending: list = []
@@ -354,8 +353,7 @@ def stream_capture(path: str | os.PathLike, on_rows: Callable[[str, list[dict]],
     def flush() -> None:
         if not pending:
             return
-        view = SimpleNamespace(flows=pending, certificates=analyzer.certs)
-        on_rows("flows", with_validation_columns(flow_rows(pending), view))
+        on_rows("flows", validated_flow_rows(pending, analyzer.certs))
         on_rows("events", event_rows(pending_events))
         findings = diagnose_contexts(flow_contexts(pending, analyzer.certs, pending_events))
         on_rows("findings", [finding_row(analyzer.capture, f) for f in findings])

@@ -46,8 +46,8 @@ def make_frame(rows: Iterable[dict[str, Any]], columns: tuple[Column, ...]) -> p
 
 
 def flows_frame(analysis: Analysis, trust=None) -> pd.DataFrame:
-    from .trust import with_validation_columns
-    return make_frame(with_validation_columns(flow_rows(analysis.flows), analysis, trust), FLOW_COLUMNS)
+    from .trust import validated_flow_rows
+    return make_frame(validated_flow_rows(analysis.flows, analysis.certificates, trust), FLOW_COLUMNS)
 
 
 def certificates_frame(analysis: Analysis) -> pd.DataFrame:

@@ -184,18 +184,15 @@ class LiveSession:
 def analyze_stream(source, on_rows, *, ports=(), name: str = "live"):
     """A capture stream (a pipe's file object) through `Analyzer` in streaming mode: each flow's
     rows (``flows``, ``events``, ``findings``) go to ``on_rows`` as soon as the flow ends."""
-    from types import SimpleNamespace
-
     from ..api import _run
     from ..sources.capture import CaptureReader
     from ..diagnose import diagnose_contexts, flow_contexts
     from ..engines.python import Analyzer
-    from ..schema import event_rows, finding_row, flow_rows
-    from ..trust import with_validation_columns
+    from ..schema import event_rows, finding_row
+    from ..trust import validated_flow_rows
 
     def on_flow(rec, events) -> None:
-        view = SimpleNamespace(flows=[rec], certificates=analyzer.certs)
-        on_rows("flows", with_validation_columns(flow_rows([rec]), view))
+        on_rows("flows", validated_flow_rows([rec], analyzer.certs))
         on_rows("events", event_rows(events))
         findings = diagnose_contexts(flow_contexts([rec], analyzer.certs, events))
         on_rows("findings", [finding_row(name, f) for f in findings])
@@ -232,13 +229,12 @@ def run_live(interface: str, *, bpf: str | None, ports=(), fmt: LiveFormat = Liv
     old = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
     session = LiveSession(out, fmt=fmt, flt=flt, ports=ports, quiet=quiet)
     source = proc.stdout if write is None else _Tee(proc.stdout, open(write, "wb"))
-    cap = None
     try:
         if not quiet and fmt is LiveFormat.text:
             err.print(f"tlsinspect: capturing on {interface} with {Path(cmd[0]).name}"
                       + (f" ({bpf})" if bpf else "") + "; Ctrl-C to stop", markup=False)
         try:
-            cap = analyze_stream(source, session.on_rows, ports=ports)
+            analyze_stream(source, session.on_rows, ports=ports)
         except InspectError:
             proc.wait(timeout=10)
             reader.join(timeout=5)

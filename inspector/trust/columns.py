@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import bisect
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any, Mapping
 
 from ..model import FlowRecord
-from ..schema import VALIDATION_COLUMNS
+from ..schema import VALIDATION_COLUMNS, flow_rows
 from ..model import is_missing as _isna
 from .nodes import _der_of, _node, _Node
 from .store import TrustStore
@@ -129,12 +130,13 @@ def flow_validation_columns(analysis: object, store: TrustStore | None = None
     return out
 
 
-def with_validation_columns(rows: list[dict[str, Any]], analysis: object, store: TrustStore | None = None
-                            ) -> list[dict[str, Any]]:
-    """Set ``server_validation`` / ``client_validation`` on flow rows (dicts with ``flow_id``) from
-    `flow_validation_columns`; returns ``rows``."""
-    checks = flow_validation_columns(analysis, store)
-    names = VALIDATION_COLUMNS  # (server_validation, client_validation), declared by the schema
+def validated_flow_rows(flows: list[FlowRecord], certificates: Mapping[str, object],
+                        store: TrustStore | None = None) -> list[dict[str, Any]]:
+    """The flows table's rows: `inspector.schema.flow_rows` with ``server_validation`` /
+    ``client_validation`` (`flow_validation_columns`) set.  The one place a flow row is made,
+    whether for the DataFrame, a streamed batch or a live flow."""
+    checks = flow_validation_columns(SimpleNamespace(flows=flows, certificates=certificates), store)
+    rows = flow_rows(flows)
     for row in rows:
-        row.update(zip(names, checks.get(row["flow_id"], (None, None))))
+        row.update(zip(VALIDATION_COLUMNS, checks.get(row["flow_id"], (None, None))))
     return rows
