@@ -13,7 +13,7 @@ from itertools import chain
 from operator import attrgetter
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Mapping
 
 from .._lazy import lazy_import
 from .jsonl import embed_json
@@ -62,14 +62,15 @@ def _short_cipher(name: Any) -> str:
     return "-" if _na(name) else str(name).replace("TLS_", "", 1).replace("_WITH_", " ")
 
 
-def role_of(port: int, flow: Any = None, certs: "pd.DataFrame | None" = None) -> str:
+def role_of(port: int, flow: Any = None, certs: "Mapping[str, Mapping[str, Any]] | None" = None) -> str:
     """The service, guessed from the server port; HTTPS to a SPA/ATA provisioning PKI (Cisco Small
-    Business, Linksys, Sipura CAs in either chain) is "provisioning"."""
+    Business, Linksys, Sipura CAs in either chain) is "provisioning".  ``certs``: certificate rows
+    by SHA-256 (`cert_rows`)."""
     role = PORT_ROLES.get(int(port), "")
     if role == "HTTPS" and flow is not None and certs is not None:
         for fp in list(flow.server_chain_sha256 or []) + list(flow.client_chain_sha256 or []):
-            note = certs.known_ca.get(fp) if fp in certs.index else None
-            if is_provisioning_note(note):
+            c = certs.get(fp)
+            if c is not None and is_provisioning_note(c.get("known_ca")):
                 return "provisioning"
     return role
 
@@ -170,18 +171,22 @@ def fit_widths(columns: list[tuple[str, str, int]], width: int) -> list[int]:
 
 
 def render_table(cap: Capture, console: Console, *, quiet: bool = False,
-                 flow_ids: "set[int] | None" = None) -> None:
+                 flow_ids: "set[int] | None" = None, findings: "list[dict[str, Any]] | None" = None) -> None:
     """The flow table (columns chosen by ``console.width``), a tree for each failed flow, the
-    other findings.  ``flow_ids``: only these flows (``--filter``)."""
-    flows = cap.flows
-    findings = cap.findings
-    if flow_ids is not None:
-        flows = flows[flows.flow_id.isin(flow_ids)]
-        findings = findings[findings.flow_id.isin(flow_ids)]
-    certs = cap.certificates.set_index("sha256") if len(cap.certificates) else None
-    shown_of = f" (of {len(cap.flows)})" if flow_ids is not None else ""
+    other findings.  ``flow_ids``: only these flows (``--filter``); ``findings``: the findings
+    rows already made for them (else they are diagnosed here).  Read from the records and rows,
+    not the DataFrames: the terminal report never imports pandas."""
+    all_flows = cap.analysis.flows
+    flows = all_flows if flow_ids is None else [f for f in all_flows if f.flow_id in flow_ids]
+    if findings is None:
+        from ..diagnose import finding_rows
+        findings = finding_rows(cap.analysis)
+        if flow_ids is not None:
+            findings = [x for x in findings if x.get("flow_id") in flow_ids]
+    certs = {c["sha256"]: c for c in cert_rows(cap.analysis)}
+    shown_of = f" (of {len(all_flows)})" if flow_ids is not None else ""
     title = f"{cell(cap.name)}: {len(flows)} TLS flow{'s' if len(flows) != 1 else ''}{shown_of}"
-    rows = [_flow_cells(f, certs) for f in flows.itertuples(index=False)]
+    rows = [_flow_cells(f, certs) for f in flows]
     columns = choose_columns(rows, console.width)
     table = Table(title=title, title_justify="left", show_lines=False, expand=False)
     for (name, header, _w), w in zip(columns, fit_widths(columns, console.width)):
@@ -191,11 +196,11 @@ def render_table(cap: Capture, console: Console, *, quiet: bool = False,
     table.caption = summary_line(cap)
     console.print(table)
     by_flow: dict[int, list] = {}
-    for x in findings.itertuples(index=False):
+    for x in findings:
         for i in _flows_of(x):
             by_flow.setdefault(i, []).append(x)
-    failed = flows[flows["outcome"].isin(["failed", "reset"])]
-    for f in failed.itertuples(index=False):
+    failed = [f for f in flows if f.outcome in ("failed", "reset")]
+    for f in failed:
         console.print()
         tree = Tree(Text.assemble((f"Flow {f.flow_id} ", "bold"),
                                   cell(f"{endpoint(f.client_ip, f.client_port)} -> {endpoint(f.server_ip, f.server_port)} "),
@@ -213,17 +218,16 @@ def render_table(cap: Capture, console: Console, *, quiet: bool = False,
             names = f.requested_ca_names or []
             tree.add(f"server asked for a client certificate ({len(names)} CA names listed)")
         for x in by_flow.get(f.flow_id, []):
-            if x.severity in ("critical", "error"):
-                node = tree.add(Text.assemble((f"{x.severity.upper()} {x.code}: ", SEVERITY_STYLE[x.severity]),
-                                              cell(x.message)))
-                node.add(Text.assemble(("fix: ", "bold"), cell(x.fix)))
+            if x["severity"] in ("critical", "error"):
+                node = tree.add(Text.assemble((f"{x['severity'].upper()} {x['code']}: ", SEVERITY_STYLE[x["severity"]]),
+                                              cell(x["message"])))
+                node.add(Text.assemble(("fix: ", "bold"), cell(x["fix"])))
         console.print(tree)
     # the critical/error findings of failed flows are in their trees above: list the others once
-    failed_ids = set(failed.flow_id)
-    shown = findings.flow_ids.map(lambda ids: bool(failed_ids & set(ids))) & findings.severity.isin(
-        ["critical", "error"])
-    render_findings(findings[~shown], console,
-                    title="Findings" if not shown.any() else "Other findings")
+    failed_ids = {f.flow_id for f in failed}
+    shown = [bool(failed_ids & set(_flows_of(x))) and x["severity"] in ("critical", "error") for x in findings]
+    render_findings([x for x, s in zip(findings, shown) if not s], console,
+                    title="Other findings" if any(shown) else "Findings")
     if not quiet:
         for w in cap.warnings:
             console.print(Text.assemble(("warning:", "yellow"), " ", cell(w)))
@@ -242,29 +246,29 @@ def summary_line(cap: Capture) -> str:
     return f"{line}; packets not analysed: {skipped}" if skipped else line
 
 
-def render_findings(findings: pd.DataFrame, console: Console, title: str = "Findings") -> None:
-    """Findings, most severe first: one line each with its fix."""
-    if not len(findings):
+def render_findings(findings: list[dict[str, Any]], console: Console, title: str = "Findings") -> None:
+    """Findings rows, most severe first: one line each with its fix."""
+    if not findings:
         return
     console.print()
     table = Table(title=title, title_justify="left")
     for col in ("severity", "flow", "code", "finding", "fix"):
         table.add_column(col, overflow="fold", min_width=len(col), ratio=3 if col in ("finding", "fix") else None)
-    for x in findings.itertuples(index=False):
-        table.add_row(Text(x.severity, style=SEVERITY_STYLE.get(x.severity, "")),
-                      _flows_cell(x), Text(cell(x.code)), Text(cell(x.message)), Text(cell(x.fix)))
+    for x in findings:
+        table.add_row(Text(x["severity"], style=SEVERITY_STYLE.get(x["severity"], "")),
+                      _flows_cell(x), Text(cell(x["code"])), Text(cell(x["message"])), Text(cell(x["fix"])))
     console.print(table)
 
 
-def _flows_of(x: Any) -> list[int]:
-    """The flows a finding row is about (``flow_ids``; ``flow_id`` in frames without it)."""
-    ids = getattr(x, "flow_ids", None)
+def _flows_of(x: Mapping[str, Any]) -> list[int]:
+    """The flows a findings row is about (``flow_ids``; its ``flow_id`` when that is empty)."""
+    ids = x.get("flow_ids")
     if ids is not None and not _na(ids) and len(ids):
         return [int(i) for i in ids]
-    return [] if _na(x.flow_id) else [int(x.flow_id)]
+    return [] if _na(x.get("flow_id")) else [int(x["flow_id"])]
 
 
-def _flows_cell(x: Any, most: int = 8) -> str:
+def _flows_cell(x: Mapping[str, Any], most: int = 8) -> str:
     """"3", "1, 2, 5", "1, 2, ... (28 flows)", "-" for a capture finding about no flow."""
     ids = _flows_of(x)
     if len(ids) <= most:
@@ -272,22 +276,26 @@ def _flows_cell(x: Any, most: int = 8) -> str:
     return ", ".join(map(str, ids[:3])) + f", ... ({len(ids)} flows)"
 
 
-def _cert_line(certs: pd.DataFrame | None, fp: str) -> str:
-    if certs is None or fp not in certs.index:
+def _cert_line(certs: Mapping[str, Mapping[str, Any]], fp: str) -> str:
+    c = certs.get(fp)
+    if c is None:
         return fp[:16]
-    c = certs.loc[fp]
-    parts = [f"{_cn(c.subject)} <- {_cn(c.issuer)}"]
-    if not _na(c.key_type):
-        parts.append(f"{c.key_type} {_s(c.key_bits, '')}".strip())
-    if not _na(c.not_after):
-        parts.append(f"valid {c.not_before:%Y-%m-%d} .. {c.not_after:%Y-%m-%d}")
-    if c.self_signed is True:
+    parts = [f"{_cn(c['subject'])} <- {_cn(c['issuer'])}"]
+    if not _na(c["key_type"]):
+        parts.append(f"{c['key_type']} {_s(c['key_bits'], '')}".strip())
+    if not _na(c["not_after"]):
+        parts.append(f"valid {_day(c['not_before'])} .. {_day(c['not_after'])}")
+    if c["self_signed"] is True:
         parts.append("self-signed")
-    if not _na(c.client_cert_kind) and c.client_cert_kind in ("LSC", "MIC"):
-        parts.append(c.client_cert_kind)
-    if not _na(c.known_ca):
-        parts.append(str(c.known_ca))
+    if not _na(c["client_cert_kind"]) and c["client_cert_kind"] in ("LSC", "MIC"):
+        parts.append(c["client_cert_kind"])
+    if not _na(c["known_ca"]):
+        parts.append(str(c["known_ca"]))
     return ", ".join(parts)
+
+
+def _day(t: Any) -> str:
+    return "?" if _na(t) else f"{t:%Y-%m-%d}"
 
 
 # ---- machine formats ---------------------------------------------------------------------------

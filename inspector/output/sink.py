@@ -104,7 +104,7 @@ class Sink:
             console = render_console(self.fh)
             if self.count > 1:
                 console.print()
-            render.render_table(cap, console, quiet=self.quiet, flow_ids=ids)
+            render.render_table(cap, console, quiet=self.quiet, flow_ids=ids, findings=rows["findings"])
         elif self.fmt == "json":
             self.docs.append(render.json_doc(cap, rows))
         elif self.fmt == "parquet":

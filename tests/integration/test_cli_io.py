@@ -248,3 +248,25 @@ def test_a_pipe_is_reported_as_it_comes_not_at_its_end(mix):
         proc.wait(timeout=60)
     assert proc.returncode == 0
     assert 1 + len(rest.splitlines()) == len(mix.flows)
+
+
+def test_failed_flow_tree_marks_the_self_signed_certificate():
+    """Bug: the tree's certificate line tested the DataFrame's numpy bool ``is True``, so
+    "self-signed" was never printed; flow 4's client rejected a self-signed server certificate."""
+    text = tl(MIX, env={"COLUMNS": "200"}).stdout.decode()
+    flow4 = text[text.index("Flow 4 "):].split("\n\n", 1)[0]
+    leaf = next(line for line in flow4.splitlines() if "cucm-EC.steven.lab <- cucm-EC.steven.lab" in line)
+    assert "unknown_ca" in flow4 and leaf.rstrip().endswith(", self-signed")
+    flow7 = text[text.index("Flow 7 "):].split("\n\n", 1)[0]
+    assert "Example Lab Root CA" in flow7 and "self-signed" not in flow7  # a CA-issued chain
+
+
+def test_the_terminal_report_never_imports_pandas():
+    """The table is read from the records and rows (pandas costs ~0.7 s of start-up)."""
+    code = ("import sys\nfrom inspector.__main__ import main\nsys.argv = ['tlsinspect', sys.argv[1]]\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "sys.stderr.write('pandas' + (' imported' if 'pandas' in sys.modules else ' absent'))\n")
+    done = subprocess.run([sys.executable, "-c", code, str(MIX)], capture_output=True, env=ENV, cwd=ROOT,
+                          timeout=120)
+    assert "failed: server unknown_ca" in done.stdout.decode().replace("\n", " ") or b"unknown_ca" in done.stdout
+    assert done.stderr.decode().endswith("pandas absent")

@@ -75,10 +75,11 @@ def _sources(engine: str) -> str:
     if engine == "rust":
         files = list((ROOT / "rust" / "core" / "src").rglob("*.rs")) + [pkg / "engines" / "rust.py"]
     elif engine == "tshark":
-        files = [pkg / "engines" / "tshark.py"]
+        files = list((pkg / "engines" / "tshark").rglob("*.py"))
     else:
-        others = {pkg / "weird.py", pkg / "engines" / "tshark.py", pkg / "engines" / "rust.py"}
-        files = [p for p in pkg.rglob("*.py") if p not in others]
+        tshark = pkg / "engines" / "tshark"
+        others = {pkg / "weird.py", pkg / "engines" / "rust.py"}
+        files = [p for p in pkg.rglob("*.py") if p not in others and tshark not in p.parents]
     return "\n".join(p.read_text(encoding="utf-8") for p in files)
 
 
