@@ -21,7 +21,7 @@ being copied.
         -e tls.handshake.extensions.supported_version -e tls.handshake.ciphersuite
         -e tls.handshake.extensions_server_name -e tls.handshake.certificates_length
         -e tls.handshake.certificate_length -e tls.handshake.certificate
-        -e tls.alert_message.level -e tls.alert_message.desc
+        -e tls.alert_message.level -e tls.alert_message.desc -e tls.handshake.ja3 -e tls.handshake.ja3s
 
 (``<US>`` is the ASCII unit separator, 0x1f, so repeated values cannot clash with field text;
 ``FIELDS`` below is the authoritative ``-e`` list.)  The command runs with ``WIRESHARK_CONFIG_DIR``
@@ -111,6 +111,8 @@ FIELDS: tuple[str, ...] = (
     "tls.handshake.certificate",
     "tls.alert_message.level",
     "tls.alert_message.desc",
+    "tls.handshake.ja3",
+    "tls.handshake.ja3s",
 )
 
 DISPLAY_FILTER = "tls || tcp.flags.syn==1"
@@ -227,6 +229,8 @@ class TsharkFlow:
     alerts: tuple[TsharkAlert, ...] = ()
     frames: tuple[int, ...] = field(default=(), repr=False)  # frames with TLS records
     notes: tuple[str, ...] = ()  # where tshark's values are known to be incomplete
+    ja3: tuple[str, ...] = ()  # of every ClientHello, in order
+    ja3s: tuple[str, ...] = ()  # of every ServerHello (HelloRetryRequest included)
 
     @property
     def has_hello(self) -> bool:
@@ -354,6 +358,8 @@ class _Stream:
     alerts: list[tuple[int, tuple[str, int], int | None, int]] = field(default_factory=list)
     frames: list[int] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    ja3: list[str] = field(default_factory=list)
+    ja3s: list[str] = field(default_factory=list)
 
 
 def _split_messages(lengths: list[int], certs: list[bytes],
@@ -432,6 +438,8 @@ def parse_fields_output(text: str, *, ports: Iterable[int] = DEFAULT_PORTS) -> l
             continue  # a SYN, or a TLS packet without records (continuation of a segment)
         st.frames.append(frame)
         sslv2 = _SSL2_RECORD_VERSION in rec_versions
+        st.ja3 += [v for v in _values(row["tls.handshake.ja3"]) if v]
+        st.ja3s += [v for v in _values(row["tls.handshake.ja3s"]) if v]
 
         # ClientHello / ServerHello decide the roles
         if _HS_CLIENT_HELLO in types:
@@ -503,7 +511,8 @@ def parse_fields_output(text: str, *, ports: Iterable[int] = DEFAULT_PORTS) -> l
             server_certificate_sent=st.server_cert_sent,
             client_certificate_sent=st.client_cert_sent,
             server_chain=st.server_chain, client_chain=st.client_chain,
-            alerts=alerts, frames=tuple(st.frames), notes=tuple(st.notes)))
+            alerts=alerts, frames=tuple(st.frames), notes=tuple(st.notes),
+            ja3=tuple(st.ja3), ja3s=tuple(st.ja3s)))
     flows.sort(key=lambda f: (f.first_frame, f.stream))
     return flows
 

@@ -1,15 +1,8 @@
-"""JA3/JA3S against tshark's own fields on the same captures; JA4 against the published example."""
+"""JA3 strings and JA4 against the published examples.  JA3/JA3S against tshark's own fields on every
+corpus file is part of tests/differential/test_corpus_tshark.py (one tshark run per file)."""
 
-import shutil
-import subprocess
-from pathlib import Path
-
-import pytest
-
-import inspector
 from inspector.tls.fingerprint import ja3, ja3_string, ja4, ja4_r
 from inspector.tls.messages import ClientHello
-from corpus import corpus_files, corpus_id
 
 
 def hello(ciphers, exts, sigalgs=(), versions=(), groups=(), formats=(), alpn=(), legacy=0x0303):
@@ -44,61 +37,6 @@ def test_ja4_edge_cases():
 def test_ja3_string_ignores_grease():
     ch = hello([0x0A0A, 0x1301, 0xC02F], [0x3A3A, 0, 10, 11], groups=[0x4A4A, 29, 23], formats=[0])
     assert ja3_string(ch) == "771,4865-49199,0-10-11,29-23,0"
-
-
-FILES = corpus_files()
-
-#: files where tshark computes a fingerprint that no flows row carries, and why (the row keeps one
-#: ClientHello and one ServerHello; a flow with more, or a hello we reject, shows fewer): the
-#: entry names the fingerprint kind that is missing, and an entry that stops matching fails
-ONE_HELLO_PER_ROW: dict[str, tuple[str, str]] = {
-    "tls-duplicate-hello__input.pcap": ("ja3", "a second, malformed ClientHello on the same connection "
-                                        "(warning duplicate_client_hello); the row keeps the first"),
-    "tls13-draft22__tls13_draft22.pcap": ("ja3s", "a draft-22 HelloRetryRequest (a ServerHello) then the "
-                                          "ServerHello: the row's JA3S is the final ServerHello's"),
-    "hrr.pcap": ("ja3s", "HelloRetryRequest: tshark fingerprints the HRR, the row the final ServerHello"),
-    "tls_invalid_reads.pcap": ("ja3", "a malformed ClientHello (extension_overrun): tshark hashes the "
-                               "extensions it truncates, we hash the ones that parse"),
-}
-
-
-def tshark_fingerprints(path: Path) -> set[tuple[str, str]]:
-    out = subprocess.run(
-        ["tshark", "-n", "-r", str(path), "-o", "tls.desegment_ssl_records:TRUE",
-         "-Y", "tls.handshake.type==1 || tls.handshake.type==2", "-T", "fields",
-         "-e", "tls.handshake.ja3", "-e", "tls.handshake.ja3s"],
-        capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0 or "damaged or corrupt" in out.stderr, out.stderr  # 2: read up to the damage
-    pairs = set()
-    for line in out.stdout.splitlines():
-        a, _, b = line.partition("\t")
-        for v in a.split(","):
-            if v:
-                pairs.add(("ja3", v))
-        for v in b.split(","):
-            if v:
-                pairs.add(("ja3s", v))
-    return pairs
-
-
-@pytest.mark.skipif(not shutil.which("tshark"), reason="needs tshark")
-@pytest.mark.parametrize("path", [pytest.param(p, id=corpus_id(p)) for p in FILES])
-def test_ja3_and_ja3s_agree_with_tshark(path):
-    """Every JA3/JA3S tshark computes on a public capture is on one of our flows rows."""
-    theirs = tshark_fingerprints(path)
-    try:
-        flows = inspector.read_capture(path).flows
-    except inspector.CaptureError:
-        assert not theirs, "tshark fingerprints a capture we refuse"
-        return
-    ours = {("ja3", v) for v in flows.ja3.dropna()} | {("ja3s", v) for v in flows.ja3s.dropna()}
-    missing = theirs - ours
-    known = ONE_HELLO_PER_ROW.get(path.name)
-    if known is None:
-        assert not missing, f"tshark's fingerprints not on any row: {sorted(missing)}"
-    else:
-        kind, _why = known
-        assert missing and {k for k, _ in missing} == {kind}, (missing, known)
 
 
 def test_fingerprint_cache_keys_on_every_hashed_field():
