@@ -45,8 +45,11 @@ run: setup
 test-rust:
 	cd rust && cargo test --locked -q -p tlsinspect-core
 
+# PYTHONDONTWRITEBYTECODE set by the environment would make every run re-compile (and pytest
+# re-rewrite) each test module in every worker, ~8 s per run: the suite keeps its bytecode
+# (__pycache__/ is ignored by git).
 test: setup test-rust
-	$(BIN)/pytest -n $(JOBS) tests
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n $(JOBS) tests
 
 samples: setup
 	$(BIN)/python -m synth.samples pcaps
