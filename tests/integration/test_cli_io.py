@@ -12,13 +12,10 @@ from rich.console import Console
 
 import inspector
 from inspector.output import report
-from inspector.cli.app import app
-from typer.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 MIX = ROOT / "pcaps" / "cisco_lab_mix.pcapng"
-runner = CliRunner()
 
 
 def tl(*args, stdin=None, env=None, shell=False):
