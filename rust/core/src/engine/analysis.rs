@@ -1,7 +1,10 @@
 //! What the engine hands out: the [`Analysis`] of one capture (flow rows, distinct
 //! certificates, events, messages, counters) and the one error type, [`EngineError`].
 
+use std::collections::HashMap;
 use std::fmt;
+
+use super::table::TableHasher;
 
 use crate::flow::{EventRecord, FlowRecord};
 
@@ -14,6 +17,37 @@ pub struct CertSeen {
     pub flow_ids: Vec<u64>,
     /// "server"/"server_chain"/"client"/"client_chain", in the order first seen.
     pub roles: Vec<&'static str>,
+}
+
+impl CertSeen {
+    /// Note that `flow_id` sent this certificate at `pos` in its `chain` ("server" or "client")
+    /// chain: the flow once, and the role label (leaf or chain) once.
+    pub fn note(&mut self, flow_id: u64, chain: &str, pos: usize) {
+        if self.flow_ids.last() != Some(&flow_id) {
+            self.flow_ids.push(flow_id);
+        }
+        let label = match (chain, pos) {
+            ("server", 0) => "server",
+            ("server", _) => "server_chain",
+            (_, 0) => "client",
+            _ => "client_chain",
+        };
+        if !self.roles.contains(&label) {
+            self.roles.push(label);
+        }
+    }
+}
+
+/// The position of certificate `sha256` in the certificates table, found through `index`;
+/// a certificate not seen before is added, with the DER `der` gives.
+pub fn cert_entry(certs: &mut Vec<CertSeen>, index: &mut HashMap<String, usize, TableHasher>,
+                  sha256: &str, der: impl FnOnce() -> Vec<u8>) -> usize {
+    if let Some(&i) = index.get(sha256) {
+        return i;
+    }
+    certs.push(CertSeen { der: der(), sha256: sha256.to_owned(), flow_ids: Vec::new(), roles: Vec::new() });
+    index.insert(sha256.to_owned(), certs.len() - 1);
+    certs.len() - 1
 }
 
 /// Counters, kept in the order each was first incremented (as Python's `Counter`).
@@ -125,3 +159,26 @@ pub fn sha256_hex(der: &[u8]) -> String {
     hex::encode(Sha256::digest(der))
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_certificate_is_one_entry_with_each_flow_and_role_once() {
+        let (mut certs, mut index) = (Vec::new(), HashMap::default());
+        let leaf = |certs: &mut Vec<CertSeen>, index: &mut HashMap<String, usize, TableHasher>| {
+            cert_entry(certs, index, "ab", || b"der".to_vec())
+        };
+        let i = leaf(&mut certs, &mut index);
+        certs[i].note(1, "server", 0);
+        certs[i].note(1, "server", 0);
+        let j = leaf(&mut certs, &mut index);
+        certs[j].note(2, "client", 1);
+        certs[j].note(3, "server", 2);
+        assert_eq!((i, j, certs.len()), (0, 0, 1));
+        assert_eq!(certs[0].der, b"der");
+        assert_eq!(certs[0].flow_ids, [1, 2, 3]);
+        assert_eq!(certs[0].roles, ["server", "client_chain", "server_chain"]);
+    }
+}

@@ -35,7 +35,7 @@ mod table;
 #[cfg(test)]
 mod tests;
 
-pub use analysis::{sha256_hex, Analysis, CertSeen, EngineError, MessageRecord, Stats};
+pub use analysis::{cert_entry, sha256_hex, Analysis, CertSeen, EngineError, MessageRecord, Stats};
 pub use reader::{analyze_reader, analyze_reader_with, open_file};
 pub use sample::sample_analysis;
 pub use table::{Key, TableHasher};

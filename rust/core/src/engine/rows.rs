@@ -2,7 +2,7 @@
 //! (distinct, with the flows and roles that sent them), alert and warning events, messages;
 //! and, at the end of the capture, the flows numbered by start time.
 
-use super::{CertSeen, Ctx, MessageRecord, Table};
+use super::{cert_entry, Ctx, MessageRecord, Table};
 use crate::flow::{build_flow, ConnState, Connection, EventRecord};
 use crate::ip::ip_to_string;
 use crate::tls::session::Side;
@@ -109,28 +109,9 @@ impl Table {
                 Side::A
             };
             for (pos, fp) in fps.iter().enumerate() {
-                let i = match self.cert_index.get(fp) {
-                    Some(&i) => i,
-                    None => {
-                        let der = s.chains.get(side).and_then(|ch| ch.get(pos)).cloned().unwrap_or_default();
-                        self.certs.push(CertSeen { der, sha256: fp.clone(), flow_ids: Vec::new(), roles: Vec::new() });
-                        self.cert_index.insert(fp.clone(), self.certs.len() - 1);
-                        self.certs.len() - 1
-                    }
-                };
-                let seen = &mut self.certs[i];
-                if seen.flow_ids.last() != Some(&flow_id) {
-                    seen.flow_ids.push(flow_id);
-                }
-                let label = match (role, pos) {
-                    ("server", 0) => "server",
-                    ("server", _) => "server_chain",
-                    (_, 0) => "client",
-                    _ => "client_chain",
-                };
-                if !seen.roles.contains(&label) {
-                    seen.roles.push(label);
-                }
+                let der = || s.chains.get(side).and_then(|ch| ch.get(pos)).cloned().unwrap_or_default();
+                let i = cert_entry(&mut self.certs, &mut self.cert_index, fp, der);
+                self.certs[i].note(flow_id, role, pos);
                 self.note_cert_clock(i);
             }
         }

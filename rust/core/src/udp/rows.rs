@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use super::{Ends, UdpFlow};
 use crate::dtls::DtlsFlow;
 use crate::eap::EapTlsFlow;
-use crate::engine::{sha256_hex, CertSeen, TableHasher};
+use crate::engine::{cert_entry, sha256_hex, CertSeen, TableHasher};
 use crate::flow::{EventRecord, FlowRecord};
 use crate::ip::ip_to_string;
 use crate::quic::QuicConnection;
@@ -31,28 +31,8 @@ pub fn store(u: UdpFlow, flow_id: u64, flows: &mut Vec<FlowRecord>, events: &mut
     rec.flow_id = flow_id;
     for (role, chain) in [("server", &server_chain), ("client", &client_chain)] {
         for (pos, der) in chain.iter().enumerate() {
-            let fp = sha256_hex(der);
-            let i = match index.get(&fp) {
-                Some(&i) => i,
-                None => {
-                    certs.push(CertSeen { der: der.clone(), sha256: fp.clone(), flow_ids: Vec::new(), roles: Vec::new() });
-                    index.insert(fp, certs.len() - 1);
-                    certs.len() - 1
-                }
-            };
-            let seen = &mut certs[i];
-            if seen.flow_ids.last() != Some(&flow_id) {
-                seen.flow_ids.push(flow_id);
-            }
-            let label = match (role, pos) {
-                ("server", 0) => "server",
-                ("server", _) => "server_chain",
-                (_, 0) => "client",
-                _ => "client_chain",
-            };
-            if !seen.roles.contains(&label) {
-                seen.roles.push(label);
-            }
+            let i = cert_entry(certs, index, &sha256_hex(der), || der.clone());
+            certs[i].note(flow_id, role, pos);
         }
     }
     for mut e in evs {
