@@ -29,6 +29,7 @@ from rich.text import Text
 from ..errors import InspectError
 from ..model import Alert
 from ..textsafe import visible
+from ..words import counted
 from ..sources.inputs import PortOption
 
 STATUS_STYLE = {"ok": "green", "ok_by_name": "green", "self_signed": "bold red", "unknown_issuer": "bold red",
@@ -348,8 +349,8 @@ def run_certs(file: Path, *, export: Path | None = None, trust: list[Path] | Non
             raise InspectError(f"cannot write into {export}: {getattr(e, 'strerror', None) or e}") from None
         console.print()
         bundles = len(written) - len(names)
-        console.print(f"wrote {len(names)} certificate{'s' if len(names) != 1 else ''} and {bundles} chain "
-                      f"bundle{'s' if bundles != 1 else ''} to {_show(export)}:", markup=False)
+        console.print(f"wrote {counted(len(names), 'certificate')} and {counted(bundles, 'chain bundle')} "
+                      f"to {_show(export)}:", markup=False)
         for p in written:
             console.print(f"  {p.name}", markup=False)
 

@@ -28,6 +28,7 @@ from rich.console import Console
 from rich.text import Text
 
 from ..errors import InspectError
+from ..words import counted
 from ..sources.inputs import PortOption
 
 PERMISSION_HINTS = ("permission", "operation not permitted", "don't have permission",
@@ -172,7 +173,7 @@ class LiveSession:
 
     def summary(self) -> str:
         total = sum(self.outcomes.values())
-        parts = [f"{total} TLS flow{'s' if total != 1 else ''}"]
+        parts = [counted(total, "TLS flow")]
         parts += [f"{n} {o}" for o, n in self.outcomes.most_common()]
         if self.flt is not None:
             parts.append(f"{self.shown} shown")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ..tcp import ALERT_RECORD_MIN
+from ..words import counted
 from .core import Finding, FlowContext, Severity, check
 from .core import finding as _f
 
@@ -19,7 +20,7 @@ from .core import finding as _f
 def capture_missed_bytes(ctx: FlowContext) -> Iterator[Finding]:
     if not ctx.missed:
         return
-    parts = [f"{n} byte{'s' if n != 1 else ''} from the {who}" for who, n in sorted(ctx.missed.items())]
+    parts = [f"{counted(n, 'byte')} from the {who}" for who, n in sorted(ctx.missed.items())]
     peer = {"client": "server", "server": "client"}
     acked = " and ".join(f"the {peer[who]} acknowledged the {who}'s" for who in sorted(ctx.missed))
     established = ctx.flow.outcome == "established"

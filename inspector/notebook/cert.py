@@ -8,6 +8,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import pandas as pd
 
 from ..textsafe import visible
+from ..words import counted
 from .parts import (BADGE_COLOURS, BADGE_TITLES, ROLE_LABELS, VALIDITY_COLOURS, _FONT, _MONO,
     _badge, _date, _e, _known_ca_note_for_name, _known_expired_root, _list, _na, _row, _s, _true,
     _ts, validity_bar, validity_state)
@@ -209,7 +210,7 @@ class ChainView:
         if not self.views:
             why = " (certificates not visible)" if self.certs_visible is False else ""
             return head + f": no certificates{why}>"
-        lines = [head + f": {len(self.views)} certificate{'s' if len(self.views) != 1 else ''}"]
+        lines = [head + f": {counted(len(self.views), 'certificate')}"]
         for i, v in enumerate(self.views):
             text = repr(v)[10:-1] if v is not None else f"(not decoded) {self._fp(i)[:16]}"
             lines.append(f"  {i}: {text}")

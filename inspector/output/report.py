@@ -23,6 +23,7 @@ from ..model import Alert
 from ..model import is_missing as _na
 from ..skips import skipped_packets, skipped_summary
 from ..textsafe import csv_cell, is_safe, visible
+from ..words import counted
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -185,7 +186,7 @@ def render_table(cap: Capture, console: Console, *, quiet: bool = False,
             findings = [x for x in findings if x.get("flow_id") in flow_ids]
     certs = {c["sha256"]: c for c in cert_rows(cap.analysis)}
     shown_of = f" (of {len(all_flows)})" if flow_ids is not None else ""
-    title = f"{cell(cap.name)}: {len(flows)} TLS flow{'s' if len(flows) != 1 else ''}{shown_of}"
+    title = f"{cell(cap.name)}: {counted(len(flows), 'TLS flow')}{shown_of}"
     rows = [_flow_cells(f, certs) for f in flows]
     columns = choose_columns(rows, console.width)
     table = Table(title=title, title_justify="left", show_lines=False, expand=False)
@@ -235,8 +236,8 @@ def render_table(cap: Capture, console: Console, *, quiet: bool = False,
 
 def summary_line(cap: Capture) -> str:
     st = cap.stats
-    parts = [f"{st.get('frames', 0):,} frames", f"{st.get('tcp_connections', 0):,} TCP connections",
-             f"{len(cap.analysis.flows)} TLS"]
+    parts = [counted(st.get("frames", 0), "frame"), counted(st.get("tcp_connections", 0), "TCP connection"),
+             f"{len(cap.analysis.flows):,} TLS"]
     if st.get("not_tls"):
         parts.append(f"{st['not_tls']} not TLS")
     if st.get("tls_without_handshake"):

@@ -10,6 +10,7 @@ from typing import Iterable, Iterator, Sequence
 
 from .._lazy import lazy_import
 from ..errors import InspectError
+from ..words import counted
 from .nodes import _attr, _canon_value, _der_of, _name_key, _name_key_of_string, _node, _Node, _norm_org, _rfc4514
 
 #: cryptography, imported when a store's certificates are first used
@@ -156,9 +157,9 @@ class TrustStore:
     def describe(self) -> str:
         """One line: name, how many certificates and names, and how many files were skipped."""
         nc, nn = len(self.certificate_anchors), len(self.name_anchors)
-        parts = [f"{nc} certificate{'s' if nc != 1 else ''}"]
+        parts = [counted(nc, "certificate")]
         if nn:
-            parts.append(f"{nn} name-only anchor{'s' if nn != 1 else ''}")
+            parts.append(counted(nn, "name-only anchor"))
         if self.skipped:
             parts.append(f"{len(self.skipped)} skipped")
         return f"{self.name}: " + ", ".join(parts)

@@ -39,6 +39,15 @@ def table_part(text):
     return text.split("\n\n", 1)[0]
 
 
+def test_the_title_and_caption_count_in_the_singular_and_the_plural(mix):
+    one = inspector.read_capture(ROOT / "pcaps" / "lsc_5061.pcap")
+    assert (len(one.flows), one.stats["tcp_connections"]) == (1, 1)
+    text = " ".join(rendered(one, 200).split())
+    assert "lsc_5061.pcap: 1 TLS flow " in text and "14 frames, 1 TCP connection, 1 TLS" in text
+    text = " ".join(rendered(mix, 200).split())
+    assert "11 TLS flows" in text and "139 frames, 11 TCP connections, 11 TLS" in text
+
+
 @pytest.mark.parametrize("width", [80, 100, 120, 200])
 def test_table_fits_every_width_and_keeps_outcome_and_failing_side(mix, width):
     text = rendered(mix, width)
