@@ -167,6 +167,8 @@ EVENT_COLUMNS: tuple[Column, ...] = (
     Column("sender", S, '"client"/"server" for alerts; the side a warning concerns, when known'),
     Column("code", S, "alert description (unknown_ca...) or warning code (content_gap...)"),
     Column("detail", S, "human-readable detail"),
+    Column("level", S, 'an alert\'s level: "warning", "fatal", or "encrypted" (sent after the keys changed, '
+           'unreadable without them); NA for a warning event'),
 )
 
 
@@ -206,7 +208,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
 """The library's tables by name, in the order the README documents them."""
 
 #: the flows columns `inspector.trust` computes (judged against a store, not read off the wire):
-#: every path that writes flow rows adds them with `inspector.trust.with_validation_columns`
+#: every path that writes flow rows adds them through `inspector.trust.columns.validated_flow_rows`
 VALIDATION_COLUMNS: tuple[str, ...] = ("server_validation", "client_validation")
 
 #: column names by type, over every table (a name has one type wherever it appears; tested)

@@ -8,7 +8,7 @@ import pytest
 import inspector
 from inspector.interpret import (ENCRYPTED_ALERT_MAX, HandshakeFacts, choose_client, is_encrypted_alert, outcome,
                                  tls13_alert_at, tls13_outcome, tls13_over)
-from corpus import PCAPS
+from corpus import PCAPS, corpus_path
 
 PORTS = frozenset({443, 5061})
 
@@ -155,3 +155,15 @@ def test_a_warning_level_unknown_ca_is_not_a_rejection():
     flows = [replace(f, alerts=("server:warning:unknown_ca",)) for f in a.flows]
     found = codes(events, flows)
     assert not found & {"unknown_ca", "certificate_rejected", "fatal_alert"}, found
+
+
+@pytest.mark.parametrize("engine", ["python", "rust", "tshark"])
+def test_the_events_table_has_the_alert_level_in_its_own_column(engine):
+    """A user filters fatal alerts with ``events.level == "fatal"``, not by reading the detail."""
+    ev = inspector.read_capture(PCAPS / "cisco_lab_mix.pcapng", engine=engine).events
+    assert str(ev.dtypes["level"]) == "string" and list(ev.kind) == ["alert"] * 5
+    assert list(ev.level) == ["fatal"] * 5 and set(ev.code) >= {"unknown_ca"}
+    # a fatal alert, one sent encrypted, and a warning event (no level) in one real capture
+    ev = inspector.read_capture(corpus_path("ntop-nDPI/tls_alert.pcap"), engine=engine).events
+    assert sorted(zip(ev.kind, ev.level.fillna("NA"))) == [
+        ("alert", "encrypted"), ("alert", "fatal"), ("warning", "NA")]
