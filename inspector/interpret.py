@@ -19,7 +19,7 @@ from typing import Literal, Sequence, TypeVar
 from .tcp import ALERT_RECORD_MIN
 
 __all__ = ["ENCRYPTED_ALERT_MAX", "TLS13_RECORDS_MAX", "HandshakeFacts", "choose_client", "is_encrypted_alert", "outcome",
-           "tls13_alert_at", "tls13_over", "tls13_outcome"]
+           "tls12_over", "tls13_alert_at", "tls13_over", "tls13_outcome"]
 
 Role = Literal["client", "server"]
 E = TypeVar("E")
@@ -68,6 +68,18 @@ def tls13_over(records: Sequence[tuple[str, int]], client: str = "client") -> bo
         return False
     return (is_encrypted_alert(records[first][1]) or any(who != client for who, _ in records[first + 1:])
             or len(records) >= TLS13_RECORDS_MAX)
+
+
+def tls12_over(*, finished: int, ccs: int, client_ccs_first: bool, server_after_client_finished: int,
+               appdata: int) -> bool:
+    """TLS 1.2 and earlier: the handshake is over once both sides sent Finished (``finished``: how
+    many did), in a full handshake (the client's ChangeCipherSpec came first) at once; in an
+    abbreviated one the client's Finished comes last, so once the server spoke after it (its verdict
+    may be an encrypted alert).  With no Finished seen: once both sent ChangeCipherSpec and
+    application data came."""
+    if finished == 2:
+        return client_ccs_first or server_after_client_finished > 0
+    return ccs == 2 and appdata > 0
 
 
 def tls13_alert_at(records: Sequence[tuple[Role, int]]) -> int | None:

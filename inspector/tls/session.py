@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from . import fingerprint
 from . import messages as m
-from ..interpret import TLS13_RECORDS_MAX, tls13_over
+from ..interpret import TLS13_RECORDS_MAX, tls12_over, tls13_over
 from ..weird import Weird
 from .ciphers import CIPHER_SUITES
 from .decrypt import TLS13_SUITES, KeyLog, RecordDecryptor, Tls12Decryptor
@@ -439,13 +439,10 @@ class TLSSession:
             return False  # the key log will tell: wait for both Finished messages
         if self.is_tls13:
             # The client spoke encrypted (Finished, or an alert) and the server spoke after it.
-            c = self.client_side or "a"
             return tls13_over(self.encrypted_order, client=c)
-        if len(self.finished) == 2:
-            # In an abbreviated handshake the client's Finished comes last: wait for the server's
-            # next record (its verdict on it may be an encrypted alert).
-            return self.first_ccs == (self.client_side or "a") or self.server_after_client_finished > 0
-        return len(self.ccs) == 2 and sum(self.appdata.values()) > 0
+        return tls12_over(finished=len(self.finished), ccs=len(self.ccs), client_ccs_first=self.first_ccs == c,
+                          server_after_client_finished=self.server_after_client_finished,
+                          appdata=sum(self.appdata.values()))
 
     @property
     def tls13_finished(self) -> bool:

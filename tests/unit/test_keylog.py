@@ -154,6 +154,15 @@ def test_tls12_encrypted_alert_is_read_with_the_master_secret(tmp_path):
     assert f.outcome == "failed" and f.outcome_detail.startswith("server sent fatal")
 
 
+@pytest.mark.parametrize("engine", ["python", "rust", "tshark"])
+def test_every_engine_waits_for_the_servers_verdict_after_an_abbreviated_handshake(tmp_path, engine):
+    """In a resumption the client's Finished comes last: the handshake is not over at the second
+    Finished, the server's next record (here its encrypted alert) is its verdict (interpret.tls12_over)."""
+    _, pcap, _ = tampered_resumption(str(tmp_path))
+    f = inspector.read_capture(pcap, engine=engine).flows.iloc[0]
+    assert f.resumed and list(f.alerts) == ["server:encrypted:encrypted_alert"]
+
+
 def test_tls12_prf_vector():
     """The TLS 1.2 PRF (P_SHA256) test vector published on the IETF TLS list."""
     from cryptography.hazmat.primitives import hashes

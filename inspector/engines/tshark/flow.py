@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from ...interpret import TLS13_RECORDS_MAX, HandshakeFacts, choose_client, outcome, tls13_over
+from ...interpret import TLS13_RECORDS_MAX, HandshakeFacts, choose_client, outcome, tls12_over, tls13_over
 from ...model import Alert, Analysis, CertSeen, EventRecord, FlowRecord
 from ...tls.constants import alert_level_name, alert_name, version_name
 from ...tls.session import CERT_ALERTS, HISTORY_LETTERS, MESSAGE_NAMES
@@ -112,7 +112,9 @@ def build_flow(st: Stream, capture: str, tls_ports: frozenset[int]) -> _Built | 
     alerts: list[_Alert] = []
     history: list[str] = []
     ccs: dict[str, int] = {}
+    first_ccs: str | None = None
     finished: dict[str, int] = {}
+    server_after_client_finished = 0  # server records (alerts, application data) after the client's Finished
     appdata = 0
     enc_order: list[tuple[str, int]] = []
     last_message: dict[str, str] = {}
@@ -130,7 +132,8 @@ def build_flow(st: Stream, capture: str, tls_ports: frozenset[int]) -> _Built | 
             return True
         if tls13():
             return tls13_over(enc_order)
-        return len(finished) == 2 or (len(ccs) == 2 and appdata > 0)
+        return tls12_over(finished=len(finished), ccs=len(ccs), client_ccs_first=first_ccs == "client",
+                          server_after_client_finished=server_after_client_finished, appdata=appdata)
 
     events = st.events
     for idx, e in enumerate(events):
@@ -181,6 +184,7 @@ def build_flow(st: Stream, capture: str, tls_ports: frozenset[int]) -> _Built | 
                     chains.setdefault(side, certs[:1])
         elif e.kind == "ccs":
             ccs.setdefault(side, e.frame)
+            first_ccs = first_ccs or side
             history.append("I" if upper else "i")
         elif e.kind == "enc_hs":
             if side in ccs and side not in finished:
@@ -203,6 +207,8 @@ def build_flow(st: Stream, capture: str, tls_ports: frozenset[int]) -> _Built | 
             appdata += 1
             if sh is not None and tls13() and len(enc_order) < TLS13_RECORDS_MAX:
                 enc_order.append((side, e.length))
+        if side == "server" and "client" in finished and e.kind in ("alert", "enc_alert", "appdata"):
+            server_after_client_finished += 1
         # like the native engine, judge "handshake over" after each segment, not each record
         nxt = events[idx + 1] if idx + 1 < len(events) else None
         if (nxt is None or (nxt.frame, nxt.sender) != (e.frame, e.sender)) and over():
