@@ -2,8 +2,8 @@
 
 Every engine reads the wire its own way (the Python engine, `inspector.flows`; the tshark engine,
 `inspector.engines.tshark`, from Wireshark's fields) and hands the facts here, so the roles, the
-``outcome`` / ``outcome_detail`` columns and the TLS 1.3 record-size rule are decided once, in the
-same words (and the ladder diagram, `inspector.output.ladder`, marks the record `tls13_alert_at`
+``outcome`` / ``outcome_detail`` columns, when a handshake is over (`tls12_over`, `tls13_over`) and
+the TLS 1.3 record-size rule are decided once, in the same words (and the ladder diagram, `inspector.output.ladder`, marks the record `tls13_alert_at`
 took for an alert).  The Rust engine has its counterpart in ``rust/core/src/flow.rs`` (``outcome``) and
 ``rust/core/src/tls/session.rs`` (``handshake_over``); the differential tests compare its tables
 with the Python engine's on every capture, so the two cannot drift apart unseen.
