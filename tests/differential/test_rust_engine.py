@@ -55,10 +55,10 @@ def test_adapter_fills_x509_columns_from_the_der(columns):
     assert bare["tls_version"] is None and bare["cipher_id"] is None and bare["warnings"] == []
     assert bare["client_cert_kind"] is None and bare["history"] == ""
     events = event_rows(a.events)
-    assert events[0]["sender"] == "server" and events[0]["frame"] == 8
+    assert events[0]["sender"] == "server" and events[0]["frame"] == 8 and events[0]["level"] == "fatal"
     assert events[1] == dict(capture="fixture.pcap", flow_id=None, frame=None, ts=None,
                              kind="warning", sender=None, code="capture_truncated",
-                             detail="reading stopped: record cut short")
+                             detail="reading stopped: record cut short", level=None)
     (cert,) = cert_rows(a)
     assert cert["der"] == der and cert["flow_ids"] == [1] and cert["roles"] == ["client"]
     assert cert["subject_cn"] == "cucm1.example.lab"
