@@ -25,10 +25,19 @@
 With ``columns=True`` the four tables are ``dict[str, list]`` (the same columns and values, no
 pyarrow import; what `inspector.engines.rust` uses).
 
+With ``on_batch`` (streaming): whenever ``batch_size`` flows have ended, ``on_batch`` is called
+with ``{"flows", "events", "certificates"}`` (column dicts: those flows, their events, and the
+certificates first seen since the previous batch), so memory holds the flows in flight, not every
+flow; the dict returned at the end holds the flows ended after the last batch, the capture-level
+warnings and the whole certificates table.  Flow ids follow the order flows end (``stream=True``);
+one thread.  An exception raised by ``on_batch`` stops the reading and is raised again.
+
 A capture that cannot be read raises `inspector.errors.CaptureError` with the message the Python
 engine gives; one broken after some packets gives what was read and a ``capture_truncated``
 warning.
 """
+
+from typing import Callable
 
 __version__: str
 
@@ -55,6 +64,8 @@ def analyze(
     max_buffered_bytes: int | None = None,
     keylog_warnings: list[tuple[str, str]] = ...,
     threads: int | None = None,
+    on_batch: Callable[[dict[str, dict[str, list]]], object] | None = None,
+    batch_size: int = 1000,
 ) -> dict[str, object]: ...
 def _sample_analysis(der: bytes, capture: str = "fixture.pcap", columns: bool = False) -> dict[str, object]:
     """A fixed two-flow analysis built in Rust, through the same conversion (for tests)."""

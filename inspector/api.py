@@ -338,9 +338,8 @@ def stream_capture(path: str | os.PathLike, on_rows: Callable[[str, list[dict]],
     capture's length.  Flow ids number flows in the order they end.  The returned `Capture`
     has the certificates and capture-level warnings; its flows/events tables are empty.
 
-    With ``engine="rust"`` the capture is analysed whole first (one call into the compiled engine)
-    and its rows are then handed over in batches of ``batch_size`` flows, in the same order and
-    with the same flow ids; memory then holds every flow's record (a few hundred bytes each).
+    Both engines stream (the Rust engine hands each ``batch_size`` flows over while it reads the
+    file), in the same order and with the same flow ids.
     """
     from .diagnose import diagnose_contexts, flow_contexts
     from .schema import cert_rows, event_rows, finding_row
@@ -371,15 +370,20 @@ def stream_capture(path: str | os.PathLike, on_rows: Callable[[str, list[dict]],
         chosen = "python"  # stdin, FIFOs: the Python engine streams them as they arrive
     if chosen == "rust":
         from .engines import rust as rust_engine
-        analysis, fmt, nread = rust_engine.analyze(path, ports=ports, limits=limits,
-                                                   keylog=_read_keylog(keylog, limits, path), stream=True)
-        analyzer = SimpleNamespace(capture=analysis.capture, certs=analysis.certificates)
-        by_flow: dict = {}
-        for ev in analysis.events:
-            if ev.flow_id is not None:
+        analyzer = SimpleNamespace(capture=path.name, certs={})
+
+        def on_flows(flows, events) -> None:
+            by_flow: dict = {}
+            for ev in events:
                 by_flow.setdefault(ev.flow_id, []).append(ev)
-        for rec in analysis.flows:
-            on_flow(rec, by_flow.get(rec.flow_id, []))
+            for rec in flows:
+                on_flow(rec, by_flow.get(rec.flow_id, []))
+
+        analysis, fmt, nread = rust_engine.analyze_streaming(
+            path, on_flows, analyzer.certs, ports=ports, limits=limits,
+            keylog=_read_keylog(keylog, limits, path), batch_size=batch_size)
+        analyzer.certs.update(analysis.certificates)
+        on_flows(analysis.flows, [ev for ev in analysis.events if ev.flow_id is not None])
         flush()
         analysis.flows = []
         analysis.events = [ev for ev in analysis.events if ev.flow_id is None]

@@ -19,7 +19,7 @@ import sys
 from collections import Counter
 from dataclasses import fields as dataclass_fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 if TYPE_CHECKING:
     from ..tls.decrypt import KeyLog
@@ -59,6 +59,24 @@ def available() -> bool:
     return True
 
 
+def _core_args(path: Path, ports: Iterable[int], limits: Limits | None,
+               keylog: "bytes | KeyLog | None") -> dict[str, Any]:
+    """`_core.analyze`'s keywords for a capture file: its limits, and the key log with its report."""
+    limits = limits or Limits()
+    report = {}
+    if keylog is not None and not isinstance(keylog, (bytes, bytearray)):  # a KeyLog read by api._read_keylog: its warnings, and keylog_unmatched in Rust
+        report = dict(keylog_source=keylog.source, keylog_entries=len(keylog),
+                      keylog_warnings=[(str(c), str(d)) for c, d in keylog.warnings])
+        keylog = keylog_text(keylog)
+    return dict(capture=path.name, ports=sorted(set(int(p) for p in ports)),
+                max_flows=limits.max_flows, max_handshake_bytes=limits.max_handshake_bytes,
+                max_pending_bytes=limits.max_pending_bytes, max_certs=limits.max_certs,
+                max_tombstones=limits.max_tombstones, keylog=keylog,
+                max_frag_datagrams=limits.max_frag_datagrams, max_frag_bytes=limits.max_frag_bytes,
+                frag_timeout=float(limits.frag_timeout), max_buffered_bytes=limits.max_buffered_bytes, **report,
+                columns=True)  # plain lists: no pyarrow (and numpy) import on this path
+
+
 def analyze(path: str | os.PathLike, *, ports: Iterable[int] = (), limits: Limits | None = None,
             keylog: bytes | KeyLog | None = None, stream: bool = False,
             threads: int | None = None) -> tuple[Analysis, str, int]:
@@ -69,21 +87,27 @@ def analyze(path: str | os.PathLike, *, ports: Iterable[int] = (), limits: Limit
     order they end, as the Python engine's streaming mode does.  ``threads``: threads for this one
     file (None or 0 = every core, 1 = one thread); the answers are the same.  Raises `CaptureError` as the
     Python engine does, with the same messages."""
-    core = load_core()
-    limits = limits or Limits()
     path = Path(path)
-    report = {}
-    if keylog is not None and not isinstance(keylog, (bytes, bytearray)):  # a KeyLog read by api._read_keylog: its warnings, and keylog_unmatched in Rust
-        report = dict(keylog_source=keylog.source, keylog_entries=len(keylog),
-                      keylog_warnings=[(str(c), str(d)) for c, d in keylog.warnings])
-        keylog = keylog_text(keylog)
-    result = core.analyze(str(path), capture=path.name, ports=sorted(set(int(p) for p in ports)),
-                          max_flows=limits.max_flows, max_handshake_bytes=limits.max_handshake_bytes,
-                          max_pending_bytes=limits.max_pending_bytes, max_certs=limits.max_certs,
-                          max_tombstones=limits.max_tombstones, keylog=keylog, stream=stream,
-                          max_frag_datagrams=limits.max_frag_datagrams, max_frag_bytes=limits.max_frag_bytes,
-                          frag_timeout=float(limits.frag_timeout), max_buffered_bytes=limits.max_buffered_bytes, **report,
-                          threads=threads, columns=True)  # plain lists: no pyarrow (and numpy) import on this path
+    result = load_core().analyze(str(path), **_core_args(path, ports, limits, keylog), stream=stream, threads=threads)
+    return analysis_from_core(result, path.name), result["format"], result["bytes_read"]
+
+
+def analyze_streaming(path: str | os.PathLike, on_flows: "Callable[[list[FlowRecord], list[EventRecord]], None]",
+                      certs: dict[str, CertSeen], *, ports: Iterable[int] = (), limits: Limits | None = None,
+                      keylog: bytes | KeyLog | None = None, batch_size: int = 1000) -> tuple[Analysis, str, int]:
+    """`analyze` in streaming mode, with memory for the flows in flight only: whenever
+    ``batch_size`` flows have ended, ``on_flows(flows, events)`` gets their records while the
+    capture is still being read, and ``certs`` (sha256 -> `CertSeen`, filled here) holds every
+    certificate seen so far, for their chains.  Returns the `Analysis` of the end: the flows that
+    ended after the last batch, the capture-level warnings and the whole certificates table."""
+    path = Path(path)
+
+    def on_batch(batch: dict) -> None:
+        add_certificates(batch["certificates"], certs)
+        on_flows(flow_records(batch["flows"], path.name, certs), event_records(batch["events"], path.name))
+
+    result = load_core().analyze(str(path), **_core_args(path, ports, limits, keylog), stream=True, threads=1,
+                                 on_batch=on_batch, batch_size=batch_size)
     return analysis_from_core(result, path.name), result["format"], result["bytes_read"]
 
 
@@ -106,25 +130,27 @@ def _columns(table) -> dict[str, list]:
 _FLOW_FIELDS = tuple(fl.name for fl in dataclass_fields(FlowRecord))
 
 
-def analysis_from_core(result: dict, capture: str) -> Analysis:
-    """The dict `_core.analyze` returns -> `inspector.engines.python.Analysis`."""
-    from ..x509 import client_cert_kind, parse_certificate_cached
+def add_certificates(columns, certs: dict[str, CertSeen]) -> None:
+    """A certificates table (sha256, der, flow_ids, roles) into ``certs``, each DER parsed once."""
+    from ..x509 import parse_certificate_cached
 
-    certs: dict[str, CertSeen] = {}
-    infos = {}
-    c = _columns(result["certificates"])
+    c = _columns(columns)
     for fp, der, flow_ids, roles in zip(c["sha256"], c["der"], c["flow_ids"], c["roles"]):
-        info = parse_certificate_cached(der)
-        infos[fp] = info
-        certs[fp] = CertSeen(info, list(flow_ids), list(roles))
+        certs[fp] = CertSeen(parse_certificate_cached(der), list(flow_ids), list(roles))
 
-    f = _columns(result["flows"])
+
+def flow_records(columns, capture: str, certs: dict[str, CertSeen]) -> list[FlowRecord]:
+    """A flows table -> `FlowRecord`s, with what X.509 says of the chains in ``certs``."""
+    from ..x509 import client_cert_kind
+
+    f = _columns(columns)
     intern = sys.intern
     server_chains = [tuple(c) for c in f["server_chain_sha256"]]
     client_chains = [tuple(c) for c in f["client_chain_sha256"]]
-    server_leaf = [infos.get(c[0]) if c else None for c in server_chains]
-    client_leaf = [infos.get(c[0]) if c else None for c in client_chains]
-    unparsed = {fp for fp, info in infos.items() if info.errors}
+    info = {fp: seen.info for fp, seen in certs.items()}
+    server_leaf = [info.get(c[0]) if c else None for c in server_chains]
+    client_leaf = [info.get(c[0]) if c else None for c in client_chains]
+    unparsed = {fp for fp, x in info.items() if x.errors}
     warnings = []
     for w, sc, cc in zip(f["warnings"], server_chains, client_chains):
         if unparsed and "cert_parse_error" not in w and not unparsed.isdisjoint(sc + cc):
@@ -145,11 +171,21 @@ def analysis_from_core(result: dict, capture: str) -> Analysis:
         "warnings": warnings,
     }
     # column by column, in the record's field order (positional: several times cheaper than keywords)
-    flows: list[FlowRecord] = list(map(FlowRecord, *(derived[name] if name in derived else f[name]
-                                                     for name in _FLOW_FIELDS)))
-    e = _columns(result["events"])
-    events = [EventRecord(capture, *row) for row in zip(
+    return list(map(FlowRecord, *(derived[name] if name in derived else f[name] for name in _FLOW_FIELDS)))
+
+
+def event_records(columns, capture: str) -> list[EventRecord]:
+    e = _columns(columns)
+    return [EventRecord(capture, *row) for row in zip(
         e["flow_id"], e["frame"], e["ts"], e["kind"], e["sender"], e["code"], e["detail"])]
+
+
+def analysis_from_core(result: dict, capture: str) -> Analysis:
+    """The dict `_core.analyze` returns -> `inspector.engines.python.Analysis`."""
+    certs: dict[str, CertSeen] = {}
+    add_certificates(result["certificates"], certs)
+    flows = flow_records(result["flows"], capture, certs)
+    events = event_records(result["events"], capture)
     stats: Counter = Counter(result["stats"])
     analysis = CoreAnalysis(capture, flows, certs, events, stats, list(result["capture_warnings"]),
                             result["first_ts"], result["last_ts"])

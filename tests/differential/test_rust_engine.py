@@ -454,6 +454,44 @@ def test_same_rows_in_streaming_mode(case):
         assert a == b, f"{case}: {table} differ"
 
 
+@needs_engine
+def test_the_rust_engine_hands_flows_over_while_it_reads():
+    """--stream with the Rust engine keeps the flows in flight, not every flow: the flows that
+    ended go to Python in batches during the read; what is left for the end is the remainder."""
+    from inspector.engines.rust import _core_args
+
+    batches: list[dict] = []
+    end = core.analyze(str(SAMPLE), **_core_args(SAMPLE, (), None, None), stream=True,
+                       on_batch=batches.append, batch_size=2)
+    whole = core.analyze(str(SAMPLE), **_core_args(SAMPLE, (), None, None), stream=True)
+    ids = [i for b in batches for i in b["flows"]["flow_id"]] + end["flows"]["flow_id"]
+    assert ids == whole["flows"]["flow_id"] == list(range(1, 12))
+    assert len(batches) >= 4 and all(len(b["flows"]["flow_id"]) >= 2 for b in batches)
+    assert len(end["flows"]["flow_id"]) < 11 - 2 * 4
+    seen = [fp for b in batches for fp in b["certificates"]["sha256"]]
+    assert len(seen) == len(set(seen)) and set(seen) <= set(end["certificates"]["sha256"])
+    assert end["certificates"]["sha256"] == whole["certificates"]["sha256"]
+
+
+@needs_engine
+def test_an_exception_in_the_consumer_stops_the_rust_stream():
+    from inspector.api import stream_capture
+
+    class Stop(Exception):
+        pass
+
+    calls = []
+
+    def on_rows(table, rows):
+        calls.append(table)
+        if table == "flows":
+            raise Stop("the consumer gave up")
+
+    with pytest.raises(Stop, match="gave up"):
+        stream_capture(SAMPLE, on_rows, batch_size=2, engine="rust")
+    assert calls == ["flows"]
+
+
 # ---- engine selection ------------------------------------------------------------------------------
 
 @needs_engine

@@ -20,7 +20,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
 use tlsinspect_core::capture::CaptureReader;
-use tlsinspect_core::engine::{analyze_reader_with, open_file, Analysis, CertSeen, EngineError, KeylogReport,
+use tlsinspect_core::engine::{analyze_reader_streaming, analyze_reader_with, open_file, Analysis, CertSeen, Ended,
+                              EngineError, KeylogReport,
                               MessageRecord, TableHasher};
 use tlsinspect_core::ip::FragLimits;
 use tlsinspect_core::flow::{EventRecord, FlowRecord, Limits};
@@ -459,13 +460,23 @@ fn to_dict<'py>(py: Python<'py>, a: &Analysis, capture: &str, columns: bool) -> 
     Ok(d)
 }
 
+/// One batch of a streaming analysis as `on_batch` receives it: flows, events and the certificates
+/// new since the previous batch, as name -> list dicts.
+fn ended_dict<'py>(py: Python<'py>, e: &Ended, capture: &str) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("flows", flow_columns(py, &e.flows, capture)?)?;
+    d.set_item("events", event_columns(py, &e.events, capture)?)?;
+    d.set_item("certificates", cert_columns(py, &e.certificates)?)?;
+    Ok(d)
+}
+
 /// One capture through the whole engine, with the GIL released (see `_core.pyi`).
 #[pyfunction]
 #[pyo3(signature = (path, *, data = None, fd = None, capture, ports, max_flows, max_handshake_bytes,
                     max_pending_bytes, max_certs, max_tombstones, keylog = None, stream = false,
                     columns = false, max_frag_datagrams = None, max_frag_bytes = None,
                     frag_timeout = None, keylog_source = None, keylog_entries = 0, max_buffered_bytes = None,
-                    keylog_warnings = Vec::new(), threads = None))]
+                    keylog_warnings = Vec::new(), threads = None, on_batch = None, batch_size = 1000))]
 #[allow(clippy::too_many_arguments)]
 fn analyze<'py>(py: Python<'py>, path: Option<String>, data: Option<Vec<u8>>, fd: Option<i32>,
                 capture: &str, ports: Vec<u16>, max_flows: usize, max_handshake_bytes: usize,
@@ -473,7 +484,8 @@ fn analyze<'py>(py: Python<'py>, path: Option<String>, data: Option<Vec<u8>>, fd
                 keylog: Option<Vec<u8>>, stream: bool, columns: bool, max_frag_datagrams: Option<usize>,
                 max_frag_bytes: Option<usize>, frag_timeout: Option<f64>, keylog_source: Option<String>,
                 keylog_entries: usize, max_buffered_bytes: Option<usize>,
-                keylog_warnings: Vec<(String, String)>, threads: Option<usize>) -> PyResult<Bound<'py, PyDict>> {
+                keylog_warnings: Vec<(String, String)>, threads: Option<usize>, on_batch: Option<Py<PyAny>>,
+                batch_size: usize) -> PyResult<Bound<'py, PyDict>> {
     let d = FragLimits::default();
     let frag = FragLimits {
         max_datagrams: max_frag_datagrams.unwrap_or(d.max_datagrams),
@@ -488,9 +500,12 @@ fn analyze<'py>(py: Python<'py>, path: Option<String>, data: Option<Vec<u8>>, fd
     let report = keylog_source.map(|source| KeylogReport { source, entries: keylog_entries, warnings: keylog_warnings });
     // A panic would be a bug of ours: it becomes a RuntimeError (the CLI's "internal error", exit
     // 3), never a BaseException escaping `except Exception`.
+    // streaming (`on_batch`): the callback's exception, which stops the reading
+    let mut batch_error: Option<PyErr> = None;
+    let batch_error_ref = &mut batch_error;
     let result = py.detach(move || std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || -> Result<Analysis, EngineError> {
         let keylog = keylog.map(|k| Arc::new(parse_keylog(&k)));
-        if let (Some(p), None, None) = (&path, &data, fd) {
+        if let (Some(p), None, None, None) = (&path, &data, fd, &on_batch) {
             // a file can be read again: on `threads` threads (None/0 = every core)
             return tlsinspect_core::parallel::analyze_path(std::path::Path::new(p), &ports, limits, keylog, report,
                                                            stream, threads.unwrap_or(0));
@@ -510,8 +525,21 @@ fn analyze<'py>(py: Python<'py>, path: Option<String>, data: Option<Vec<u8>>, fd
                 return Err(EngineError::Capture { reason: "no capture given (path, data or fd)".into(), offset: None })
             }
         };
-        analyze_reader_with(reader, &ports, limits, keylog, report, stream)
+        let Some(on_batch) = on_batch else {
+            return analyze_reader_with(reader, &ports, limits, keylog, report, stream);
+        };
+        // each batch of ended flows goes to Python as it comes: memory holds the flows in flight
+        let mut sink = |ended: Ended| {
+            Python::attach(|py| {
+                let handed = ended_dict(py, &ended, capture).and_then(|d| on_batch.call1(py, (d,)));
+                handed.map_err(|e| *batch_error_ref = Some(e)).is_ok()
+            })
+        };
+        analyze_reader_streaming(reader, &ports, limits, keylog, report, batch_size, &mut sink)
     })));
+    if let Some(e) = batch_error {
+        return Err(e);
+    }
     match result {
         Ok(Ok(a)) => to_dict(py, &a, capture, columns),
         Ok(Err(e)) => Err(to_py_err(py, e)),

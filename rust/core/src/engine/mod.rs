@@ -21,7 +21,7 @@
 
 use std::sync::Arc;
 
-use crate::flow::{EventRecord, Limits, DEFAULT_TLS_PORTS};
+use crate::flow::{EventRecord, FlowRecord, Limits, DEFAULT_TLS_PORTS};
 use crate::ip::FragLimits;
 use crate::link::LinkDecoder;
 use crate::tcp::{TCP_ACK, TCP_SYN};
@@ -36,7 +36,7 @@ mod table;
 mod tests;
 
 pub use analysis::{cert_entry, sha256_hex, Analysis, CertSeen, EngineError, MessageRecord, Stats};
-pub use reader::{analyze_reader, analyze_reader_with, open_file};
+pub use reader::{analyze_reader, analyze_reader_streaming, analyze_reader_with, open_file};
 pub use sample::sample_analysis;
 pub use table::{Key, TableHasher};
 use table::{ConnMap, Slot, Table};
@@ -57,6 +57,19 @@ pub struct Analyzer {
     pub stream: bool,
     /// The `--keylog` file, as the capture warnings report it (see [`KeylogReport`]).
     pub keylog_report: Option<KeylogReport>,
+    /// Certificates already handed over by [`Analyzer::take_ended`].
+    certs_handed: usize,
+}
+
+/// What a streaming analysis hands over while the capture is read ([`Analyzer::take_ended`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Ended {
+    /// The flows that ended since the previous hand-over, numbered in the order they ended.
+    pub flows: Vec<FlowRecord>,
+    /// Their events (capture-level warnings stay for the end).
+    pub events: Vec<EventRecord>,
+    /// The certificates first seen since the previous hand-over (the flows they name so far).
+    pub certificates: Vec<CertSeen>,
 }
 
 /// What the key log file's reader (Python's `api._read_keylog`) met: its warnings come after the
@@ -125,6 +138,7 @@ impl Analyzer {
             limits,
             keylog,
             stream: false,
+            certs_handed: 0,
             decoder: { let mut d = LinkDecoder::with_limits(frag); (d.tunnels, d.udp) = (true, true); d },
             state: Table::new(),
         }
@@ -236,6 +250,27 @@ impl Analyzer {
             other => other,
         };
         t.tcp(&ctx, key, slot, d.src, d.dst, buf, l4, end, flags, frame, ts, false);
+    }
+
+    /// Flows that ended and are not handed over yet.
+    pub fn ended(&self) -> usize {
+        self.state.flows.len()
+    }
+
+    /// In streaming mode, the flows that ended since the last call, with their events and the
+    /// certificates new since then, so that memory holds the flows in flight, not every flow.
+    /// The certificates table itself is kept whole for [`Analyzer::finish`] (distinct
+    /// certificates are bounded by `max_certs`).
+    pub fn take_ended(&mut self) -> Ended {
+        let t = &mut self.state;
+        let mut flows = std::mem::take(&mut t.flows);
+        self.udp.fill_tcp_encapsulation(&mut flows); // a tunnelled TCP flow's tunnel came before its end
+        let (events, flowless): (Vec<EventRecord>, Vec<EventRecord>) =
+            std::mem::take(&mut t.events).into_iter().partition(|e| e.flow_id.is_some());
+        t.events = flowless;
+        let certificates = t.certs[self.certs_handed..].to_vec();
+        self.certs_handed = t.certs.len();
+        Ended { flows, events, certificates }
     }
 
     /// The end of the capture: every connection still in flight is judged and reported, flows

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::{Analysis, Analyzer, EngineError, KeylogReport};
+use super::{Analysis, Analyzer, Ended, EngineError, KeylogReport};
 use crate::capture::{CaptureError, CaptureReader};
 use crate::flow::Limits;
 use crate::tls::decrypt::{parse_keylog, KeyLog};
@@ -16,8 +16,29 @@ pub fn analyze_reader(reader: CaptureReader, ports: &[u16], limits: Limits,
 }
 
 /// [`analyze_reader`], with the key log file's report (its warnings and `keylog_unmatched`).
-pub fn analyze_reader_with(mut reader: CaptureReader, ports: &[u16], limits: Limits, keylog: Option<Arc<KeyLog>>,
+pub fn analyze_reader_with(reader: CaptureReader, ports: &[u16], limits: Limits, keylog: Option<Arc<KeyLog>>,
                            keylog_report: Option<KeylogReport>, stream: bool) -> Result<Analysis, EngineError> {
+    read_all(reader, ports, limits, keylog, keylog_report, stream, &mut |_| true)
+}
+
+/// [`analyze_reader_with`] in streaming mode, handing the flows over as they end: whenever
+/// `batch` flows have ended they go to `sink` with their events and the certificates new since
+/// the previous batch ([`Ended`]); `sink` returning false stops the reading.  The [`Analysis`]
+/// returned holds the flows that ended after the last batch, the capture-level warnings and the
+/// whole certificates table.
+pub fn analyze_reader_streaming(reader: CaptureReader, ports: &[u16], limits: Limits, keylog: Option<Arc<KeyLog>>,
+                                keylog_report: Option<KeylogReport>, batch: usize,
+                                sink: &mut dyn FnMut(Ended) -> bool) -> Result<Analysis, EngineError> {
+    let batch = batch.max(1);
+    read_all(reader, ports, limits, keylog, keylog_report, true, &mut |a: &mut Analyzer| {
+        a.ended() < batch || sink(a.take_ended())
+    })
+}
+
+/// The capture through the analyzer; `after_packet` is asked after each packet whether to go on.
+fn read_all(mut reader: CaptureReader, ports: &[u16], limits: Limits, keylog: Option<Arc<KeyLog>>,
+            keylog_report: Option<KeylogReport>, stream: bool,
+            after_packet: &mut dyn FnMut(&mut Analyzer) -> bool) -> Result<Analysis, EngineError> {
     let keylog = keylog.filter(|k| !k.is_empty()); // an empty key log decrypts nothing (Python's Analyzer)
     let base = keylog.clone();
     let mut analyzer = Analyzer::new(ports, limits, keylog);
@@ -36,6 +57,9 @@ pub fn analyze_reader_with(mut reader: CaptureReader, ports: &[u16], limits: Lim
                 truncated = Some(e);
                 break;
             }
+        }
+        if !after_packet(&mut analyzer) {
+            break;
         }
         if reader.keylog.len() != dsb_seen {
             // pcapng Decryption Secrets Blocks: their key log on top of --keylog

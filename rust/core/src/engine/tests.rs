@@ -202,3 +202,39 @@ fn error_message_names_the_offset_as_python_does() {
     let e = EngineError::Capture { reason: "pcap file header cut short".into(), offset: Some(0) };
     assert_eq!(e.to_string(), "pcap file header cut short at byte 0");
 }
+
+#[test]
+fn streaming_in_batches_hands_over_what_one_streaming_analysis_holds() {
+    for name in ["cisco_lab_mix.pcapng", "resumption_8443.pcap", "tls13_443.pcap"] {
+        let whole = analyze_reader(open_file(&sample(name)).unwrap(), &[], Limits::default(), None, true).unwrap();
+        for batch in [1, 2, 5] {
+            let (mut flows, mut events, mut certs, mut calls) = (Vec::new(), Vec::new(), Vec::new(), 0);
+            let mut sink = |e: Ended| {
+                assert!(e.flows.len() >= batch && e.events.iter().all(|ev| ev.flow_id.is_some()));
+                calls += 1;
+                flows.extend(e.flows);
+                events.extend(e.events);
+                certs.extend(e.certificates);
+                true
+            };
+            let rest = analyze_reader_streaming(open_file(&sample(name)).unwrap(), &[], Limits::default(), None,
+                                                None, batch, &mut sink).unwrap();
+            assert!(calls * batch <= whole.flows.len() && (batch > 1 || calls >= 1), "{name}: {calls} batches of {batch}");
+            flows.extend(rest.flows.iter().cloned());
+            let capture_level: Vec<_> = rest.events.iter().filter(|e| e.flow_id.is_none()).cloned().collect();
+            events.extend(rest.events.iter().filter(|e| e.flow_id.is_some()).cloned());
+            assert_eq!(flows, whole.flows, "{name} in batches of {batch}");
+            let mut all_events = capture_level;
+            all_events.extend(events);
+            assert_eq!(all_events, whole.events, "{name} in batches of {batch}");
+            // each certificate handed over once, the first time a flow sent it; the table stays whole
+            let handed: Vec<_> = certs.iter().map(|c| c.sha256.clone()).collect();
+            let mut sorted = handed.clone();
+            sorted.sort();
+            sorted.dedup();
+            assert_eq!(handed.len(), sorted.len());
+            assert!(handed.iter().all(|fp| whole.certificates.iter().any(|c| &c.sha256 == fp)));
+            assert_eq!(rest.certificates, whole.certificates);
+        }
+    }
+}
