@@ -164,8 +164,8 @@ def read_capture(path: str | os.PathLike, *, ports: Iterable[int] = (),
     requested = engine
     engine = _engine_name(engine)
     path = Path(path)
-    if engine == "rust" and requested is None and not _regular_file(path):
-        engine = "python"  # stdin, FIFOs, devices: the Python engine reads them as they arrive
+    if engine == "rust" and requested is None and not _rust_reads(path):
+        engine = "python"  # devices: the Python engine has their checks and messages
     if engine == "rust":
         from .engines import rust as rust_engine
         analysis, fmt, nread = rust_engine.analyze(path, ports=ports, limits=limits,
@@ -189,6 +189,12 @@ def read_capture(path: str | os.PathLike, *, ports: Iterable[int] = (),
 #: max_buffered_bytes budget included (tests/fuzz/test_hostile_partial.py, test_hostile_memory.py); the
 #: Python engine stays the reference and the fallback where the extension is not built.
 DEFAULT_ENGINE = "rust"
+
+
+def _rust_reads(path: Path) -> bool:
+    """A file, or a pipe (stdin, FIFOs: read from their descriptor as packets come)."""
+    from .sources.capture import is_pipe
+    return _regular_file(path) or is_pipe(path)
 
 
 def _regular_file(path: Path) -> bool:
@@ -343,16 +349,17 @@ def stream_capture(path: str | os.PathLike, on_rows: Callable[[str, list[dict]],
     """
     from .diagnose import diagnose_contexts, flow_contexts
     from .schema import cert_rows, event_rows, finding_row
-    from .trust import validated_flow_rows
+    from .trust import ValidationMemo, validated_flow_rows
 
     path = Path(path)
     pending: list = []
     pending_events: list = []
+    memo = ValidationMemo()  # certificates parsed and chains judged once, not once a batch
 
     def flush() -> None:
         if not pending:
             return
-        on_rows("flows", validated_flow_rows(pending, analyzer.certs))
+        on_rows("flows", validated_flow_rows(pending, analyzer.certs, memo=memo))
         on_rows("events", event_rows(pending_events))
         findings = diagnose_contexts(flow_contexts(pending, analyzer.certs, pending_events))
         on_rows("findings", [finding_row(analyzer.capture, f) for f in findings])
@@ -366,8 +373,8 @@ def stream_capture(path: str | os.PathLike, on_rows: Callable[[str, list[dict]],
             flush()
 
     chosen = _engine_name(engine)
-    if chosen == "rust" and engine is None and not _regular_file(Path(path)):
-        chosen = "python"  # stdin, FIFOs: the Python engine streams them as they arrive
+    if chosen == "rust" and engine is None and not _rust_reads(path):
+        chosen = "python"  # devices: the Python engine has their checks and messages
     if chosen == "rust":
         from .engines import rust as rust_engine
         analyzer = SimpleNamespace(capture=path.name, certs={})

@@ -174,9 +174,6 @@ def _one(sink, paths: list[Path], *, merge: bool, ports, keylog, limits, engine:
         if trust or trust_set or engine == "tshark":
             raise InspectError("--stream judges chains without --trust and runs the rust or python engine only")
         on_rows = sink.stream_rows()
-        # a pipe or FIFO is read as it arrives by the Python engine (the Rust one reads a file whole)
-        if not paths[0].is_file() and name is None:
-            name = "python"
         cap = stream_capture(paths[0], on_rows, ports=ports, keylog=keylog, limits=limits,
                              batch_size=1 if not paths[0].is_file() else 1000, engine=name)
         sink.stream_done(cap)

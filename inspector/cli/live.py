@@ -190,14 +190,15 @@ def analyze_stream(source, on_rows, *, ports=(), name: str = "live"):
     from ..diagnose import diagnose_contexts, flow_contexts
     from ..engines.python import Analyzer
     from ..schema import event_rows, finding_row
-    from ..trust import validated_flow_rows
+    from ..trust import ValidationMemo, validated_flow_rows
 
     def on_flow(rec, events) -> None:
-        on_rows("flows", validated_flow_rows([rec], analyzer.certs))
+        on_rows("flows", validated_flow_rows([rec], analyzer.certs, memo=memo))
         on_rows("events", event_rows(events))
         findings = diagnose_contexts(flow_contexts([rec], analyzer.certs, events))
         on_rows("findings", [finding_row(name, f) for f in findings])
 
+    memo = ValidationMemo()  # a live capture's certificates parsed and judged once
     reader = CaptureReader(source)
     analyzer = Analyzer(name, ports=ports, on_flow=on_flow)
     return _run(reader, analyzer)

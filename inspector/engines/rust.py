@@ -59,6 +59,14 @@ def available() -> bool:
     return True
 
 
+def _source(path: Path) -> dict[str, Any]:
+    """Where `_core.analyze` reads: a file; or a pipe (stdin, a FIFO, process substitution),
+    opened by its path as the Python reader does and read as its packets come."""
+    from ..sources.capture import is_pipe
+
+    return {"path": str(path), "pipe": is_pipe(path)}
+
+
 def _core_args(path: Path, ports: Iterable[int], limits: Limits | None,
                keylog: "bytes | KeyLog | None") -> dict[str, Any]:
     """`_core.analyze`'s keywords for a capture file: its limits, and the key log with its report."""
@@ -88,7 +96,8 @@ def analyze(path: str | os.PathLike, *, ports: Iterable[int] = (), limits: Limit
     file (None or 0 = every core, 1 = one thread); the answers are the same.  Raises `CaptureError` as the
     Python engine does, with the same messages."""
     path = Path(path)
-    result = load_core().analyze(str(path), **_core_args(path, ports, limits, keylog), stream=stream, threads=threads)
+    result = load_core().analyze(**_source(path), **_core_args(path, ports, limits, keylog), stream=stream,
+                                 threads=threads)
     return analysis_from_core(result, path.name), result["format"], result["bytes_read"]
 
 
@@ -106,7 +115,7 @@ def analyze_streaming(path: str | os.PathLike, on_flows: "Callable[[list[FlowRec
         add_certificates(batch["certificates"], certs)
         on_flows(flow_records(batch["flows"], path.name, certs), event_records(batch["events"], path.name))
 
-    result = load_core().analyze(str(path), **_core_args(path, ports, limits, keylog), stream=True, threads=1,
+    result = load_core().analyze(**_source(path), **_core_args(path, ports, limits, keylog), stream=True, threads=1,
                                  on_batch=on_batch, batch_size=batch_size)
     return analysis_from_core(result, path.name), result["format"], result["bytes_read"]
 

@@ -481,6 +481,14 @@ def parser_for(head: bytes) -> PcapParser | PcapngParser:
     raise CaptureError(f"not a pcap or pcapng capture: {_describe_unknown(head)}", 0)
 
 
+def is_pipe(path: str | os.PathLike) -> bool:
+    """A FIFO: what stdin, ``-``, ``/dev/stdin`` and ``<(...)`` are when a pipe feeds them."""
+    try:
+        return stat.S_ISFIFO(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
 class _Stream:
     """A pipe or stream: ``read(n)`` returns what one read gives (not n bytes, which would wait
     for n; a header of up to 64 bytes is read whole), and the first bytes can be looked at

@@ -41,7 +41,8 @@ this package.
 
 from __future__ import annotations
 
-from .columns import flow_hostname, flow_validation_columns, flow_validations, validate_flow, validated_flow_rows
+from .columns import (ValidationMemo, flow_hostname, flow_validation_columns, flow_validations, validate_flow,
+                      validated_flow_rows)
 from .hint import trust_store_hint
 from .load import BUILTIN_TRUST_SETS, CISCO_MIC_CA_NAMES, builtin_trust_set, certificates_from_bytes, combined_store, load_trust
 from .store import Anchor, TrustError, TrustStore
@@ -62,4 +63,5 @@ __all__ = [
     "validate_client_chain_against_request",
     "validate_flow",
     "validated_flow_rows",
+    "ValidationMemo",
 ]

@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import bisect
+from dataclasses import dataclass, field
 from datetime import datetime
 from types import SimpleNamespace
-from typing import Any, Mapping
+from typing import Any, ClassVar, Mapping
 
 from ..model import FlowRecord
 from ..schema import VALIDATION_COLUMNS, flow_rows
@@ -95,18 +96,35 @@ def flow_validations(analysis: object, store: TrustStore | None = None
             for f in getattr(analysis, "flows")}
 
 
-def flow_validation_columns(analysis: object, store: TrustStore | None = None
-                            ) -> dict[int, tuple[str, str | None]]:
+@dataclass
+class ValidationMemo:
+    """What judging flows keeps from one batch of flows to the next of the same capture and store
+    (a streamed capture comes in batches, one flow each from a pipe): the certificates as parsed,
+    the signatures checked and the statuses of each group of alike flows (at most `MAX_STATUSES`:
+    a capture of a million names does not keep a million)."""
+
+    nodes: dict[str, _Node] = field(default_factory=dict)
+    sig: _Sig = field(default_factory=_Sig)
+    statuses: dict[tuple, tuple[str, str | None]] = field(default_factory=dict)
+
+    MAX_STATUSES: ClassVar[int] = 100_000
+
+
+def flow_validation_columns(analysis: object, store: TrustStore | None = None,
+                            memo: ValidationMemo | None = None) -> dict[int, tuple[str, str | None]]:
     """flow_id -> (server_validation, client_validation) status strings, for the flows table.
 
     Flows with the same chains, name and CA list whose time falls between the same validity
     boundaries (of those certificates and the store's) get the same statuses: each such group is
-    validated once, so a million flows to a few servers cost a few validations.
+    validated once, so a million flows to a few servers cost a few validations.  ``memo`` carries
+    that over from the previous batches of a streamed capture (judged against the same store).
     """
     certs = getattr(analysis, "certificates")
-    cache: dict[str, _Node] = {}
-    sig = _Sig()
-    memo: dict[tuple, tuple[str, str | None]] = {}
+    memo = memo if memo is not None else ValidationMemo()
+    cache, sig = memo.nodes, memo.sig
+    if len(memo.statuses) > memo.MAX_STATUSES:
+        memo.statuses.clear()
+    statuses = memo.statuses
     store_bounds = store._bounds if store is not None else []
     out: dict[int, tuple[str, str | None]] = {}
     for f in getattr(analysis, "flows"):
@@ -122,20 +140,21 @@ def flow_validation_columns(analysis: object, store: TrustStore | None = None
                None if visible is None or _isna(visible) else bool(visible),
                bisect.bisect_left(bounds, when), bisect.bisect_right(bounds, when),
                bisect.bisect_left(store_bounds, when), bisect.bisect_right(store_bounds, when))
-        hit = memo.get(key)
+        hit = statuses.get(key)
         if hit is None:
             sv, cv = validate_flow(f, certs, store=store, at=when, _cache=cache, _sig=sig)
-            hit = memo[key] = (sv.status, cv.status if cv is not None else None)
+            hit = statuses[key] = (sv.status, cv.status if cv is not None else None)
         out[int(_get(f, "flow_id"))] = hit
     return out
 
 
 def validated_flow_rows(flows: list[FlowRecord], certificates: Mapping[str, object],
-                        store: TrustStore | None = None) -> list[dict[str, Any]]:
+                        store: TrustStore | None = None, memo: ValidationMemo | None = None) -> list[dict[str, Any]]:
     """The flows table's rows: `inspector.schema.flow_rows` with ``server_validation`` /
     ``client_validation`` (`flow_validation_columns`) set.  The one place a flow row is made,
-    whether for the DataFrame, a streamed batch or a live flow."""
-    checks = flow_validation_columns(SimpleNamespace(flows=flows, certificates=certificates), store)
+    whether for the DataFrame, a streamed batch or a live flow (``memo``: one per streamed
+    capture, see `ValidationMemo`)."""
+    checks = flow_validation_columns(SimpleNamespace(flows=flows, certificates=certificates), store, memo)
     rows = flow_rows(flows)
     for row in rows:
         row.update(zip(VALIDATION_COLUMNS, checks.get(row["flow_id"], (None, None))))

@@ -398,13 +398,21 @@ def test_rust_engine_refuses_what_python_refuses(tmp_path):
 
 
 @needs_engine
-def test_bug_fifo_given_by_path_is_refused_not_waited_on(tmp_path):
-    """CaptureReader::open reads a FIFO as a stream (and blocks without a writer); by path the
-    engine refuses it with the Python engine's message, as `tlsinspect FIFO` must (exit 2)."""
+def test_a_fifo_given_by_path_is_read_as_the_python_engine_reads_it(tmp_path):
+    """A FIFO (process substitution, a named pipe) is read as a stream by both engines (the Rust
+    engine once refused it: it could only read whole files); the same tables either way."""
+    import threading
+
     fifo = tmp_path / "capture.pcap"
     os.mkfifo(fifo)
-    with pytest.raises(CaptureError, match=r"is not a regular file \(FIFO, device or socket\)"):
-        inspector.read_capture(fifo, engine="rust")
+    tables = {}
+    for engine in ("python", "rust"):
+        t = threading.Thread(target=lambda: fifo.write_bytes(SAMPLE.read_bytes()), daemon=True)
+        t.start()
+        cap = inspector.read_capture(fifo, engine=engine)
+        t.join(timeout=30)
+        tables[engine] = (flow_rows(cap.analysis.flows), event_rows(cap.analysis.events), cap.format)
+    assert tables["rust"] == tables["python"] and len(tables["rust"][0]) == 11
 
 
 @needs_engine
@@ -471,6 +479,41 @@ def test_the_rust_engine_hands_flows_over_while_it_reads():
     seen = [fp for b in batches for fp in b["certificates"]["sha256"]]
     assert len(seen) == len(set(seen)) and set(seen) <= set(end["certificates"]["sha256"])
     assert end["certificates"]["sha256"] == whole["certificates"]["sha256"]
+
+
+@needs_engine
+def test_the_rust_engine_reads_a_pipe_as_its_packets_come(tmp_path):
+    """A FIFO whose writer keeps it open (a live tcpdump -w -): its flows come out before the
+    writer closes it, not once 4 MiB or the end have come; then every flow, as from the file."""
+    import os
+    import threading
+
+    from inspector.api import stream_capture
+
+    fifo = tmp_path / "live.pcap"
+    os.mkfifo(fifo)
+    first_rows = threading.Event()
+    closed_early = []
+
+    def writer() -> None:
+        with open(fifo, "wb") as w:
+            w.write(SAMPLE.read_bytes())
+            w.flush()
+            closed_early.append(not first_rows.wait(30))  # keep the pipe open until rows came
+
+    t = threading.Thread(target=writer, daemon=True)
+    t.start()
+    flows: list = []
+
+    def on_rows(table, rows):
+        if table == "flows":
+            flows.extend(rows)
+            first_rows.set()
+
+    cap = stream_capture(fifo, on_rows, batch_size=1, engine="rust")
+    t.join(timeout=60)
+    assert closed_early == [False], "no flow came out while the pipe was open"
+    assert cap.format == "pcapng" and len(flows) == len(inspector.read_capture(SAMPLE).flows) == 11
 
 
 @needs_engine

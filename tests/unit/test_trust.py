@@ -581,3 +581,25 @@ def test_sha1_signed_real_chain_verifies(tmp_path):
                          store=T.load_trust(tmp_path / "comodo.pem"))
     assert not any(p.startswith("bad_signature") for p in v.problems), v.problems
     assert v.status == "ok", (v.status, v.problems)
+
+
+def test_a_streamed_capture_judges_each_chain_once_not_once_a_batch(monkeypatch):
+    """From a pipe the flows come in batches of one: the memo keeps the parsed certificates and
+    the statuses of alike flows, so the statuses are those of one batch and no chain is judged twice."""
+    from inspector.trust import columns
+    from corpus import PCAPS
+
+    cap = inspector.read_capture(PCAPS / "cisco_lab_mix.pcapng")
+    flows, certs = cap.analysis.flows, cap.analysis.certificates
+    judged = []
+    real = columns.validate_flow
+    monkeypatch.setattr(columns, "validate_flow", lambda f, *a, **k: judged.append(f.flow_id) or real(f, *a, **k))
+    whole = [(r["server_validation"], r["client_validation"]) for r in T.validated_flow_rows(flows, certs)]
+    once = len(judged)
+    judged.clear()
+    memo = T.ValidationMemo()
+    single = [(r["server_validation"], r["client_validation"])
+              for f in flows for r in T.validated_flow_rows([f], certs, memo=memo)]
+    assert single == whole and len(set(whole)) > 1
+    assert len(judged) == once < len(flows)
+    assert set(memo.nodes) == {fp for f in flows for fp in (*f.server_chain_sha256, *f.client_chain_sha256)}

@@ -243,7 +243,14 @@ pub struct CaptureReader {
     framing: Framing,
     warned: Vec<&'static str>,
     empty_run: u64,
+    /// A pipe or device: a packet is handed out as soon as its bytes have come, not once a
+    /// whole `CHUNK` has (Python's `_Stream`): what is being captured is reported as it happens.
+    stream: bool,
 }
+
+/// The most a stream's read asks for: a pipe's whole buffer (Linux: 64 KiB), so that a read
+/// zeroes no more than it may fill.
+const STREAM_READ: usize = 64 * 1024;
 
 impl fmt::Debug for CaptureReader {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -296,23 +303,32 @@ impl CaptureReader {
         }
         let f = File::open(path)
             .map_err(|e| CaptureError::plain(format!("cannot open {shown}: {}", strerror(&e))))?;
-        Self::start(Box::new(f), shown)
+        Self::start(Box::new(f), shown, !meta.is_file())
     }
 
-    /// Read a capture from any stream (stdin, a FIFO, a socket...).
+    /// Read a capture from any reader, in whole chunks as from a file (bytes in memory, a file
+    /// already open).
     pub fn from_read(r: Box<dyn Read + Send>) -> Result<CaptureReader, CaptureError> {
         Self::from_read_named(r, "<stdin>")
     }
 
-    /// As `from_read`, naming the stream in read-error messages.
+    /// As `from_read`, naming the source in read-error messages.
     pub fn from_read_named(
         r: Box<dyn Read + Send>,
         name: impl Into<String>,
     ) -> Result<CaptureReader, CaptureError> {
-        Self::start(r, name.into())
+        Self::start(r, name.into(), false)
     }
 
-    fn start(mut raw: Box<dyn Read + Send>, name: String) -> Result<CaptureReader, CaptureError> {
+    /// Read a capture from a pipe (stdin, a FIFO, a socket): each packet is handed out as soon as
+    /// its bytes have come, not once a whole `CHUNK` has (Python's `_Stream`).
+    pub fn from_stream(r: Box<dyn Read + Send>, name: impl Into<String>) -> Result<CaptureReader, CaptureError> {
+        Self::start(r, name.into(), true)
+    }
+
+    /// `stream`: the source is a pipe or device, whose reads return what has come (see
+    /// [`CaptureReader::read_more`]).
+    fn start(mut raw: Box<dyn Read + Send>, name: String, stream: bool) -> Result<CaptureReader, CaptureError> {
         let mut magic = [0u8; 2];
         let (n, err) = read_full(&mut *raw, &mut magic);
         if let Some(e) = err {
@@ -351,6 +367,7 @@ impl CaptureReader {
             },
             warned: Vec::new(),
             empty_run: 0,
+            stream,
         };
         reader.read_head()?;
         Ok(reader)
@@ -358,7 +375,7 @@ impl CaptureReader {
 
     /// Python's `_stream` up to the choice of parser: the first 24 bytes name the format.
     fn read_head(&mut self) -> Result<(), CaptureError> {
-        self.read_more(24)?;
+        self.read_more(24, true)?;
         let head = &self.buf[..];
         let is_shb = head.len() >= 4 && head[..4] == PCAPNG_SHB;
         let magic = if head.len() >= 4 {
@@ -407,9 +424,23 @@ impl CaptureReader {
     /// Append up to `want` bytes from the source to the buffer (fewer only at its end). A gzip
     /// stream that is damaged, cut short or over a decompression limit keeps what it gave; the
     /// read after it gives nothing and its warning (Python's `_read`).
-    fn read_more(&mut self, want: usize) -> Result<usize, CaptureError> {
+    /// Up to `want` more bytes into the buffer: all of them (`whole`, or from a regular file)
+    /// unless the source ends; from a stream, what one read gives.
+    fn read_more(&mut self, want: usize, whole: bool) -> Result<usize, CaptureError> {
         let old = self.buf.len();
+        let partial = self.stream && !whole;
         let res = match &mut self.src {
+            Source::Plain(r) if partial => {
+                self.buf.resize(old + want.min(STREAM_READ), 0);
+                let got = loop {
+                    match r.read(&mut self.buf[old..]) {
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        other => break other,
+                    }
+                };
+                self.buf.truncate(old + *got.as_ref().unwrap_or(&0));
+                got
+            }
             Source::Plain(r) => (&mut **r).take(want as u64).read_to_end(&mut self.buf),
             Source::Gz(g) => g.read(want, &mut self.buf),
         };
@@ -424,7 +455,8 @@ impl CaptureReader {
             )));
         }
         match &mut self.src {
-            Source::Plain(_) if n < want => self.eof = true,
+            Source::Plain(_) if partial && n == 0 => self.eof = true,
+            Source::Plain(_) if !partial && n < want => self.eof = true,
             Source::Gz(g) if n == 0 => {
                 self.eof = true;
                 if let Some(w) = g.problem.take() {
@@ -496,7 +528,7 @@ impl CaptureReader {
                             self.base += self.pos as u64;
                             self.pos = 0;
                         }
-                        if let Err(e) = self.read_more(CHUNK) {
+                        if let Err(e) = self.read_more(CHUNK, false) {
                             self.done = true;
                             return Err(e);
                         }

@@ -180,3 +180,36 @@ fn one_byte_reads_give_the_same_answers() {
         check(e, &observe(one_byte(&bytes)));
     }
 }
+
+/// A pipe that stays open: its first read hands over what has come; a second read would wait for
+/// the writer (here it fails the test).
+struct OpenPipe(Vec<Vec<u8>>);
+
+impl std::io::Read for OpenPipe {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        assert!(!self.0.is_empty(), "read again: the reader waited for more than had come");
+        let piece = &mut self.0[0];
+        let n = piece.len().min(buf.len());
+        buf[..n].copy_from_slice(&piece[..n]);
+        piece.drain(..n);
+        if piece.is_empty() {
+            self.0.remove(0);
+        }
+        Ok(n)
+    }
+}
+
+#[test]
+fn a_stream_hands_out_the_packets_that_have_come_without_waiting_for_a_chunk() {
+    let bytes = std::fs::read(repo_root().join("pcaps/cisco_lab_mix.pcapng")).unwrap();
+    let (head, rest) = bytes.split_at(24);
+    // the header is read whole (two reads here), then the packets from one read of what came
+    let pipe = OpenPipe(vec![head.to_vec(), rest.to_vec()]);
+    let mut r = CaptureReader::from_stream(Box::new(pipe), "<stdin>").unwrap();
+    let mut n = 0;
+    while n < 139 {
+        assert!(r.next_packet().unwrap().is_some(), "packet {} not handed out", n + 1);
+        n += 1;
+    }
+    assert_eq!(r.format, "pcapng");
+}

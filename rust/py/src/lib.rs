@@ -89,7 +89,8 @@ fn ended_dict<'py>(py: Python<'py>, e: &Ended, capture: &str) -> PyResult<Bound<
                     max_pending_bytes, max_certs, max_tombstones, keylog = None, stream = false,
                     columns = false, max_frag_datagrams = None, max_frag_bytes = None,
                     frag_timeout = None, keylog_source = None, keylog_entries = 0, max_buffered_bytes = None,
-                    keylog_warnings = Vec::new(), threads = None, on_batch = None, batch_size = 1000))]
+                    keylog_warnings = Vec::new(), threads = None, on_batch = None, batch_size = 1000,
+                    pipe = false))]
 #[allow(clippy::too_many_arguments)]
 fn analyze<'py>(py: Python<'py>, path: Option<String>, data: Option<Vec<u8>>, fd: Option<i32>,
                 capture: &str, ports: Vec<u16>, max_flows: usize, max_handshake_bytes: usize,
@@ -98,7 +99,7 @@ fn analyze<'py>(py: Python<'py>, path: Option<String>, data: Option<Vec<u8>>, fd
                 max_frag_bytes: Option<usize>, frag_timeout: Option<f64>, keylog_source: Option<String>,
                 keylog_entries: usize, max_buffered_bytes: Option<usize>,
                 keylog_warnings: Vec<(String, String)>, threads: Option<usize>, on_batch: Option<Py<PyAny>>,
-                batch_size: usize) -> PyResult<Bound<'py, PyDict>> {
+                batch_size: usize, pipe: bool) -> PyResult<Bound<'py, PyDict>> {
     let d = FragLimits::default();
     let frag = FragLimits {
         max_datagrams: max_frag_datagrams.unwrap_or(d.max_datagrams),
@@ -118,7 +119,7 @@ fn analyze<'py>(py: Python<'py>, path: Option<String>, data: Option<Vec<u8>>, fd
     let batch_error_ref = &mut batch_error;
     let result = py.detach(move || std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || -> Result<Analysis, EngineError> {
         let keylog = keylog.map(|k| Arc::new(parse_keylog(&k)));
-        if let (Some(p), None, None, None) = (&path, &data, fd, &on_batch) {
+        if let (Some(p), None, None, None, false) = (&path, &data, fd, &on_batch, pipe) {
             // a file can be read again: on `threads` threads (None/0 = every core)
             return tlsinspect_core::parallel::analyze_path(std::path::Path::new(p), &ports, limits, keylog, report,
                                                            stream, threads.unwrap_or(0));
@@ -131,8 +132,10 @@ fn analyze<'py>(py: Python<'py>, path: Option<String>, data: Option<Vec<u8>>, fd
                     reason: format!("cannot read file descriptor {fd}: {e}"),
                     offset: None,
                 })?;
-                CaptureReader::from_read(Box::new(std::io::BufReader::new(f)))?
+                CaptureReader::from_stream(Box::new(f), format!("/dev/fd/{fd}"))?
             }
+            // a pipe (stdin, a FIFO) by its path, as the Python reader opens it: read as its packets come
+            (Some(p), None, None) if pipe => CaptureReader::open(std::path::Path::new(&p))?,
             (Some(p), None, None) => open_file(std::path::Path::new(&p))?,
             (None, None, None) => {
                 return Err(EngineError::Capture { reason: "no capture given (path, data or fd)".into(), offset: None })
