@@ -2,7 +2,7 @@
 //!
 //! `CaptureReader` reads a pcap or pcapng file, either of them gzip-compressed, from a path or from
 //! any stream (stdin, a FIFO), in chunks of `CHUNK` bytes (the same chunking as the Python reader,
-//! so `bytes_read` is the same too), and lends its packets one by one (`next_packet`) without an
+//! so `bytes_read` is the same too; a pipe as its bytes come, `from_stream`), and lends its packets one by one (`next_packet`) without an
 //! allocation per packet. A file that is not a capture is a `CaptureError` from `open`; framing
 //! that breaks after some packets is a `CaptureError` from `next_packet` once every packet before
 //! the break has been handed out; a file cut short ends with a `capture_truncated` warning.
@@ -243,13 +243,11 @@ pub struct CaptureReader {
     framing: Framing,
     warned: Vec<&'static str>,
     empty_run: u64,
-    /// A pipe or device: a packet is handed out as soon as its bytes have come, not once a
-    /// whole `CHUNK` has (Python's `_Stream`): what is being captured is reported as it happens.
+    /// A pipe or device: packets handed out as their bytes come, not once a `CHUNK` has.
     stream: bool,
 }
 
-/// The most a stream's read asks for: a pipe's whole buffer (Linux: 64 KiB), so that a read
-/// zeroes no more than it may fill.
+/// The most a stream's read asks for: a pipe's buffer (Linux: 64 KiB), what one read may fill.
 const STREAM_READ: usize = 64 * 1024;
 
 impl fmt::Debug for CaptureReader {
@@ -320,14 +318,12 @@ impl CaptureReader {
         Self::start(r, name.into(), false)
     }
 
-    /// Read a capture from a pipe (stdin, a FIFO, a socket): each packet is handed out as soon as
-    /// its bytes have come, not once a whole `CHUNK` has (Python's `_Stream`).
+    /// Read a capture from a pipe (stdin, a FIFO): each packet is handed out as soon as its bytes
+    /// have come, not once a whole `CHUNK` has (Python's `_Stream`).
     pub fn from_stream(r: Box<dyn Read + Send>, name: impl Into<String>) -> Result<CaptureReader, CaptureError> {
         Self::start(r, name.into(), true)
     }
 
-    /// `stream`: the source is a pipe or device, whose reads return what has come (see
-    /// [`CaptureReader::read_more`]).
     fn start(mut raw: Box<dyn Read + Send>, name: String, stream: bool) -> Result<CaptureReader, CaptureError> {
         let mut magic = [0u8; 2];
         let (n, err) = read_full(&mut *raw, &mut magic);
@@ -421,11 +417,10 @@ impl CaptureReader {
         Ok(())
     }
 
-    /// Append up to `want` bytes from the source to the buffer (fewer only at its end). A gzip
-    /// stream that is damaged, cut short or over a decompression limit keeps what it gave; the
-    /// read after it gives nothing and its warning (Python's `_read`).
-    /// Up to `want` more bytes into the buffer: all of them (`whole`, or from a regular file)
-    /// unless the source ends; from a stream, what one read gives.
+    /// Append up to `want` bytes from the source to the buffer: all of them unless the source
+    /// ends (`whole`, or not a stream); from a stream, what one read gives. A gzip stream that is
+    /// damaged, cut short or over a decompression limit keeps what it gave; the read after it
+    /// gives nothing and its warning (Python's `_read`).
     fn read_more(&mut self, want: usize, whole: bool) -> Result<usize, CaptureError> {
         let old = self.buf.len();
         let partial = self.stream && !whole;
