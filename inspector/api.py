@@ -192,7 +192,7 @@ DEFAULT_ENGINE = "rust"
 
 
 def _rust_reads(path: Path) -> bool:
-    """A file, or a pipe (stdin, FIFOs: read from their descriptor as packets come)."""
+    """What the Rust engine reads: a file, or a pipe (stdin, FIFOs: read as their packets come)."""
     from .sources.capture import is_pipe
     return _regular_file(path) or is_pipe(path)
 
