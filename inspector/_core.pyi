@@ -32,6 +32,10 @@ flow; the dict returned at the end holds the flows ended after the last batch, t
 warnings and the whole certificates table.  Flow ids follow the order flows end (``stream=True``);
 one thread.  An exception raised by ``on_batch`` stops the reading and is raised again.
 
+With ``pipe=True`` the ``path`` is a FIFO (``/dev/stdin`` fed by a pipe, process substitution),
+opened as the Python reader opens it and read as its packets come (a read hands over what the pipe
+holds, not 4 MiB); without it a FIFO given by path is refused (it would block with no writer).
+
 A capture that cannot be read raises `inspector.errors.CaptureError` with the message the Python
 engine gives; one broken after some packets gives what was read and a ``capture_truncated``
 warning.
@@ -66,6 +70,7 @@ def analyze(
     threads: int | None = None,
     on_batch: Callable[[dict[str, dict[str, list]]], object] | None = None,
     batch_size: int = 1000,
+    pipe: bool = False,
 ) -> dict[str, object]: ...
 def _sample_analysis(der: bytes, capture: str = "fixture.pcap", columns: bool = False) -> dict[str, object]:
     """A fixed two-flow analysis built in Rust, through the same conversion (for tests)."""
