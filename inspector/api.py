@@ -337,7 +337,7 @@ def _read_keylog(path: str | os.PathLike | None, limits: Limits | None = None,
 def stream_capture(path: str | os.PathLike, on_rows: Callable[[str, list[dict]], None], *,
                    ports: Iterable[int] = (), limits: Limits | None = None,
                    keylog: str | os.PathLike | None = None, batch_size: int = 1000,
-                   engine: str | None = None) -> Capture:
+                   engine: str | None = None, name: str | None = None) -> Capture:
     """Read a capture in streaming mode: rows are handed to ``on_rows(table, rows)`` in batches as
     flows end (tables ``"flows"``, ``"events"``, ``"findings"``; ``"certificates"`` once at the
     end), and nothing per flow is kept, so memory depends on the flows in flight, not on the
@@ -345,7 +345,8 @@ def stream_capture(path: str | os.PathLike, on_rows: Callable[[str, list[dict]],
     has the certificates and capture-level warnings; its flows/events tables are empty.
 
     Both engines stream (the Rust engine hands each ``batch_size`` flows over while it reads the
-    file), in the same order and with the same flow ids.
+    file), in the same order and with the same flow ids.  ``name``: the ``capture`` column (the
+    file's name by default).
     """
     from .diagnose import diagnose_contexts, flow_contexts
     from .schema import cert_rows, event_rows, finding_row
@@ -377,7 +378,7 @@ def stream_capture(path: str | os.PathLike, on_rows: Callable[[str, list[dict]],
         chosen = "python"  # devices: the Python engine has their checks and messages
     if chosen == "rust":
         from .engines import rust as rust_engine
-        analyzer = SimpleNamespace(capture=path.name, certs={})
+        analyzer = SimpleNamespace(capture=name or path.name, certs={})
 
         def on_flows(flows, events) -> None:
             by_flow: dict = {}
@@ -388,7 +389,7 @@ def stream_capture(path: str | os.PathLike, on_rows: Callable[[str, list[dict]],
 
         analysis, fmt, nread = rust_engine.analyze_streaming(
             path, on_flows, analyzer.certs, ports=ports, limits=limits,
-            keylog=_read_keylog(keylog, limits, path), batch_size=batch_size)
+            keylog=_read_keylog(keylog, limits, path), batch_size=batch_size, capture=analyzer.capture)
         analyzer.certs.update(analysis.certificates)
         on_flows(analysis.flows, [ev for ev in analysis.events if ev.flow_id is not None])
         flush()
@@ -400,7 +401,7 @@ def stream_capture(path: str | os.PathLike, on_rows: Callable[[str, list[dict]],
     from .sources.capture import CaptureReader
     from .engines.python import Analyzer
     reader = CaptureReader(path)
-    analyzer = Analyzer(path.name, ports=ports, limits=limits, keylog=_read_keylog(keylog, limits, path),
+    analyzer = Analyzer(name or path.name, ports=ports, limits=limits, keylog=_read_keylog(keylog, limits, path),
                         on_flow=on_flow)
     analysis = _run(reader, analyzer)
     flush()

@@ -1,10 +1,10 @@
 """``tlsinspect live``: capture on an interface and explain each handshake as it ends.
 
 Wireshark's ``dumpcap`` (Debian package wireshark-common, installed with tshark; ``tcpdump`` when
-dumpcap is absent) writes pcapng (pcap for tcpdump) to a pipe; `inspector.sources.capture.CaptureReader`
-reads that pipe as it comes and `inspector.engines.python.Analyzer` in streaming mode (``on_flow``) hands
-over each flow when its handshake is over: one line per flow, its findings under it (or one JSON
-line per flow with ``--format jsonl``).  Ctrl-C or SIGTERM stops the capture and prints a summary.
+dumpcap is absent) writes pcapng (pcap for tcpdump) to a pipe; `inspector.api.stream_capture` reads
+it as it comes (the Rust engine, DTLS, QUIC and EAP-TLS included; the Python engine where the
+extension is not built) and hands over each flow when its handshake is over: one line per flow, its
+findings under it (or one JSON line per flow with ``--format jsonl``).  Ctrl-C or SIGTERM stops the capture and prints a summary.
 Nothing is kept but the flows in flight.  ``-w FILE`` keeps the capture as it is read.
 
 Capture needs privileges (root, or CAP_NET_RAW/CAP_NET_ADMIN on dumpcap, or membership of the
@@ -183,25 +183,48 @@ class LiveSession:
 
 
 def analyze_stream(source, on_rows, *, ports=(), name: str = "live"):
-    """A capture stream (a pipe's file object) through `Analyzer` in streaming mode: each flow's
-    rows (``flows``, ``events``, ``findings``) go to ``on_rows`` as soon as the flow ends."""
-    from ..api import _run
-    from ..sources.capture import CaptureReader
-    from ..diagnose import diagnose_contexts, flow_contexts
-    from ..engines.python import Analyzer
-    from ..schema import event_rows, finding_row
-    from ..trust import ValidationMemo, validated_flow_rows
+    """A capture stream (a pipe's file object) through `inspector.api.stream_capture`: each
+    flow's rows (``flows``, ``events``, ``findings``) go to ``on_rows`` as soon as the flow ends,
+    read by the Rust engine when it is built (DTLS, QUIC, EAP-TLS and tunnels too: a phone's
+    802.1X and VPN handshakes), else by the Python engine.  A thread pumps the capture pipe
+    (through the ``-w`` copy) into a pipe of our own that the engine reads by its path, and the
+    engine runs on another thread, so that the main thread stays free for Ctrl-C and SIGTERM (a
+    Python signal handler runs only there, and the engine may wait in a read for a while)."""
+    import os
 
-    def on_flow(rec, events) -> None:
-        on_rows("flows", validated_flow_rows([rec], analyzer.certs, memo=memo))
-        on_rows("events", event_rows(events))
-        findings = diagnose_contexts(flow_contexts([rec], analyzer.certs, events))
-        on_rows("findings", [finding_row(name, f) for f in findings])
+    from ..api import stream_capture
 
-    memo = ValidationMemo()  # a live capture's certificates parsed and judged once
-    reader = CaptureReader(source)
-    analyzer = Analyzer(name, ports=ports, on_flow=on_flow)
-    return _run(reader, analyzer)
+    r, w = os.pipe()
+
+    def pump() -> None:
+        try:
+            with open(w, "wb", buffering=0) as out:
+                while data := source.read1(65536):
+                    out.write(data)
+        except (OSError, ValueError):  # the engine stopped reading (an error), or the source closed
+            pass
+
+    done: dict = {}
+
+    def analyze() -> None:
+        try:
+            done["capture"] = stream_capture(Path(f"/dev/fd/{r}"), on_rows, ports=ports, batch_size=1, name=name)
+        except BaseException as e:  # noqa: BLE001 - handed to the main thread
+            done["error"] = e
+
+    pumping = threading.Thread(target=pump, daemon=True)
+    engine = threading.Thread(target=analyze, daemon=True)
+    pumping.start()
+    engine.start()
+    try:
+        while engine.is_alive():
+            engine.join(0.2)
+    finally:
+        os.close(r)  # a pump still writing gets EPIPE and ends
+        pumping.join(timeout=5)
+    if "error" in done:
+        raise done["error"]
+    return done["capture"]
 
 
 def run_live(interface: str, *, bpf: str | None, ports=(), fmt: LiveFormat = LiveFormat.text,

@@ -103,21 +103,25 @@ def analyze(path: str | os.PathLike, *, ports: Iterable[int] = (), limits: Limit
 
 def analyze_streaming(path: str | os.PathLike, on_flows: "Callable[[list[FlowRecord], list[EventRecord]], None]",
                       certs: dict[str, CertSeen], *, ports: Iterable[int] = (), limits: Limits | None = None,
-                      keylog: bytes | KeyLog | None = None, batch_size: int = 1000) -> tuple[Analysis, str, int]:
+                      keylog: bytes | KeyLog | None = None, batch_size: int = 1000,
+                      capture: str | None = None) -> tuple[Analysis, str, int]:
     """`analyze` in streaming mode, with memory for the flows in flight only: whenever
     ``batch_size`` flows have ended, ``on_flows(flows, events)`` gets their records while the
     capture is still being read, and ``certs`` (sha256 -> `CertSeen`, filled here) holds every
     certificate seen so far, for their chains.  Returns the `Analysis` of the end: the flows that
-    ended after the last batch, the capture-level warnings and the whole certificates table."""
+    ended after the last batch, the capture-level warnings and the whole certificates table.
+    ``capture``: the name the rows give (the file's by default)."""
     path = Path(path)
+    name = capture or path.name
 
     def on_batch(batch: dict) -> None:
         add_certificates(batch["certificates"], certs)
-        on_flows(flow_records(batch["flows"], path.name, certs), event_records(batch["events"], path.name))
+        on_flows(flow_records(batch["flows"], name, certs), event_records(batch["events"], name))
 
-    result = load_core().analyze(**_source(path), **_core_args(path, ports, limits, keylog), stream=True, threads=1,
-                                 on_batch=on_batch, batch_size=batch_size)
-    return analysis_from_core(result, path.name), result["format"], result["bytes_read"]
+    args = {**_core_args(path, ports, limits, keylog), "capture": name}
+    result = load_core().analyze(**_source(path), **args, stream=True, threads=1, on_batch=on_batch,
+                                 batch_size=batch_size)
+    return analysis_from_core(result, name), result["format"], result["bytes_read"]
 
 
 def keylog_text(log: "KeyLog") -> bytes:

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+import inspector
+
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
@@ -251,3 +253,19 @@ def test_tcpdump_is_the_fallback_and_its_pcap_stream_is_read(tmp_path):
     lsc = next(x for x in rows if x["server_port"] == 5061 and x["outcome"] == "failed")
     assert [f["code"] for f in lsc["findings"]][0] == "unknown_ca"
     assert "11 TLS flows" in r.stderr  # the summary
+
+
+def test_the_live_reader_sees_dtls_not_only_tcp():
+    """What `tlsinspect live` reads (dumpcap's pipe) goes through the Rust engine: a phone's DTLS
+    (VPN) handshake is a flow row as it ends (the Python engine, used before, saw no UDP at all)."""
+    from corpus import corpus_path
+    from inspector.cli.live import analyze_stream
+
+    path = corpus_path("zeek-zeek/dtls13-wolfssl.pcap")
+    rows: dict[str, list] = {}
+    with open(path, "rb") as pipe:  # a BufferedReader, as Popen's stdout
+        cap = analyze_stream(pipe, lambda table, r: rows.setdefault(table, []).extend(r))
+    (flow,) = rows["flows"]
+    assert (flow["protocol"], flow["capture"], flow["transport"]) == ("DTLS", "live", "udp")
+    assert flow["tls_version"] == inspector.read_capture(path).flows.tls_version[0]
+    assert cap.format == "pcap"
