@@ -57,7 +57,8 @@ def _enc_len(n: int) -> bytes:
     return bytes([0x80 | len(b)]) + b
 
 
-def _wrap(tag: int, content: bytes) -> bytes:
+def der_wrap(tag: int, content: bytes) -> bytes:
+    """One DER value: ``tag``, the definite length of ``content``, ``content``."""
     return bytes([tag]) + _enc_len(len(content)) + content
 
 
@@ -136,11 +137,11 @@ class _Frame:
         parts = []
         for child in self.tbs_children:
             if child[0] == 0xA3:
-                parts.append(_wrap(0xA3, _wrap(0x30, b"".join(exts))))
+                parts.append(der_wrap(0xA3, der_wrap(0x30, b"".join(exts))))
             else:
                 parts.append(self.raw(child))
-        tbs = _wrap(0x30, b"".join(parts))
-        return _wrap(0x30, tbs + self.after_tbs)
+        tbs = der_wrap(0x30, b"".join(parts))
+        return der_wrap(0x30, tbs + self.after_tbs)
 
 
 def _ext_oid(ext_der: bytes) -> str:
@@ -179,10 +180,10 @@ def _strip_explicit_defaults(ext_der: bytes) -> bytes | None:
             except _DerError:
                 vt = None
             if vt == 0x30 and ext_der[vcs : vcs + 3] == _BOOL_FALSE:
-                raw = _wrap(0x04, _wrap(0x30, ext_der[vcs + 3 : vce]))
+                raw = der_wrap(0x04, der_wrap(0x30, ext_der[vcs + 3 : vce]))
                 changed = True
         out.append(raw)
-    return _wrap(0x30, b"".join(out)) if changed else None
+    return der_wrap(0x30, b"".join(out)) if changed else None
 
 
 def _normalise_defaults(der: bytes) -> tuple[bytes, list[str], bytes] | None:

@@ -13,7 +13,8 @@ from ...model import Alert, Analysis, CertSeen, EventRecord, FlowRecord
 from ...tls.constants import alert_level_name, alert_name, version_name
 from ...tls.session import CERT_ALERTS, HISTORY_LETTERS, MESSAGE_NAMES
 from ...x509 import client_cert_kind, parse_certificate_cached
-from .pdml import Msg, as_bytes, as_int, der_len, label_of, text_of
+from ...x509.der import der_wrap
+from .pdml import Msg, as_bytes, as_int, label_of, text_of
 from .stream import Collector, Stream, WireEvent
 
 HRR_RANDOM = "cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c"
@@ -78,8 +79,8 @@ def _dn_der(m: Msg) -> list[bytes]:
                 continue
             if start <= p < end:
                 raw = as_bytes(it)
-                body += b"\x31" + der_len(len(raw)) + raw
-        names.append(b"\x30" + der_len(len(body)) + body)
+                body += der_wrap(0x31, raw)  # SET OF one AttributeTypeAndValue
+        names.append(der_wrap(0x30, body))  # the Name's SEQUENCE
     return names
 
 

@@ -57,13 +57,6 @@ def text_of(raw: bytes) -> str:
     return s
 
 
-def der_len(n: int) -> bytes:
-    if n < 0x80:
-        return bytes([n])
-    b = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(b)]) + b
-
-
 class Msg:
     __slots__ = ("start", "end", "fields")
 
