@@ -160,7 +160,9 @@ def flow_records(columns, capture: str, certs: dict[str, CertSeen]) -> list[Flow
     intern = sys.intern
     server_chains = [tuple(c) for c in f["server_chain_sha256"]]
     client_chains = [tuple(c) for c in f["client_chain_sha256"]]
-    info = {fp: seen.info for fp, seen in certs.items()}
+    # looked up per flow, never a pass over ``certs``: a streamed capture calls this once a flow
+    info = {fp: seen.info for fp in {fp for c in server_chains + client_chains for fp in c}
+            if (seen := certs.get(fp)) is not None}
     server_leaf = [info.get(c[0]) if c else None for c in server_chains]
     client_leaf = [info.get(c[0]) if c else None for c in client_chains]
     unparsed = {fp for fp, x in info.items() if x.errors}
